@@ -54,9 +54,14 @@ def backpropagate(root, gradient):
 
 
 def zero_grad(parameters):
-    """Reset each parameter's gradient to zero: ``0.0`` for a scalar, zeros for an array."""
+    """Reset each parameter's gradient to zero.
+
+    A Value's becomes ``0.0``. A Tensor's is set to ``None``, which the Tensor
+    reads as zeros: no array of zeros is made, only for the next backward pass
+    to add its gradient to (for big weight matrices, that would be real work).
+    """
     for p in parameters:
-        p.grad = np.zeros_like(p.data) if isinstance(p.data, np.ndarray) else 0.0
+        p.grad = None if isinstance(p.data, np.ndarray) else 0.0
 
 
 _grad_enabled = True

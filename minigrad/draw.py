@@ -27,6 +27,8 @@ class Drawing(graphviz.Digraph):
 
 
 def _fmt(x):
+    if isinstance(x, np.ndarray) and x.ndim == 0:  # a single number, shown as a Value shows it
+        x = x.item()
     if isinstance(x, np.ndarray):
         return np.array2string(x, precision=4, suppress_small=True, separator=", ").replace("\n", "")
     return f"{x:.4f}"

@@ -1,11 +1,15 @@
 """Loss functions: one number that says how wrong a model's outputs are.
 
-Each takes the model's outputs as Values (one, or a list, or a list of lists
-for a batch) and plain numbers (or Values) as targets, and returns one Value
-to call ``backward()`` on.
+Each takes the model's outputs either as Values (one, or a list, or a list of
+lists for a batch) with plain numbers (or Values) as targets, and returns one
+Value; or as a Tensor with the targets as an array (or list, or Tensor), and
+returns a 0-d Tensor. Either way, call ``backward()`` on the result.
 """
-import math
+import numbers
 
+import numpy as np
+
+from minigrad.tensor import Tensor
 from minigrad.value import Value
 
 
@@ -22,6 +26,8 @@ def _check_lengths(outputs, targets, what):
 
 def mse_loss(predictions, targets):
     """Mean squared error: (1/n) Σ (prediction - target)²."""
+    if isinstance(predictions, Tensor):
+        return predictions.mse(_targets(targets, predictions, "mse_loss"))
     predictions, targets = _as_list(predictions), _as_list(targets)
     _check_lengths(predictions, targets, "mse_loss")
     return sum((p - t) ** 2 for p, t in zip(predictions, targets)) * (1.0 / len(predictions))
@@ -32,6 +38,11 @@ def hinge_loss(scores, labels):
 
     It is zero once every point is on its correct side by a margin of at least 1.
     """
+    if isinstance(scores, Tensor):
+        labels = _targets(labels, scores, "hinge_loss")
+        if not np.all((labels == -1) | (labels == 1)):
+            raise ValueError(f"hinge_loss needs labels of -1 or +1, got {np.unique(labels)}")
+        return (1 - scores * labels).relu().mean()
     scores, labels = _as_list(scores), _as_list(labels)
     _check_lengths(scores, labels, "hinge_loss")
     for y in labels:
@@ -46,6 +57,12 @@ def binary_cross_entropy(probabilities, targets, eps=1e-12):
     ``p`` is clipped to [eps, 1 - eps] so a confident mistake costs a large but
     finite loss instead of log(0).
     """
+    if isinstance(probabilities, Tensor):
+        targets = _targets(targets, probabilities, "binary_cross_entropy")
+        if not np.all((targets >= 0) & (targets <= 1)):
+            raise ValueError("binary_cross_entropy needs targets in [0, 1]")
+        p = probabilities.clip(eps, 1 - eps)  # outside the interval: a constant, no gradient
+        return -(targets * p.log() + (1 - targets) * (1 - p).log()).mean()
     probabilities, targets = _as_list(probabilities), _as_list(targets)
     _check_lengths(probabilities, targets, "binary_cross_entropy")
     terms = []
@@ -64,7 +81,12 @@ def cross_entropy_loss(logits, targets):
     It is computed as logsumexp(logits) - logits[target], with the largest
     logit subtracted inside the exponentials: the value is the same, but
     exp never overflows, even for logits of ±1000.
+
+    For a Tensor of logits, shape (n, classes) or (classes,), ``targets`` is
+    an array of n class indices (or one index).
     """
+    if isinstance(logits, Tensor):
+        return _tensor_cross_entropy(logits, targets)
     batch = [logits] if isinstance(logits[0], Value) else logits
     targets = [targets] if isinstance(targets, int) else list(targets)
     _check_lengths(batch, targets, "cross_entropy_loss")
@@ -76,3 +98,22 @@ def cross_entropy_loss(logits, targets):
         log_sum_exp = sum((z - shift).exp() for z in row).log() + shift
         losses.append(log_sum_exp - row[target])
     return sum(losses) * (1.0 / len(losses))
+
+
+# ----- the Tensor forms -------------------------------------------------------
+
+def _targets(targets, outputs, what):
+    """``targets`` as an array of ``outputs``' shape and dtype (constants: no gradient flows into them)."""
+    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets, dtype=outputs.dtype)
+    if array.shape != outputs.shape:
+        raise ValueError(f"{what}: outputs of shape {outputs.shape} but targets of shape {array.shape}; "
+                         "reshape one of them (broadcasting them would compare every output with every target)")
+    return array
+
+
+def _tensor_cross_entropy(logits, targets):
+    if logits.ndim == 1:  # the logits of one example, and its class
+        return logits.reshape(1, -1).cross_entropy(np.reshape(targets, -1))
+    # One operation: -log_softmax(logits)[row, target], averaged, with log_softmax
+    # computed as x - max - log Σ exp(x - max), which never overflows.
+    return logits.cross_entropy(targets)

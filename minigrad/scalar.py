@@ -28,8 +28,9 @@ class Neuron(Module):
     def __call__(self, x):
         if len(x) != len(self.w):
             raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
-        # Start the sum at b so that the graph is b + w1 x1 + w2 x2 + ...
-        total = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        total = self.b  # so that the graph is b + w1 x1 + w2 x2 + ...
+        for wi, xi in zip(self.w, x):
+            total = total + wi * xi
         return total if self.act == "linear" else getattr(total, self.act)()
 
     def parameters(self):

@@ -1,0 +1,305 @@
+"""Networks of Tensors: a whole layer is one matrix product.
+
+The scalar engine's layer (:mod:`minigrad.scalar`) computes each neuron's
+``act(w · x + b)`` one number at a time. Here the weights of all ``nout``
+neurons form the columns of one matrix ``W`` of shape (nin, nout), and a batch
+of inputs the rows of ``X`` of shape (batch, nin), so a layer is
+
+    activation(X @ W + b)        shape (batch, nout)
+
+in one NumPy call: neuron j of the scalar layer is column ``W[:, j]`` with
+bias ``b[j]``. ``to_scalar`` and ``from_scalar`` copy a network from one engine
+to the other, and the tests check that both compute the same numbers.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from minigrad.module import Module
+from minigrad.tensor import Tensor
+
+__all__ = ["Module", "Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed",
+           "to_scalar", "from_scalar"]
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "linear")
+
+# Where initial weights come from when no seed is given; manual_seed() resets it.
+_default_rng = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Reseed the generator that layers built without a ``seed`` draw their weights from."""
+    global _default_rng
+    _default_rng = np.random.default_rng(seed)
+
+
+def _generator(seed):
+    """A NumPy Generator from ``seed``: None (the module's default), an int, or a Generator."""
+    if seed is None:
+        return _default_rng
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(seed)
+
+
+def _check_size(value, name):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_activation(activation):
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+    return activation
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"parameters must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def init_std(nin, nout, activation):
+    """The standard deviation of a layer's initial weights.
+
+    The sum ``x @ W[:, j]`` adds ``nin`` terms, so its variance is ``nin`` times
+    that of one term. Glorot and Bengio (2010) keep the variance of signals
+    (forward) and gradients (backward) about the same from layer to layer with
+    Var(w) = 2 / (nin + nout): "Xavier" initialisation, for tanh, sigmoid and
+    linear layers. A ReLU zeroes half of its inputs, halving the variance; He
+    et al. (2015) make up for it with Var(w) = 2 / nin.
+    """
+    if activation == "relu":
+        return math.sqrt(2.0 / nin)
+    return math.sqrt(2.0 / (nin + nout))
+
+
+def _activate(z, activation):
+    if activation == "linear":
+        return z
+    if activation == "softmax":
+        return z.softmax(axis=-1)
+    return getattr(z, activation)()
+
+
+def _as_input(x, nin, dtype, who):
+    """``x`` as a Tensor whose last axis has ``nin`` entries, or a ValueError saying why not.
+
+    Arrays and lists become Tensors with ``requires_grad=False`` (data is not
+    learned), in the parameters' dtype; a Tensor is used as it is.
+    """
+    if not isinstance(x, Tensor):
+        x = Tensor(np.asarray(x, dtype=dtype), requires_grad=False)
+    if x.data.ndim == 0:
+        raise ValueError(f"{who} takes inputs of width {nin}, got a single number")
+    if x.data.shape[-1] != nin:
+        raise ValueError(f"{who} takes inputs of width {nin} (nin), got width {x.data.shape[-1]} "
+                         f"(input of shape {x.data.shape})")
+    return x
+
+
+class Layer(Module):
+    """A fully connected layer: ``activation(x @ W + b)``, for one input or a batch.
+
+    ``W`` has shape (nin, nout), drawn from a normal distribution with the
+    standard deviation of :func:`init_std` (He for relu, Xavier otherwise);
+    ``b`` has shape (nout,) and starts at zero. ``x`` of shape (nin,) gives an
+    output of shape (nout,); a batch of shape (batch, nin) gives (batch, nout).
+    ``seed`` (an int, or a NumPy Generator) makes the initial weights
+    reproducible; without it they come from this module's default generator.
+    """
+
+    def __init__(self, nin, nout, activation="relu", seed=None, dtype=np.float64):
+        nin, nout = _check_size(nin, "nin"), _check_size(nout, "nout")
+        self.activation = _check_activation(activation)
+        dtype = _check_dtype(dtype)
+        weights = _generator(seed).normal(0.0, init_std(nin, nout, activation), size=(nin, nout))
+        self.W = Tensor(weights.astype(dtype), name="W")
+        self.b = Tensor(np.zeros(nout, dtype=dtype), name="b")
+
+    @classmethod
+    def _from_arrays(cls, W, b, activation):
+        """A layer holding copies of ``W`` and ``b`` (used to load and to convert models)."""
+        layer = cls.__new__(cls)
+        layer.activation = _check_activation(activation)
+        layer.W = Tensor(np.array(W), name="W")
+        layer.b = Tensor(np.array(b), name="b")
+        return layer
+
+    @property
+    def nin(self):
+        return self.W.data.shape[0]
+
+    @property
+    def nout(self):
+        return self.W.data.shape[1]
+
+    @property
+    def dtype(self):
+        return self.W.data.dtype
+
+    def __call__(self, x):
+        x = _as_input(x, self.nin, self.dtype, type(self).__name__)
+        return _activate(x @ self.W + self.b, self.activation)
+
+    def parameters(self):
+        return [self.W, self.b]
+
+    def save(self, path):
+        """Write the weights and the activation to ``path`` (``.npz`` is added if missing)."""
+        from minigrad import serialization
+        return serialization.save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The layer saved in ``path`` by :meth:`save`."""
+        from minigrad import serialization
+        return serialization.load_model(path, expected=cls)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
+
+
+class Linear(Layer):
+    """``x @ W + b`` with no activation (a :class:`Layer` with ``activation='linear'``), Xavier-initialised."""
+
+    def __init__(self, nin, nout, seed=None, dtype=np.float64):
+        super().__init__(nin, nout, activation="linear", seed=seed, dtype=dtype)
+
+    @classmethod
+    def _from_arrays(cls, W, b, activation="linear"):
+        if activation != "linear":
+            raise ValueError(f"a Linear layer has no activation, got {activation!r}")
+        return super()._from_arrays(W, b, activation)
+
+    def __repr__(self):
+        return f"Linear(nin={self.nin}, nout={self.nout})"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: layers applied one after another.
+
+    ``MLP(2, [16, 16, 1])`` reads inputs of width 2, has two hidden layers of
+    16 units using ``activation`` and one output unit. The last layer uses
+    ``last_activation``, linear by default (the output is then a score or
+    logit for a loss to interpret). ``seed`` makes the initial weights
+    reproducible: all layers draw from one generator made from it.
+    """
+
+    def __init__(self, nin, nouts, activation="relu", last_activation="linear", seed=None, dtype=np.float64):
+        nin = _check_size(nin, "nin")
+        if isinstance(nouts, numbers.Integral):
+            raise ValueError(f"nouts must be a list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
+        nouts = [_check_size(n, "each size in nouts") for n in nouts]
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size")
+        _check_activation(activation)
+        _check_activation(last_activation)
+        rng = _generator(seed)
+        sizes = [nin] + nouts
+        activations = [activation] * (len(nouts) - 1) + [last_activation]
+        self.layers = [Layer(sizes[i], sizes[i + 1], activations[i], seed=rng, dtype=dtype)
+                       for i in range(len(nouts))]
+
+    @classmethod
+    def from_layers(cls, layers):
+        """An MLP made of the given layers, which must fit together (each nin = the last nout)."""
+        layers = list(layers)
+        if not layers:
+            raise ValueError("an MLP needs at least one layer")
+        for i in range(1, len(layers)):
+            if layers[i].nin != layers[i - 1].nout:
+                raise ValueError(f"layer {i} takes inputs of width {layers[i].nin}, "
+                                 f"but layer {i - 1} outputs width {layers[i - 1].nout}")
+        model = cls.__new__(cls)
+        model.layers = layers
+        return model
+
+    @property
+    def nin(self):
+        return self.layers[0].nin
+
+    @property
+    def sizes(self):
+        """The widths of the input and of every layer's output: ``[nin, *nouts]``."""
+        return [self.nin] + [layer.nout for layer in self.layers]
+
+    @property
+    def activations(self):
+        return [layer.activation for layer in self.layers]
+
+    @property
+    def dtype(self):
+        return self.layers[0].dtype
+
+    def __call__(self, x):
+        x = _as_input(x, self.nin, self.dtype, "MLP")
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self):
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def save(self, path):
+        """Write every layer's weights and activation to ``path`` (``.npz`` is added if missing)."""
+        from minigrad import serialization
+        return serialization.save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The MLP saved in ``path`` by :meth:`save`, ready to predict or to train further."""
+        from minigrad import serialization
+        return serialization.load_model(path, expected=cls)
+
+    def __repr__(self):
+        return f"MLP({self.nin}, {self.sizes[1:]}, activations={self.activations})"
+
+
+# ----- the two engines side by side ----------------------------------------------------
+
+def to_scalar(model):
+    """A :class:`minigrad.scalar.MLP` of Values with the same weights as ``model`` (an MLP or a Layer).
+
+    Scalar neuron j of layer l gets ``w[i] = W[i, j]`` and ``b = b[j]`` of
+    tensor layer l. The scalar engine has no softmax, so softmax layers cannot
+    be converted.
+    """
+    from minigrad import scalar
+
+    layers = model.layers if isinstance(model, MLP) else [model]
+    for layer in layers:
+        if layer.activation not in scalar.ACTIVATIONS:
+            raise ValueError(f"the scalar engine has no {layer.activation!r} activation; "
+                             f"it has {', '.join(scalar.ACTIVATIONS)}")
+    sizes = [layers[0].nin] + [layer.nout for layer in layers]
+    copy = scalar.MLP(sizes[0], sizes[1:], act=layers[0].activation, last_act=layers[-1].activation, seed=0)
+    for layer, scalar_layer in zip(layers, copy.layers):
+        W, b = layer.W.data, layer.b.data
+        for j, neuron in enumerate(scalar_layer.neurons):
+            neuron.act = layer.activation
+            for i, w in enumerate(neuron.w):
+                w.data = float(W[i, j])
+            neuron.b.data = float(b[j])
+    return copy
+
+
+def from_scalar(scalar_model, dtype=np.float64):
+    """An :class:`MLP` of Tensors with the same weights as a :class:`minigrad.scalar.MLP`.
+
+    Column j of each ``W`` (and entry j of ``b``) comes from neuron j of the
+    corresponding scalar layer, whose neurons must share one activation.
+    """
+    layers = []
+    for index, scalar_layer in enumerate(scalar_model.layers):
+        neurons = scalar_layer.neurons
+        acts = {n.act for n in neurons}
+        if len(acts) != 1:
+            raise ValueError(f"layer {index} mixes activations {sorted(acts)}; a tensor layer has one")
+        W = np.array([[w.data for w in n.w] for n in neurons], dtype=dtype).T
+        b = np.array([n.b.data for n in neurons], dtype=dtype)
+        layers.append(Layer._from_arrays(W, b, acts.pop()))
+    return MLP.from_layers(layers)

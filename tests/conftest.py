@@ -1,0 +1,46 @@
+"""Shared test settings and fixtures.
+
+Hypothesis runs a modest number of examples by default so the whole suite stays
+quick on a shared machine; ``HYPOTHESIS_PROFILE=thorough pytest`` runs many more.
+No profile has a deadline: a slow moment of the machine must not fail a test.
+"""
+import os
+import random
+import shutil
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", max_examples=60, deadline=None)
+settings.register_profile("thorough", max_examples=1000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def torch():
+    """PyTorch set to float64, or the test is skipped (with the reason) when it is not installed."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed; comparisons with it are skipped")
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield torch
+    torch.set_default_dtype(previous)
+
+
+@pytest.fixture
+def seeded_random():
+    """Python's global ``random`` seeded (and restored afterwards), for code that draws from it,
+    such as a network built without a ``seed``."""
+    state = random.getstate()
+    random.seed(12345)
+    yield random
+    random.setstate(state)
+
+
+@pytest.fixture
+def dot_executable():
+    """Graphviz's ``dot`` program, or the test is skipped when it is not installed."""
+    path = shutil.which("dot")
+    if path is None:
+        pytest.skip("graphviz's `dot` program is not installed (apt-get install graphviz)")
+    return path
