@@ -5,8 +5,6 @@ lists for a batch) with plain numbers (or Values) as targets, and returns one
 Value; or as a Tensor with the targets as an array (or list, or Tensor), and
 returns a 0-d Tensor. Either way, call ``backward()`` on the result.
 """
-import numbers
-
 import numpy as np
 
 from minigrad.tensor import Tensor

@@ -95,6 +95,10 @@ class SGD(Optimizer):
         self.velocities = [_zeros_like(p.data) for p in self.params]
 
     def step(self):
+        if not self.momentum and not self.weight_decay:  # plain SGD
+            for p in self.params:
+                p.data -= self.lr * p.grad
+            return
         for i, p in enumerate(self.params):
             g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
             if self.momentum:

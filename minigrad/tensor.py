@@ -73,6 +73,7 @@ class Tensor:
 
     __slots__ = ("data", "_grad", "requires_grad", "name", "_prev", "_op", "_backward")
     __array_ufunc__ = None  # `np.float64(2) * t` and `array + t` call the Tensor's methods
+    _grad_zero = None  # reads as zeros, made only when asked for
 
     def __init__(self, data, dtype=None, *, requires_grad=True, name=""):
         self.data = _as_array(data, dtype)
@@ -128,8 +129,9 @@ class Tensor:
         tensor (an operation passed its own gradient on unchanged, or a view of
         it): a leaf then keeps a copy, so that it owns its gradient.
         """
-        if type(grad) is not np.ndarray or grad.dtype != self.data.dtype:
-            grad = np.asarray(grad, dtype=self.data.dtype)
+        dtype = self.data.dtype
+        if type(grad) is not np.ndarray or (grad.dtype is not dtype and grad.dtype != dtype):
+            grad = np.asarray(grad, dtype=dtype)  # a NumPy scalar, or another float type
         if self._grad is None:
             self._grad = grad.copy() if shared and self._backward is None else grad
         else:
@@ -139,7 +141,8 @@ class Tensor:
     # ----- arithmetic ------------------------------------------------------------
 
     def __add__(self, other):
-        other = _lift(other, self, "+")
+        if not isinstance(other, Tensor):
+            other = _lift(other, self, "+")
         out = _result(_broadcast(np.add, self, other, "+"), (self, other), "+")
         if out.requires_grad:
             def _backward(grad):  # d(a+b)/da = d(a+b)/db = 1: both get the gradient as it is
@@ -153,7 +156,8 @@ class Tensor:
         return out
 
     def __sub__(self, other):
-        other = _lift(other, self, "-")
+        if not isinstance(other, Tensor):
+            other = _lift(other, self, "-")
         out = _result(_broadcast(np.subtract, self, other, "-"), (self, other), "-")
         if out.requires_grad:
             def _backward(grad):
@@ -166,7 +170,8 @@ class Tensor:
         return out
 
     def __mul__(self, other):
-        other = _lift(other, self, "*")
+        if not isinstance(other, Tensor):
+            other = _lift(other, self, "*")
         out = _result(_broadcast(np.multiply, self, other, "*"), (self, other), "*")
         if out.requires_grad:
             def _backward(grad):  # d(ab)/da = b,  d(ab)/db = a
@@ -178,7 +183,8 @@ class Tensor:
         return out
 
     def __truediv__(self, other):
-        other = _lift(other, self, "/")
+        if not isinstance(other, Tensor):
+            other = _lift(other, self, "/")
         if not np.all(other.data):
             raise ZeroDivisionError(f"division by a tensor of shape {other.shape} that contains zeros")
         out = _result(_broadcast(np.divide, self, other, "/"), (self, other), "/")
@@ -195,7 +201,11 @@ class Tensor:
     def __pow__(self, other):
         if isinstance(other, Tensor):
             return self._pow_tensor(other)
+        if isinstance(other, np.ndarray) and other.ndim == 0:
+            other = other.item()
         if not isinstance(other, numbers.Real):
+            if isinstance(other, (np.ndarray, list)):  # an array of exponents: a constant Tensor
+                return self._pow_tensor(_lift(other, self, "**"))
             raise TypeError(f"a Tensor can be raised to a number or a Tensor, not {type(other).__name__}")
         exponent = float(other)
         x = self.data
@@ -266,11 +276,12 @@ class Tensor:
     def __matmul__(self, other):
         other = _lift(other, self, "@")
         a, b = self.data, other.data
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"@ needs operands with at least one dimension, got shapes {a.shape} and {b.shape}")
         try:
             product = a @ b
         except ValueError:
+            if a.ndim == 0 or b.ndim == 0:
+                raise ValueError(f"@ needs operands with at least one dimension, got shapes {a.shape} "
+                                 f"and {b.shape}") from None
             raise ValueError(f"@ cannot multiply shapes {a.shape} and {b.shape}: the inner dimensions "
                              f"{a.shape[-1]} and {b.shape[-2] if b.ndim > 1 else b.shape[0]} differ") from None
         out = _result(product, (self, other), "@")
@@ -361,9 +372,9 @@ class Tensor:
         except ValueError:
             raise ValueError(f"transpose of a tensor of shape {self.shape} needs a permutation of "
                              f"{tuple(range(self.ndim))}, got {axes}") from None
-        out = _result(transposed, (self,), "T")
+        out = _result(transposed, (self,), "transpose")
         if out.requires_grad:
-            inverse = tuple(np.argsort(axes))
+            inverse = tuple(np.argsort([a % self.ndim for a in axes]))
 
             def _backward(grad):  # undo the permutation
                 self._accumulate(grad.transpose(inverse), shared=True)
@@ -405,8 +416,8 @@ class Tensor:
     def log(self):
         x = self.data
         if not np.all(x > 0):
-            raise ValueError(f"log is defined for positive numbers only; this tensor has entries <= 0 "
-                             f"(smallest {np.min(x)!r})")
+            raise ValueError(f"log is defined for positive numbers only; this tensor has entries that are "
+                             f"not (smallest: {np.min(x)!r})")
         out = _result(np.log(x), (self,), "log")
         if out.requires_grad:
             def _backward(grad):  # d(ln x)/dx = 1/x
@@ -481,16 +492,21 @@ class Tensor:
         n, classes = x.shape
         if n == 0:
             raise ValueError("cross_entropy: no rows of logits to compare")
-        targets = _class_indices(targets, n, classes)
+        targets = _class_indices(targets, n)
         rows = np.arange(n)
         shifted = x - x.max(axis=1, keepdims=True)
         log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        out = _result(-log_probs[rows, targets].mean(), (self,), "cross_entropy")
+        try:
+            picked = log_probs[rows, targets]  # each row's log-probability of its target class
+        except IndexError:
+            raise ValueError(f"cross_entropy: target {targets.max()} is not a class index "
+                             f"in 0..{classes - 1}") from None
+        out = _result(-picked.mean(), (self,), "cross_entropy")
         if out.requires_grad:
             def _backward(grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
                 g = np.exp(log_probs)
                 g[rows, targets] -= 1
-                g *= grad / n
+                g *= float(grad) / n
                 self._accumulate(g)
             out._backward = _backward
         return out
@@ -530,9 +546,10 @@ class Tensor:
                 raise ValueError(f"backward() without a gradient works for a single number (a loss); "
                                  f"this tensor has shape {self.shape}: call backward(gradient) with an "
                                  f"array of that shape")
-            gradient = np.ones_like(self.data)
+            gradient = np.ones(self.data.shape, self.data.dtype)
         else:
-            gradient = np.array(getattr(gradient, "data", gradient), dtype=self.dtype)  # a copy, ours alone
+            gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+                                dtype=self.dtype)  # a copy, ours alone
             if gradient.shape != self.shape:
                 raise ValueError(f"backward(gradient): the gradient has shape {gradient.shape}, "
                                  f"the tensor has shape {self.shape}")
@@ -554,6 +571,9 @@ class Tensor:
         if copy:
             return np.array(self.data, dtype=dtype, copy=True)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def __bool__(self):  # as NumPy: only a single number is true or false
+        return bool(self.data)
 
     def __len__(self):
         if self.ndim == 0:
@@ -582,22 +602,23 @@ _new_tensor = object.__new__
 
 
 def _result(data, parents, op):
-    """The Tensor of an operation's result; it records its parents only if a gradient must flow back."""
-    out = _new_tensor(Tensor)
+    """The Tensor of an operation's result; it records its parents only if a gradient must flow back.
+
+    (Every operation has one or two parents: ``parents[0]`` and ``parents[-1]`` are all of them.)
+    """
+    out = _new_tensor(Tensor)  # skips __init__: ``data`` is already an array of the right kind
     out.data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results come back as NumPy scalars
     out._grad = None
     out.name = ""
     out._backward = None
-    if autograd._grad_enabled:
-        for parent in parents:
-            if parent.requires_grad:
-                out.requires_grad = True
-                out._prev = parents
-                out._op = op
-                return out
-    out.requires_grad = False
-    out._prev = ()
-    out._op = ""
+    if autograd._grad_enabled and (parents[0].requires_grad or parents[-1].requires_grad):
+        out.requires_grad = True
+        out._prev = parents
+        out._op = op
+    else:
+        out.requires_grad = False
+        out._prev = ()
+        out._op = ""
     return out
 
 
@@ -631,6 +652,8 @@ def _unbroadcast(grad, shape):
     """
     if grad.shape == shape:
         return grad
+    if grad.shape[1:] == shape:  # the common case: a bias added to every row
+        return grad.sum(axis=0)
     lead = grad.ndim - len(shape)
     ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
     g = grad.sum(axis=tuple(range(lead)) + ones)
@@ -686,19 +709,20 @@ def _axes(axis, ndim):
     return tuple(result)
 
 
-def _class_indices(targets, n, classes):
-    """``targets`` as an integer array of n class indices in 0..classes-1, or a clear error."""
+def _class_indices(targets, n):
+    """``targets`` as an array of n non-negative integers, or a clear error.
+
+    (Indices that are too large make NumPy's indexing fail, and cross_entropy says so.)
+    """
     array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
     if array.dtype.kind not in "iu":
-        if array.dtype.kind in "fb" and array.size and np.all(array == np.round(array)):
-            array = array.astype(np.intp)  # labels stored as floats: 0.0, 1.0, ...
-        elif array.size or array.dtype.kind not in "fb":
+        if array.dtype.kind not in "fb" or not np.all(array == np.round(array)):
             raise ValueError(f"cross_entropy: targets must be integer class indices, got {array.dtype}")
+        array = array.astype(np.intp)  # labels stored as floats: 0.0, 1.0, ...
     if array.shape != (n,):
         raise ValueError(f"cross_entropy: {n} rows of logits but targets of shape {array.shape}")
-    if n and not (0 <= array.min() and array.max() < classes):
-        bad = array[(array < 0) | (array >= classes)][0]
-        raise ValueError(f"cross_entropy: target {bad} is not a class index in 0..{classes - 1}")
+    if array.dtype.kind == "i" and array.min() < 0:
+        raise ValueError(f"cross_entropy: target {array.min()} is not a class index (they start at 0)")
     return array
 
 

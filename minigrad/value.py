@@ -2,23 +2,23 @@
 
 Every operation makes a node of its own small class (``Add``, ``Mul``,
 ``Tanh``, ...) with two parts side by side: ``__init__`` computes the result
-(the forward pass) and ``_backward`` is the local derivative rule that passes a
-gradient from the result to its inputs. The traversal that applies those rules
-in the right order lives in :mod:`minigrad.autograd`, shared with the Tensor
-engine.
+(the forward pass), and ``_backward(grad)`` is the local derivative rule: given
+``grad`` = dL/d(this node), it adds dL/d(input) = grad * d(this node)/d(input)
+to each input's ``grad``. The traversal that applies those rules in the right
+order lives in :mod:`minigrad.autograd`, shared with the Tensor engine.
 
-Why a class per operation, where micrograd attaches a closure to each node: a
-closure is four more objects per node (the function, its tuple of captured
-variables, one cell per variable), and while a graph of a hundred thousand
-nodes is being built, Python's garbage collector walks every live object again
-and again. With each node a single object (plus the tuple of its parents), a
-training step of micrograd's demo runs about five times as fast as micrograd's
-(``python -m minigrad.bench scalar``). The graph is the same: one node per
-operation.
+A node refers to its inputs and never to itself, so a graph holds no reference
+cycles and is freed as soon as its last name goes away.
 
-To add an operation, write one more class like these: compute the result in
-``__init__``, and add ``dL/dinput = dL/dout * dout/dinput`` to each input's
-``grad`` in ``_backward(self, grad)``.
+Why a class per operation, where micrograd gives each node a closure: a
+closure costs four more objects per node (the function, its tuple of captured
+variables, a cell per variable), and while a graph of a hundred thousand nodes
+is being built, Python's garbage collector walks every live object again and
+again. With one object per node (plus the tuple of its inputs), a training step
+of micrograd's demo runs about five times as fast as micrograd's, with the same
+graph: one node per operation (``python -m minigrad.bench scalar``).
+
+To add an operation, write one more class like these.
 """
 import math
 import numbers
@@ -36,6 +36,7 @@ class Value:
     __slots__ = ("data", "grad", "name", "_prev", "_op")
     __array_ufunc__ = None  # `np.float64(2) * v` must call v.__rmul__, not loop over v
     _backward = None  # a leaf passes its gradient on to no one
+    _grad_zero = 0.0
 
     def __init__(self, data, _children=(), _op="", name=""):
         self.data = data if type(data) is float else _as_float(data)
@@ -122,6 +123,8 @@ class Value:
 # ----- the operations: forward in __init__, local derivative rule in _backward -----
 # `grad` is dL/d(this node); each rule adds dL/d(input) to every input's grad
 # (adds, because an input used twice gets a gradient from each use).
+# `__slots__ = ()` keeps a node one small object, without a __dict__; calling
+# `Value.__init__` by name is a little faster than `super().__init__`.
 
 
 class Add(Value):

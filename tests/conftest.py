@@ -17,14 +17,13 @@ settings.register_profile("thorough", max_examples=1000, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def torch():
-    """PyTorch set to float64, or the test is skipped (with the reason) when it is not installed."""
-    torch = pytest.importorskip("torch", reason="PyTorch is not installed; comparisons with it are skipped")
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield torch
-    torch.set_default_dtype(previous)
+    """PyTorch, or the test is skipped (with the reason) when it is not installed.
+
+    Make its tensors with ``dtype=torch.float64``: comparisons are in double precision.
+    """
+    return pytest.importorskip("torch", reason="PyTorch is not installed; comparisons with it are skipped")
 
 
 @pytest.fixture

@@ -426,3 +426,16 @@ def test_seed_001_shapes():
     x = x.reshape(4, 1)
     assert x.shape == (4, 1)
     assert x.T.shape == (1, 4)
+
+
+def test_truth_value_as_numpy():
+    assert Tensor(1.0) and not Tensor(0.0) and Tensor([[2.0]])
+    with pytest.raises(ValueError, match="ambiguous"):
+        bool(Tensor([1.0, 2.0]))
+
+
+def test_power_with_array_exponents():
+    x = rand(2, 3, positive=True)
+    np.testing.assert_allclose((Tensor(x) ** np.array(2.0)).data, x ** 2)
+    np.testing.assert_allclose((Tensor(x) ** np.array([1.0, 2.0, 3.0])).data, x ** np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose((Tensor(x) ** [1.0, 2.0, 3.0]).data, x ** np.array([1.0, 2.0, 3.0]))

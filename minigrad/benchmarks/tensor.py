@@ -15,10 +15,17 @@ on the loss and on every gradient. Then the engines take turns (interleaved
 repeats, so that a slow moment of the machine hurts them all alike) and the
 table reports median times and their ratios at three network sizes.
 
-    python -m minigrad.benchmarks.tensor [--repeats N] [--sizes small,medium,large] [--no-torch]
+    python -m minigrad.bench tensor [--repeats N] [--sizes small,medium,large] [--no-torch]
+                                    [--torch-threads N] [--system-malloc]
+
+(or ``python -m minigrad.benchmarks.tensor`` with the same options). PyTorch
+runs on one thread by default and glibc's malloc is asked to keep freed
+memory: see :func:`import_torch` and :func:`keep_freed_memory` for why.
 """
 import argparse
+import ctypes
 import gc
+import os
 import statistics
 import sys
 import time
@@ -172,6 +179,45 @@ class TorchMLP:
 
 # ----- checking and timing ---------------------------------------------------------------
 
+def import_torch(threads=1):
+    """PyTorch limited to ``threads`` threads (0: its default), or None if it is not installed.
+
+    PyTorch's OpenMP threads keep spinning on the CPU for a while after each
+    operation; on a small machine they slow down every other engine in the
+    process (NumPy's BLAS most of all) by up to tenfold. The thread count is
+    best set before PyTorch is first imported, through OMP_NUM_THREADS.
+    """
+    if threads and "torch" not in sys.modules:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    try:
+        import torch
+    except ImportError:
+        return None
+    if threads:
+        torch.set_num_threads(threads)
+    return torch
+
+
+def keep_freed_memory():
+    """Ask glibc's malloc to keep freed memory for reuse; True if it agreed.
+
+    By default glibc gives memory back to the operating system when a lot of it
+    is freed at once (as at the end of every training step) and takes it back
+    page by page, with a page fault each, in the next step. How much of that
+    happens depends on what the other engines in the process left on the heap,
+    so it is noise in an interleaved comparison: with this setting every
+    engine allocates from the same warm heap. (``--system-malloc`` skips it.)
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+        return bool(libc.mallopt(M_TRIM_THRESHOLD, 1 << 30) and libc.mallopt(M_MMAP_THRESHOLD, 32 << 20))
+    except (OSError, AttributeError):
+        return False
+
+
 def check_agreement(engines):
     """Every engine computes the same loss and gradients as the first one, or AssertionError."""
     ref_loss, ref_grads = engines[0].gradients()
@@ -218,17 +264,21 @@ def _fmt_time(seconds):
     return f"{seconds * 1e3:.2f} ms"
 
 
-def run(sizes=("small", "medium", "large"), repeats=15, use_torch=True, out=sys.stdout):
-    """Check and time every size; return a list of result dicts (also printed as a table)."""
-    torch_ok = False
-    if use_torch:
-        try:
-            import torch
-            torch_ok = True
-        except ImportError:
-            print("PyTorch is not installed: comparing with NumPy only.", file=out)
+def run(sizes=("small", "medium", "large"), repeats=21, use_torch=True, out=None, steady_malloc=True,
+        torch_threads=1):
+    """Check and time every size; return a list of result dicts (also printed as a table on ``out``)."""
+    out = out or sys.stdout
+    if steady_malloc:
+        kept = keep_freed_memory()
+        print("malloc: freed memory is kept for reuse (mallopt)" if kept else
+              "malloc: the system's default (mallopt is not available here)", file=out)
+    torch = import_torch(torch_threads) if use_torch else None
+    if use_torch and torch is None:
+        print("PyTorch is not installed: comparing with NumPy only.", file=out)
+    torch_ok = torch is not None
     if torch_ok:
-        print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} threads; NumPy {np.__version__}", file=out)
+        print(f"PyTorch {torch.__version__} with {torch.get_num_threads()} thread(s); NumPy {np.__version__}",
+              file=out)
     results = []
     for key in sizes:
         layers, batch, goal, beat_torch = SIZES[key]
@@ -248,7 +298,8 @@ def run(sizes=("small", "medium", "large"), repeats=15, use_torch=True, out=sys.
     return results
 
 
-def print_table(results, repeats, out=sys.stdout):
+def print_table(results, repeats, out=None):
+    out = out or sys.stdout
     print(f"\nOne training step (forward, softmax cross-entropy, backward, SGD update), float64; "
           f"median of {repeats} interleaved repeats.\nAll engines agreed on the loss and gradients "
           f"before timing.\n", file=out)
@@ -284,8 +335,14 @@ def main(argv=None):
     parser.add_argument("--sizes", default="small,medium,large",
                         help="comma-separated sizes to run, from: " + ", ".join(
                             f"{k} {v[0]} batch {v[1]}" for k, v in SIZES.items()))
-    parser.add_argument("--repeats", type=int, default=15, help="interleaved repeats per size (default 15)")
+    parser.add_argument("--repeats", type=int, default=21, help="interleaved repeats per size (default 21)")
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="threads for PyTorch (default 1: between its operations, idle PyTorch threads keep "
+                             "spinning on the CPU and slow down whatever runs next; 0 = PyTorch's own default)")
+    parser.add_argument("--system-malloc", action="store_true",
+                        help="leave glibc's malloc settings alone (by default it is asked to keep freed memory, "
+                             "so that page faults do not depend on which engine ran before)")
     args = parser.parse_args(argv)
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in sizes if s not in SIZES]
@@ -293,7 +350,10 @@ def main(argv=None):
         parser.error(f"unknown size(s) {unknown}; choose from {', '.join(SIZES)}")
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    run(sizes, args.repeats, use_torch=not args.no_torch)
+    if args.torch_threads < 0:
+        parser.error("--torch-threads must be 0 or more")
+    run(sizes, args.repeats, use_torch=not args.no_torch, steady_malloc=not args.system_malloc,
+        torch_threads=args.torch_threads)
     return 0
 
 
