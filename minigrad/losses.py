@@ -5,6 +5,8 @@ lists for a batch) with plain numbers (or Values) as targets, and returns one
 Value; or as a Tensor with the targets as an array (or list, or Tensor), and
 returns a 0-d Tensor. Either way, call ``backward()`` on the result.
 """
+import numbers
+
 import numpy as np
 
 from minigrad.tensor import Tensor
@@ -86,15 +88,15 @@ def cross_entropy_loss(logits, targets):
     if isinstance(logits, Tensor):
         return _tensor_cross_entropy(logits, targets)
     batch = [logits] if isinstance(logits[0], Value) else logits
-    targets = [targets] if isinstance(targets, int) else list(targets)
+    targets = [targets] if isinstance(targets, numbers.Integral) else list(targets)
     _check_lengths(batch, targets, "cross_entropy_loss")
     losses = []
     for row, target in zip(batch, targets):
-        if not (isinstance(target, int) and 0 <= target < len(row)):
+        if not (isinstance(target, numbers.Integral) and 0 <= target < len(row)):
             raise ValueError(f"cross_entropy_loss: target {target!r} is not a class index in 0..{len(row) - 1}")
         shift = max(z.data for z in row)  # a constant: it shifts every logit alike
         log_sum_exp = sum((z - shift).exp() for z in row).log() + shift
-        losses.append(log_sum_exp - row[target])
+        losses.append(log_sum_exp - row[int(target)])
     return sum(losses) * (1.0 / len(losses))
 
 

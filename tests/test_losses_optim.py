@@ -188,3 +188,11 @@ def test_optimizers_take_the_same_steps_as_pytorch(ours, theirs, torch):
 def test_bad_optimizer_arguments_raise_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+def test_cross_entropy_of_values_takes_numpy_integer_labels():
+    import numpy as np
+    logits = [Value(0.5), Value(-1.0), Value(2.0)]
+    expected = cross_entropy_loss(logits, [2]).data
+    assert cross_entropy_loss(logits, np.array([2])).data == expected
+    assert cross_entropy_loss(logits, np.int64(2)).data == expected
