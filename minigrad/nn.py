@@ -101,7 +101,22 @@ def _as_input(x, nin, dtype, who):
     return x
 
 
-class Layer(Module):
+class Savable:
+    """``save`` and ``load`` for the networks of this module, through :mod:`minigrad.serialization`."""
+
+    def save(self, path):
+        """Write the weights and the architecture to ``path`` (``.npz`` is added if missing)."""
+        from minigrad import serialization  # it imports this module
+        return serialization.save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """The network saved in ``path`` by :meth:`save`, ready to predict or to train further."""
+        from minigrad import serialization
+        return serialization.load_model(path, expected=cls)
+
+
+class Layer(Module, Savable):
     """A fully connected layer: ``activation(x @ W + b)``, for one input or a batch.
 
     ``W`` has shape (nin, nout), drawn from a normal distribution with the
@@ -148,17 +163,6 @@ class Layer(Module):
     def parameters(self):
         return [self.W, self.b]
 
-    def save(self, path):
-        """Write the weights and the activation to ``path`` (``.npz`` is added if missing)."""
-        from minigrad import serialization
-        return serialization.save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """The layer saved in ``path`` by :meth:`save`."""
-        from minigrad import serialization
-        return serialization.load_model(path, expected=cls)
-
     def __repr__(self):
         return f"{type(self).__name__}(nin={self.nin}, nout={self.nout}, activation={self.activation!r})"
 
@@ -179,7 +183,7 @@ class Linear(Layer):
         return f"Linear(nin={self.nin}, nout={self.nout})"
 
 
-class MLP(Module):
+class MLP(Module, Savable):
     """A multi-layer perceptron: layers applied one after another.
 
     ``MLP(2, [16, 16, 1])`` reads inputs of width 2, has two hidden layers of
@@ -243,17 +247,6 @@ class MLP(Module):
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
-
-    def save(self, path):
-        """Write every layer's weights and activation to ``path`` (``.npz`` is added if missing)."""
-        from minigrad import serialization
-        return serialization.save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """The MLP saved in ``path`` by :meth:`save`, ready to predict or to train further."""
-        from minigrad import serialization
-        return serialization.load_model(path, expected=cls)
 
     def __repr__(self):
         return f"MLP({self.nin}, {self.sizes[1:]}, activations={self.activations})"

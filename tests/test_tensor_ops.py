@@ -382,25 +382,7 @@ def test_detach():
 
 # ----- seed 004's examples, with `from minigrad import Tensor as Value` -------------------------------
 
-def test_seed_004_scalar_example(capsys):
-    from minigrad import Tensor as Value
-    a = Value(-4.0)
-    b = Value(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    print(f'{g.data:.4f}')
-    g.backward()
-    print(f'{a.grad:.4f}')
-    print(f'{b.grad:.4f}')
-    assert capsys.readouterr().out == "24.7041\n138.8338\n645.5773\n"
+# Seed 004's scalar example runs as written in test_seed_examples_tensor.py.
 
 
 def test_seed_004_matrix_operations():
