@@ -75,7 +75,7 @@ def zero_grad(parameters):
     for the next backward pass to add to (for big weight matrices, real work).
     """
     for p in parameters:
-        p.grad = p._grad_zero
+        p.grad = getattr(p, "_grad_zero", 0.0)  # 0.0 for a scalar class of the reader's own
 
 
 _grad_enabled = True
