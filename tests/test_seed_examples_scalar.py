@@ -187,8 +187,11 @@ SEED_004_VISUALIZATION = """
 """
 
 
-def test_seed_004_basic_operations(capsys):
-    _, printed = run_example(SEED_004_BASIC_OPERATIONS, capsys)
+@pytest.mark.parametrize("engine", ["Value", "Tensor as Value"])
+def test_seed_004_basic_operations(capsys, engine):
+    # The document's Value is a NumPy engine that also takes single numbers: both of ours run it.
+    code = SEED_004_BASIC_OPERATIONS.replace("from minigrad import Value", f"from minigrad import {engine}")
+    _, printed = run_example(code, capsys)
     assert printed == "24.7041\n138.8338\n645.5773\n"
 
 

@@ -301,33 +301,7 @@ def test_seed_001_saving_and_loading(tmp_path, monkeypatch):
 
 # ----- seed 004, with `from micrograd.engine import Value` -> `from minigrad import Tensor as Value` -----
 
-SEED_004_BASIC = """
-from minigrad import Tensor as Value
-
-# Works with scalars
-a = Value(-4.0)
-b = Value(2.0)
-c = a + b
-d = a * b + b**3
-c += c + 1
-c += 1 + c + (-a)
-d += d * 2 + (b + a).relu()
-d += 3 * d + (b - a).relu()
-e = c - d
-f = e**2
-g = f / 2.0
-g += 10.0 / f
-print(f'{g.data:.4f}')  # prints 24.7041
-g.backward()
-print(f'{a.grad:.4f}')  # prints 138.8338, i.e. dg/da
-print(f'{b.grad:.4f}')  # prints 645.5773, i.e. dg/db
-"""
-
-
-def test_seed_004_basic_operations(tmp_path, monkeypatch):
-    _, out = run_snippet(SEED_004_BASIC, tmp_path, monkeypatch)
-    assert out.split() == ["24.7041", "138.8338", "645.5773"]
-
+# Seed 004's scalar example runs on both engines in test_seed_examples_scalar.py.
 
 SEED_004_MATRIX = """
 from minigrad import Tensor as Value
