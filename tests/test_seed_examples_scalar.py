@@ -15,7 +15,6 @@ import textwrap
 import pytest
 
 
-
 def run_example(code, capsys):
     """Execute an example; return its namespace and what it printed."""
     namespace = {"__name__": "__example__"}
