@@ -195,9 +195,11 @@ def test_seed_004_basic_operations(capsys, engine):
     assert printed == "24.7041\n138.8338\n645.5773\n"
 
 
-def test_seed_004_visualization(capsys, tmp_path, monkeypatch, dot_executable):
+@pytest.mark.parametrize("engine", ["Value", "Tensor as Value"])
+def test_seed_004_visualization(capsys, tmp_path, monkeypatch, dot_executable, engine):
     monkeypatch.chdir(tmp_path)
-    namespace, _ = run_example(SEED_004_VISUALIZATION, capsys)
+    code = SEED_004_VISUALIZATION.replace("from minigrad import Value", f"from minigrad import {engine}")
+    namespace, _ = run_example(code, capsys)
     assert (namespace["x"].grad, namespace["y"].grad, namespace["z"].data) == (-2.0, 2.0, -4.0)
     svg = (tmp_path / "computation_graph.svg").read_text()
     assert svg.startswith("<?xml") and "<svg" in svg
