@@ -57,16 +57,12 @@ def make_problem(sizes, batch, seed=0):
 
 # ----- the three engines: each has setup(weights) -> step() and gradients() --------------
 
-class MinigradMLP:
-    name = "minigrad"
+class _AutogradMLP:
+    """The step of an engine with autograd (minigrad, PyTorch): the same code for both.
 
-    def __init__(self, X, y, weights):
-        self.X = Tensor(X, requires_grad=False)  # inputs need no gradient
-        self.y = y
-        self.layers = [(Tensor(W.copy(), name=f"W{i}"), Tensor(b.copy(), name=f"b{i}"))
-                       for i, (W, b) in enumerate(weights)]
-        self.params = [p for layer in self.layers for p in layer]
-        self.optimizer = SGD(self.params, lr=LR)
+    A subclass sets ``X``, ``y``, ``layers`` (pairs W, b), ``params``, ``optimizer``,
+    ``cross_entropy(logits, targets)`` and ``to_numpy(gradient)`` (a copy, as an ndarray).
+    """
 
     def loss(self):
         h = self.X
@@ -75,7 +71,7 @@ class MinigradMLP:
             h = h @ W + b
             if i < last:
                 h = h.relu()
-        return cross_entropy_loss(h, self.y)
+        return self.cross_entropy(h, self.y)
 
     def step(self):
         loss = self.loss()
@@ -88,7 +84,21 @@ class MinigradMLP:
         loss = self.loss()
         self.optimizer.zero_grad()
         loss.backward()
-        return float(loss.data), [p.grad.copy() for p in self.params]
+        return float(loss.item()), [self.to_numpy(p.grad) for p in self.params]
+
+
+class MinigradMLP(_AutogradMLP):
+    name = "minigrad"
+    cross_entropy = staticmethod(cross_entropy_loss)
+    to_numpy = staticmethod(np.copy)
+
+    def __init__(self, X, y, weights):
+        self.X = Tensor(X, requires_grad=False)  # inputs need no gradient
+        self.y = y
+        self.layers = [(Tensor(W.copy(), name=f"W{i}"), Tensor(b.copy(), name=f"b{i}"))
+                       for i, (W, b) in enumerate(weights)]
+        self.params = [p for layer in self.layers for p in layer]
+        self.optimizer = SGD(self.params, lr=LR)
 
 
 class NumpyMLP:
@@ -140,41 +150,20 @@ class NumpyMLP:
         return float(loss), grads
 
 
-class TorchMLP:
+class TorchMLP(_AutogradMLP):
     name = "PyTorch"
 
     def __init__(self, X, y, weights):
         import torch
         import torch.nn.functional as F
-        self.torch, self.F = torch, F
+        self.cross_entropy = F.cross_entropy
+        self.to_numpy = lambda gradient: gradient.numpy().copy()
         self.X = torch.tensor(X, dtype=torch.float64)
         self.y = torch.tensor(y, dtype=torch.long)
         self.layers = [(torch.tensor(W, dtype=torch.float64, requires_grad=True),
                         torch.tensor(b, dtype=torch.float64, requires_grad=True)) for W, b in weights]
         self.params = [p for layer in self.layers for p in layer]
         self.optimizer = torch.optim.SGD(self.params, lr=LR)
-
-    def loss(self):
-        h = self.X
-        last = len(self.layers) - 1
-        for i, (W, b) in enumerate(self.layers):
-            h = h @ W + b
-            if i < last:
-                h = h.relu()
-        return self.F.cross_entropy(h, self.y)
-
-    def step(self):
-        loss = self.loss()
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        return loss
-
-    def gradients(self):
-        loss = self.loss()
-        self.optimizer.zero_grad()
-        loss.backward()
-        return float(loss.item()), [p.grad.numpy().copy() for p in self.params]
 
 
 # ----- checking and timing ---------------------------------------------------------------
