@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from minigrad.module import Module
+from minigrad.module import Module, check_activation
 from minigrad.tensor import Tensor
 
 __all__ = ["Module", "Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed",
@@ -47,12 +47,6 @@ def _check_size(value, name):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
-
-
-def _check_activation(activation):
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return activation
 
 
 def _check_dtype(dtype):
@@ -129,7 +123,7 @@ class Layer(Module, Savable):
 
     def __init__(self, nin, nout, activation="relu", seed=None, dtype=np.float64):
         nin, nout = _check_size(nin, "nin"), _check_size(nout, "nout")
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation, ACTIVATIONS)
         dtype = _check_dtype(dtype)
         weights = _generator(seed).normal(0.0, init_std(nin, nout, activation), size=(nin, nout))
         self.W = Tensor(weights.astype(dtype), name="W")
@@ -139,7 +133,7 @@ class Layer(Module, Savable):
     def _from_arrays(cls, W, b, activation):
         """A layer holding copies of ``W`` and ``b`` (used to load and to convert models)."""
         layer = cls.__new__(cls)
-        layer.activation = _check_activation(activation)
+        layer.activation = check_activation(activation, ACTIVATIONS)
         layer.W = Tensor(np.array(W), name="W")
         layer.b = Tensor(np.array(b), name="b")
         return layer
@@ -200,8 +194,8 @@ class MLP(Module, Savable):
         nouts = [_check_size(n, "each size in nouts") for n in nouts]
         if not nouts:
             raise ValueError("nouts must list at least one layer size")
-        _check_activation(activation)
-        _check_activation(last_activation)
+        check_activation(activation, ACTIVATIONS)
+        check_activation(last_activation, ACTIVATIONS)
         rng = _generator(seed)
         sizes = [nin] + nouts
         activations = [activation] * (len(nouts) - 1) + [last_activation]

@@ -5,16 +5,10 @@ time, so every step of it is a node of the graph, and can be drawn.
 """
 import random
 
-from minigrad.module import Module
+from minigrad.module import Module, check_activation
 from minigrad.value import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
-
-
-def _check_activation(act):
-    if act not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {act!r}; choose one of {', '.join(ACTIVATIONS)}")
-    return act
 
 
 class Neuron(Module):
@@ -23,7 +17,7 @@ class Neuron(Module):
     def __init__(self, nin, act="relu", rng=random):
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
-        self.act = _check_activation(act)
+        self.act = check_activation(act, ACTIVATIONS)
 
     def __call__(self, x):
         if len(x) != len(self.w):
