@@ -19,10 +19,3 @@ class Module:
     def num_parameters(self):
         """How many numbers the module learns."""
         return sum(getattr(p, "size", 1) for p in self.parameters())
-
-
-def check_activation(name, choices):
-    """``name`` if it is one of the activation ``choices``, or a ValueError listing them."""
-    if name not in choices:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(choices)}")
-    return name

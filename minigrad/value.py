@@ -16,7 +16,7 @@ variables, a cell per variable), and while a graph of a hundred thousand nodes
 is being built, Python's garbage collector walks every live object again and
 again. With one object per node (plus the tuple of its inputs), a training step
 of micrograd's demo runs about five times as fast as micrograd's, with the same
-graph: one node per operation (``python -m minigrad.bench scalar``).
+graph: one node per operation (``python -m benchmarks scalar``).
 
 To add an operation, write one more class like these.
 """

@@ -7,7 +7,7 @@ import pytest
 from minigrad import Value, draw_dot, gradcheck
 from minigrad.exercises import check_gradients
 from minigrad.gradcheck import numerical_gradients
-from minigrad.scalar import MLP
+from minigrad.value_nn import ValueMLP as MLP
 
 
 def neuron_graph():

@@ -7,10 +7,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from minigrad import SGD, Adam, serialization
+from minigrad import SGD, Adam, model_files
 from minigrad.datasets import DataLoader, make_spirals
-from minigrad.nn import MLP, Layer, Linear
-from minigrad.serialization import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
+from minigrad.tensor_nn import MLP, Layer, Linear
+from minigrad.model_files import ModelFileError, load_checkpoint, load_model, save_checkpoint, save_model
 
 
 def same_parameters(a, b):
@@ -306,7 +306,7 @@ class Payload:
 
 def test_pickled_objects_are_never_loaded(tmp_path, model):
     marker = tmp_path / "marker"
-    arrays = dict(serialization._model_arrays(model))
+    arrays = dict(model_files._model_arrays(model))
     arrays["layers.0.W"] = np.array([Payload(str(marker))], dtype=object)
     np.savez(tmp_path / "evil.npz", **arrays)
     with pytest.raises(ModelFileError, match=r"evil\.npz holds pickled Python objects"):
@@ -318,7 +318,7 @@ def test_pickled_objects_are_never_loaded(tmp_path, model):
 
 
 def tampered(tmp_path, model, **changes):
-    arrays = dict(serialization._model_arrays(model))
+    arrays = dict(model_files._model_arrays(model))
     for key, value in changes.items():
         if value is None:
             del arrays[key]
@@ -377,7 +377,7 @@ def test_a_failed_write_leaves_the_previous_file_intact(tmp_path, model, saved, 
         file.write(b"PK\x03\x04 half an archive")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(serialization, "_write_npz", disk_full)
+    monkeypatch.setattr(model_files, "_write_npz", disk_full)
     with pytest.raises(OSError, match="No space left"):
         MLP(3, [2], seed=5).save(tmp_path / "model")
     assert_untouched(tmp_path, saved, model)
@@ -388,7 +388,7 @@ def test_an_interrupted_save_leaves_the_previous_file_intact(tmp_path, model, sa
         file.write(b"PK")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(serialization, "_write_npz", interrupted)
+    monkeypatch.setattr(model_files, "_write_npz", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save_checkpoint(MLP(3, [2], seed=5), None, tmp_path / "model")
     assert_untouched(tmp_path, saved, model)

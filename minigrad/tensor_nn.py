@@ -1,6 +1,6 @@
 """Networks of Tensors: a whole layer is one matrix product.
 
-The scalar engine's layer (:mod:`minigrad.scalar`) computes each neuron's
+The scalar engine's layer (:mod:`minigrad.value_nn`) computes each neuron's
 ``act(w · x + b)`` one number at a time. Here the weights of all ``nout``
 neurons form the columns of one matrix ``W`` of shape (nin, nout), and a batch
 of inputs the rows of ``X`` of shape (batch, nin), so a layer is
@@ -8,19 +8,19 @@ of inputs the rows of ``X`` of shape (batch, nin), so a layer is
     activation(X @ W + b)        shape (batch, nout)
 
 in one NumPy call: neuron j of the scalar layer is column ``W[:, j]`` with
-bias ``b[j]``. ``to_scalar`` and ``from_scalar`` copy a network from one engine
-to the other, and the tests check that both compute the same numbers.
+bias ``b[j]`` (:mod:`minigrad.convert` copies a network from one engine to the
+other).
 """
 import math
 import numbers
 
 import numpy as np
 
-from minigrad.module import Module, check_activation
+from minigrad.checks import check_activation, check_float_dtype, check_positive_int
+from minigrad.module import Module
 from minigrad.tensor import Tensor
 
-__all__ = ["Module", "Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed",
-           "to_scalar", "from_scalar"]
+__all__ = ["Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "linear")
 
@@ -43,17 +43,6 @@ def _generator(seed):
     return np.random.default_rng(seed)
 
 
-def _check_size(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"parameters must be float32 or float64, got {dtype}")
-    return dtype
 
 
 def init_std(nin, nout, activation):
@@ -96,18 +85,18 @@ def _as_input(x, nin, dtype, who):
 
 
 class Savable:
-    """``save`` and ``load`` for the networks of this module, through :mod:`minigrad.serialization`."""
+    """``save`` and ``load`` for the networks of this module, through :mod:`minigrad.model_files`."""
 
     def save(self, path):
         """Write the weights and the architecture to ``path`` (``.npz`` is added if missing)."""
-        from minigrad import serialization  # it imports this module
-        return serialization.save_model(self, path)
+        from minigrad import model_files  # it imports this module
+        return model_files.save_model(self, path)
 
     @classmethod
     def load(cls, path):
         """The network saved in ``path`` by :meth:`save`, ready to predict or to train further."""
-        from minigrad import serialization
-        return serialization.load_model(path, expected=cls)
+        from minigrad import model_files
+        return model_files.load_model(path, expected=cls)
 
 
 class Layer(Module, Savable):
@@ -122,9 +111,9 @@ class Layer(Module, Savable):
     """
 
     def __init__(self, nin, nout, activation="relu", seed=None, dtype=np.float64):
-        nin, nout = _check_size(nin, "nin"), _check_size(nout, "nout")
+        nin, nout = check_positive_int(nin, "nin"), check_positive_int(nout, "nout")
         self.activation = check_activation(activation, ACTIVATIONS)
-        dtype = _check_dtype(dtype)
+        dtype = check_float_dtype(dtype, "a layer's parameters")
         weights = _generator(seed).normal(0.0, init_std(nin, nout, activation), size=(nin, nout))
         self.W = Tensor(weights.astype(dtype), name="W")
         self.b = Tensor(np.zeros(nout, dtype=dtype), name="b")
@@ -188,10 +177,10 @@ class MLP(Module, Savable):
     """
 
     def __init__(self, nin, nouts, activation="relu", last_activation="linear", seed=None, dtype=np.float64):
-        nin = _check_size(nin, "nin")
+        nin = check_positive_int(nin, "nin")
         if isinstance(nouts, numbers.Integral):
             raise ValueError(f"nouts must be a list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
-        nouts = [_check_size(n, "each size in nouts") for n in nouts]
+        nouts = [check_positive_int(n, "each size in nouts") for n in nouts]
         if not nouts:
             raise ValueError("nouts must list at least one layer size")
         check_activation(activation, ACTIVATIONS)
@@ -244,49 +233,3 @@ class MLP(Module, Savable):
 
     def __repr__(self):
         return f"MLP({self.nin}, {self.sizes[1:]}, activations={self.activations})"
-
-
-# ----- the two engines side by side ----------------------------------------------------
-
-def to_scalar(model):
-    """A :class:`minigrad.scalar.MLP` of Values with the same weights as ``model`` (an MLP or a Layer).
-
-    Scalar neuron j of layer l gets ``w[i] = W[i, j]`` and ``b = b[j]`` of
-    tensor layer l. The scalar engine has no softmax, so softmax layers cannot
-    be converted.
-    """
-    from minigrad import scalar
-
-    layers = model.layers if isinstance(model, MLP) else [model]
-    for layer in layers:
-        if layer.activation not in scalar.ACTIVATIONS:
-            raise ValueError(f"the scalar engine has no {layer.activation!r} activation; "
-                             f"it has {', '.join(scalar.ACTIVATIONS)}")
-    sizes = [layers[0].nin] + [layer.nout for layer in layers]
-    copy = scalar.MLP(sizes[0], sizes[1:], act=layers[0].activation, last_act=layers[-1].activation, seed=0)
-    for layer, scalar_layer in zip(layers, copy.layers):
-        W, b = layer.W.data, layer.b.data
-        for j, neuron in enumerate(scalar_layer.neurons):
-            neuron.act = layer.activation
-            for i, w in enumerate(neuron.w):
-                w.data = float(W[i, j])
-            neuron.b.data = float(b[j])
-    return copy
-
-
-def from_scalar(scalar_model, dtype=np.float64):
-    """An :class:`MLP` of Tensors with the same weights as a :class:`minigrad.scalar.MLP`.
-
-    Column j of each ``W`` (and entry j of ``b``) comes from neuron j of the
-    corresponding scalar layer, whose neurons must share one activation.
-    """
-    layers = []
-    for index, scalar_layer in enumerate(scalar_model.layers):
-        neurons = scalar_layer.neurons
-        acts = {n.act for n in neurons}
-        if len(acts) != 1:
-            raise ValueError(f"layer {index} mixes activations {sorted(acts)}; a tensor layer has one")
-        W = np.array([[w.data for w in n.w] for n in neurons], dtype=dtype).T
-        b = np.array([n.b.data for n in neurons], dtype=dtype)
-        layers.append(Layer._from_arrays(W, b, acts.pop()))
-    return MLP.from_layers(layers)

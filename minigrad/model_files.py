@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigrad import nn
+from minigrad import tensor_nn as nn
 
 __all__ = ["save_model", "load_model", "save_checkpoint", "load_checkpoint", "Checkpoint",
            "ModelFileError", "FORMAT", "VERSION"]
@@ -59,7 +59,7 @@ def _kind(model):
     for name in ("Linear", "MLP", "Layer"):  # Linear before Layer: it is a Layer too
         if isinstance(model, KINDS[name]):
             return name
-    raise TypeError(f"can save a minigrad.nn MLP, Layer or Linear, not {type(model).__name__}")
+    raise TypeError(f"can save a minigrad.tensor_nn MLP, Layer or Linear, not {type(model).__name__}")
 
 
 def _model_arrays(model):
@@ -124,7 +124,7 @@ def _atomic_write(path, arrays):
 
 
 def save_model(model, path):
-    """Save ``model`` (a :class:`minigrad.nn.MLP`, ``Layer`` or ``Linear``) to ``path``.
+    """Save ``model`` (a :class:`minigrad.tensor_nn.MLP`, ``Layer`` or ``Linear``) to ``path``.
 
     ``.npz`` is added to the name if it is missing. Returns the path written.
     """
@@ -254,7 +254,7 @@ def load_model(path, expected=None):
     model = _build_model(arrays, path)
     if expected is not None and not isinstance(model, expected):
         raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {expected.__name__}; "
-                             f"use {type(model).__name__}.load or minigrad.serialization.load_model")
+                             f"use {type(model).__name__}.load or minigrad.model_files.load_model")
     return model
 
 
