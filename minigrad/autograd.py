@@ -110,18 +110,19 @@ def accumulate(node, contribution, incoming):
       changes another's. (Intermediate gradients are only ever replaced, never
       changed in place, so they may share.)
     """
-    data = node.data
-    if not isinstance(data, np.ndarray):  # a scalar node given a NumPy number
-        node.grad += float(contribution)
-        return
+    if type(contribution) is not np.ndarray:
+        if not isinstance(node.data, np.ndarray):  # a scalar node given a NumPy number
+            node.grad += float(contribution)
+            return
+        contribution = np.asarray(contribution)  # a NumPy scalar: 0-d results come back as these
     if not node.requires_grad:  # a constant: its gradient is of no use to anyone
         return
-    if type(contribution) is not np.ndarray:  # a NumPy scalar: 0-d results come back as these
-        contribution = np.asarray(contribution)
+    data = node.data
     if contribution.shape != data.shape:
         contribution = unbroadcast(contribution, data.shape)
-    if contribution.dtype != data.dtype:
-        contribution = contribution.astype(data.dtype)
+    dtype = data.dtype
+    if contribution.dtype is not dtype and contribution.dtype != dtype:
+        contribution = contribution.astype(dtype)
     current = node._grad
     if current is None:
         if not node._prev and (contribution is incoming or contribution.base is not None):
