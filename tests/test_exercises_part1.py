@@ -18,7 +18,8 @@ def run(capsys, checker, *args):
     ok = checker(*args)
     out = capsys.readouterr().out
     assert out.startswith("PASS" if ok else "FAIL"), out
-    return ok, out
+    assert all(len(line) <= 77 for line in out.splitlines()), f"a line too wide for the column: {out}"
+    return ok, " ".join(out.split())  # the message is wrapped to the column
 
 
 def assert_fails(capsys, checker, *args, says=None, hides=()):

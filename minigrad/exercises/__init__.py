@@ -11,6 +11,7 @@ exercise's data so that the starter cells need not, are in ``chNN``.
 """
 import math
 import numbers
+import textwrap
 
 import numpy as np
 
@@ -19,13 +20,17 @@ from minigrad.gradcheck import analytic_gradients, numerical_gradients
 __all__ = ["report", "is_placeholder", "not_filled_in", "describe_error", "close_detail",
            "check_close", "check_derivative", "gradient_detail", "check_gradients"]
 
-NOT_FILLED_IN = "not filled in yet: replace each ... (or None) with your answer and run the cell again"
+NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
 
 
 def report(ok, what, detail=""):
     """Print ``PASS: what`` or ``FAIL: what`` (with ``detail`` on the next line) and return ``ok``."""
     ok = bool(ok)
-    print(f"{'PASS' if ok else 'FAIL'}: {what}" + (f"\n  {detail}" if detail else ""))
+    lines = [f"{'PASS' if ok else 'FAIL'}: {what}"]
+    if detail:  # wrapped to fit a notebook's (and the book's) column
+        lines.append(textwrap.fill(detail, width=76, initial_indent="  ", subsequent_indent="  ",
+                                   break_long_words=False, break_on_hyphens=False))
+    print("\n".join(lines))
     return ok
 
 
