@@ -40,6 +40,12 @@ from minigrad.autograd import backpropagate
 from minigrad.checks import FLOAT_DTYPES, check_float_dtype
 
 
+# Ticks once for every assignment of new data to any Tensor. A tensor notes the
+# tick of its last assignment (_version), an operation the tick when it ran
+# (_seen): an input whose _version is newer than that was changed since.
+_data_clock = 0
+
+
 def _as_array(data, dtype):
     """``data`` as a float32 or float64 ndarray, or a clear error saying why it cannot be one."""
     if dtype is not None:
@@ -99,7 +105,7 @@ class Tensor:
     no gradient, such as a batch of inputs: no gradient is computed for it.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_versions", "_version")
+    __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_version", "_seen")
     __array_ufunc__ = None  # `np.float64(2) * t` and `array + t` call the Tensor's methods
     _op = ""  # a leaf was made by no operation
     _grad_zero = None  # reads as zeros, made only when asked for
@@ -110,16 +116,16 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._prev = ()
-        self._versions = None
         self._version = 0
+        self._seen = None
 
     def _record(self, data, *inputs):
         """An operation's result: ``data``, computed from ``inputs``.
 
-        The inputs are remembered (with the version of their data) only if a
-        gradient must flow back to one of them; otherwise the result is a leaf
-        that needs no gradient. (Every operation has one or two inputs:
-        ``inputs[0]`` and ``inputs[-1]`` are all of them.)
+        The inputs are remembered (and the data clock, to detect later changes
+        to their data) only if a gradient must flow back to one of them;
+        otherwise the result is a leaf that needs no gradient. (Every operation
+        has one or two inputs: ``inputs[0]`` and ``inputs[-1]`` are all of them.)
         """
         self._data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results are NumPy scalars
         self._grad = None
@@ -128,12 +134,11 @@ class Tensor:
         if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad):
             self.requires_grad = True
             self._prev = inputs
-            self._versions = tuple([x._version for x in inputs]) if len(inputs) > 2 else (
-                (inputs[0]._version,) if len(inputs) == 1 else (inputs[0]._version, inputs[1]._version))
+            self._seen = _data_clock
         else:
             self.requires_grad = False
             self._prev = ()
-            self._versions = None
+            self._seen = None
 
     # ----- what a Tensor holds -------------------------------------------------
 
@@ -144,8 +149,10 @@ class Tensor:
 
     @data.setter
     def data(self, value):
+        global _data_clock
         self._data = value if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES else _as_array(value, None)
-        self._version += 1
+        _data_clock += 1
+        self._version = _data_clock
 
     @property
     def shape(self):
