@@ -389,13 +389,30 @@ def test_ch04(capsys):
     shown = {(2, (16, 16, 1)): 337, (3, (4, 4, 1)): 41, (64, (32, 16, 10)): 2778}
     assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: shown.get((nin, tuple(nouts)), 0),
                  says="n_parameters(1, [1])")
+    # the messages say which way a count is off
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: n_parameters(nin, nouts) - 1,
+                 says="too few")
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: n_parameters(nin, nouts) + 1,
+                 says="too many")
 
-    assert_passes(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w2 * w1, w2 * b1 + b2))
+    def collapse(w1, b1, w2, b2, w3, b3):
+        return w3 * w2 * w1, w3 * (w2 * b1 + b2) + b3
+
+    assert_passes(capsys, ch04.check_linear_collapse, collapse)
     assert_fails(capsys, ch04.check_linear_collapse, lambda *p: (..., ...), says=NOT_FILLED)
-    # the mistake that zero biases hide
-    assert_fails(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w2 * w1, b2),
+    # the mistakes that zero biases hide: later neurons scale the earlier biases
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w3 * w2 * w1, b3), says="your b is not right")
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w3 * w2 * w1, w2 * b1 + b2 + b3),
                  says="your b is not right")
-    assert_fails(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w1, w2 * b1 + b2),
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w3 * w2 * w1, w3 * b2 + b3), says="your b is not right")
+    # the two-neuron answer of the chapter's prose, applied to the first two neurons only
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w2 * w1, w2 * b1 + b2), says="your w and b are not right")
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w1, collapse(w1, b1, w2, b2, w3, b3)[1]),
                  says="your w is not right")
     assert_fails(capsys, ch04.check_linear_collapse, lambda *p: 3.0, says="two numbers")
 
@@ -411,6 +428,11 @@ def test_ch04(capsys):
     assert_fails(capsys, ch04.check_bends, lambda model: bends(model)[1:], says="you found 2 bends")
     # the bends of a network with its initial zero biases are all at 0: not accepted
     assert_fails(capsys, ch04.check_bends, lambda model: [0.0] * len(model.layers[0].neurons))
+    # one true bend repeated: every entry is a bend, but not every neuron's
+    assert_fails(capsys, ch04.check_bends, lambda model: [bends(model)[0]] * len(model.layers[0].neurons),
+                 says="listed more than once")
+    assert_fails(capsys, ch04.check_bends, lambda model: [bends(model)[-1]] * len(model.layers[0].neurons),
+                 says="listed more than once")
 
 
 # ----- chapter 5 -------------------------------------------------------------------------
@@ -445,7 +467,11 @@ def test_ch05(capsys):
     assert_passes(capsys, ch05.check_logsumexp, logsumexp)
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: ..., says=NOT_FILLED)
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: math.log(sum(math.exp(z) for z in zs)),
-                 says="OverflowError")
+                 says="subtract the largest logit")
+    # shifting by the smallest logit still overflows, and is told to shift by the largest
+    assert_fails(capsys, ch05.check_logsumexp,
+                 lambda zs: min(zs) + math.log(sum(math.exp(z - min(zs)) for z in zs)),
+                 says="subtract the largest logit")
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: max(zs), says="not log(sum(exp(z)))")
 
 
