@@ -243,22 +243,27 @@ def cross_entropy_loss(logits, targets):
     For a Tensor of logits, shape (n, classes) or (classes,), ``targets`` is
     an array of n class indices (or one index).
     """
-    what = "cross_entropy_loss"
     if isinstance(logits, Tensor):
         return _tensor_cross_entropy(logits, targets)
+    batch, targets = _rows_and_classes(logits, targets, "cross_entropy_loss")  # or a clear error
+    losses = []
+    for row, target in zip(batch, targets):
+        shift = max(z.data for z in row)  # a constant: it shifts every logit alike
+        log_sum_exp = sum((z - shift).exp() for z in row).log() + shift
+        losses.append(log_sum_exp - row[target])
+    return sum(losses) * (1.0 / len(losses))
+
+
+def _rows_and_classes(logits, targets, what):
+    """Value logits as a list of rows, one per example, and the targets as a list of class indices."""
     if isinstance(logits, Value):
         raise TypeError(f"{what} needs one logit per class, a list of Values (or a list of such lists, "
                         "or a Tensor), got a single Value; for two classes and one output, use "
                         "binary_cross_entropy_with_logits")
     _, shape = _value_layout(logits, what, "logits", forms="a list per example, or a list of such lists")
     batch = [logits] if len(shape) == 1 else logits
-    labels = check_class_labels(_label_array(targets), len(batch), shape[-1], caller=what)
-    losses = []
-    for row, target in zip(batch, labels):
-        shift = max(z.data for z in row)  # a constant: it shifts every logit alike
-        log_sum_exp = sum((z - shift).exp() for z in row).log() + shift
-        losses.append(log_sum_exp - row[int(target)])
-    return _mean(losses)
+    classes = check_class_labels(_label_array(targets), len(batch), shape[-1], caller=what)
+    return batch, classes.tolist()
 
 
 def _label_array(targets):
