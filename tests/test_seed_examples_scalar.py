@@ -263,6 +263,7 @@ SEED_003_DIGITS = """
 """
 
 
+@pytest.mark.slow
 def test_seed_003_digits_demo_runs_as_written(tmp_path):
     # The whole demo, as the document has it: five epochs over 1,347 images (about a minute).
     # A fresh interpreter, as a reader runs it: inside this test process, with every other

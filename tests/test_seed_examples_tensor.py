@@ -418,12 +418,14 @@ def repo_npz_files():
     ("train_with_save.py", "accuracy", 95.0),
     ("train_long.py", "accuracy", 90.0),
 ])
+@pytest.mark.slow
 def test_example_reaches_a_good_accuracy(tmp_path, repo_npz_files, name, metric, bound):
     out = run_example(name, cwd=tmp_path)
     assert final(metric, out) >= bound
     assert os.listdir(tmp_path) == []  # nothing left behind: files went to a temporary directory
 
 
+@pytest.mark.slow
 def test_regression_example_recovers_the_coefficients(tmp_path, repo_npz_files):
     out = run_example("train_regression.py", cwd=tmp_path)
     assert final("loss", out) < 0.02
@@ -432,6 +434,7 @@ def test_regression_example_recovers_the_coefficients(tmp_path, repo_npz_files):
     np.testing.assert_allclose(learned, true, atol=0.1)
 
 
+@pytest.mark.slow
 def test_save_example_writes_where_it_is_told(tmp_path, repo_npz_files):
     out = run_example("train_with_save.py", tmp_path / "moons", cwd=tmp_path)
     assert "predicts identically: True" in out
@@ -439,6 +442,7 @@ def test_save_example_writes_where_it_is_told(tmp_path, repo_npz_files):
     assert MLP.load(tmp_path / "moons.npz").sizes == [2, 16, 16, 1]
 
 
+@pytest.mark.slow
 def test_long_example_resumes_from_its_checkpoint(tmp_path, repo_npz_files):
     first = run_example("train_long.py", tmp_path / "run", "--epochs", 60, "--stop-after", 30, cwd=tmp_path)
     assert "stopped at epoch 30" in first and "final accuracy" not in first

@@ -135,6 +135,7 @@ CHAIN_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_chain_of_a_million_operations():
     result = subprocess.run([sys.executable, "-c", CHAIN_SCRIPT], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
