@@ -208,7 +208,11 @@ for step in range(200):
 
 def test_seed_001_imports(tmp_path, monkeypatch):
     namespace, _ = run_snippet(SEED_001_IMPORTS, tmp_path, monkeypatch)
-    assert callable(namespace["make_spirals"]) and namespace["Layer"] is not None
+    from minigrad import datasets, tensor  # the seed's names are the tensor engine's and the datasets'
+    assert namespace["Tensor"] is tensor.Tensor
+    for name in ["make_moons", "make_circles", "make_linear_regression", "make_spirals"]:
+        assert namespace[name] is getattr(datasets, name)
+    assert namespace["MLP"] is nn.MLP and namespace["Layer"] is nn.Layer  # of Tensors, not ValueMLP/ValueLayer
 
 
 @pytest.mark.parametrize("snippet, sizes", [(SEED_001_LOOP, [16, 16, 1]), (SEED_001_COMMON, [8, 8, 1])])

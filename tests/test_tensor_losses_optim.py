@@ -223,5 +223,9 @@ def test_benchmark_rejects_unknown_sizes():
 
 def test_benchmark_run_returns_results():
     out = io.StringIO()
-    results = bench.run(["small"], repeats=1, use_torch=False, out=out, steady_malloc=False)
-    assert results[0]["minigrad"] > 0 and results[0]["numpy"] > 0 and results[0]["torch"] is None
+    (result,) = bench.run(["small"], repeats=1, use_torch=False, out=out, steady_malloc=False)
+    layers, batch, _, _ = bench.SIZES["small"]
+    assert (result["size"], result["layers"], result["batch"], result["torch"]) == ("small", layers, batch, None)
+    X, y, weights = bench.make_problem(layers, batch)  # the loss it reports is the problem's loss
+    assert result["loss"] == bench.check_agreement([bench.MinigradMLP(X, y, weights), bench.NumpyMLP(X, y, weights)])
+    assert f"{result['minigrad'] / result['numpy']:.2f}x" in out.getvalue()  # and the table shows its ratio
