@@ -165,7 +165,8 @@ def test_digits_files_ship_inside_the_package():
         assert needed in licence
 
 
-def test_seed_003_data_preparation():
+def test_digits_prepared_and_split_as_the_digits_demo_does():
+    """Seed 003's data preparation."""
     digits = datasets.load_digits()
     n_samples = len(digits.images)
     data = digits.images.reshape((n_samples, -1))

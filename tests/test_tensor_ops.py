@@ -325,10 +325,11 @@ def test_detach():
 
 # ----- seed 004's examples, with `from minigrad import Tensor as Value` -------------------------------
 
-# Seed 004's scalar example runs as written in test_seed_examples_tensor.py.
+# Seed 004's scalar example runs as written, on both engines, in test_usage_value_engine.py.
 
 
-def test_seed_004_matrix_operations():
+def test_matrix_product_and_broadcasting_with_tensor_imported_as_value():
+    """Seed 004's matrix example, with `from minigrad import Tensor as Value`."""
     from minigrad import Tensor as Value
     A = Value([[1, 2], [3, 4]])
     B = Value([[5, 6], [7, 8]])
@@ -341,7 +342,8 @@ def test_seed_004_matrix_operations():
     np.testing.assert_array_equal(y.data, [[2, 2, 2], [5, 5, 5]])
 
 
-def test_seed_001_shapes():
+def test_shapes_reshape_transpose_and_zero_gradients():
+    """Seed 001's shapes example."""
     assert Tensor(5.0).shape == ()
     x = Tensor([1.0, 2.0, 3.0])
     assert x.shape == (3,)
