@@ -10,23 +10,15 @@ from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
 def rule(name, local):
     """An operation x -> x² whose derivative rule (deliberately) says d/dx = local(x)."""
-    if hasattr(Value, "_record"):  # the engine recipe in which a rule returns the local gradients
-        class Op(Value):
-            __slots__ = ()
-            _op = name
+    class Op(Value):
+        __slots__ = ()
+        _op = name
 
-            def __init__(self, a):
-                self._record(a.data * a.data, a)
+        def __init__(self, a):
+            self._record(a.data * a.data, a)
 
-            def _backward(self, grad):
-                return (local(self._prev[0].data) * grad,)
-    else:  # a rule that adds to its inputs' gradients itself
-        class Op(Value):
-            def __init__(self, a):
-                Value.__init__(self, a.data * a.data, (a,), name)
-
-            def _backward(self, grad):
-                self._prev[0].grad += local(self._prev[0].data) * grad
+        def _backward(self, grad):
+            return (local(self._prev[0].data) * grad,)
     return Op
 
 
