@@ -117,8 +117,6 @@ def _targets(targets, outputs, what, noun="targets"):
 
 
 def _check_tensor_outputs(outputs, what):
-    if not isinstance(outputs, Tensor):
-        raise _not_values(outputs, what, "outputs")
     if outputs.size == 0:
         raise ValueError(f"{what}: no outputs to compare")
 

@@ -460,6 +460,8 @@ def test_cross_entropy_says_what_it_expects(outputs, message):
     (lambda: mse_loss(values([1.0, 2.0]), [1.0]), ValueError, r"mse_loss: 2 outputs but 1 targets"),
     (lambda: mse_loss(values([1.0, 2.0]), 1.0), ValueError, r"mse_loss: 2 outputs but 1 targets"),
     (lambda: mse_loss([], []), ValueError, r"mse_loss: no outputs to compare"),
+    (lambda: binary_cross_entropy(Tensor(np.zeros((0, 1))), np.zeros((0, 1))), ValueError,
+     r"binary_cross_entropy: no outputs to compare"),
     (lambda: mse_loss(value_rows([[1, 2]]), [1.0, 2.0]), ValueError,
      r"outputs of shape \(1, 2\) but targets of shape \(2,\)"),
     (lambda: mse_loss(values([1.0]), ["a"]), TypeError, r"targets must be numbers or Values .* got str 'a'"),
