@@ -31,7 +31,11 @@ def _drawing():
     """The Drawing class, made (and graphviz imported) on first use."""
     global _drawing_class
     if _drawing_class is None:
-        import graphviz
+        try:
+            import graphviz
+        except ImportError:
+            raise ImportError("draw_dot needs the graphviz Python package (pip install graphviz), and "
+                              "graphviz's `dot` program to show or render a drawing") from None
 
         class Drawing(graphviz.Digraph):
             """A ``graphviz.Digraph`` whose text form is its DOT source.

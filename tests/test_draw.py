@@ -227,3 +227,22 @@ def test_import_minigrad_does_not_import_graphviz():
 def test_a_drawing_displays_as_svg_in_jupyter(dot_executable):
     bundle = draw_dot(neuron_graph())._repr_mimebundle_()
     assert list(bundle) == ["image/svg+xml"] and "<svg" in bundle["image/svg+xml"]
+
+
+def test_without_the_graphviz_package_only_drawing_fails_and_says_what_to_install():
+    script = textwrap.dedent("""
+        import sys
+        sys.modules["graphviz"] = None  # as if it were not installed
+        from minigrad import Value, draw_dot
+        loss = (Value(2.0) * 3).tanh()  # everything else works
+        loss.backward()
+        try:
+            draw_dot(loss)
+        except ImportError as error:
+            print(error)
+    """)
+    package_root = str(Path(minigrad.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": package_root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "draw_dot needs the graphviz Python package (pip install graphviz)" in result.stdout
