@@ -37,7 +37,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.autograd import backpropagate
-from minigrad.checks import FLOAT_DTYPES, check_float_dtype
+from minigrad.checks import FLOAT_DTYPES, check_class_labels, check_float_dtype
 
 
 # Ticks once for every assignment of new data to any Tensor. A tensor notes the
@@ -729,11 +729,7 @@ class CrossEntropy(Tensor):
         n, classes = x.shape
         if n == 0:
             raise ValueError("cross_entropy: no rows of logits to compare")
-        self.targets = _class_indices(targets, n)
-        if self.targets.max() >= classes:
-            largest = self.targets.max()
-            raise ValueError(f"cross_entropy: target {largest} is not a "
-                             f"class index in 0..{classes - 1}")
+        self.targets = check_class_labels(targets, n, classes)
         self.log_probs = log_softmax(x, axis=1)
         # each row's log-probability of its target class
         picked = self.log_probs[np.arange(n), self.targets]
@@ -863,23 +859,6 @@ def _axes(axis, ndim):
     if len(set(result)) != len(result):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(result)
-
-
-def _class_indices(targets, n):
-    """``targets`` as an array of n non-negative integers, or a clear error.
-
-    (Indices that are too large make NumPy's indexing fail, and cross_entropy says so.)
-    """
-    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if array.dtype.kind not in "iu":
-        if array.dtype.kind not in "fb" or not np.all(array == np.round(array)):
-            raise ValueError(f"cross_entropy: targets must be integer class indices, got {array.dtype}")
-        array = array.astype(np.intp)  # labels stored as floats: 0.0, 1.0, ...
-    if array.shape != (n,):
-        raise ValueError(f"cross_entropy: {n} rows of logits but targets of shape {array.shape}")
-    if array.dtype.kind == "i" and array.min() < 0:
-        raise ValueError(f"cross_entropy: target {array.min()} is not a class index (they start at 0)")
-    return array
 
 
 def _plain_index(index):
