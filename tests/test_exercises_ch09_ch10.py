@@ -11,10 +11,11 @@ from minigrad.model_files import load_checkpoint, save_checkpoint
 
 
 def outcome(capsys, checker, *answers):
+    """The checker's verdict, and what it printed with the line wrapping undone."""
     ok = checker(*answers)
     out = capsys.readouterr().out
     assert out.startswith("PASS" if ok else "FAIL"), out
-    return ok, out
+    return ok, " ".join(out.split())
 
 
 # ----- 9.1 stratified split ---------------------------------------------------------

@@ -5,7 +5,7 @@ without printing the expected answer; each also returns True or False.
 """
 import numpy as np
 
-from minigrad.exercises import _report as report
+from minigrad.exercises import report
 from minigrad.optim import Adam
 from minigrad.tensor import Tensor
 

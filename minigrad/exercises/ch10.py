@@ -12,7 +12,7 @@ from unittest import mock
 import numpy as np
 
 from minigrad.datasets import DataLoader, make_spirals
-from minigrad.exercises import _report as report
+from minigrad.exercises import report
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import Adam
 from minigrad.tensor_nn import MLP
