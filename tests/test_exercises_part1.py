@@ -114,6 +114,14 @@ def test_ch01(capsys):
 
     assert_passes(capsys, ch01.check_partials, -6.0, -0.75)
     assert_fails(capsys, ch01.check_partials, ..., ..., says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_partials, -6.0, ..., says=NOT_FILLED)
+    # filled in, but not with a number: say so, not "not filled in yet"
+    out = assert_fails(capsys, ch01.check_partials, (-6.0,), -0.75,
+                       says="dr/da should be a number, got tuple")
+    assert NOT_FILLED not in out
+    assert_fails(capsys, ch01.check_partials, -6.0, (-0.75, None),
+                 says="dr/db should be a number, got tuple")
+    assert_fails(capsys, ch01.check_partials, "-6", -0.75, says="dr/da should be a number, got str")
     out = assert_fails(capsys, ch01.check_partials, -6.0, 0.75, says="dr/db", hides=("-0.75",))
     assert "dr/da:" not in out
 
@@ -267,8 +275,14 @@ def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
     if exp_rule is not None:
         def exp(self):
             out = Mini(math.exp(self.data), (self,))
-            factor = out.data if exp_rule == "right" else self.data
-            out._backward = lambda: self._add_to(out.grad * factor)
+            if exp_rule == "right":
+                out._backward = lambda: self._add_to(out.grad * out.data)
+            elif exp_rule == "no upstream":  # self.grad += out.data
+                out._backward = lambda: self._add_to(out.data)
+            elif exp_rule == "assigns":  # self.grad = out.grad * out.data
+                out._backward = lambda: setattr(self, "grad", out.grad * out.data)
+            else:
+                out._backward = lambda: self._add_to(out.grad * self.data)
             return out
         Mini.exp = exp
     else:
@@ -276,8 +290,11 @@ def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
     if pow_rule is not None:
         def power(self, n):
             out = Mini(self.data ** n, (self,))
-            slope = n * self.data ** (n - 1) if pow_rule == "right" else self.data ** (n - 1)
-            out._backward = lambda: self._add_to(out.grad * slope)
+            slope = n * self.data ** (n - 1) if pow_rule != "wrong" else self.data ** (n - 1)
+            if pow_rule == "assigns":
+                out._backward = lambda: setattr(self, "grad", out.grad * slope)
+            else:
+                out._backward = lambda: self._add_to(out.grad * slope)
             return out
         Mini.__pow__ = power
     return Mini
@@ -287,10 +304,20 @@ def test_ch03_mini_exp_pow(capsys):
     assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class())
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule=None), says=NOT_FILLED)
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="wrong"), says="a.exp()")
+    # right where the gradient arriving is 1, so only the cases 3 * a.exp() and
+    # a.exp() * a catch them
+    out = assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="no upstream"),
+                       says="3 * a.exp()", hides=("6.04", "6.0412"))  # 3 e^0.7 = 6.0413
+    assert "gradient that arrives" in out
+    out = assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="assigns"),
+                       says="a.exp() * a", hides=("3.42",))  # 1.7 e^0.7 = 3.4234
+    assert "add to a.grad" in out
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="assigns"),
+                 says="a ** 2 * a")
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="wrong"), says="a ** 3")
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule=None), says="attached")
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(accumulate=False),
-                 says="not in (a b).exp()")
+                 says="add to a.grad")
 
 
 def stable_sigmoid(x):
