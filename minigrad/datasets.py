@@ -332,14 +332,19 @@ class DataLoader:
         """The order in which epoch number ``epoch`` visits the examples."""
         if not self.shuffle:
             return np.arange(len(self.X))
-        return np.random.default_rng([self.seed, epoch]).permutation(len(self.X))
+        rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.X))
 
     def __iter__(self):
         from minigrad.tensor import Tensor
 
         order = self.order(self.epoch)
         self.epoch += 1
+        size = self.batch_size
         for batch in range(len(self)):
-            rows = order[batch * self.batch_size:(batch + 1) * self.batch_size]
+            rows = order[batch * size:(batch + 1) * size]
             xb = Tensor(self.X[rows], requires_grad=False)
-            yield xb if self.y is None else (xb, Tensor(self.y[rows], requires_grad=False))
+            if self.y is None:
+                yield xb
+            else:
+                yield xb, Tensor(self.y[rows], requires_grad=False)

@@ -219,22 +219,26 @@ _UMASK = _read_umask()  # read once, at import, rather than while other threads 
 
 
 def _atomic_write(path, arrays):
-    """Write the archive to a temporary file in the same directory, fsync it, then rename it to ``path``.
+    """Write the archive to a temporary file beside ``path``, fsync, rename.
 
     Whatever stops the write (an error, KeyboardInterrupt, SystemExit), the
     temporary file is removed and any previous file at ``path`` is untouched.
     """
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no directory {directory}")
+        raise FileNotFoundError(
+            errno.ENOENT,
+            f"cannot save to {path}: there is no directory {directory}")
     temporary = None
     try:
         try:
-            fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                                             dir=directory)
-        except OSError as error:  # e.g. no permission to write in the directory
-            raise OSError(error.errno, f"cannot save to {path}: {error.strerror} "
-                                       f"(creating a file in {directory})") from None
+            fd, temporary = tempfile.mkstemp(
+                prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                dir=directory)
+        except OSError as error:  # e.g. no permission to write there
+            raise OSError(error.errno, f"cannot save to {path}: "
+                          f"{error.strerror} (creating a file in "
+                          f"{directory})") from None
         try:
             file = os.fdopen(fd, "wb")
         except BaseException:
@@ -244,7 +248,8 @@ def _atomic_write(path, arrays):
             _write_npz(file, arrays)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; give it a normal file's mode
+        # mkstemp makes the file private: give it a normal file's mode
+        os.chmod(temporary, 0o666 & ~_UMASK)
         os.replace(temporary, path)
         temporary = None  # it is the file at `path` now
     finally:
