@@ -62,11 +62,11 @@ LR = 0.05
 FORMAT = "minigrad.speed/1"  # written into every JSON file, checked when one is read
 
 # The command's sizes: well under two minutes on a small machine (chapter 11 uses
-# smaller ones). The scalar engine's largest step has 283,000 nodes.
+# smaller ones). The scalar engine's largest steps have about 150,000 nodes.
 DEFAULT_WIDTHS = (4, 8, 16, 32, 64)
 DEFAULT_BATCHES = (4, 16, 64, 256)
 DEFAULT_WIDTH = 16   # the width at which the batch size varies
-DEFAULT_BATCH = 32   # the batch size at which the width varies
+DEFAULT_BATCH = 16   # the batch size at which the width varies
 DEFAULT_REPEATS = 5
 DEFAULT_MIN_TIME = 0.02
 # robust_claims says "the speed-up grows more than GROWTH_CLAIM times along a sweep"
