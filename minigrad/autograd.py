@@ -9,9 +9,10 @@ A node of a computation graph (a scalar ``Value`` or a ``Tensor``) has
   it. Given ``grad`` = dL/d(node), it *returns* dL/d(input) for each input,
   in the order of ``_prev`` (``None`` for an input that needs none);
 * ``_grad_zero``: what its ``grad`` is before any gradient has reached it;
-* ``_versions``: ``None``, or (Tensors) how many times each input's data had
-  been assigned when the node was computed (see :func:`check_unchanged`).
-  A node holding an array keeps its gradient in ``_grad``.
+* for a node holding an array (a Tensor): ``_grad``, where its gradient is
+  kept, ``requires_grad``, and the data clock's ticks ``_version`` (when its
+  data was last assigned) and ``_seen`` (when it was computed from its inputs;
+  see :func:`check_unchanged`).
 
 Everything else lives here, once: the order in which the rules run, adding
 each returned gradient into the input's ``grad`` (an input used twice gets
@@ -76,14 +77,25 @@ def backpropagate(root, gradient):
         inputs = node._prev
         if not inputs:
             continue
-        if node._versions is not None:
-            check_unchanged(node)
         grad = node.grad
-        for parent, local in zip(inputs, node._backward(grad)):
-            if type(local) is float:  # the scalar engine: a float added to a float
-                parent.grad += local
-            elif local is not None:
-                accumulate(parent, local, grad)
+        if type(grad) is float:  # the scalar engine: float gradients, added in place
+            local = node._backward(grad)
+            if len(inputs) == 2:  # most operations; unpacking costs far less than zip here
+                a, b = inputs
+                local_a, local_b = local
+                a.grad += local_a
+                b.grad += local_b
+            else:
+                for parent, local_gradient in zip(inputs, local):
+                    parent.grad += local_gradient
+        else:
+            seen = node._seen
+            for parent in inputs:
+                if parent._version > seen:
+                    check_unchanged(node)
+            for parent, local_gradient in zip(inputs, node._backward(grad)):
+                if local_gradient is not None:
+                    accumulate(parent, local_gradient, grad)
 
 
 def accumulate(node, contribution, incoming):
@@ -98,18 +110,19 @@ def accumulate(node, contribution, incoming):
       changes another's. (Intermediate gradients are only ever replaced, never
       changed in place, so they may share.)
     """
-    data = node.data
-    if not isinstance(data, np.ndarray):  # a scalar node given a NumPy number
-        node.grad += float(contribution)
-        return
+    if type(contribution) is not np.ndarray:
+        if not isinstance(node.data, np.ndarray):  # a scalar node given a NumPy number
+            node.grad += float(contribution)
+            return
+        contribution = np.asarray(contribution)  # a NumPy scalar: 0-d results come back as these
     if not node.requires_grad:  # a constant: its gradient is of no use to anyone
         return
-    if type(contribution) is not np.ndarray:  # a NumPy scalar: 0-d results come back as these
-        contribution = np.asarray(contribution)
+    data = node.data
     if contribution.shape != data.shape:
         contribution = unbroadcast(contribution, data.shape)
-    if contribution.dtype != data.dtype:
-        contribution = contribution.astype(data.dtype)
+    dtype = data.dtype
+    if contribution.dtype is not dtype and contribution.dtype != dtype:
+        contribution = contribution.astype(dtype)
     current = node._grad
     if current is None:
         if not node._prev and (contribution is incoming or contribution.base is not None):
@@ -145,11 +158,12 @@ def check_unchanged(node):
     A rule reads its inputs' data (``Mul`` needs ``b`` to pass a gradient to
     ``a``): if ``a.data`` was replaced or updated in between, by an optimizer
     step for example, the rule would silently use the new numbers with the old
-    result. Each tensor counts its data assignments (``_version``) and each
-    operation remembers the counts it saw (``_versions``), as PyTorch does.
+    result. Every assignment of data ticks a clock; a tensor notes the tick of
+    its last one (``_version``), an operation the tick when it ran (``_seen``),
+    much as PyTorch's version counters do.
     """
-    for position, (parent, seen) in enumerate(zip(node._prev, node._versions)):
-        if parent._version != seen:
+    for position, parent in enumerate(node._prev):
+        if parent._version > node._seen:
             name = f" {parent.name!r}" if parent.name else ""
             raise RuntimeError(
                 f"input {position}{name} (shape {parent.data.shape}) of the {node._op!r} operation was "

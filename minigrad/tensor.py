@@ -40,6 +40,12 @@ from minigrad.autograd import backpropagate
 from minigrad.checks import FLOAT_DTYPES, check_float_dtype
 
 
+# Ticks once for every assignment of new data to any Tensor. A tensor notes the
+# tick of its last assignment (_version), an operation the tick when it ran
+# (_seen): an input whose _version is newer than that was changed since.
+_data_clock = 0
+
+
 def _as_array(data, dtype):
     """``data`` as a float32 or float64 ndarray, or a clear error saying why it cannot be one."""
     if dtype is not None:
@@ -99,7 +105,7 @@ class Tensor:
     no gradient, such as a batch of inputs: no gradient is computed for it.
     """
 
-    __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_versions", "_version")
+    __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_version", "_seen")
     __array_ufunc__ = None  # `np.float64(2) * t` and `array + t` call the Tensor's methods
     _op = ""  # a leaf was made by no operation
     _grad_zero = None  # reads as zeros, made only when asked for
@@ -110,16 +116,16 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._prev = ()
-        self._versions = None
         self._version = 0
+        self._seen = None
 
     def _record(self, data, *inputs):
         """An operation's result: ``data``, computed from ``inputs``.
 
-        The inputs are remembered (with the version of their data) only if a
-        gradient must flow back to one of them; otherwise the result is a leaf
-        that needs no gradient. (Every operation has one or two inputs:
-        ``inputs[0]`` and ``inputs[-1]`` are all of them.)
+        The inputs are remembered (and the data clock, to detect later changes
+        to their data) only if a gradient must flow back to one of them;
+        otherwise the result is a leaf that needs no gradient. (Every operation
+        has one or two inputs: ``inputs[0]`` and ``inputs[-1]`` are all of them.)
         """
         self._data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results are NumPy scalars
         self._grad = None
@@ -128,12 +134,11 @@ class Tensor:
         if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad):
             self.requires_grad = True
             self._prev = inputs
-            self._versions = tuple([x._version for x in inputs]) if len(inputs) > 2 else (
-                (inputs[0]._version,) if len(inputs) == 1 else (inputs[0]._version, inputs[1]._version))
+            self._seen = _data_clock
         else:
             self.requires_grad = False
             self._prev = ()
-            self._versions = None
+            self._seen = None
 
     # ----- what a Tensor holds -------------------------------------------------
 
@@ -144,8 +149,12 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        self._data = value if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES else _as_array(value, None)
-        self._version += 1
+        global _data_clock
+        if not (isinstance(value, np.ndarray) and value.dtype.char in "fd"):  # float32 or float64
+            value = _as_array(value, None)
+        self._data = value
+        _data_clock += 1
+        self._version = _data_clock
 
     @property
     def shape(self):
@@ -185,16 +194,16 @@ class Tensor:
     # ----- arithmetic: each makes a node of the operation class that computes it -----
 
     def __add__(self, other):
-        return Add(self, _lift(other, self, "+"))
+        return Add(self, other if isinstance(other, Tensor) else _lift(other, self, "+"))
 
     def __sub__(self, other):
-        return Sub(self, _lift(other, self, "-"))
+        return Sub(self, other if isinstance(other, Tensor) else _lift(other, self, "-"))
 
     def __mul__(self, other):
-        return Mul(self, _lift(other, self, "*"))
+        return Mul(self, other if isinstance(other, Tensor) else _lift(other, self, "*"))
 
     def __truediv__(self, other):
-        return Div(self, _lift(other, self, "/"))
+        return Div(self, other if isinstance(other, Tensor) else _lift(other, self, "/"))
 
     def __pow__(self, other):
         if isinstance(other, Tensor):
@@ -208,7 +217,7 @@ class Tensor:
         raise TypeError(f"a Tensor can be raised to a number or a Tensor, not {type(other).__name__}")
 
     def __matmul__(self, other):
-        return MatMul(self, _lift(other, self, "@"))
+        return MatMul(self, other if isinstance(other, Tensor) else _lift(other, self, "@"))
 
     def __neg__(self):
         return Neg(self)
@@ -503,7 +512,12 @@ class MatMul(Tensor):
     _op = "@"
 
     def __init__(self, a, b):
-        self._record(_matmul(a, b), a, b)
+        x, y = a._data, b._data
+        try:
+            product = x @ y
+        except ValueError:
+            raise _matmul_error(x, y) from None
+        self._record(product, a, b)
 
     def _backward(self, grad):  # dL/da = grad bᵀ,  dL/db = aᵀ grad
         a, b = self._prev
@@ -764,17 +778,12 @@ def _power_slope(base, exponent):
     return np.where(exponent == 0, 0.0, slope) if np.any(exponent == 0) else slope
 
 
-def _matmul(a, b):
-    """``a.data @ b.data``, or an error that names both shapes."""
-    x, y = a.data, b.data
-    try:
-        return x @ y
-    except ValueError:
-        if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"@ needs operands with at least one dimension, got shapes {x.shape} "
-                             f"and {y.shape}") from None
-        raise ValueError(f"@ cannot multiply shapes {x.shape} and {y.shape}: the inner dimensions "
-                         f"{x.shape[-1]} and {y.shape[-2] if y.ndim > 1 else y.shape[0]} differ") from None
+def _matmul_error(x, y):
+    """The error for arrays ``x @ y`` cannot multiply, naming both shapes."""
+    if x.ndim == 0 or y.ndim == 0:
+        return ValueError(f"@ needs operands with at least one dimension, got shapes {x.shape} and {y.shape}")
+    return ValueError(f"@ cannot multiply shapes {x.shape} and {y.shape}: the inner dimensions "
+                      f"{x.shape[-1]} and {y.shape[-2] if y.ndim > 1 else y.shape[0]} differ")
 
 
 def _matmul_backward(a, b, grad):
@@ -815,7 +824,7 @@ def _lift(other, like, op):
 def _broadcast(ufunc, a, b, op):
     """``ufunc(a.data, b.data)`` with NumPy broadcasting, or an error that names both shapes."""
     try:
-        return ufunc(a.data, b.data)
+        return ufunc(a._data, b._data)
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast together "
                          "(aligned from the right, each pair of sizes must be equal or contain a 1)") from None

@@ -40,7 +40,6 @@ class Value:
     __array_ufunc__ = None  # `np.float64(2) * v` must call v.__rmul__, not loop over v
     _op = ""  # a leaf was made by no operation
     _grad_zero = 0.0
-    _versions = None  # (the Tensor engine checks that inputs were not changed; see autograd)
 
     def __init__(self, data, *, name=""):
         self.data = data if type(data) is float else _as_float(data)
