@@ -37,6 +37,68 @@ def check_activation(name, choices):
     return name
 
 
+# ----- class labels (the losses, the datasets, the tensor engine's cross_entropy) -----
+
+_KINDS = {"f": "float", "c": "complex", "U": "text", "S": "bytes", "O": "object", "M": "date", "m": "time"}
+
+
+def _node_data(x):
+    """A Value's number or a Tensor's array (graph nodes have ``_prev``); anything else as it is."""
+    return x.data if hasattr(x, "_prev") and hasattr(x, "data") else x
+
+
+def check_class_labels(labels, n, n_classes=None, what="targets", *, caller="cross_entropy", rows="rows of logits"):
+    """``labels`` as an ``intp`` array of shape (n,) of class indices, else a ValueError.
+
+    Class labels for classification are whole numbers 0, 1, ..., ``n_classes - 1``,
+    one per example. They may come as integers, as whole numbers stored as
+    floats (a Tensor holds floats, so a DataLoader serves labels that way) or
+    as booleans (False/True for classes 0/1); as a list, an array or a Tensor.
+    ``n`` is the number of examples (``None``: any number); with ``n_classes``
+    given, a label of ``n_classes`` or more is refused too. ``what``, ``caller``
+    and ``rows`` word the messages: "cross_entropy: 3 rows of logits but
+    targets of shape (2,)", "cross_entropy: target 5 is not a class index in 0..2".
+    """
+    one = what[:-1] if what.endswith("s") else what
+    if n_classes is not None:
+        n_classes = check_positive_int(n_classes, "n_classes")
+    data = _node_data(labels)  # a Tensor's array
+    if isinstance(data, (list, tuple)):
+        data = [_node_data(x) for x in data]  # a list of Values
+    try:
+        array = np.asarray(data)
+    except (TypeError, ValueError):
+        raise ValueError(f"{caller}: {what} must be integer class indices, one per example, got {labels!r}") from None
+    if n is not None and array.shape != (n,):
+        hint = " (a column of labels? flatten it with .reshape(-1))" if array.shape == (n, 1) else ""
+        counted = rows if n != 1 else rows.replace("rows", "row", 1)
+        raise ValueError(f"{caller}: {n} {counted} but {what} of shape {array.shape}{hint}")
+    if n is None and array.ndim != 1:
+        raise ValueError(f"{caller}: {what} must hold one class index per example, shape (n,), "
+                         f"got shape {array.shape}")
+    if array.dtype.kind == "b":
+        array = array.astype(np.intp)
+    elif array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not np.all(whole):
+            raise ValueError(f"{caller}: {what} must be integer class indices, "
+                             f"got float values such as {array[~whole][0].item()!r}")
+    elif array.dtype.kind not in "iu":
+        kind = _KINDS.get(array.dtype.kind, str(array.dtype))
+        example = array.ravel()[0].item() if array.size else None
+        raise ValueError(f"{caller}: {what} must be integer class indices, got {kind} values such as {example!r}")
+    if array.size:
+        low, high = array.min(), array.max()
+        top = np.iinfo(np.intp).max if n_classes is None else n_classes - 1
+        if low < 0:
+            where = f"in 0..{top}" if n_classes is not None else "(class indices start at 0)"
+            raise ValueError(f"{caller}: {one} {int(low)} is not a class index {where}")
+        if high > top:
+            where = f"in 0..{top}" if n_classes is not None else "(too large)"
+            raise ValueError(f"{caller}: {one} {int(high)} is not a class index {where}")
+    return array.astype(np.intp, copy=False)
+
+
 # ----- numbers that set up a computation: optimizers' settings, checkpoints' step counts -----
 
 def _number(value):

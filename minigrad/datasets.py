@@ -18,6 +18,8 @@ from importlib import resources
 
 import numpy as np
 
+from minigrad.checks import check_class_labels
+
 __all__ = ["make_moons", "make_circles", "make_linear_regression", "make_spirals", "make_xor",
            "load_digits", "Digits", "train_test_split", "DataLoader"]
 
@@ -240,7 +242,12 @@ def load_digits():
     if table.shape != (1797, 65):
         raise ValueError(f"the digits data file {source} should hold 1797 rows of 65 numbers, "
                          f"found shape {table.shape}; reinstall the package")
-    return Digits(np.ascontiguousarray(table[:, :64]), table[:, 64].astype(np.int64))
+    try:  # the last column: the digit each image shows, a whole number 0..9
+        labels = check_class_labels(table[:, 64], len(table), 10, what="labels", caller=f"the digits data file {source}",
+                                    rows="rows")
+    except ValueError as error:
+        raise ValueError(f"{error}: the file is damaged; reinstall the package") from None
+    return Digits(np.ascontiguousarray(table[:, :64]), labels.astype(np.int64))
 
 
 # ----- splitting and batching ---------------------------------------------------

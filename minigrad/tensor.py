@@ -37,7 +37,7 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.autograd import backpropagate
-from minigrad.checks import FLOAT_DTYPES, check_float_dtype
+from minigrad.checks import FLOAT_DTYPES, check_class_labels, check_float_dtype
 
 
 # Ticks once for every assignment of new data to any Tensor. A tensor notes the
@@ -522,7 +522,8 @@ class MatMul(Tensor):
     def _backward(self, grad):  # dL/da = grad bᵀ,  dL/db = aᵀ grad
         a, b = self._prev
         if a.data.ndim == 2 and b.data.ndim == 2:
-            # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ costs as much as x @ W.
+            # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ
+            # costs as much as x @ W.
             return (grad @ b.data.T if a.requires_grad else None,
                     a.data.T @ grad if b.requires_grad else None)
         return _matmul_backward(a, b, grad)
@@ -537,7 +538,7 @@ class Sum(Tensor):
         self.kept_shape = _kept_shape(a.shape, axes)
         self._record(a.data.sum(axis=axes, keepdims=keepdims), a)
 
-    def _backward(self, grad):  # every summed entry gets the gradient of the sum
+    def _backward(self, grad):  # each summed entry gets the sum's gradient
         return (_spread(grad, self.kept_shape, self._prev[0].shape),)
 
 
@@ -712,7 +713,10 @@ class LogSoftmax(Tensor):
 
 
 class CrossEntropy(Tensor):
-    """The mean over n rows of -log softmax(logits)[row, target]; see :meth:`Tensor.cross_entropy`."""
+    """The mean over n rows of -log softmax(logits)[row, target].
+
+    See :meth:`Tensor.cross_entropy`.
+    """
 
     __slots__ = ("log_probs", "targets")
     _op = "cross_entropy"
@@ -720,16 +724,15 @@ class CrossEntropy(Tensor):
     def __init__(self, logits, targets):
         x = logits.data
         if x.ndim != 2:
-            raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {x.shape}")
+            raise ValueError("cross_entropy: logits must have shape "
+                             f"(n, classes), got {x.shape}")
         n, classes = x.shape
         if n == 0:
             raise ValueError("cross_entropy: no rows of logits to compare")
-        self.targets = _class_indices(targets, n)
-        if self.targets.max() >= classes:
-            raise ValueError(f"cross_entropy: target {self.targets.max()} is not a class index "
-                             f"in 0..{classes - 1}")
+        self.targets = check_class_labels(targets, n, classes)
         self.log_probs = log_softmax(x, axis=1)
-        picked = self.log_probs[np.arange(n), self.targets]  # each row's log-probability of its target
+        # each row's log-probability of its target class
+        picked = self.log_probs[np.arange(n), self.targets]
         self._record(-picked.mean(), logits)
 
     def _backward(self, grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
@@ -757,11 +760,12 @@ class Clip(Tensor):
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) of an array along ``axis``: x - max - log Σ exp(x - max).
+    """log(softmax(x)) of an array along ``axis``: x - m - log Σ exp(x - m).
 
-    Subtracting the largest entry first changes nothing (it cancels between
-    numerator and denominator) but keeps every exponential at most 1, so that
-    logits of ±1000 give finite numbers instead of inf/inf.
+    Here m is the largest entry along ``axis``. Subtracting it changes
+    nothing (it cancels between numerator and denominator) but keeps every
+    exponential at most 1, so that logits of ±1000 give finite numbers
+    instead of inf/inf.
     """
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -855,23 +859,6 @@ def _axes(axis, ndim):
     if len(set(result)) != len(result):
         raise ValueError(f"repeated axis in {axis!r}")
     return tuple(result)
-
-
-def _class_indices(targets, n):
-    """``targets`` as an array of n non-negative integers, or a clear error.
-
-    (Indices that are too large make NumPy's indexing fail, and cross_entropy says so.)
-    """
-    array = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
-    if array.dtype.kind not in "iu":
-        if array.dtype.kind not in "fb" or not np.all(array == np.round(array)):
-            raise ValueError(f"cross_entropy: targets must be integer class indices, got {array.dtype}")
-        array = array.astype(np.intp)  # labels stored as floats: 0.0, 1.0, ...
-    if array.shape != (n,):
-        raise ValueError(f"cross_entropy: {n} rows of logits but targets of shape {array.shape}")
-    if array.dtype.kind == "i" and array.min() < 0:
-        raise ValueError(f"cross_entropy: target {array.min()} is not a class index (they start at 0)")
-    return array
 
 
 def _plain_index(index):

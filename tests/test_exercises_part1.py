@@ -114,6 +114,14 @@ def test_ch01(capsys):
 
     assert_passes(capsys, ch01.check_partials, -6.0, -0.75)
     assert_fails(capsys, ch01.check_partials, ..., ..., says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_partials, -6.0, ..., says=NOT_FILLED)
+    # filled in, but not with a number: say so, not "not filled in yet"
+    out = assert_fails(capsys, ch01.check_partials, (-6.0,), -0.75,
+                       says="dr/da should be a number, got tuple")
+    assert NOT_FILLED not in out
+    assert_fails(capsys, ch01.check_partials, -6.0, (-0.75, None),
+                 says="dr/db should be a number, got tuple")
+    assert_fails(capsys, ch01.check_partials, "-6", -0.75, says="dr/da should be a number, got str")
     out = assert_fails(capsys, ch01.check_partials, -6.0, 0.75, says="dr/db", hides=("-0.75",))
     assert "dr/da:" not in out
 
@@ -267,8 +275,14 @@ def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
     if exp_rule is not None:
         def exp(self):
             out = Mini(math.exp(self.data), (self,))
-            factor = out.data if exp_rule == "right" else self.data
-            out._backward = lambda: self._add_to(out.grad * factor)
+            if exp_rule == "right":
+                out._backward = lambda: self._add_to(out.grad * out.data)
+            elif exp_rule == "no upstream":  # self.grad += out.data
+                out._backward = lambda: self._add_to(out.data)
+            elif exp_rule == "assigns":  # self.grad = out.grad * out.data
+                out._backward = lambda: setattr(self, "grad", out.grad * out.data)
+            else:
+                out._backward = lambda: self._add_to(out.grad * self.data)
             return out
         Mini.exp = exp
     else:
@@ -276,8 +290,11 @@ def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
     if pow_rule is not None:
         def power(self, n):
             out = Mini(self.data ** n, (self,))
-            slope = n * self.data ** (n - 1) if pow_rule == "right" else self.data ** (n - 1)
-            out._backward = lambda: self._add_to(out.grad * slope)
+            slope = n * self.data ** (n - 1) if pow_rule != "wrong" else self.data ** (n - 1)
+            if pow_rule == "assigns":
+                out._backward = lambda: setattr(self, "grad", out.grad * slope)
+            else:
+                out._backward = lambda: self._add_to(out.grad * slope)
             return out
         Mini.__pow__ = power
     return Mini
@@ -287,10 +304,20 @@ def test_ch03_mini_exp_pow(capsys):
     assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class())
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule=None), says=NOT_FILLED)
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="wrong"), says="a.exp()")
+    # right where the gradient arriving is 1, so only the cases 3 * a.exp() and
+    # a.exp() * a catch them
+    out = assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="no upstream"),
+                       says="3 * a.exp()", hides=("6.04", "6.0412"))  # 3 e^0.7 = 6.0413
+    assert "gradient that arrives" in out
+    out = assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="assigns"),
+                       says="a.exp() * a", hides=("3.42",))  # 1.7 e^0.7 = 3.4234
+    assert "add to a.grad" in out
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="assigns"),
+                 says="a ** 2 * a")
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="wrong"), says="a ** 3")
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule=None), says="attached")
     assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(accumulate=False),
-                 says="not in (a b).exp()")
+                 says="add to a.grad")
 
 
 def stable_sigmoid(x):
@@ -389,13 +416,30 @@ def test_ch04(capsys):
     shown = {(2, (16, 16, 1)): 337, (3, (4, 4, 1)): 41, (64, (32, 16, 10)): 2778}
     assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: shown.get((nin, tuple(nouts)), 0),
                  says="n_parameters(1, [1])")
+    # the messages say which way a count is off
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: n_parameters(nin, nouts) - 1,
+                 says="too few")
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: n_parameters(nin, nouts) + 1,
+                 says="too many")
 
-    assert_passes(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w2 * w1, w2 * b1 + b2))
+    def collapse(w1, b1, w2, b2, w3, b3):
+        return w3 * w2 * w1, w3 * (w2 * b1 + b2) + b3
+
+    assert_passes(capsys, ch04.check_linear_collapse, collapse)
     assert_fails(capsys, ch04.check_linear_collapse, lambda *p: (..., ...), says=NOT_FILLED)
-    # the mistake that zero biases hide
-    assert_fails(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w2 * w1, b2),
+    # the mistakes that zero biases hide: later neurons scale the earlier biases
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w3 * w2 * w1, b3), says="your b is not right")
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w3 * w2 * w1, w2 * b1 + b2 + b3),
                  says="your b is not right")
-    assert_fails(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w1, w2 * b1 + b2),
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w3 * w2 * w1, w3 * b2 + b3), says="your b is not right")
+    # the two-neuron answer of the chapter's prose, applied to the first two neurons only
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w2 * w1, w2 * b1 + b2), says="your w and b are not right")
+    assert_fails(capsys, ch04.check_linear_collapse,
+                 lambda w1, b1, w2, b2, w3, b3: (w1, collapse(w1, b1, w2, b2, w3, b3)[1]),
                  says="your w is not right")
     assert_fails(capsys, ch04.check_linear_collapse, lambda *p: 3.0, says="two numbers")
 
@@ -411,6 +455,11 @@ def test_ch04(capsys):
     assert_fails(capsys, ch04.check_bends, lambda model: bends(model)[1:], says="you found 2 bends")
     # the bends of a network with its initial zero biases are all at 0: not accepted
     assert_fails(capsys, ch04.check_bends, lambda model: [0.0] * len(model.layers[0].neurons))
+    # one true bend repeated: every entry is a bend, but not every neuron's
+    assert_fails(capsys, ch04.check_bends, lambda model: [bends(model)[0]] * len(model.layers[0].neurons),
+                 says="listed more than once")
+    assert_fails(capsys, ch04.check_bends, lambda model: [bends(model)[-1]] * len(model.layers[0].neurons),
+                 says="listed more than once")
 
 
 # ----- chapter 5 -------------------------------------------------------------------------
@@ -445,7 +494,11 @@ def test_ch05(capsys):
     assert_passes(capsys, ch05.check_logsumexp, logsumexp)
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: ..., says=NOT_FILLED)
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: math.log(sum(math.exp(z) for z in zs)),
-                 says="OverflowError")
+                 says="subtract the largest logit")
+    # shifting by the smallest logit still overflows, and is told to shift by the largest
+    assert_fails(capsys, ch05.check_logsumexp,
+                 lambda zs: min(zs) + math.log(sum(math.exp(z - min(zs)) for z in zs)),
+                 says="subtract the largest logit")
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: max(zs), says="not log(sum(exp(z)))")
 
 

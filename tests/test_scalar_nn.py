@@ -127,6 +127,7 @@ def test_bad_arguments_raise_clear_errors(make, message):
         make()
 
 
+@pytest.mark.slow
 def test_micrograd_demo_reaches_full_training_accuracy():
     """micrograd's demo: MLP(2, [16, 16, 1]), hinge loss + 1e-4 L2, 100 moons points,
     100 steps of SGD with the learning rate going from 1.0 down to 0.1.

@@ -1,4 +1,4 @@
-"""The scalar engine: every operation's value and gradient, reuse, deep graphs, determinism, errors."""
+"""The scalar engine: special points, one node per operation, reuse, deep graphs, determinism, errors."""
 import math
 import os
 import subprocess
@@ -6,95 +6,13 @@ import sys
 import textwrap
 
 import pytest
-from hypothesis import given, strategies as st
 
 from minigrad import Value
 from minigrad.autograd import topological_order
-from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
-# ----- strategies -------------------------------------------------------------------
-
-
-def real(low, high):
-    return st.floats(low, high, allow_nan=False, allow_infinity=False)
-
-
-def away_from_zero(low, high):
-    """A number whose size is in [low, high], of either sign."""
-    return st.tuples(real(low, high), st.sampled_from([-1.0, 1.0])).map(lambda t: t[0] * t[1])
-
-
-ANY = real(-4, 4)
-NONZERO = away_from_zero(0.5, 4)
-POSITIVE = real(0.5, 4)
-
-# name: (f, strategies for its inputs). Each f works on minigrad Values and on
-# torch tensors alike, so the same f is checked against both.
-OPS = {
-    "add": (lambda a, b: a + b, [ANY, ANY]),
-    "sub": (lambda a, b: a - b, [ANY, ANY]),
-    "mul": (lambda a, b: a * b, [ANY, ANY]),
-    "div": (lambda a, b: a / b, [ANY, NONZERO]),
-    "pow 2": (lambda a: a ** 2, [ANY]),
-    "pow 3": (lambda a: a ** 3, [ANY]),
-    "pow -1": (lambda a: a ** -1, [NONZERO]),
-    "pow -2": (lambda a: a ** -2, [NONZERO]),
-    "pow 0.5": (lambda a: a ** 0.5, [POSITIVE]),
-    "pow 2.5": (lambda a: a ** 2.5, [POSITIVE]),
-    "pow by a Value": (lambda a, b: a ** b, [POSITIVE, real(-2, 2)]),
-    "neg": (lambda a: -a, [ANY]),
-    "number + Value": (lambda a: 2.5 + a, [ANY]),
-    "number - Value": (lambda a: 2.5 - a, [ANY]),
-    "number * Value": (lambda a: -1.5 * a, [ANY]),
-    "number / Value": (lambda a: 2.5 / a, [NONZERO]),
-    "number ** Value": (lambda a: 1.7 ** a, [real(-3, 3)]),
-    "Value + number": (lambda a: a + 2.5, [ANY]),
-    "Value - number": (lambda a: a - 2.5, [ANY]),
-    "Value * number": (lambda a: a * -1.5, [ANY]),
-    "Value / number": (lambda a: a / 2.5, [ANY]),
-    "exp": (lambda a: a.exp(), [ANY]),
-    "log": (lambda a: a.log(), [real(0.05, 20)]),
-    "tanh": (lambda a: a.tanh(), [ANY]),
-    "relu": (lambda a: a.relu(), [away_from_zero(1e-3, 4)]),  # not at the kink
-    "sigmoid": (lambda a: a.sigmoid(), [real(-8, 8)]),
-    "a composite": (lambda a, b: (a * b + a.exp()).tanh() / (1 + b ** 2) - ((a - b) ** 2 + 0.25).relu().sigmoid(),
-                    [ANY, ANY]),
-}
-
-
-def draw_inputs(data, strategies):
-    return [Value(data.draw(s)) for s in strategies]
-
-
-# ----- gradients: finite differences and PyTorch --------------------------------------
-
-
-@pytest.mark.parametrize("name", OPS)
-@given(data=st.data())
-def test_gradient_matches_central_differences(name, data):
-    f, strategies = OPS[name]
-    inputs = draw_inputs(data, strategies)
-    analytic = analytic_gradients(f, inputs)
-    numeric = numerical_gradients(f, inputs)
-    for a, n in zip(analytic, numeric):
-        assert abs(a - n) <= 1e-6 * max(1.0, abs(n)), (name, [x.data for x in inputs], analytic, numeric)
-
-
-@pytest.mark.parametrize("name", OPS)
-@given(data=st.data())
-def test_value_and_gradient_match_pytorch(name, data, torch):
-    f, strategies = OPS[name]
-    inputs = draw_inputs(data, strategies)
-    out = f(*inputs)
-    out.backward()
-
-    leaves = [torch.tensor(x.data, dtype=torch.float64, requires_grad=True) for x in inputs]
-    expected = f(*leaves)
-    expected.backward()
-
-    assert math.isclose(out.data, expected.item(), rel_tol=1e-12, abs_tol=1e-300)
-    for x, leaf in zip(inputs, leaves):
-        assert math.isclose(x.grad, leaf.grad.item(), rel_tol=1e-12, abs_tol=1e-15), (name, x, leaf.grad)
+# Every operation's value and gradient, against central differences and PyTorch, is checked
+# for both engines by the one table in test_operations_both_engines.py. Here: the special points
+# that table keeps away from, and what is particular to the scalar engine.
 
 
 def test_relu_at_zero_has_zero_slope_like_pytorch():
@@ -217,6 +135,7 @@ CHAIN_SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_a_chain_of_a_million_operations():
     result = subprocess.run([sys.executable, "-c", CHAIN_SCRIPT], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]

@@ -34,14 +34,6 @@ def report(ok, what, detail=""):
     return ok
 
 
-def _report(ok, what, detail=""):
-    """The earlier form of :func:`report`, with ``detail`` printed unwrapped on one line
-    (chapters 7 and 8's checkers and their stored outputs use it)."""
-    ok = bool(ok)
-    print(f"{'PASS' if ok else 'FAIL'}: {what}" + (f"\n  {detail}" if detail else ""))
-    return ok
-
-
 def is_placeholder(answer):
     """Whether ``answer`` is, or contains, an unfilled ``...`` or ``None``."""
     if answer is None or answer is Ellipsis:

@@ -28,8 +28,14 @@ def check_sigmoid_derivative(dsigmoid):
 def check_partials(dr_da, dr_db):
     """Exercise 1.3: the two partial derivatives of ``r(a, b) = a²b - 3b`` at (1.5, -2)."""
     a, b = 1.5, -2.0
-    return check_close("[dr/da, dr/db] at (1.5, -2)", [dr_da, dr_db],
-                       [2 * a * b, a * a - 3], names=["dr/da", "dr/db"])
+    what = "[dr/da, dr/db] at (1.5, -2)"
+    answers = {"dr/da": dr_da, "dr/db": dr_db}
+    if any(answer is None or answer is Ellipsis for answer in answers.values()):
+        return not_filled_in(what)
+    for name, answer in answers.items():
+        if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
+            return report(False, what, f"{name} should be a number, got {type(answer).__name__}")
+    return check_close(what, [dr_da, dr_db], [2 * a * b, a * a - 3], names=["dr/da", "dr/db"])
 
 
 def best_forward_step(x=2.2, eps=1e-16):

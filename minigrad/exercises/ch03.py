@@ -33,15 +33,33 @@ def _grad_of(cls, op_text, build, x, what):
 
 
 def check_mini_exp_pow(cls):
-    """Exercise 3.1: ``exp()`` and ``** n`` on the reader's ``MiniValue``, forward and backward."""
+    """Exercise 3.1: ``exp()`` and ``** n`` on the reader's ``MiniValue``, forward and backward.
+
+    Each operation is tried alone (where the gradient arriving at it is 1), then
+    scaled by 3 (a gradient of 3 arrives, so a rule that ignores ``out.grad``
+    fails), then times its own input (the input is used twice, so a rule that
+    sets ``self.grad`` with ``=`` instead of adding fails).
+    """
     what = "MiniValue's exp and **"
+    upstream = ("the rule is right where the gradient arriving at the node is 1, "
+                "but not here: does it multiply by the gradient that arrives?")
+    reused = ("here a is used twice, and the gradient is not the sum of both uses: "
+              "does the rule add to a.grad rather than set it?")
+    alone = "not the derivative (see the table of this chapter)"
     cases = [
-        ("a.exp()", lambda a: a.exp(), math.exp, math.exp, [0.7, -1.5]),
-        ("a ** 3", lambda a: a ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3, -0.4]),
-        ("a ** -1", lambda a: a ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [2.0]),
-        ("a ** 0.5", lambda a: a ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.81]),
+        ("a.exp()", lambda a: a.exp(), math.exp, math.exp, [0.7, -1.5], alone),
+        ("a ** 3", lambda a: a ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3, -0.4], alone),
+        ("a ** -1", lambda a: a ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [2.0], alone),
+        ("a ** 0.5", lambda a: a ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.81], alone),
+        ("3 * a.exp()", lambda a: cls(3.0) * a.exp(), lambda x: 3 * math.exp(x),
+         lambda x: 3 * math.exp(x), [0.7], upstream),
+        ("3 * a ** 2", lambda a: cls(3.0) * a ** 2, lambda x: 3 * x ** 2, lambda x: 6 * x, [1.3],
+         upstream),
+        ("a.exp() * a", lambda a: a.exp() * a, lambda x: math.exp(x) * x,
+         lambda x: math.exp(x) * (1 + x), [0.7], reused),
+        ("a ** 2 * a", lambda a: a ** 2 * a, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3], reused),
     ]
-    for text, build, value, slope, points in cases:
+    for text, build, value, slope, points, hint in cases:
         for x in points:
             out, grad = _grad_of(cls, text, build, x, what)
             if out is None:
@@ -53,8 +71,8 @@ def check_mini_exp_pow(cls):
             if not math.isclose(out.data, value(x), rel_tol=1e-12):
                 return report(False, what, f"{text} at a = {x:g} computes the wrong value ({out.data!r})")
             if not isinstance(grad, numbers.Real) or not math.isclose(grad, slope(x), rel_tol=1e-9):
-                return report(False, what, f"the backward rule of {text} at a = {x:g} gives a.grad = "
-                                           f"{grad!r}: not the derivative (see the table of this chapter)")
+                return report(False, what, f"backpropagating through {text} at a = {x:g} gives "
+                                           f"a.grad = {grad!r}: {hint}")
 
     def f(a, b):
         return (a * b).exp() + a ** 3 + (b ** 2).tanh()

@@ -23,25 +23,29 @@ def check_param_count(n_parameters):
             return not_filled_in(what)
         actual = len(ValueMLP(nin, nouts, seed=0).parameters())
         if got != actual:
-            how = "too many" if isinstance(got, numbers.Real) and got > actual else "not the count"
+            if isinstance(got, numbers.Real):
+                how = "too many" if got > actual else "too few"
+            else:
+                how = "not a number"
             return report(False, what, f"n_parameters({nin}, {nouts}) = {got!r}: {how} "
                                        f"(checked against MLP({nin}, {nouts}))")
     return report(True, what, f"{len(PARAM_SHAPES)} shapes, some of them not in the exercise")
 
 
 def check_linear_collapse(collapse):
-    """Exercise 4.2: ``collapse(w1, b1, w2, b2)`` returns the ``(w, b)`` of the one
-    neuron that computes what two linear neurons in a row compute."""
-    what = "one neuron for two"
+    """Exercise 4.2: ``collapse(w1, b1, w2, b2, w3, b3)`` returns the ``(w, b)`` of the one
+    neuron that computes what three linear neurons in a chain compute."""
+    what = "one neuron for three"
+    names = ["w1", "b1", "w2", "b2", "w3", "b3"]
     rng = random.Random(4)
     for trial in range(5):
-        model = ValueMLP(1, [1, 1], activation="linear", seed=trial)
+        model = ValueMLP(1, [1, 1, 1], activation="linear", seed=trial)
         params = model.parameters()
         for p in params:  # biases too: the model starts them at 0, which hides mistakes
-            p.data = round(rng.uniform(-2, 2), 3)
-        w1, b1, w2, b2 = [p.data for p in params]
+            p.data = round(rng.choice([-1, 1]) * rng.uniform(0.3, 2), 3)
+        values = [p.data for p in params]
         try:
-            answer = collapse(w1, b1, w2, b2)
+            answer = collapse(*values)
         except Exception as error:
             return report(False, what, f"collapse raised {describe_error(error)}")
         if is_placeholder(answer):
@@ -57,10 +61,10 @@ def check_linear_collapse(collapse):
         wrong = [name for name, got, right in (("w", w, slope), ("b", b, at0))
                  if not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-12)]
         if wrong:
-            return report(False, what, f"with w1 = {w1}, b1 = {b1}, w2 = {w2}, b2 = {b2}, "
-                                       f"your {' and '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} "
-                                       "not right")
-    return report(True, what, "for five networks with non-zero biases")
+            given = ", ".join(f"{n} = {v}" for n, v in zip(names, values))
+            return report(False, what, f"with {given}: your {' and '.join(wrong)} "
+                                       f"{'is' if len(wrong) == 1 else 'are'} not right")
+    return report(True, what, "for five chains of three neurons with non-zero biases")
 
 
 def _relu_network(seed, hidden):
@@ -93,9 +97,15 @@ def check_bends(bends):
                                        f"{len(got)} bends, it has {len(right)}")
         if got != sorted(got):
             return report(False, what, "list the bends in increasing order (sorted)")
-        for x in got:
-            if not any(math.isclose(x, r, rel_tol=1e-9, abs_tol=1e-12) for r in right):
-                return report(False, what, f"a network with {hidden} hidden neurons: at your bend "
-                                           f"x = {x:.4g} no hidden neuron's sum is 0, so nothing "
-                                           "switches there")
+        # element by element: each hidden neuron's bend exactly once
+        for x, r in zip(got, right):
+            if math.isclose(x, r, rel_tol=1e-9, abs_tol=1e-12):
+                continue
+            if any(math.isclose(x, other, rel_tol=1e-9, abs_tol=1e-12) for other in right):
+                return report(False, what, f"a network with {hidden} hidden neurons: your bend "
+                                           f"x = {x:.4g} is listed more than once, and another "
+                                           "neuron's bend is missing")
+            return report(False, what, f"a network with {hidden} hidden neurons: at your bend "
+                                       f"x = {x:.4g} no hidden neuron's sum is 0, so nothing "
+                                       "switches there")
     return report(True, what, "on three random networks with non-zero biases")

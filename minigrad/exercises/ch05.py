@@ -67,7 +67,7 @@ def check_logsumexp(logsumexp):
             got = logsumexp(list(zs))
         except (OverflowError, ZeroDivisionError, ValueError) as error:
             return report(False, what, f"for zs = {zs} it raised {describe_error(error)}: "
-                                       "shift the logits before exponentiating")
+                                       "subtract the largest logit before exponentiating")
         except Exception as error:
             return report(False, what, f"for zs = {zs} it raised {describe_error(error)}")
         if is_placeholder(got):

@@ -116,19 +116,22 @@ SEED_002_TRAINING = """
 """
 
 
-def test_seed_002_quick_start(capsys, seeded_random):
+def test_quick_start_backpropagates_through_relu_and_builds_a_scalar_mlp(capsys, seeded_random):
+    """Seed 002, quick start."""
     namespace, printed = run_example(SEED_002_QUICK_START, capsys)
     assert printed == "dy/dx = 4.0\n"
     assert len(namespace["model"].parameters()) == (3 + 1) * 4 + (4 + 1) * 4 + (4 + 1) * 1
 
 
-def test_seed_002_basic_operations(capsys):
+def test_gradients_of_a_product_of_a_sum(capsys):
+    """Seed 002, basic operations (its scalar class is called Tensor)."""
     _, printed = run_example(SEED_002_BASIC_OPERATIONS, capsys)
     grads = dict(re.findall(r"^(\w)\.grad: (\S+)$", printed, flags=re.M))
     assert {name: float(g) for name, g in grads.items()} == {"a": 2.0, "b": 2.0, "c": 7.0}
 
 
-def test_seed_002_advanced_operations(capsys):
+def test_gradients_through_relu_exp_and_a_quotient(capsys):
+    """Seed 002, advanced operations."""
     namespace, printed = run_example(SEED_002_ADVANCED_OPERATIONS, capsys)
     assert namespace["z"].data == 7.0
     assert math.isclose(namespace["w"].data, math.exp(7) / 8, rel_tol=1e-15)
@@ -138,7 +141,8 @@ def test_seed_002_advanced_operations(capsys):
     assert math.isclose(float(grads["y"]), 7 * math.exp(7) / 64, rel_tol=1e-12)
 
 
-def test_seed_002_training_loop_reduces_the_loss(capsys, seeded_random):
+def test_a_hand_written_training_loop_of_a_scalar_mlp_reduces_the_loss(capsys, seeded_random):
+    """Seed 002, training a network."""
     _, printed = run_example(SEED_002_TRAINING, capsys)
     losses = [float(v) for v in re.findall(r"^Iteration \d+: Loss = (\S+)$", printed, flags=re.M)]
     assert len(losses) == 100
@@ -188,7 +192,8 @@ SEED_004_VISUALIZATION = """
 
 
 @pytest.mark.parametrize("engine", ["Value", "Tensor as Value"])
-def test_seed_004_basic_operations(capsys, engine):
+def test_micrograd_readme_expression_prints_its_numbers_on_both_engines(capsys, engine):
+    """Seed 004, basic operations: its Value is a NumPy engine that also takes single numbers."""
     # The document's Value is a NumPy engine that also takes single numbers: both of ours run it.
     code = SEED_004_BASIC_OPERATIONS.replace("from minigrad import Value", f"from minigrad import {engine}")
     _, printed = run_example(code, capsys)
@@ -196,7 +201,8 @@ def test_seed_004_basic_operations(capsys, engine):
 
 
 @pytest.mark.parametrize("engine", ["Value", "Tensor as Value"])
-def test_seed_004_visualization(capsys, tmp_path, monkeypatch, dot_executable, engine):
+def test_a_drawn_graph_is_saved_as_svg_on_both_engines(capsys, tmp_path, monkeypatch, dot_executable, engine):
+    """Seed 004, visualization."""
     monkeypatch.chdir(tmp_path)
     code = SEED_004_VISUALIZATION.replace("from minigrad import Value", f"from minigrad import {engine}")
     namespace, _ = run_example(code, capsys)
@@ -263,7 +269,9 @@ SEED_003_DIGITS = """
 """
 
 
-def test_seed_003_digits_demo_runs_as_written(tmp_path):
+@pytest.mark.slow
+def test_a_scalar_mlp_learns_the_digits_in_five_epochs(tmp_path):
+    """Seed 003's digits demo, run as written."""
     # The whole demo, as the document has it: five epochs over 1,347 images (about a minute).
     # A fresh interpreter, as a reader runs it: inside this test process, with every other
     # test's objects alive, Python's garbage collector would triple its running time.

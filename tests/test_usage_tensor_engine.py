@@ -79,7 +79,8 @@ for step in range(200):
 """
 
 
-def test_seed_000_example_usage_trains(tmp_path, monkeypatch):
+def test_a_tensor_mlp_trained_by_hand_on_moons_reduces_the_loss(tmp_path, monkeypatch):
+    """Seed 000, example usage."""
     nn.manual_seed(0)
     namespace, out = run_snippet(SEED_000_USAGE, tmp_path, monkeypatch)
     losses = numbers_after("loss =", out)
@@ -109,7 +110,8 @@ for step in range(100):
 """
 
 
-def test_seed_000_saving_and_loading(tmp_path, monkeypatch):
+def test_a_saved_model_loads_and_predicts_the_same(tmp_path, monkeypatch):
+    """Seed 000, saving and loading."""
     X_test = np.random.default_rng(0).normal(size=(7, 2))
     namespace, _ = run_snippet(SEED_000_SAVE_LOAD, tmp_path, monkeypatch, MLP=MLP, Tensor=Tensor, X_test=X_test)
     assert (tmp_path / "my_model.npz").exists()
@@ -128,7 +130,8 @@ predictions = model(inputs)  # (batch_size, 784) -> (batch_size, 10)
 """
 
 
-def test_seed_000_001_layer_and_mlp(tmp_path, monkeypatch):
+def test_a_layer_and_an_mlp_take_batches(tmp_path, monkeypatch):
+    """Seeds 000 and 001, Layer and MLP."""
     from minigrad import Layer
     namespace, _ = run_snippet(SEED_000_LAYER, tmp_path, monkeypatch, Layer=Layer,
                                input_tensor=Tensor(np.ones((5, 10))))
@@ -206,13 +209,19 @@ for step in range(200):
 """
 
 
-def test_seed_001_imports(tmp_path, monkeypatch):
+def test_the_top_level_imports_are_the_tensor_engine_and_the_datasets(tmp_path, monkeypatch):
+    """Seed 001, imports."""
     namespace, _ = run_snippet(SEED_001_IMPORTS, tmp_path, monkeypatch)
-    assert callable(namespace["make_spirals"]) and namespace["Layer"] is not None
+    from minigrad import datasets, tensor  # the seed's names are the tensor engine's and the datasets'
+    assert namespace["Tensor"] is tensor.Tensor
+    for name in ["make_moons", "make_circles", "make_linear_regression", "make_spirals"]:
+        assert namespace[name] is getattr(datasets, name)
+    assert namespace["MLP"] is nn.MLP and namespace["Layer"] is nn.Layer  # of Tensors, not ValueMLP/ValueLayer
 
 
 @pytest.mark.parametrize("snippet, sizes", [(SEED_001_LOOP, [16, 16, 1]), (SEED_001_COMMON, [8, 8, 1])])
-def test_seed_001_training_loops_decrease_the_loss(tmp_path, monkeypatch, snippet, sizes):
+def test_batch_training_loops_reduce_the_loss(tmp_path, monkeypatch, snippet, sizes):
+    """Seed 001, the training loop and the common pattern."""
     nn.manual_seed(1)
     namespace, _ = run_snippet(snippet, tmp_path, monkeypatch)
     X, y = namespace["X"], namespace["y"]
@@ -258,12 +267,14 @@ x_T = x.T  # (4, 1) -> (1, 4)
 """
 
 
-def test_seed_001_accessing_tensor_data(tmp_path, monkeypatch):
+def test_printing_a_tensors_data_gradient_and_shape(tmp_path, monkeypatch):
+    """Seed 001, accessing tensor data."""
     _, out = run_snippet(SEED_001_TENSOR_DATA, tmp_path, monkeypatch, Tensor=Tensor)
     assert out.split("\n")[:3] == ["[1. 2. 3.]", "[0. 0. 0.]", "(3,)"]
 
 
-def test_seed_001_working_with_shapes(tmp_path, monkeypatch):
+def test_shapes_of_scalars_vectors_matrices_reshape_and_transpose(tmp_path, monkeypatch):
+    """Seed 001, working with shapes."""
     namespace, out = run_snippet(SEED_001_SHAPES, tmp_path, monkeypatch, Tensor=Tensor)
     assert out.split("\n")[:3] == ["()", "(3,)", "(2, 2)"]
     assert namespace["x"].shape == (4, 1) and namespace["x_T"].shape == (1, 4)
@@ -291,7 +302,8 @@ for step in range(100):
 """
 
 
-def test_seed_001_saving_and_loading(tmp_path, monkeypatch):
+def test_saving_checkpoints_during_training_writes_the_files(tmp_path, monkeypatch):
+    """Seed 001, saving and loading."""
     X_test = np.random.default_rng(1).normal(size=(5, 2))
     namespace, _ = run_snippet(SEED_001_SAVE_LOAD, tmp_path, monkeypatch, MLP=MLP, Tensor=Tensor, X_test=X_test)
     assert sorted(os.listdir(tmp_path)) == ["checkpoint_0.npz", "checkpoint_50.npz", "my_model.npz"]
@@ -302,7 +314,7 @@ def test_seed_001_saving_and_loading(tmp_path, monkeypatch):
 
 # ----- seed 004, with `from micrograd.engine import Value` -> `from minigrad import Tensor as Value` -----
 
-# Seed 004's scalar example runs on both engines in test_seed_examples_scalar.py.
+# Seed 004's scalar example runs on both engines in test_usage_value_engine.py.
 
 SEED_004_MATRIX = """
 from minigrad import Tensor as Value
@@ -321,7 +333,8 @@ y = x + b                           # Element-wise addition with broadcasting
 """
 
 
-def test_seed_004_matrix_operations(tmp_path, monkeypatch):
+def test_matrix_product_and_broadcast_addition(tmp_path, monkeypatch):
+    """Seed 004, matrix operations (its Value is our Tensor)."""
     namespace, _ = run_snippet(SEED_004_MATRIX, tmp_path, monkeypatch)
     np.testing.assert_array_equal(namespace["C"].data, [[19, 22], [43, 50]])
     np.testing.assert_array_equal(namespace["y"].data, [[2, 2, 2], [5, 5, 5]])
@@ -366,7 +379,8 @@ for epoch in range(100):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_seed_004_training_a_neural_network(tmp_path, monkeypatch, seed):
+def test_a_tensor_mlp_trained_with_the_mse_method_reduces_the_loss(tmp_path, monkeypatch, seed):
+    """Seed 004, training a neural network."""
     nn.manual_seed(seed)
     namespace, out = run_snippet(SEED_004_TRAINING, tmp_path, monkeypatch)
     losses = numbers_after("Loss:", out)
@@ -374,10 +388,11 @@ def test_seed_004_training_a_neural_network(tmp_path, monkeypatch, seed):
     assert namespace["loss"].item() < losses[0]
 
 
-# Seed 004's drawing example runs on both engines in test_seed_examples_scalar.py.
+# Seed 004's drawing example runs on both engines in test_usage_value_engine.py.
 
 
-def test_seed_004_supported_operations():
+def test_the_supported_operations_give_the_expected_values():
+    """Seed 004, supported operations."""
     from minigrad import Tensor as Value
     x = Value([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]])
     assert x.relu().data.min() == 0 and np.all((x.sigmoid().data > 0) & (x.sigmoid().data < 1))
@@ -418,12 +433,14 @@ def repo_npz_files():
     ("train_with_save.py", "accuracy", 95.0),
     ("train_long.py", "accuracy", 90.0),
 ])
+@pytest.mark.slow
 def test_example_reaches_a_good_accuracy(tmp_path, repo_npz_files, name, metric, bound):
     out = run_example(name, cwd=tmp_path)
     assert final(metric, out) >= bound
     assert os.listdir(tmp_path) == []  # nothing left behind: files went to a temporary directory
 
 
+@pytest.mark.slow
 def test_regression_example_recovers_the_coefficients(tmp_path, repo_npz_files):
     out = run_example("train_regression.py", cwd=tmp_path)
     assert final("loss", out) < 0.02
@@ -432,6 +449,7 @@ def test_regression_example_recovers_the_coefficients(tmp_path, repo_npz_files):
     np.testing.assert_allclose(learned, true, atol=0.1)
 
 
+@pytest.mark.slow
 def test_save_example_writes_where_it_is_told(tmp_path, repo_npz_files):
     out = run_example("train_with_save.py", tmp_path / "moons", cwd=tmp_path)
     assert "predicts identically: True" in out
@@ -439,6 +457,7 @@ def test_save_example_writes_where_it_is_told(tmp_path, repo_npz_files):
     assert MLP.load(tmp_path / "moons.npz").sizes == [2, 16, 16, 1]
 
 
+@pytest.mark.slow
 def test_long_example_resumes_from_its_checkpoint(tmp_path, repo_npz_files):
     first = run_example("train_long.py", tmp_path / "run", "--epochs", 60, "--stop-after", 30, cwd=tmp_path)
     assert "stopped at epoch 30" in first and "final accuracy" not in first

@@ -1,0 +1,222 @@
+"""Checkers for the exercises of chapter 9, Training for real.
+
+Each prints PASS, or FAIL with what is wrong (which call, which entry),
+without printing the expected answer; each also returns True or False.
+"""
+import numpy as np
+
+from minigrad.exercises import report
+from minigrad.optim import Adam
+from minigrad.tensor import Tensor
+
+__all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step"]
+
+NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
+
+
+def _placeholder(value):
+    return value is None or value is Ellipsis
+
+
+def _raised(what, call, error):
+    return report(False, what, f"{call} raised {type(error).__name__}: {error}")
+
+
+# ----- exercise 9.1: a stratified split ------------------------------------------------
+
+def _split_problem(result, y, fraction, call):
+    """What is wrong with ``result`` as a stratified split of ``y`` (a sentence), or None."""
+    try:
+        train, test = (np.asarray(part) for part in result)
+    except (TypeError, ValueError):
+        return f"{call} should return two index arrays, (train, test)"
+    for name, part in (("train", train), ("test", test)):
+        if part.ndim != 1 or (part.size and part.dtype.kind not in "iu"):
+            return f"{call}: the {name} indices should be a 1-d array of integers, got shape {part.shape} " \
+                   f"of dtype {part.dtype}"
+    n = len(y)
+    everything = np.concatenate([train, test])
+    if everything.size and (everything.min() < 0 or everything.max() >= n):
+        return f"{call}: an index lies outside 0..{n - 1}"
+    counts = np.bincount(everything, minlength=n)
+    if np.any(counts > 1):
+        where = "in both sets" if np.intersect1d(train, test).size else "twice in one set"
+        return f"{call}: example {int(np.argmax(counts > 1))} appears {where}"
+    if np.any(counts == 0):
+        return f"{call}: example {int(np.argmax(counts == 0))} is in neither set"
+    for c in np.unique(y):
+        in_class = int(np.sum(y == c))
+        in_test = int(np.sum(y[test] == c))
+        if abs(in_test - fraction * in_class) >= 1:
+            return (f"{call}: class {c} has {in_class} examples and {in_test} of them in the test set; "
+                    f"a fraction {fraction} of each class should be (up to rounding)")
+    return None
+
+
+def check_stratified_split(stratified_split):
+    """Exercise 9.1: ``stratified_split(y, test_fraction, rng)`` returns index arrays
+    ``(train, test)`` that split the examples so that every class puts (up to rounding) the
+    fraction ``test_fraction`` of its examples in the test set, chosen at random with ``rng``."""
+    what = "stratified_split"
+    if _placeholder(stratified_split):
+        return report(False, what, NOT_FILLED_IN)
+    if not callable(stratified_split):
+        return report(False, what, f"stratified_split should be a function, got {type(stratified_split).__name__}")
+    rng = np.random.default_rng(11)
+    sorted_labels = np.repeat(np.arange(3), [50, 30, 20])
+    cases = [(sorted_labels, 0.2, "100 labels sorted by class"),
+             (rng.permutation(np.repeat(np.arange(5), [40, 7, 13, 1, 19])), 0.25, "80 shuffled labels"),
+             (rng.integers(0, 10, size=300), 0.3, "300 labels of 10 classes")]
+    for y, fraction, description in cases:
+        call = f"stratified_split(y, {fraction}, rng) for {description}"
+        try:
+            result = stratified_split(y.copy(), fraction, np.random.default_rng(0))
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return _raised(what, call, error)
+        if _placeholder(result) or (isinstance(result, tuple) and any(_placeholder(r) for r in result)):
+            return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
+        problem = _split_problem(result, y, fraction, call)
+        if problem:
+            return report(False, what, problem)
+    y, fraction = sorted_labels, 0.2
+    try:
+        first = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(0))[1])
+        again = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(0))[1])
+        other = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(1))[1])
+    except Exception as error:
+        return _raised(what, "stratified_split(y, 0.2, rng)", error)
+    ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in [(0, 10), (1, 6), (2, 4)]])),
+            np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in [(0, 10), (1, 6), (2, 4)]]))]
+    if any(np.array_equal(first, end) for end in ends):
+        return report(False, what, "for labels sorted by class, the test set takes the first (or last) examples "
+                                   "of each class: choose them at random with rng")
+    if not np.array_equal(first, again):
+        return report(False, what, "two generators made from the same seed gave different test sets: "
+                                   "draw from the rng argument, not from another source of randomness")
+    if np.array_equal(first, other):
+        return report(False, what, "generators made from different seeds gave the same test set: "
+                                   "the choice should come from rng")
+    return report(True, what + ": every class split in the right proportion, at random, reproducibly")
+
+
+# ----- exercise 9.2: precision and recall ----------------------------------------------
+
+def _precision_recall(matrix):
+    matrix = np.asarray(matrix, dtype=float)
+    diagonal = np.diag(matrix)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+    precision = np.divide(diagonal, predicted, out=np.zeros_like(diagonal), where=predicted > 0)
+    recall = np.divide(diagonal, actual, out=np.zeros_like(diagonal), where=actual > 0)
+    return precision, recall
+
+
+def check_precision_recall(precision_recall):
+    """Exercise 9.2: ``precision_recall(C)`` returns ``(precision, recall)``, one number per
+    class, from a confusion matrix ``C`` whose entry [i, j] counts the examples of true class
+    i predicted as j. Precision of class j: the fraction of the examples predicted j that are
+    j; recall of class i: the fraction of the examples of class i predicted i. A class that
+    is never predicted (or never occurs) gets a precision (or recall) of 0."""
+    what = "precision_recall"
+    if _placeholder(precision_recall):
+        return report(False, what, NOT_FILLED_IN)
+    if not callable(precision_recall):
+        return report(False, what, f"precision_recall should be a function, got {type(precision_recall).__name__}")
+    rng = np.random.default_rng(9)
+    cases = []
+    for k in (3, 10, 4):
+        matrix = rng.integers(0, 6, size=(k, k)) + np.diag(rng.integers(5, 40, size=k))
+        if k == 4:
+            matrix[:, 2] = 0  # class 2 is never predicted
+            matrix[3, :] = 0  # class 3 never occurs
+        cases.append(matrix)
+    for matrix in cases:
+        k = len(matrix)
+        call = f"precision_recall(C) for a {k}x{k} confusion matrix"
+        if k == 4:
+            call += " with a class never predicted and a class that never occurs"
+        try:
+            result = precision_recall(matrix.copy())
+        except Exception as error:
+            return _raised(what, call, error)
+        if _placeholder(result) or (isinstance(result, tuple) and any(_placeholder(r) for r in result)):
+            return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
+        try:
+            precision, recall = (np.asarray(part, dtype=float) for part in result)
+        except (TypeError, ValueError):
+            return report(False, what, f"{call} should return two arrays, (precision, recall)")
+        expected_precision, expected_recall = _precision_recall(matrix)
+        for name, got in (("precision", precision), ("recall", recall)):
+            if got.shape != (k,):
+                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold one number "
+                                           f"per class, shape ({k},)")
+        if np.allclose(precision, expected_recall) and np.allclose(recall, expected_precision) \
+                and not np.allclose(precision, expected_precision):
+            return report(False, what, f"{call}: precision and recall are swapped (rows of C are the true "
+                                       "classes, columns the predictions)")
+        for name, got, expected in (("precision", precision, expected_precision),
+                                    ("recall", recall, expected_recall)):
+            if np.any(np.isnan(got)):
+                j = int(np.argmax(np.isnan(got)))
+                return report(False, what, f"{call}: the {name} of class {j} is nan; a class with nothing "
+                                           "to divide by gets 0")
+            if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+                j = int(np.argmax(~np.isclose(got, expected, rtol=1e-9, atol=1e-12)))
+                return report(False, what, f"{call}: the {name} of class {j} is wrong")
+    return report(True, what + f": right for all {len(cases)} confusion matrices")
+
+
+# ----- exercise 9.3: one Adam step ---------------------------------------------------
+
+def check_adam_step(adam_step):
+    """Exercise 9.3: ``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` returns the new
+    ``(p, m, v)`` after Adam's update number ``t`` (counted from 1), as NumPy arrays.
+
+    Five steps on a problem whose parameters have gradients of very different sizes
+    are compared, step by step, with minigrad's ``Adam``.
+    """
+    what = "adam_step"
+    if _placeholder(adam_step):
+        return report(False, what, NOT_FILLED_IN)
+    if not callable(adam_step):
+        return report(False, what, f"adam_step should be a function, got {type(adam_step).__name__}")
+    rng = np.random.default_rng(4)
+    scales = np.array([[100.0, 1.0, 0.01], [3.0, 0.3, 30.0]])  # gradients of very different sizes
+    target = rng.normal(size=(2, 3))
+    lr, beta1, beta2, eps = 0.05, 0.8, 0.99, 1e-8
+
+    def gradient(p):
+        return 2 * scales * (p - target)  # of sum(scales * (p - target)²)
+
+    start = rng.normal(size=(2, 3))
+    reference = Tensor(start.copy())
+    optimizer = Adam([reference], lr=lr, betas=(beta1, beta2), eps=eps)
+    p, m, v = start.copy(), np.zeros((2, 3)), np.zeros((2, 3))
+    for t in range(1, 6):
+        g = gradient(p)
+        reference.grad = gradient(reference.data)
+        optimizer.step()
+        call = f"adam_step(p, g, m, v, t={t}, ...)"
+        try:
+            result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
+        except Exception as error:
+            return _raised(what, call, error)
+        if _placeholder(result):
+            return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
+        try:
+            p, m, v = (np.asarray(x, dtype=float) for x in result)
+        except (TypeError, ValueError):
+            return report(False, what, f"{call} should return the three arrays (p, m, v)")
+        for name, got, expected in (("m", m, optimizer.m[0]), ("v", v, optimizer.v[0]), ("p", p, reference.data)):
+            if got.shape != expected.shape:
+                return report(False, what, f"{call}: the new {name} has shape {got.shape}, not {expected.shape}")
+            if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+                detail = {"m": "m (the running average of the gradients)",
+                          "v": "v (the running average of the squared gradients)",
+                          "p": "the new p"}[name]
+                hint = ""
+                if name == "p" and t == 1:
+                    hint = "; m and v agree, so look at the step itself (is each average corrected for its start at 0?)"
+                elif name == "p":
+                    hint = "; m and v agree, so look at the step itself"
+                return report(False, what, f"after step {t}, {detail} differs from Adam's{hint}")
+    return report(True, what + ": five steps agree with minigrad's Adam")

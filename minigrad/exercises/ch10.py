@@ -1,0 +1,307 @@
+"""Checkers for the exercises of chapter 10, Saving, loading, checkpointing.
+
+Each prints PASS, or FAIL with what is wrong, without printing the expected
+answer; each also returns True or False. They work in a temporary directory
+of their own, which they delete, and name files by their base names only.
+"""
+import os
+import tempfile
+import zipfile
+from unittest import mock
+
+import numpy as np
+
+from minigrad.datasets import DataLoader, make_spirals
+from minigrad.exercises import report
+from minigrad.losses import cross_entropy_loss
+from minigrad.optim import Adam
+from minigrad.tensor_nn import MLP
+
+__all__ = ["check_weights_round_trip", "check_atomic_save", "check_resume"]
+
+NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
+
+
+def _placeholder(value):
+    return value is None or value is Ellipsis
+
+
+def _raised(what, call, error):
+    return report(False, what, f"{call} raised {type(error).__name__}: {error}")
+
+
+def _parameter_names(model):
+    return [f"{name} of layer {i}" for i in range(len(model.layers)) for name in ("W", "b")]
+
+
+# ----- exercise 10.1: weights to a file and back --------------------------------------
+
+def _archive_problem(path):
+    """What keeps ``path`` from being an .npz archive of plain arrays (a sentence), or None."""
+    try:
+        loaded = np.load(path, allow_pickle=False)
+    except ValueError as error:
+        if "pickle" in str(error):
+            return ("the file holds pickled objects, which np.load(path, allow_pickle=False) refuses: "
+                    "store plain arrays with np.savez")
+        return f"the file cannot be read by np.load ({error})"
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        return f"the file cannot be read by np.load ({error})"
+    if not isinstance(loaded, np.lib.npyio.NpzFile):
+        return "the file holds a single array (.npy); save the parameters together with np.savez"
+    with loaded:
+        for name in loaded.files:
+            try:
+                loaded[name]
+            except ValueError as error:  # an array of Python objects is refused only when it is read
+                if "pickle" in str(error):
+                    return (f"the file's entry {name!r} holds pickled objects, which np.load(path, "
+                            "allow_pickle=False) refuses: store plain arrays")
+                return f"the file's entry {name!r} cannot be read ({error})"
+    return None
+
+
+def check_weights_round_trip(save_weights, load_weights):
+    """Exercise 10.1: ``save_weights(model, path)`` writes an MLP's parameters to an
+    ``.npz`` file of plain arrays; ``load_weights(model, path)`` puts them into a model
+    of the same architecture, bit for bit and in the saved dtype, and raises a ValueError,
+    changing nothing, when the file does not fit the model."""
+    what = "save_weights / load_weights"
+    if _placeholder(save_weights) or _placeholder(load_weights):
+        return report(False, what, NOT_FILLED_IN)
+    with tempfile.TemporaryDirectory() as directory:
+        for dtype in (np.float64, np.float32):
+            kind = np.dtype(dtype).name
+            path = os.path.join(directory, f"weights_{kind}.npz")
+            source = MLP(3, [5, 4, 2], seed=0, dtype=dtype)
+            try:
+                save_weights(source, path)
+            except Exception as error:
+                return _raised(what, f"save_weights(model, {os.path.basename(path)!r})", error)
+            if not os.path.exists(path):
+                others = sorted(os.listdir(directory))
+                return report(False, what, f"save_weights wrote no file {os.path.basename(path)}"
+                                           + (f" (it wrote {', '.join(others)})" if others else
+                                              " (not filled in yet?)"))
+            problem = _archive_problem(path)
+            if problem:
+                return report(False, what, problem)
+            target = MLP(3, [5, 4, 2], seed=1, dtype=dtype)
+            try:
+                load_weights(target, path)
+            except Exception as error:
+                return _raised(what, f"load_weights(model, {os.path.basename(path)!r})", error)
+            for name, p, q in zip(_parameter_names(source), target.parameters(), source.parameters()):
+                if p.data.shape != q.data.shape:
+                    return report(False, what, f"after load_weights, {name} has shape {p.data.shape}, "
+                                               f"the saved one {q.data.shape}")
+                if p.data.dtype != q.data.dtype:
+                    return report(False, what, f"after load_weights into a {kind} model, {name} has dtype "
+                                               f"{p.data.dtype}; keep the saved dtype")
+                if not np.array_equal(p.data, q.data):
+                    return report(False, what, f"after load_weights (the {kind} model), {name} differs "
+                                               "from the saved one")
+        wrong = MLP(3, [5, 3], seed=2)
+        before = [p.data.copy() for p in wrong.parameters()]
+        try:
+            load_weights(wrong, os.path.join(directory, "weights_float64.npz"))
+        except ValueError:
+            pass
+        except Exception as error:
+            return report(False, what, "loading weights of MLP(3, [5, 4, 2]) into MLP(3, [5, 3]) raised "
+                                       f"{type(error).__name__} ({error}); raise a ValueError that says what "
+                                       "does not fit")
+        else:
+            return report(False, what, "loading weights of MLP(3, [5, 4, 2]) into MLP(3, [5, 3]) raised no "
+                                       "error: a file that does not fit must be refused with a ValueError")
+        for name, p, old in zip(_parameter_names(wrong), wrong.parameters(), before):
+            if p.data.shape != old.shape or not np.array_equal(p.data, old):
+                return report(False, what, f"the refused load still changed {name} of MLP(3, [5, 3]): "
+                                           "check that everything fits before changing anything")
+    return report(True, what + ": bit-for-bit round trips in float64 and float32, "
+                               "and a clear refusal for a model that does not fit")
+
+
+# ----- exercise 10.2: an atomic save -------------------------------------------------
+
+class _Interrupted(KeyboardInterrupt):
+    """What the checker's writer raises half way, as a Ctrl-C would."""
+
+
+def check_atomic_save(atomic_save):
+    """Exercise 10.2: ``atomic_save(path, write)`` calls ``write(file)`` with a binary file
+    open for writing, and puts what it wrote at ``path`` all at once: written to a temporary
+    file in the same directory, flushed and fsync'ed, then renamed over ``path``. If
+    ``write`` raises, even KeyboardInterrupt, the old file stays as it was, no temporary file
+    is left behind, and the exception reaches the caller."""
+    what = "atomic_save"
+    if _placeholder(atomic_save):
+        return report(False, what, NOT_FILLED_IN)
+    real_fsync, real_replace, real_rename = os.fsync, os.replace, os.rename
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "model.bin")
+        name = os.path.basename(path)
+        new = bytes(range(256)) * 40
+
+        # 1. a save that succeeds
+        with open(path, "wb") as file:
+            file.write(b"the old model")
+        events, calls = [], []
+
+        def write(file):
+            calls.append(file)
+            file.write(new[:5000])
+            file.write(new[5000:])
+
+        def fsync(fd):
+            events.append(("fsync",))
+            return real_fsync(fd)
+
+        def replace(src, dst, *args, **kwargs):
+            events.append(("rename", os.fspath(src), os.fspath(dst)))
+            return real_replace(src, dst, *args, **kwargs)
+
+        def rename(src, dst, *args, **kwargs):
+            events.append(("rename", os.fspath(src), os.fspath(dst)))
+            return real_rename(src, dst, *args, **kwargs)
+
+        with mock.patch("os.fsync", fsync), mock.patch("os.replace", replace), mock.patch("os.rename", rename):
+            try:
+                atomic_save(path, write)
+            except Exception as error:
+                return _raised(what, f"atomic_save({name!r}, write)", error)
+        if not calls:
+            return report(False, what, "atomic_save never called write(file) (not filled in yet?)")
+        with open(path, "rb") as file:
+            contents = file.read()
+        if contents != new:
+            return report(False, what, f"after atomic_save, {name} does not hold exactly what write(file) wrote")
+        renames = [event for event in events if event[0] == "rename"]
+        if not renames:
+            return report(False, what, "the new file was not put in place by a rename (os.replace): "
+                                       "a reader could see it half written")
+        _, source, target = renames[-1]
+        if os.path.abspath(target) != os.path.abspath(path):
+            return report(False, what, "the last rename does not go to the path being saved")
+        if os.path.dirname(os.path.abspath(source)) != os.path.dirname(os.path.abspath(path)):
+            return report(False, what, "the temporary file is in another directory than the target: "
+                                       "a rename is atomic only within one file system")
+        if ("fsync",) not in events[:events.index(renames[-1])]:
+            return report(False, what, "nothing was fsync'ed before the rename: after a power cut the "
+                                       "new name could point to data that never reached the disk")
+        if sorted(os.listdir(directory)) != [name]:
+            return report(False, what, "a successful save left other files in the directory: "
+                                       f"{sorted(set(os.listdir(directory)) - {name})}")
+
+        # 2. a save interrupted half way
+        def interrupted_write(file):
+            file.write(new[:3000])
+            raise _Interrupted("the checker's Ctrl-C, half way through the write")
+
+        try:
+            atomic_save(path, interrupted_write)
+        except _Interrupted:
+            pass
+        except Exception as error:
+            return _raised(what, f"atomic_save({name!r}, write) with a write that is interrupted", error)
+        else:
+            return report(False, what, "a write that was interrupted raised nothing from atomic_save: "
+                                       "the caller must learn that the save failed")
+        with open(path, "rb") as file:
+            if file.read() != new:
+                return report(False, what, f"an interrupted save changed {name}: the previous file is lost")
+        left = sorted(set(os.listdir(directory)) - {name})
+        if left:
+            return report(False, what, f"an interrupted save left a temporary file behind ({len(left)} "
+                                       "extra file): clean up on any exception, KeyboardInterrupt included")
+
+        # 3. a file that does not exist yet
+        fresh = os.path.join(directory, "fresh.bin")
+        try:
+            atomic_save(fresh, lambda file: file.write(b"first save"))
+        except Exception as error:
+            return _raised(what, "atomic_save('fresh.bin', write) for a new file", error)
+        if not os.path.exists(fresh):
+            return report(False, what, "atomic_save did not create a file that did not exist yet")
+        with open(fresh, "rb") as file:
+            if file.read() != b"first save":
+                return report(False, what, "a new file does not hold what write(file) wrote")
+    return report(True, what + ": all or nothing, fsync'ed before the rename, nothing left behind")
+
+
+# ----- exercise 10.3: resume exactly ---------------------------------------------------
+
+def _resume_setup(seed):
+    X, y = make_spirals(n_samples=120, n_classes=3, noise=0.05, seed=3)
+    model = MLP(2, [16, 3], seed=seed)
+    optimizer = Adam(model.parameters(), lr=0.02)
+    loader = DataLoader(X, y, batch_size=16, seed=7)
+    return model, optimizer, loader
+
+
+def _train(model, optimizer, loader, epochs):
+    for _ in range(epochs):
+        for xb, yb in loader:
+            loss = cross_entropy_loss(model(xb), yb)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+
+
+def _state_equal(a, b):
+    if set(a) != set(b):
+        return False
+    return all(np.array_equal(np.asarray(a[key]), np.asarray(b[key])) for key in a)
+
+
+def check_resume(save_state, restore_state):
+    """Exercise 10.3: ``save_state(path, model, optimizer, loader)`` writes a checkpoint;
+    ``restore_state(path, model, optimizer, loader)`` puts it into freshly made objects, so
+    that training carries on exactly as if it had never stopped.
+
+    The checker trains a small spiral classifier for 6 epochs in one go, and again for 3
+    epochs, saves, makes new objects (a model with other initial weights, a new Adam, a new
+    DataLoader at epoch 0), restores and trains 3 more: the weights must be equal bit for bit.
+    """
+    what = "save_state / restore_state"
+    if _placeholder(save_state) or _placeholder(restore_state):
+        return report(False, what, NOT_FILLED_IN)
+    reference = _resume_setup(seed=0)
+    _train(*reference, epochs=6)
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "run.npz")
+        model, optimizer, loader = _resume_setup(seed=0)
+        _train(model, optimizer, loader, epochs=3)
+        saved_weights = [p.data.copy() for p in model.parameters()]
+        saved_optimizer = {key: np.array(value) for key, value in optimizer.state_dict().items()}
+        saved_epoch = loader.epoch
+        try:
+            save_state(path, model, optimizer, loader)
+        except Exception as error:
+            return _raised(what, "save_state(path, model, optimizer, loader)", error)
+        if not os.path.exists(path):
+            return report(False, what, "save_state wrote no file at path"
+                                       + (" (not filled in yet?)" if not os.listdir(directory) else ""))
+        del model, optimizer, loader  # as if the process had ended
+        model, optimizer, loader = _resume_setup(seed=1)
+        try:
+            restore_state(path, model, optimizer, loader)
+        except Exception as error:
+            return _raised(what, "restore_state(path, model, optimizer, loader)", error)
+        for name, p, saved in zip(_parameter_names(model), model.parameters(), saved_weights):
+            if p.data.shape != saved.shape or not np.array_equal(p.data, saved):
+                return report(False, what, f"after restore_state, {name} is not what it was when saved")
+        if not _state_equal(optimizer.state_dict(), saved_optimizer):
+            return report(False, what, "after restore_state, the optimizer is not in the state it was in "
+                                       "when saved (Adam remembers more than the learning rate)")
+        if loader.epoch != saved_epoch:
+            return report(False, what, f"after restore_state, the DataLoader is at epoch {loader.epoch}, not "
+                                       f"{saved_epoch}: the batches that follow would not be those of the "
+                                       "uninterrupted run")
+        _train(model, optimizer, loader, epochs=3)
+    for name, p, q in zip(_parameter_names(model), model.parameters(), reference[0].parameters()):
+        if not np.array_equal(p.data, q.data):
+            gap = float(np.max(np.abs(p.data - q.data)))
+            return report(False, what, f"after resuming, {name} differs from the uninterrupted run's "
+                                       f"(by up to {gap:.3g})")
+    return report(True, what + ": the resumed run ends with the uninterrupted run's weights, bit for bit")
