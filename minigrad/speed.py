@@ -39,6 +39,7 @@ import os
 import platform
 import statistics
 import sys
+import textwrap
 import time
 from contextlib import contextmanager
 
@@ -107,10 +108,10 @@ def make_problem(width, batch, seed=0):
 
 
 def scalar_step(model, inputs, labels, optimizer):
-    """One training step of the scalar engine; returns the loss before the update.
+    """One training step of the scalar engine; returns the loss.
 
-    ``inputs`` is a list of points, each a list of Values; ``labels`` a list
-    of numbers. Every multiplication and addition is a node of the graph.
+    ``inputs`` is a list of points, each a list of Values; ``labels``
+    a list of numbers. Every multiplication and addition is a node.
     """
     scores = [model(x) for x in inputs]
     loss = hinge_loss(scores, labels)
@@ -121,10 +122,10 @@ def scalar_step(model, inputs, labels, optimizer):
 
 
 def tensor_step(model, X, labels, optimizer):
-    """One training step of the tensor engine; returns the loss before the update.
+    """One training step of the tensor engine; returns the loss.
 
-    ``X`` is an array of shape (batch, 2), ``labels`` one of shape (batch, 1).
-    Each layer is a handful of nodes, whatever the sizes.
+    ``X`` is an array of shape (batch, 2), ``labels`` one of shape
+    (batch, 1). Each layer is a handful of nodes, whatever the sizes.
     """
     scores = model(X)
     loss = hinge_loss(scores, labels)
@@ -520,9 +521,11 @@ def robust_claims(results):
     return claims
 
 
-def format_claims(claims):
-    """One line per claim: ``holds: ...``, or ``DOES NOT HOLD: ...``."""
-    return "\n".join(f"{'holds' if ok else 'DOES NOT HOLD'}: {text}" for text, ok in claims)
+def format_claims(claims, width=77):
+    """Each claim as ``holds: ...`` or ``DOES NOT HOLD: ...``, wrapped to ``width`` columns."""
+    return "\n".join(textwrap.fill(f"{'holds' if ok else 'DOES NOT HOLD'}: {text}", width,
+                                   subsequent_indent="    ")
+                     for text, ok in claims)
 
 
 # ----- reporting -----------------------------------------------------------------------
@@ -532,26 +535,41 @@ def _ms(seconds):
 
 
 def format_table(results):
-    """A text table: one line per size, the time per step of each engine and the speed-ups."""
+    """A text table, 77 columns or fewer: for each sweep, one line per size with the
+    scalar engine's node count, each engine's time per step and the speed-ups."""
     engines = results["engines"]
-    head = ["sweep", "width", "batch", "scalar nodes"] + [f"{e} ms" for e in engines] + ["tensor/scalar"]
+    head = ["width", "batch", "nodes"] + [f"{e} ms" for e in engines] + ["speed-up"]
     if "torch" in engines:
         head.append("torch/tensor")
-    lines = []
+    blocks = {}
     for over in ("width", "batch"):
+        lines = []
         for row in sweep(results, over):
-            cells = [over, str(row["width"]), str(row["batch"]), f"{row['nodes']['scalar']:,}"]
+            cells = [str(row["width"]), str(row["batch"]), f"{row['nodes']['scalar']:,}"]
             cells += [_ms(row["seconds"][e]) for e in engines]
             cells.append(f"{speedup(row):.1f}x")
             if "torch" in engines:
-                cells.append(f"{speedup(row, 'torch', 'tensor'):.1f}x")
+                cells.append(f"{speedup(row, 'torch', 'tensor'):.2f}x")
             lines.append(cells)
-    widths = [max(len(head[i]), *(len(line[i]) for line in lines)) for i in range(len(head))]
-    fmt = lambda cells: "  ".join(c.rjust(n) if i else c.ljust(n) for i, (c, n) in enumerate(zip(cells, widths)))
-    title = [f"Time per training step of MLP(2, [width, width, 1]) on `batch` moons points,",
-             f"median of {results['repeats']} run{'' if results['repeats'] == 1 else 's'}; "
-             "speed-ups are ratios of medians measured side by side"]
-    return "\n".join(title + [fmt(head), fmt(["-" * n for n in widths])] + [fmt(line) for line in lines])
+        blocks[over] = lines
+    every = [line for lines in blocks.values() for line in lines]
+    widths = [max(len(head[i]), *(len(line[i]) for line in every)) for i in range(len(head))]
+
+    def fmt(cells):
+        return "  ".join(c.rjust(n) for c, n in zip(cells, widths))
+
+    repeats = results["repeats"]
+    out = ["Time per training step of MLP(2, [width, width, 1]) on `batch` moons",
+           f"points: median of {repeats} run{'' if repeats == 1 else 's'}. nodes: the scalar "
+           "engine's graph;",
+           "speed-up: scalar time / tensor time, the two measured side by side."]
+    if "torch" in engines:
+        out.append("torch/tensor: tensor time / PyTorch time (above 1x: PyTorch is faster).")
+    for over, fixed in (("width", f"batch {results['batch']}"), ("batch", f"width {results['width']}")):
+        out += ["", f"varying the {'width' if over == 'width' else 'batch size'}, at {fixed}:",
+                fmt(head), fmt(["-" * n for n in widths])]
+        out += [fmt(line) for line in blocks[over]]
+    return "\n".join(out)
 
 
 _STYLE = {"scalar": ("tab:red", "o"), "tensor": ("tab:blue", "s"), "torch": ("tab:gray", "^")}
