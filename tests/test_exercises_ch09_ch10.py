@@ -112,6 +112,13 @@ def no_correction(p, g, m, v, t, lr, beta1, beta2, eps):
     return p - lr * m / (np.sqrt(v) + eps), m, v
 
 
+def eps_inside(p, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g ** 2
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return p - lr * m_hat / np.sqrt(v_hat + eps), m, v
+
+
 def plain_v(p, g, m, v, t, lr, beta1, beta2, eps):
     return adam_step(p, np.abs(g), m, v, t, lr, beta1, beta2, eps)[0], beta1 * m + (1 - beta1) * g, \
         beta2 * v + (1 - beta2) * np.abs(g)
@@ -122,6 +129,7 @@ def plain_v(p, g, m, v, t, lr, beta1, beta2, eps):
     (lambda *args: None, "not filled in"),
     (no_correction, "step 1, the new p"),
     (plain_v, "squared gradients"),
+    (eps_inside, "where eps goes"),
     (lambda p, g, m, v, t, lr, b1, b2, eps: (p - lr * g, m, v), "running average of the gradients"),
     (lambda p, g, *rest: (p, g), "three arrays"),
 ])
@@ -163,6 +171,18 @@ def careless_load(model, path):  # changes the first layers before finding one t
             p.data = a
 
 
+def count_then_load(model, path):  # checks the number of arrays, then each shape while loading
+    with np.load(path) as archive:
+        params = model.parameters()
+        if len(archive.files) != len(params):
+            raise ValueError("wrong number of arrays")
+        for i, p in enumerate(params):
+            a = archive[f"p{i}"]
+            if a.shape != p.data.shape:
+                raise ValueError(f"p{i} does not fit")
+            p.data = a
+
+
 def pickling_save(model, path):
     np.savez(path, params=np.array([p.data for p in model.parameters()] + [None], dtype=object))
 
@@ -177,6 +197,7 @@ def pickling_save(model, path):
     (save_weights, lambda m, p: [setattr(q, "data", a.astype(np.float64)) for q, a in
                                  zip(m.parameters(), np.load(p).values())], "dtype"),
     (save_weights, careless_load, "still changed"),
+    (save_weights, count_then_load, "still changed W of layer 0 of MLP(3, [5, 4, 3])"),
     (save_weights, lambda m, p: [setattr(q, "data", a) for q, a in zip(m.parameters(), np.load(p).values())],
      "raised no error"),
 ])
@@ -234,6 +255,18 @@ def leaky(path, write):  # cleans up on errors but not on KeyboardInterrupt
         raise
 
 
+def no_flush(path, write):  # fsyncs the descriptor while the last bytes wait in Python's buffer
+    temporary = path + ".tmp"
+    try:
+        with open(temporary, "wb") as file:
+            write(file)
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def swallowing(path, write):
     try:
         atomic_save(path, write)
@@ -254,6 +287,7 @@ def elsewhere(path, write):
     (lambda path, write: None, "never called write"),
     (direct, "rename"),
     (no_fsync, "fsync"),
+    (no_flush, "flush Python's buffer before fsync"),
     (leaky, "left a temporary file"),
     (swallowing, "raised nothing"),
 ])

@@ -11,6 +11,7 @@ exercise's data so that the starter cells need not, are in ``chNN``.
 """
 import math
 import numbers
+import sys
 import textwrap
 
 import numpy as np
@@ -30,7 +31,7 @@ def report(ok, what, detail=""):
     if detail:  # wrapped to fit a notebook's (and the book's) column
         lines.append(textwrap.fill(detail, width=76, initial_indent="  ", subsequent_indent="  ",
                                    break_long_words=False, break_on_hyphens=False))
-    print("\n".join(lines))
+    sys.stdout.write("\n".join(lines) + "\n")  # one write: one block of output
     return ok
 
 

@@ -196,6 +196,7 @@ def check_adam_step(adam_step):
         reference.grad = gradient(reference.data)
         optimizer.step()
         call = f"adam_step(p, g, m, v, t={t}, ...)"
+        previous = p.copy()
         try:
             result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
         except Exception as error:
@@ -214,7 +215,12 @@ def check_adam_step(adam_step):
                           "v": "v (the running average of the squared gradients)",
                           "p": "the new p"}[name]
                 hint = ""
-                if name == "p" and t == 1:
+                m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+                eps_inside = previous - lr * m_hat / np.sqrt(v_hat + eps)
+                if name == "p" and np.allclose(got, eps_inside, rtol=1e-9, atol=1e-12):
+                    hint = ("; m and v agree, and so does the bias correction: the difference is where "
+                            "eps goes (it is added after the square root is taken, not inside it)")
+                elif name == "p" and t == 1:
                     hint = "; m and v agree, so look at the step itself (is each average corrected for its start at 0?)"
                 elif name == "p":
                     hint = "; m and v agree, so look at the step itself"
