@@ -147,6 +147,12 @@ def cmd_bench(args):
     sys.exit(run(PYTHON, "-m", "benchmarks", *(args or ["all"]), check=False).returncode)
 
 
+def cmd_speed(args):
+    """The scalar-vs-tensor comparison of chapter 11 (``python -m minigrad.speed``), options passed on."""
+    ensure_venv()
+    sys.exit(run(PYTHON, "-m", "minigrad.speed", *args, check=False).returncode)
+
+
 def main(argv):
     commands = {"book": cmd_book, "test": cmd_test, "setup": setup}
     if argv and argv[0] in commands and len(argv) == 1:
@@ -155,6 +161,8 @@ def main(argv):
         return cmd_notebooks(argv[1:])
     if argv and argv[0] == "bench":
         return cmd_bench(argv[1:])
+    if argv and argv[0] == "speed":
+        return cmd_speed(argv[1:])
     print(__doc__)
     sys.exit(2)
 

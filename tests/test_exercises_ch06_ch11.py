@@ -1,0 +1,160 @@
+"""The checkers of chapters 6 and 11: each PASSes the solution and FAILs wrong answers,
+saying what is wrong without printing the expected answer."""
+import numpy as np
+import pytest
+
+from minigrad import speed
+from minigrad.exercises import ch06, ch11
+
+
+def verdict(capsys, ok):
+    """The checker's message, its lines (wrapped to a notebook's width) joined again."""
+    out = capsys.readouterr().out
+    assert out.startswith("PASS" if ok else "FAIL"), out
+    return " ".join(out.split())
+
+
+# ----- chapter 6 -------------------------------------------------------------------
+
+def test_layer_nodes_passes_the_formula(capsys):
+    assert ch06.check_layer_nodes(lambda nin, nout, batch: batch * nout * (2 * nin + 1)) is True
+    verdict(capsys, True)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (None, "not filled in yet"),
+    (lambda nin, nout, batch: ..., "not filled in yet"),
+    (lambda nin, nout, batch: batch * nout * 2 * nin, "builds more than that"),           # forgot the ReLU
+    (lambda nin, nout, batch: batch * nout * (2 * nin + 1) + nin * nout + nout,   # counted the parameters
+     "builds fewer than that"),
+    (lambda nin, nout, batch: nout * (2 * nin + 1), "batch=5"),                    # one point only
+    (lambda nin, nout, batch: float(batch * nout * (2 * nin + 1)), "whole number"),
+    (lambda nin, nout: 0, "raised TypeError"),
+    (42, "expected a function"),
+])
+def test_layer_nodes_fails_wrong_answers(capsys, answer, says):
+    assert ch06.check_layer_nodes(answer) is False
+    assert says in verdict(capsys, False)
+
+
+def test_layer_nodes_built_counts_only_new_nodes():
+    # one neuron of one input on one point: w*x, b + w*x, relu
+    assert ch06.layer_nodes_built(1, 1, 1) == 3
+    assert ch06.layer_nodes_built(3, 2, 5) == 5 * 2 * 7
+
+
+def test_dot_products_passes_one_matrix_product(capsys):
+    assert ch06.check_dot_products(lambda A, B: A @ B.T) is True
+    verdict(capsys, True)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda A, B: ..., "not filled in yet"),
+    (lambda A, B: A @ B, "raised ValueError"),
+    (lambda A, B: B @ A.T, "has shape (5, 3)"),
+    (lambda A, B: np.zeros((A.shape[0], B.shape[0])), "entry [0, 0] is not the dot product"),
+    (lambda A, B: (A @ B.T) * (1 + 1e-6), "is not the dot product"),
+])
+def test_dot_products_fails_wrong_answers(capsys, answer, says):
+    assert ch06.check_dot_products(answer) is False
+    out = verdict(capsys, False)
+    assert says in out
+    assert "array(" not in out  # arrays are described by their shape, not printed
+
+
+SHAPES = {"X @ W": (100, 16), "X @ W + b": (100, 16), "(X @ W + b).sum(axis=0)": (16,),
+          "X.T @ G": (2, 16), "G @ W.T": (100, 2), "G.mean()": ()}
+
+
+def test_shapes_passes_the_right_shapes(capsys):
+    assert ch06.check_shapes(dict(SHAPES)) is True
+    verdict(capsys, True)
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"X @ W": None}, "'X @ W': not filled in yet"),
+    ({"G.mean()": (1,)}, "'G.mean()': (1,) is not its shape"),
+    ({"X.T @ G": (16, 2)}, "'X.T @ G': (16, 2) is not its shape"),
+    ({"G @ W.T": "100 by 2"}, "a shape is a tuple of whole numbers"),
+    ({"X + 1": (100, 2)}, "not one of the expressions asked about"),
+])
+def test_shapes_fails_wrong_answers(capsys, change, says):
+    answers = {**SHAPES, **change}
+    assert ch06.check_shapes(answers) is False
+    out = verdict(capsys, False)
+    assert says in out
+    wrong_key = next(iter(change))
+    if wrong_key in SHAPES:  # the right shape is not given away
+        assert out.replace(wrong_key, "").count(str(SHAPES[wrong_key])) == 0
+
+
+def test_shapes_notices_a_missing_answer(capsys):
+    answers = dict(SHAPES)
+    del answers["G @ W.T"]
+    assert ch06.check_shapes(answers) is False
+    assert "no answer for 'G @ W.T'" in verdict(capsys, False)
+    assert ch06.check_shapes(None) is False
+    assert "not filled in yet" in verdict(capsys, False)
+
+
+# ----- chapter 11 ------------------------------------------------------------------
+
+def solution_multiply_adds(width, batch):
+    forward = batch * (2 * width + width * width + width)
+    return 2 * forward + batch * (width * width + width)
+
+
+def test_multiply_adds_passes_the_count_and_agrees_with_the_package(capsys):
+    assert ch11.check_multiply_adds(solution_multiply_adds) is True
+    verdict(capsys, True)
+    for w, b in [(1, 1), (7, 3), (32, 10)]:
+        assert speed.multiply_adds(w, b) == solution_multiply_adds(w, b) == ch11.matmul_work_in_graph(w, b)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda w, b: ..., "not filled in yet"),
+    (lambda w, b: b * (2 * w + w * w + w), "too few"),                        # forward only
+    (lambda w, b: 3 * b * (2 * w + w * w + w), "too many"),                    # a gradient for X too
+    (lambda w, b: 2 * b * (2 * w + w * w + w) + b * w * w, "too few"),          # forgot one layer's input
+    (lambda w, b: "many", "should be a number"),
+])
+def test_multiply_adds_fails_wrong_answers(capsys, answer, says):
+    assert ch11.check_multiply_adds(answer) is False
+    assert says in verdict(capsys, False)
+
+
+def test_per_node_fit_passes_least_squares(capsys):
+    fit = lambda n, t: float(np.dot(n, t) / np.dot(n, n))
+    assert ch11.check_per_node_fit(fit) is True
+    verdict(capsys, True)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda n, t: ..., "not filled in yet"),
+    (lambda n, t: float(np.mean(np.array(t) / np.array(n))), "sum of squared errors"),   # mean of ratios
+    (lambda n, t: float(sum(t) / sum(n)), "sum of squared errors"),                     # ratio of sums
+    (lambda n, t: float(np.polyfit(n, t, 1)[0]), "sum of squared errors"),              # a line not through 0
+    (lambda n, t: [1.0, 2.0], "expected one number"),
+])
+def test_per_node_fit_fails_wrong_answers(capsys, answer, says):
+    assert ch11.check_per_node_fit(answer) is False
+    assert says in verdict(capsys, False)
+
+
+def test_crossover_passes_the_balance_point(capsys):
+    def crossover(width, per_node, per_op, nodes=21):
+        return per_node * nodes / (per_op * speed.multiply_adds(width, 1))
+    assert ch11.check_crossover(crossover) is True
+    verdict(capsys, True)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (None, "not filled in yet"),
+    (lambda w, a, c, n=21: a * n / (c * w * w), "the arithmetic would take"),                     # w^2 only
+    (lambda w, a, c, n=21: a / (c * speed.multiply_adds(w, 1)), "less time than the per-node"),    # forgot N_t
+    (lambda w, a, c, n=21: c * speed.multiply_adds(w, 1) / (a * n), "the arithmetic would take"),  # upside down
+    (lambda w, a, c, n=21: "big", "expected a number"),
+])
+def test_crossover_fails_wrong_answers(capsys, answer, says):
+    assert ch11.check_crossover(answer) is False
+    assert says in verdict(capsys, False)
