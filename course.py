@@ -5,6 +5,7 @@
     python3 course.py test        unit tests, nbval on every notebook, strict book build
     python3 course.py notebooks   re-execute the notebooks in place (after changing minigrad/)
     python3 course.py bench       scalar and tensor speed comparisons
+    python3 course.py speed       scalar vs tensor engine: time per step and speed-up (--plot, --json)
 
 Each command first makes sure of everything it needs: a virtual environment in
 .venv with requirements.txt and minigrad (editable) installed, and graphviz's
