@@ -65,6 +65,7 @@ class Watch:
     def __init__(self, page, expected_statuses=()):
         self.problems = []
         self.expected = set(expected_statuses)
+        self.page = page
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
         page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
@@ -308,6 +309,32 @@ def check_launch_buttons(page, entry):
     return [f"no {name} launch button to {href} (found {hrefs})" for name, href in wanted.items() if href not in hrefs]
 
 
+def check_metadata(page, entry, site):
+    """Description, social metadata, canonical address and a favicon that loads."""
+    head = page.evaluate("""() => {
+        const meta = name => { const m = document.querySelector(`meta[name="${name}"], meta[property="${name}"]`);
+                               return m ? m.content : null; };
+        const link = rel => { const l = document.querySelector(`link[rel="${rel}"]`); return l ? l.href : null; };
+        return {description: meta('description'), title: meta('og:title'), ogDescription: meta('og:description'),
+                image: meta('og:image'), url: meta('og:url'), canonical: link('canonical'), icon: link('icon')};
+    }""")
+    problems = [f"no {key} in the page's head" for key, value in head.items() if not value]
+    page_url = f"{PUBLIC_URL}{entry}.html"
+    if head["canonical"] and head["canonical"] != page_url:
+        problems.append(f"canonical address {head['canonical']}, not {page_url}")
+    if head["url"] and head["url"] != page_url:
+        problems.append(f"og:url {head['url']}, not {page_url}")
+    if head["image"] and head["image"].startswith(PUBLIC_URL):
+        status, _ = fetch_ids(site + head["image"][len(PUBLIC_URL):])
+        if status != 200:
+            problems.append(f"og:image {head['image']} is not in the built book")
+    if head["icon"]:
+        status, _ = fetch_ids(head["icon"])
+        if status != 200:
+            problems.append(f"favicon {head['icon']}: HTTP {status}")
+    return problems
+
+
 # --- links ----------------------------------------------------------------------------
 
 class IdCollector(html.parser.HTMLParser):
@@ -372,11 +399,22 @@ class Preloader:
     """Opens each page at both widths, and the next page of the book while this one is checked.
 
     The machine's two cores then each have a page to render (MathJax's typesetting
-    is most of a chapter's load time) while the test talks to the browser.
+    is most of a chapter's load time) while the test talks to the browser. Tabs
+    are reused from page to page (each width has two, in turn): a new tab costs
+    a new renderer process.
     """
 
     def __init__(self, site, contexts):
         self.site, self.contexts, self.open = site, contexts, {}
+        self.idle = [[] for _ in contexts]
+
+    def _tab(self, index):
+        if self.idle[index]:
+            page, watch = self.idle[index].pop()
+            watch.problems = []
+            return page, watch
+        page = self.contexts[index].new_page()
+        return page, Watch(page)
 
     def _start(self, entry):
         if entry in self.open:
@@ -384,14 +422,14 @@ class Preloader:
         url = f"{self.site}{entry}.html"
         with urllib.request.urlopen(url, timeout=10) as response:
             solutions = solution_ids_in(response.read().decode("utf-8", "replace"))
-        pages = []
         # The phone opens the page at its last solution's address: that must open it.
-        for context, address in zip(self.contexts, (url, f"{url}#{solutions[-1]}" if solutions else url)):
-            page = context.new_page()
-            watch = Watch(page)
+        addresses = (url, f"{url}#{solutions[-1]}" if solutions else url)
+        tabs = []
+        for index, address in enumerate(addresses):
+            page, watch = self._tab(index)
             page.goto(address, wait_until="commit")
-            pages.append((page, watch))
-        self.open[entry] = (url, solutions, pages)
+            tabs.append((page, watch))
+        self.open[entry] = (url, solutions, tabs)
 
     def get(self, entry):
         self._start(entry)
@@ -400,9 +438,14 @@ class Preloader:
             self._start(following[0])
         return self.open.pop(entry)
 
+    def release(self, tabs):
+        for index, (page, watch) in enumerate(tabs):
+            page.goto("about:blank")  # stops whatever the page still does
+            self.idle[index].append((page, watch))
+
     def close(self):
-        for _, _, pages in self.open.values():
-            for page, _ in pages:
+        for tabs in [tabs for _, _, tabs in self.open.values()] + [[t] for idle in self.idle for t in idle]:
+            for page, _ in tabs:
                 page.close()
 
 
@@ -424,7 +467,8 @@ def save_figure_shots(page, entry, screenshots, problems):
 @pytest.mark.parametrize("entry", TOC)
 def test_page(entry, site, preloader, screenshots):
     started = time.perf_counter()
-    url, solution_ids, ((desktop, watch_desktop), (phone, watch_phone)) = preloader.get(entry)
+    url, solution_ids, tabs = preloader.get(entry)
+    (desktop, watch_desktop), (phone, watch_phone) = tabs
     problems = []
     figures = maths = solutions = links = 0
     lap = Laps()
@@ -438,6 +482,8 @@ def test_page(entry, site, preloader, screenshots):
         lap("maths")
         found, maths = check_maths(desktop, typeset)
         problems += found
+        # Where a reader lands: the top of the page, its maths typeset.
+        desktop.screenshot(path=str(screenshots / f"{slug(entry)}-desktop.png"))
         found, solutions = check_solutions(desktop)
         problems += found
         lap("solutions")
@@ -447,6 +493,7 @@ def test_page(entry, site, preloader, screenshots):
         if logo is None or not desktop.evaluate("img => img.complete && img.naturalWidth > 0", logo):
             problems.append("desktop: the logo is not shown")
         problems += check_launch_buttons(desktop, entry)
+        problems += check_metadata(desktop, entry, site)
         lap("figures")
         found, links = check_links(desktop, site)
         problems += found
@@ -454,7 +501,6 @@ def test_page(entry, site, preloader, screenshots):
         problems += check_search_button(desktop, "desktop")
         problems += check_navigation(desktop, "desktop")
         lap("controls")
-        desktop.screenshot(path=str(screenshots / f"{slug(entry)}-desktop.png"))
         save_figure_shots(desktop, entry, screenshots, problems)
         lap("screenshot")
 
@@ -472,8 +518,7 @@ def test_page(entry, site, preloader, screenshots):
         lap("phone checks")
     finally:
         problems = watch_desktop.problems + [f"phone: {p}" for p in watch_phone.problems] + problems
-        desktop.close()
-        phone.close()
+        preloader.release(tabs)
     seconds = time.perf_counter() - started
     print(f"\n{entry}: {figures} figures, {maths} formulas, {solutions} solutions, "
           f"{links} links checked, {seconds:.1f} s {lap}")
