@@ -27,6 +27,7 @@ import urllib.request
 from urllib.parse import unquote, urldefrag, urlsplit
 
 import pytest
+import yaml
 
 from conftest import ROOT, setup_cell, site_server
 
@@ -34,9 +35,7 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 MIN_SCALE = 0.5  # a drawing shown below half its size has labels too small to read
 TOC = setup_cell.toc_files(ROOT / "_toc.yml")
-PUBLIC_URL = "https://minigrad-course.github.io/minigrad/"
-
-
+PUBLIC_URL = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]  # where it is published
 TIMING = os.environ.get("MINIGRAD_SITE_TIMING") == "1"
 
 
@@ -65,7 +64,6 @@ class Watch:
     def __init__(self, page, expected_statuses=()):
         self.problems = []
         self.expected = set(expected_statuses)
-        self.page = page
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.problems.append(f"JavaScript error: {error}"))
         page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url} ({r.failure})"))
