@@ -234,7 +234,7 @@ def cmd_bench(args):
         say("installing micrograd, the baseline of the scalar benchmark")
         run(PYTHON, "-m", "pip", "install", "--quiet", "micrograd==0.1.0", check=False)
     try_install_torch()
-    sys.exit(run(PYTHON, "-m", "minigrad.bench", *(args or ["all"]), check=False).returncode)
+    sys.exit(run(PYTHON, "-m", "benchmarks", *(args or ["all"]), check=False).returncode)
 
 
 def main(argv):

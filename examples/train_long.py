@@ -19,7 +19,7 @@ import tempfile
 import numpy as np
 
 from minigrad import MLP, Adam, DataLoader, cross_entropy_loss, make_spirals, no_grad
-from minigrad.serialization import load_checkpoint, save_checkpoint
+from minigrad.model_files import load_checkpoint, save_checkpoint
 
 CHECKPOINT_EVERY = 50  # epochs
 

@@ -4,7 +4,7 @@
 
 Without a path, the file goes to a temporary directory that is deleted at the
 end. The file is one .npz archive: every weight and bias, the layer sizes and
-each layer's activation (see minigrad.serialization).
+each layer's activation (see minigrad.model_files).
 """
 import os
 import sys

@@ -1,19 +1,24 @@
 """minigrad: a small deep-learning framework, built chapter by chapter in the course.
 
-Two engines share one autograd core: ``Value`` (one number per node, Part I)
-and ``Tensor`` (a NumPy array per node, Part II).
+Two engines share one autograd core (:mod:`minigrad.autograd`): ``Value``, one
+number per node (Part I, :mod:`minigrad.value` and :mod:`minigrad.value_nn`),
+and ``Tensor``, one NumPy array per node (Part II, :mod:`minigrad.tensor` and
+:mod:`minigrad.tensor_nn`). Losses, optimizers, gradient checks and drawings
+serve both.
 """
 from minigrad import datasets
 from minigrad.autograd import is_grad_enabled, no_grad
+from minigrad.convert import from_scalar, to_scalar
 from minigrad.datasets import (DataLoader, load_digits, make_circles, make_linear_regression, make_moons,
                                make_spirals, make_xor, train_test_split)
 from minigrad.draw import draw_dot
 from minigrad.gradcheck import gradcheck, numerical_gradients
 from minigrad.losses import binary_cross_entropy, cross_entropy_loss, hinge_loss, mse_loss
 from minigrad.module import Module
-from minigrad.nn import MLP, Layer, Linear
 from minigrad.optim import SGD, Adam
 from minigrad.tensor import Tensor
+from minigrad.tensor_nn import MLP, Layer, Linear
 from minigrad.value import Value
+from minigrad.value_nn import Neuron, ValueLayer, ValueMLP
 
 __version__ = "0.1.0"

@@ -3,15 +3,25 @@
 A node of a computation graph (a scalar ``Value`` or a ``Tensor``) has
 
 * ``_prev``: the tuple of nodes it was computed from, in argument order;
-* ``_backward``: ``None`` for a leaf, otherwise a function that receives the
-  node's gradient ``dL/dout`` and adds ``dL/dparent`` to each parent's ``grad``
-  (the chain rule: ``dL/dparent = dL/dout * dout/dparent``);
-* ``_grad_zero``: what its ``grad`` is before any gradient has reached it.
+  empty for a leaf (an input, a parameter, a constant, or a result computed
+  while no graph was being recorded);
+* ``_backward(grad)``: the local derivative rule of the operation that made
+  it. Given ``grad`` = dL/d(node), it *returns* dL/d(input) for each input,
+  in the order of ``_prev`` (``None`` for an input that needs none);
+* ``_grad_zero``: what its ``grad`` is before any gradient has reached it;
+* for a node holding an array (a Tensor): ``_grad``, where its gradient is
+  kept, ``requires_grad``, and the data clock's ticks ``_version`` (when its
+  data was last assigned) and ``_seen`` (when it was computed from its inputs;
+  see :func:`check_unchanged`).
 
-The backward rules receive the gradient as an argument instead of reading it
-from their output node, and hold no reference to that node (a Value's rule is
-a method of the node's class; a Tensor's a closure over its inputs only): a
-graph holds no reference cycles and is freed the moment its last name goes away.
+Everything else lives here, once: the order in which the rules run, adding
+each returned gradient into the input's ``grad`` (an input used twice gets
+the sum of both contributions), summing a gradient back to the shape of an
+input that was broadcast, and making sure that a leaf owns its gradient.
+
+A rule holds no reference to its own node beyond ``self``, and a node refers
+only to its inputs: a graph has no reference cycles and is freed the moment
+its last name goes away.
 """
 from contextlib import contextmanager
 
@@ -19,10 +29,10 @@ import numpy as np
 
 
 def topological_order(root):
-    """Every node that ``root`` depends on, each after all of its parents.
+    """Every node that ``root`` depends on, each after all of its inputs.
 
     An iterative depth-first search: a graph a million operations deep needs no
-    recursion. Parents are visited in the order they appear in ``_prev``, so the
+    recursion. Inputs are visited in the order they appear in ``_prev``, so the
     order, and with it every floating-point sum in the backward pass, is the
     same on every run.
     """
@@ -37,7 +47,7 @@ def topological_order(root):
                 if parent._prev:
                     stack.append((parent, iter(parent._prev)))
                     break
-                order.append(parent)  # a leaf has no parents to wait for: it goes straight in
+                order.append(parent)  # a leaf has no inputs to wait for: it goes straight in
         else:
             stack.pop()
             order.append(node)
@@ -45,26 +55,120 @@ def topological_order(root):
 
 
 def backpropagate(root, gradient):
-    """Set ``root.grad = gradient`` and apply the chain rule to every node above it.
+    """Set ``root.grad = gradient`` and apply the chain rule to every node below it.
 
     Walking the topological order backwards guarantees that a node's gradient
     is complete (every path from it to the root has contributed) before its
-    own backward function passes it on to its parents.
+    rule passes it on. For each input, the rule's local gradient is already
+    multiplied by the node's gradient (the chain rule), and it is *added* to
+    what the input has: a node used in several places collects one term per use.
 
-    Intermediate results start from a zero gradient on every pass, so that a
+    Intermediate nodes start from a zero gradient on every pass, so that a
     second ``backward()`` through the same graph adds to the leaves exactly
     what the first one did, instead of passing the first pass's gradients on
     once more. Leaves (inputs, parameters) keep accumulating until zeroed.
     """
     order = topological_order(root)
     for node in order:
-        if node._backward is not None:
+        if node._prev:
             node.grad = node._grad_zero
     root.grad = gradient
     for node in reversed(order):
-        backward = node._backward
-        if backward is not None:
-            backward(node.grad)
+        inputs = node._prev
+        if not inputs:
+            continue
+        grad = node.grad
+        if type(grad) is float:  # the scalar engine: float gradients, added in place
+            local = node._backward(grad)
+            if len(inputs) == 2:  # most operations; unpacking costs far less than zip here
+                a, b = inputs
+                local_a, local_b = local
+                a.grad += local_a
+                b.grad += local_b
+            else:
+                for parent, local_gradient in zip(inputs, local):
+                    parent.grad += local_gradient
+        else:
+            seen = node._seen
+            for parent in inputs:
+                if parent._version > seen:
+                    check_unchanged(node)
+            for parent, local_gradient in zip(inputs, node._backward(grad)):
+                if local_gradient is not None:
+                    accumulate(parent, local_gradient, grad)
+
+
+def accumulate(node, contribution, incoming):
+    """Add one path's ``contribution`` to dL/d(node) for a node that holds an array.
+
+    * A contribution of another shape comes from an operation that broadcast
+      ``node``: it is summed back to ``node``'s shape (:func:`unbroadcast`).
+    * The first contribution is stored as it is (no zeros are made to add it
+      to), unless ``node`` is a leaf and the array may belong to another node
+      too: a rule that passed on ``incoming`` unchanged, or a view of it. A leaf
+      keeps a copy, so that changing one parameter's gradient in place never
+      changes another's. (Intermediate gradients are only ever replaced, never
+      changed in place, so they may share.)
+    """
+    data = node.data
+    if not isinstance(data, np.ndarray):  # a scalar node given a NumPy number
+        node.grad += float(contribution)
+        return
+    if not node.requires_grad:  # a constant: its gradient is of no use to anyone
+        return
+    if type(contribution) is not np.ndarray:  # a NumPy scalar: 0-d results come back as these
+        contribution = np.asarray(contribution)
+    if contribution.shape != data.shape:
+        contribution = unbroadcast(contribution, data.shape)
+    if contribution.dtype != data.dtype:
+        contribution = contribution.astype(data.dtype)
+    current = node._grad
+    if current is None:
+        if not node._prev and (contribution is incoming or contribution.base is not None):
+            contribution = contribution.copy()
+        node._grad = contribution
+    else:
+        total = current + contribution
+        node._grad = total if type(total) is np.ndarray else np.asarray(total)
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` back to ``shape``, undoing NumPy broadcasting.
+
+    Broadcasting copied the input along new leading axes, and along axes where
+    the input had size 1. Each copy was used once, so each received its own
+    gradient, and the input's gradient is their sum (a node used several times).
+    """
+    if grad.shape == shape:
+        return grad
+    if grad.shape[1:] == shape:  # the common case: a bias added to every row
+        return grad.sum(axis=0)
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"a gradient of shape {grad.shape} cannot belong to an input of shape {shape}")
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    summed = grad.sum(axis=tuple(range(lead)) + ones)
+    return summed.reshape(shape) if ones else summed
+
+
+def check_unchanged(node):
+    """Raise if an input of ``node`` was given new data after ``node`` was computed from it.
+
+    A rule reads its inputs' data (``Mul`` needs ``b`` to pass a gradient to
+    ``a``): if ``a.data`` was replaced or updated in between, by an optimizer
+    step for example, the rule would silently use the new numbers with the old
+    result. Every assignment of data ticks a clock; a tensor notes the tick of
+    its last one (``_version``), an operation the tick when it ran (``_seen``),
+    much as PyTorch's version counters do.
+    """
+    for position, parent in enumerate(node._prev):
+        if parent._version > node._seen:
+            name = f" {parent.name!r}" if parent.name else ""
+            raise RuntimeError(
+                f"input {position}{name} (shape {parent.data.shape}) of the {node._op!r} operation was "
+                f"given new data after the operation used it (for example by an optimizer step or "
+                f"`.data -= ...`): its gradient would be computed from the wrong numbers. Run the "
+                f"forward pass again after changing the data, then call backward()")
 
 
 def zero_grad(parameters):
@@ -90,8 +194,9 @@ def is_grad_enabled():
 def no_grad():
     """Within this block, operations compute their results but record no graph.
 
-    Use it for evaluation and for updates to parameters, which are not part of
-    what we differentiate.
+    Their results are leaves: nothing is kept for a backward pass, which saves
+    memory and time. Use it for evaluation and for updates to parameters,
+    which are not part of what we differentiate. Both engines honour it.
     """
     global _grad_enabled
     previous, _grad_enabled = _grad_enabled, False

@@ -1,4 +1,8 @@
 """``Module``: what every network of either engine has in common."""
+import numbers
+
+import numpy as np
+
 from minigrad.autograd import zero_grad
 
 
@@ -20,9 +24,112 @@ class Module:
         """How many numbers the module learns."""
         return sum(getattr(p, "size", 1) for p in self.parameters())
 
+    def named_parameters(self):
+        """``(name, parameter)`` pairs in the order of ``parameters()``, each parameter once.
 
-def check_activation(name, choices):
-    """``name`` if it is one of the activation ``choices``, or a ValueError listing them."""
-    if name not in choices:
-        raise ValueError(f"unknown activation {name!r}; choose one of {', '.join(choices)}")
-    return name
+        A name is the path of attributes from this module to the parameter:
+        ``"layers.0.W"`` is ``self.layers[0].W``.
+        """
+        return _named_once(self)
+
+    def state_dict(self):
+        """The parameters' values by name, ``{"layers.0.W": array, ...}``: a snapshot (copies).
+
+        A parameter reached by two paths (a layer used twice) is listed under
+        each name, as in PyTorch.
+        """
+        return {name: np.array(p.data) if isinstance(p.data, np.ndarray) else p.data
+                for name, p in _named_all(self)}
+
+    def load_state_dict(self, state):
+        """Set the parameters to the values in ``state``, a ``state_dict()`` of this architecture.
+
+        Names, shapes and dtypes must match exactly (a float32 model is not
+        quietly made float64); all is checked before anything changes.
+        """
+        for p, value in checked_state(self, state):
+            p.data = value
+
+
+def _named_all(module):
+    """``(name, parameter)`` for every path of attributes from ``module`` to one of its parameters.
+
+    Attributes are followed into sub-modules and into lists and tuples; a
+    parameter is anything ``module.parameters()`` lists. A parameter reached
+    twice (a shared layer) appears under each of its names. A ValueError if
+    some parameter is reached by no path (it would have no name).
+    """
+    parameters = module.parameters()
+    wanted = {id(p) for p in parameters}
+    paths, visiting = [], set()
+
+    def walk(obj, prefix):
+        if id(obj) in wanted:
+            paths.append((prefix, obj))
+        elif isinstance(obj, Module):
+            if id(obj) in visiting:  # a module that refers back to one that holds it
+                return
+            visiting.add(id(obj))
+            for name, value in getattr(obj, "__dict__", {}).items():
+                walk(value, f"{prefix}.{name}" if prefix else name)
+            visiting.discard(id(obj))
+        elif isinstance(obj, (list, tuple)):
+            for i, value in enumerate(obj):
+                walk(value, f"{prefix}.{i}")
+
+    walk(module, "")
+    reached = {id(p) for _, p in paths}
+    for i, p in enumerate(parameters):
+        if id(p) not in reached:
+            raise ValueError(f"parameter {i} of the {type(module).__name__} is not held by any of its "
+                             "attributes (or lists of them), so it has no name")
+    return paths
+
+
+def _named_once(module):
+    names = {}
+    for name, p in _named_all(module):
+        names.setdefault(id(p), name)
+    pairs, seen = [], set()
+    for p in module.parameters():
+        if id(p) not in seen:
+            seen.add(id(p))
+            pairs.append((names[id(p)], p))
+    return pairs
+
+
+def checked_state(module, state):
+    """``(parameter, new data)`` pairs that ``module.load_state_dict(state)`` sets, all checked first.
+
+    Used by ``load_state_dict`` and by :mod:`minigrad.model_files`, which checks
+    a model's new weights and its optimizer's new state before it changes either.
+    """
+    who = f"{type(module).__name__}.load_state_dict"
+    if not hasattr(state, "keys") or not hasattr(state, "__getitem__"):
+        raise TypeError(f"{who} takes a dict such as state_dict() returns, got a {type(state).__name__}")
+    paths = _named_all(module)
+    expected = [name for name, _ in paths]
+    missing = [name for name in expected if name not in state]
+    unexpected = sorted(str(name) for name in set(state.keys()) - set(expected))
+    if missing or unexpected:
+        raise ValueError(f"{who}: the state does not fit this {type(module).__name__}"
+                         + (f"; missing {missing}" if missing else "")
+                         + (f"; unexpected {unexpected}" if unexpected else ""))
+    updates = []
+    for name, p in paths:
+        value = state[name]
+        if isinstance(p.data, np.ndarray):
+            if not isinstance(value, np.ndarray):
+                raise TypeError(f"{who}: {name} should be a NumPy array, got a {type(value).__name__}")
+            if value.shape != p.data.shape:
+                raise ValueError(f"{who}: {name} has shape {value.shape}, expected {p.data.shape}")
+            if value.dtype != p.data.dtype:
+                raise ValueError(f"{who}: {name} has dtype {value.dtype}, expected {p.data.dtype} "
+                                 "(convert it first if you mean to)")
+            updates.append((p, value.copy()))
+        else:
+            number = value[()] if isinstance(value, np.ndarray) and value.shape == () else value
+            if isinstance(number, (bool, np.bool_)) or not isinstance(number, numbers.Real):
+                raise TypeError(f"{who}: {name} should be a number, got {value!r}")
+            updates.append((p, float(number)))
+    return updates

@@ -1,29 +1,35 @@
 """The tensor engine: a ``Tensor`` is a NumPy array that remembers how it was made.
 
-It is the scalar ``Value`` again, one array per node instead of one number.
-Each operation is still a forward computation next to its local derivative
-rule; only the rules now speak of arrays:
+It is the scalar ``Value`` again, one array per node instead of one number,
+and its operations follow the same recipe: a small class per operation
+(``Add``, ``Mul``, ``MatMul``, ``Sum``, ...) whose ``__init__`` computes the
+result and records the inputs, and whose ``_backward(grad)`` returns the local
+gradients, one per input. Only the rules now speak of arrays:
 
-* a gradient always has the shape of its tensor, so an operation that
-  broadcast an input sums the gradient back to that input's shape
-  (:func:`_unbroadcast`);
 * ``a @ b`` sends ``grad @ b.T`` to ``a`` and ``a.T @ grad`` to ``b``;
-* a reduction (sum, mean, max) spreads the gradient back over what it reduced.
-
-The order in which the rules are applied is the job of
-:func:`minigrad.autograd.backpropagate`, the same function as for ``Value``.
+* a reduction (sum, mean, max) spreads the gradient back over what it reduced;
+* an input that was broadcast gets its gradient summed back to its own shape,
+  but no rule does that itself: :func:`minigrad.autograd.backpropagate`, the
+  same function as for ``Value``, does it for every rule, in one place.
 
 The engine is lean on purpose, because a training step runs it many times:
 
 * a gradient array is made only when some gradient reaches the tensor; the
   first contribution is stored as it is, later ones are added to it;
 * a tensor with ``requires_grad=False`` (a batch of inputs, a constant) costs
-  no gradient work at all, and neither does anything computed only from such
-  tensors, or computed inside ``with no_grad():``;
-* the backward functions receive the gradient as an argument and hold no
-  reference to their own output, so a graph has no reference cycles and is
-  freed as soon as the last name for its output goes away.
+  no gradient work, and neither does anything computed only from such
+  tensors, or computed inside ``with no_grad():``: those results record no
+  inputs, so the backward pass never reaches them;
+* nodes refer to their inputs and never to themselves, so a graph has no
+  reference cycles and is freed as soon as the last name for its output goes.
+
+A rule reads its inputs' data. Each tensor therefore counts how often its
+``data`` was assigned (``p.data -= lr * p.grad`` counts too), and a backward
+pass through an operation whose input changed since raises an error instead
+of computing a wrong gradient. Writing into the array itself
+(``t.data[0] = 1.0``) cannot be seen: don't, between forward and backward.
 """
+import collections.abc
 import math
 import numbers
 
@@ -31,16 +37,19 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.autograd import backpropagate
+from minigrad.checks import FLOAT_DTYPES, check_float_dtype
 
-DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+# Ticks once for every assignment of new data to any Tensor. A tensor notes the
+# tick of its last assignment (_version), an operation the tick when it ran
+# (_seen): an input whose _version is newer than that was changed since.
+_data_clock = 0
 
 
 def _as_array(data, dtype):
     """``data`` as a float32 or float64 ndarray, or a clear error saying why it cannot be one."""
     if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype not in DTYPES:
-            raise TypeError(f"a Tensor holds float64 or float32 numbers, not {dtype}")
+        dtype = check_float_dtype(dtype)
     if isinstance(data, Tensor):
         data = data.data
     if isinstance(data, (str, bytes)):
@@ -50,13 +59,38 @@ def _as_array(data, dtype):
     except ValueError as error:  # NumPy refuses lists of rows of different lengths
         raise ValueError(f"a Tensor needs a rectangular array of numbers; {error}") from None
     kind = array.dtype.kind
+    if kind == "O":
+        raise _not_numbers(data)
     if kind not in "fiub":
-        what = {"U": "strings", "S": "bytes", "c": "complex numbers", "O": "Python objects"}.get(kind, array.dtype)
-        raise TypeError(f"a Tensor holds real numbers, got an array of {what}"
-                        + (" (are its rows of different lengths?)" if kind == "O" else ""))
+        what = {"U": "strings", "S": "bytes", "c": "complex numbers"}.get(kind, array.dtype)
+        raise TypeError(f"a Tensor holds real numbers, got an array of {what}")
     if dtype is None:  # keep float32 and float64 arrays as they are, make everything else float64
-        dtype = array.dtype if array.dtype in DTYPES else DTYPES[0]
+        dtype = array.dtype if array.dtype in FLOAT_DTYPES else FLOAT_DTYPES[0]
     return array if array.dtype == dtype else array.astype(dtype)
+
+
+def _not_numbers(data):
+    """The error for data that NumPy could only store as Python objects, saying what it is."""
+    if data is None:
+        return TypeError("a Tensor holds numbers, got None")
+    if isinstance(data, (dict, set, frozenset)):
+        return TypeError(f"a Tensor holds numbers in a (nested) list or an array, got a {type(data).__name__}")
+    if isinstance(data, collections.abc.Iterator):
+        return TypeError(f"a Tensor needs its numbers all at once, got a {type(data).__name__}; "
+                         "make a list of it first: Tensor(list(...))")
+    stack = [data]
+    while stack:  # find the first entry that is not a number
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, numbers.Integral) and not isinstance(item, bool):
+            try:
+                float(item)
+            except OverflowError:
+                return ValueError(f"a Tensor holds float numbers, and {item} is too large for a float64")
+        elif not isinstance(item, numbers.Real) and getattr(item, "shape", None) != ():
+            return TypeError(f"a Tensor holds real numbers, got a {type(item).__name__} ({item!r}) among them")
+    return TypeError("a Tensor holds real numbers; this data is not an array of them")
 
 
 class Tensor:
@@ -71,36 +105,70 @@ class Tensor:
     no gradient, such as a batch of inputs: no gradient is computed for it.
     """
 
-    __slots__ = ("data", "_grad", "requires_grad", "name", "_prev", "_op", "_backward")
+    __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_version", "_seen")
     __array_ufunc__ = None  # `np.float64(2) * t` and `array + t` call the Tensor's methods
+    _op = ""  # a leaf was made by no operation
     _grad_zero = None  # reads as zeros, made only when asked for
 
     def __init__(self, data, dtype=None, *, requires_grad=True, name=""):
-        self.data = _as_array(data, dtype)
+        self._data = _as_array(data, dtype)
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self.name = name
         self._prev = ()
-        self._op = ""
-        self._backward = None
+        self._version = 0
+        self._seen = None
+
+    def _record(self, data, *inputs):
+        """An operation's result: ``data``, computed from ``inputs``.
+
+        The inputs are remembered (and the data clock, to detect later changes
+        to their data) only if a gradient must flow back to one of them;
+        otherwise the result is a leaf that needs no gradient. (Every operation
+        has one or two inputs: ``inputs[0]`` and ``inputs[-1]`` are all of them.)
+        """
+        self._data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results are NumPy scalars
+        self._grad = None
+        self.name = ""
+        self._version = 0
+        if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad):
+            self.requires_grad = True
+            self._prev = inputs
+            self._seen = _data_clock
+        else:
+            self.requires_grad = False
+            self._prev = ()
+            self._seen = None
 
     # ----- what a Tensor holds -------------------------------------------------
 
     @property
+    def data(self):
+        """The numbers, a NumPy array. Assigning new ones (also ``t.data -= ...``) counts as a change."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        global _data_clock
+        self._data = value if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES else _as_array(value, None)
+        _data_clock += 1
+        self._version = _data_clock
+
+    @property
     def shape(self):
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self):
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def size(self):
-        return self.data.size
+        return self._data.size
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def grad(self):
@@ -110,276 +178,98 @@ class Tensor:
         resets it to zeros without allocating them.
         """
         if self._grad is None and self.requires_grad:
-            self._grad = np.zeros_like(self.data)
+            self._grad = np.zeros_like(self._data)
         return self._grad
 
     @grad.setter
     def grad(self, value):
         if value is not None:
-            value = np.asarray(value, dtype=self.data.dtype)
-            if value.shape != self.data.shape:
-                raise ValueError(f"a gradient of shape {value.shape} for a tensor of shape {self.data.shape}")
+            value = np.asarray(value, dtype=self._data.dtype)
+            if value.shape != self._data.shape:
+                raise ValueError(f"a gradient of shape {value.shape} for a tensor of shape {self._data.shape}")
         self._grad = value
 
-    def _accumulate(self, grad, shared=False):
-        """Add one contribution ``grad`` to this tensor's gradient.
-
-        The first contribution is stored as it is: no zeros are made to add it
-        to. ``shared=True`` says that ``grad`` is also the gradient of another
-        tensor (an operation passed its own gradient on unchanged, or a view of
-        it): a leaf then keeps a copy, so that it owns its gradient.
-        """
-        dtype = self.data.dtype
-        if type(grad) is not np.ndarray or (grad.dtype is not dtype and grad.dtype != dtype):
-            grad = np.asarray(grad, dtype=dtype)  # a NumPy scalar, or another float type
-        if self._grad is None:
-            self._grad = grad.copy() if shared and self._backward is None else grad
-        else:
-            total = self._grad + grad
-            self._grad = total if type(total) is np.ndarray else np.asarray(total)  # 0-d + 0-d is a scalar
-
-    # ----- arithmetic ------------------------------------------------------------
+    # ----- arithmetic: each makes a node of the operation class that computes it -----
 
     def __add__(self, other):
-        if not isinstance(other, Tensor):
-            other = _lift(other, self, "+")
-        out = _result(_broadcast(np.add, self, other, "+"), (self, other), "+")
-        if out.requires_grad:
-            def _backward(grad):  # d(a+b)/da = d(a+b)/db = 1: both get the gradient as it is
-                if self.requires_grad:
-                    g = _unbroadcast(grad, self.data.shape)
-                    self._accumulate(g, shared=g is grad)
-                if other.requires_grad:
-                    g = _unbroadcast(grad, other.data.shape)
-                    other._accumulate(g, shared=g is grad)
-            out._backward = _backward
-        return out
+        return Add(self, _lift(other, self, "+"))
 
     def __sub__(self, other):
-        if not isinstance(other, Tensor):
-            other = _lift(other, self, "-")
-        out = _result(_broadcast(np.subtract, self, other, "-"), (self, other), "-")
-        if out.requires_grad:
-            def _backward(grad):
-                if self.requires_grad:
-                    g = _unbroadcast(grad, self.data.shape)
-                    self._accumulate(g, shared=g is grad)
-                if other.requires_grad:
-                    other._accumulate(-_unbroadcast(grad, other.data.shape))
-            out._backward = _backward
-        return out
+        return Sub(self, _lift(other, self, "-"))
 
     def __mul__(self, other):
-        if not isinstance(other, Tensor):
-            other = _lift(other, self, "*")
-        out = _result(_broadcast(np.multiply, self, other, "*"), (self, other), "*")
-        if out.requires_grad:
-            def _backward(grad):  # d(ab)/da = b,  d(ab)/db = a
-                if self.requires_grad:
-                    self._accumulate(_unbroadcast(grad * other.data, self.data.shape))
-                if other.requires_grad:
-                    other._accumulate(_unbroadcast(grad * self.data, other.data.shape))
-            out._backward = _backward
-        return out
+        return Mul(self, _lift(other, self, "*"))
 
     def __truediv__(self, other):
-        if not isinstance(other, Tensor):
-            other = _lift(other, self, "/")
-        if not np.all(other.data):
-            raise ZeroDivisionError(f"division by a tensor of shape {other.shape} that contains zeros")
-        out = _result(_broadcast(np.divide, self, other, "/"), (self, other), "/")
-        if out.requires_grad:
-            def _backward(grad):  # d(a/b)/da = 1/b,  d(a/b)/db = -a/b²
-                g = grad / other.data
-                if self.requires_grad:
-                    self._accumulate(_unbroadcast(g, self.data.shape))
-                if other.requires_grad:
-                    other._accumulate(_unbroadcast(-g * self.data / other.data, other.data.shape))
-            out._backward = _backward
-        return out
+        return Div(self, _lift(other, self, "/"))
 
     def __pow__(self, other):
         if isinstance(other, Tensor):
-            return self._pow_tensor(other)
+            return PowTensor(self, other)
         if isinstance(other, np.ndarray) and other.ndim == 0:
             other = other.item()
-        if not isinstance(other, numbers.Real):
-            if isinstance(other, (np.ndarray, list)):  # an array of exponents: a constant Tensor
-                return self._pow_tensor(_lift(other, self, "**"))
-            raise TypeError(f"a Tensor can be raised to a number or a Tensor, not {type(other).__name__}")
-        exponent = float(other)
-        x = self.data
-        if not exponent.is_integer() and np.any(x < 0):
-            raise ValueError(f"a tensor with negative entries raised to the non-integer power {exponent!r}: "
-                             "not a real number")
-        if exponent < 0 and not np.all(x):
-            raise ZeroDivisionError(f"a tensor with zeros raised to the negative power {exponent!r}")
-        out = _result(x ** exponent, (self,), f"**{exponent:g}")
-        if out.requires_grad:
-            def _backward(grad):  # d(x^n)/dx = n x^(n-1)
-                self._accumulate(grad * (exponent * x ** (exponent - 1)))
-            out._backward = _backward
-        return out
+        if isinstance(other, numbers.Real):
+            return Pow(self, other)
+        if isinstance(other, (np.ndarray, list)):  # an array of exponents: a constant Tensor
+            return PowTensor(self, _lift(other, self, "**"))
+        raise TypeError(f"a Tensor can be raised to a number or a Tensor, not {type(other).__name__}")
 
-    def _pow_tensor(self, exponent):
-        a, b = self.data, exponent.data
-        if np.any(a < 0):
-            raise ValueError("a tensor with negative entries raised to a Tensor exponent has no real derivative "
-                             "with respect to the exponent; use a plain number as the exponent")
-        if np.any((a == 0) & (b < 0)):
-            raise ZeroDivisionError("zero raised to a negative power")
-        power = _broadcast(np.power, self, exponent, "**")
-        out = _result(power, (self, exponent), "**")
-        if out.requires_grad:
-            def _backward(grad):  # d(a^b)/da = b a^(b-1),  d(a^b)/db = a^b ln a
-                if self.requires_grad:
-                    self._accumulate(_unbroadcast(grad * b * a ** (b - 1), a.shape))
-                if exponent.requires_grad:
-                    with np.errstate(divide="ignore"):
-                        log_a = np.where(a > 0, np.log(a), 0.0)  # a^b ln a -> 0 as a -> 0
-                    exponent._accumulate(_unbroadcast(grad * power * log_a, b.shape))
-            out._backward = _backward
-        return out
+    def __matmul__(self, other):
+        return MatMul(self, _lift(other, self, "@"))
 
     def __neg__(self):
-        out = _result(-self.data, (self,), "neg")
-        if out.requires_grad:
-            def _backward(grad):
-                self._accumulate(-grad)
-            out._backward = _backward
-        return out
+        return Neg(self)
 
     def __pos__(self):
         return self
 
     # Reflected forms: `2 + t`, `x - t`, `2 ** t`, ... make a constant Tensor of the other operand.
     def __radd__(self, other):
-        return _lift(other, self, "+") + self
+        return Add(_lift(other, self, "+"), self)
 
     def __rsub__(self, other):
-        return _lift(other, self, "-") - self
+        return Sub(_lift(other, self, "-"), self)
 
     def __rmul__(self, other):
-        return _lift(other, self, "*") * self
+        return Mul(_lift(other, self, "*"), self)
 
     def __rtruediv__(self, other):
-        return _lift(other, self, "/") / self
+        return Div(_lift(other, self, "/"), self)
 
     def __rpow__(self, other):
-        return _lift(other, self, "**") ** self
+        return PowTensor(_lift(other, self, "**"), self)
 
     def __rmatmul__(self, other):
-        return _lift(other, self, "@") @ self
+        return MatMul(_lift(other, self, "@"), self)
 
-    # ----- matrix multiplication ---------------------------------------------------
-
-    def __matmul__(self, other):
-        other = _lift(other, self, "@")
-        a, b = self.data, other.data
-        try:
-            product = a @ b
-        except ValueError:
-            if a.ndim == 0 or b.ndim == 0:
-                raise ValueError(f"@ needs operands with at least one dimension, got shapes {a.shape} "
-                                 f"and {b.shape}") from None
-            raise ValueError(f"@ cannot multiply shapes {a.shape} and {b.shape}: the inner dimensions "
-                             f"{a.shape[-1]} and {b.shape[-2] if b.ndim > 1 else b.shape[0]} differ") from None
-        out = _result(product, (self, other), "@")
-        if out.requires_grad:
-            if a.ndim == 2 and b.ndim == 2:  # the common case, in a few words
-                def _backward(grad):  # dL/da = grad b^T,  dL/db = a^T grad
-                    if self.requires_grad:
-                        self._accumulate(grad @ b.T)
-                    if other.requires_grad:
-                        other._accumulate(a.T @ grad)
-            else:
-                def _backward(grad):
-                    _matmul_backward(self, other, grad)
-            out._backward = _backward
-        return out
-
-    # ----- reductions ----------------------------------------------------------------
+    # ----- reductions ------------------------------------------------------------
 
     def sum(self, axis=None, keepdims=False):
         """The sum over ``axis`` (an int, a tuple of ints, or None for all)."""
-        axes = _axes(axis, self.ndim)
-        out = _result(self.data.sum(axis=axes, keepdims=keepdims), (self,), "sum")
-        if out.requires_grad:
-            shape, kept = self.data.shape, _kept_shape(self.data.shape, axes)
-
-            def _backward(grad):  # every summed entry gets the gradient of the sum
-                self._accumulate(_spread(grad, kept, shape))
-            out._backward = _backward
-        return out
+        return Sum(self, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
         """The mean over ``axis`` (an int, a tuple of ints, or None for all)."""
-        axes = _axes(axis, self.ndim)
-        out = _result(self.data.mean(axis=axes, keepdims=keepdims), (self,), "mean")
-        if out.requires_grad:
-            shape, kept = self.data.shape, _kept_shape(self.data.shape, axes)
-            count = math.prod(shape[a] for a in axes)
-
-            def _backward(grad):  # every entry gets 1/count of the gradient of the mean
-                self._accumulate(_spread(grad / count, kept, shape))
-            out._backward = _backward
-        return out
+        return Mean(self, axis, keepdims)
 
     def max(self, axis=None, keepdims=False):
         """The largest entry over ``axis``; the gradient goes to the largest entries (split between ties)."""
-        axes = _axes(axis, self.ndim)
-        if self.size == 0:
-            raise ValueError("max() of an empty tensor")
-        x = self.data
-        largest = x.max(axis=axes, keepdims=True)
-        reduced = largest if keepdims else largest.reshape([n for i, n in enumerate(x.shape) if i not in axes])
-        out = _result(reduced, (self,), "max")
-        if out.requires_grad:
-            def _backward(grad):
-                winners = x == largest
-                g = grad.reshape(largest.shape) / winners.sum(axis=axes, keepdims=True)
-                self._accumulate(winners * g)
-            out._backward = _backward
-        return out
+        return Max(self, axis, keepdims)
 
-    # ----- shapes ----------------------------------------------------------------------
+    # ----- shapes ------------------------------------------------------------------
 
     def reshape(self, *shape):
         """The same numbers in a new shape: ``t.reshape(4, 1)`` or ``t.reshape((4, 1))``."""
         if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
             shape = tuple(shape[0])
-        try:
-            reshaped = self.data.reshape(shape)
-        except ValueError:
-            raise ValueError(f"cannot reshape a tensor of shape {self.shape} ({self.size} numbers) "
-                             f"into shape {shape}") from None
-        out = _result(reshaped, (self,), "reshape")
-        if out.requires_grad:
-            original = self.data.shape
-
-            def _backward(grad):
-                self._accumulate(grad.reshape(original), shared=True)
-            out._backward = _backward
-        return out
+        return Reshape(self, shape)
 
     def transpose(self, *axes):
         """Permute the axes: ``t.transpose()`` reverses them, ``t.transpose(1, 0, 2)`` reorders them."""
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], numbers.Integral)):
             axes = axes[0]
         axes = tuple(reversed(range(self.ndim))) if axes is None or axes == () else tuple(axes)
-        try:
-            transposed = self.data.transpose(axes)
-        except ValueError:
-            raise ValueError(f"transpose of a tensor of shape {self.shape} needs a permutation of "
-                             f"{tuple(range(self.ndim))}, got {axes}") from None
-        out = _result(transposed, (self,), "transpose")
-        if out.requires_grad:
-            inverse = tuple(np.argsort([a % self.ndim for a in axes]))
-
-            def _backward(grad):  # undo the permutation
-                self._accumulate(grad.transpose(inverse), shared=True)
-            out._backward = _backward
-        return out
+        return Transpose(self, axes)
 
     @property
     def T(self):
@@ -387,97 +277,32 @@ class Tensor:
 
     def __getitem__(self, index):
         """Indexing and slicing as in NumPy, including integer arrays: ``logits[np.arange(n), y]``."""
-        index = _plain_index(index)
-        out = _result(self.data[index], (self,), "[]")
-        if out.requires_grad:
-            basic = _is_basic(index)
+        return GetItem(self, _plain_index(index))
 
-            def _backward(grad):  # the gradient goes back to the entries that were picked
-                g = np.zeros_like(self.data)
-                if basic:
-                    g[index] = grad
-                else:
-                    np.add.at(g, index, grad)  # an entry picked twice gets both gradients
-                self._accumulate(g)
-            out._backward = _backward
-        return out
-
-    # ----- functions -------------------------------------------------------------------
+    # ----- functions -----------------------------------------------------------------
 
     def exp(self):
-        e = np.exp(self.data)
-        out = _result(e, (self,), "exp")
-        if out.requires_grad:
-            def _backward(grad):  # d(e^x)/dx = e^x
-                self._accumulate(grad * e)
-            out._backward = _backward
-        return out
+        return Exp(self)
 
     def log(self):
-        x = self.data
-        if not np.all(x > 0):
-            raise ValueError(f"log is defined for positive numbers only; this tensor has entries that are "
-                             f"not (smallest: {np.min(x)!r})")
-        out = _result(np.log(x), (self,), "log")
-        if out.requires_grad:
-            def _backward(grad):  # d(ln x)/dx = 1/x
-                self._accumulate(grad / x)
-            out._backward = _backward
-        return out
+        return Log(self)
 
     def tanh(self):
-        t = np.tanh(self.data)
-        out = _result(t, (self,), "tanh")
-        if out.requires_grad:
-            def _backward(grad):  # d(tanh x)/dx = 1 - tanh² x
-                self._accumulate(grad * (1 - t * t))
-            out._backward = _backward
-        return out
+        return Tanh(self)
 
     def relu(self):
-        r = np.maximum(self.data, 0)
-        out = _result(r, (self,), "relu")
-        if out.requires_grad:
-            def _backward(grad):  # d(relu x)/dx = 1 where x > 0, else 0
-                self._accumulate(grad * (r > 0))
-            out._backward = _backward
-        return out
+        return ReLU(self)
 
     def sigmoid(self):
-        x = self.data
-        # e^-|x| never overflows: σ(x) = 1/(1 + e^-x) for x >= 0, e^x/(1 + e^x) otherwise.
-        z = np.exp(-np.abs(x))
-        s = np.where(x >= 0, 1, z) / (1 + z)
-        out = _result(s, (self,), "sigmoid")
-        if out.requires_grad:
-            def _backward(grad):  # dσ/dx = σ (1 - σ)
-                self._accumulate(grad * (s * (1 - s)))
-            out._backward = _backward
-        return out
+        return Sigmoid(self)
 
     def softmax(self, axis=-1):
         """exp(x) / sum(exp(x)) along ``axis``: positive numbers that sum to 1."""
-        x = self.data
-        e = np.exp(x - x.max(axis=axis, keepdims=True))  # shifted: exp never overflows
-        s = e / e.sum(axis=axis, keepdims=True)
-        out = _result(s, (self,), "softmax")
-        if out.requires_grad:
-            def _backward(grad):  # dL/dx = s (grad - Σ grad·s)
-                self._accumulate(s * (grad - (grad * s).sum(axis=axis, keepdims=True)))
-            out._backward = _backward
-        return out
+        return Softmax(self, axis)
 
     def log_softmax(self, axis=-1):
         """log(softmax(x)) along ``axis``, computed as x - max - log Σ exp(x - max): never inf or nan."""
-        x = self.data
-        shifted = x - x.max(axis=axis, keepdims=True)
-        result = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        out = _result(result, (self,), "log_softmax")
-        if out.requires_grad:
-            def _backward(grad):  # dL/dx = grad - softmax(x) Σ grad
-                self._accumulate(grad - np.exp(result) * grad.sum(axis=axis, keepdims=True))
-            out._backward = _backward
-        return out
+        return LogSoftmax(self, axis)
 
     def cross_entropy(self, targets):
         """Softmax cross-entropy of logits (n, classes) against n integer class indices, averaged.
@@ -486,40 +311,11 @@ class Tensor:
         as one operation with the well-known gradient (softmax - onehot) / n, so
         that a training step does not pay for four separate operations.
         """
-        x = self.data
-        if x.ndim != 2:
-            raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {x.shape}")
-        n, classes = x.shape
-        if n == 0:
-            raise ValueError("cross_entropy: no rows of logits to compare")
-        targets = _class_indices(targets, n)
-        rows = np.arange(n)
-        shifted = x - x.max(axis=1, keepdims=True)
-        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        try:
-            picked = log_probs[rows, targets]  # each row's log-probability of its target class
-        except IndexError:
-            raise ValueError(f"cross_entropy: target {targets.max()} is not a class index "
-                             f"in 0..{classes - 1}") from None
-        out = _result(-picked.mean(), (self,), "cross_entropy")
-        if out.requires_grad:
-            def _backward(grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
-                g = np.exp(log_probs)
-                g[rows, targets] -= 1
-                g *= float(grad) / n
-                self._accumulate(g)
-            out._backward = _backward
-        return out
+        return CrossEntropy(self, targets)
 
     def clip(self, low, high):
         """Entries limited to [low, high]; outside it they are constants, so no gradient flows there."""
-        x = self.data
-        out = _result(np.clip(x, low, high), (self,), "clip")
-        if out.requires_grad:
-            def _backward(grad):
-                self._accumulate(grad * ((x >= low) & (x <= high)))
-            out._backward = _backward
-        return out
+        return Clip(self, low, high)
 
     def mse(self, target):
         """Mean squared error against ``target`` (same shape): mean((self - target)²)."""
@@ -546,7 +342,7 @@ class Tensor:
                 raise ValueError(f"backward() without a gradient works for a single number (a loss); "
                                  f"this tensor has shape {self.shape}: call backward(gradient) with an "
                                  f"array of that shape")
-            gradient = np.ones(self.data.shape, self.data.dtype)
+            gradient = np.ones(self._data.shape, self._data.dtype)
         else:
             gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
                                 dtype=self.dtype)  # a copy, ours alone
@@ -557,7 +353,7 @@ class Tensor:
 
     def detach(self):
         """A new leaf with the same ``data`` (not copied) and no graph: no gradient flows through it."""
-        return Tensor(self.data, requires_grad=False, name=self.name)
+        return Tensor(self._data, requires_grad=False, name=self.name)
 
     # ----- conveniences -----------------------------------------------------------------
 
@@ -598,28 +394,417 @@ class Tensor:
         return f"Tensor({body}{extras})"
 
 
-_new_tensor = object.__new__
+# ----- the operations: forward in __init__, local derivative rule in _backward -----
+# `grad` is dL/d(this node), an array of this node's shape. Each rule returns
+# dL/d(input) for every input, in the order of `_prev`; backpropagate sums each
+# back to its input's shape if the input was broadcast, and adds it to the
+# input's gradient. `__slots__` keeps a node one small object.
 
 
-def _result(data, parents, op):
-    """The Tensor of an operation's result; it records its parents only if a gradient must flow back.
+class Add(Tensor):
+    __slots__ = ()
+    _op = "+"
 
-    (Every operation has one or two parents: ``parents[0]`` and ``parents[-1]`` are all of them.)
+    def __init__(self, a, b):
+        self._record(_broadcast(np.add, a, b, "+"), a, b)
+
+    def _backward(self, grad):  # d(a+b)/da = 1,  d(a+b)/db = 1
+        return grad, grad
+
+
+class Sub(Tensor):
+    __slots__ = ()
+    _op = "-"
+
+    def __init__(self, a, b):
+        self._record(_broadcast(np.subtract, a, b, "-"), a, b)
+
+    def _backward(self, grad):  # d(a-b)/da = 1,  d(a-b)/db = -1
+        return grad, -grad
+
+
+class Mul(Tensor):
+    __slots__ = ()
+    _op = "*"
+
+    def __init__(self, a, b):
+        self._record(_broadcast(np.multiply, a, b, "*"), a, b)
+
+    def _backward(self, grad):  # d(ab)/da = b,  d(ab)/db = a
+        a, b = self._prev
+        return grad * b.data, grad * a.data
+
+
+class Div(Tensor):
+    __slots__ = ()
+    _op = "/"
+
+    def __init__(self, a, b):
+        if not np.all(b.data):
+            raise ZeroDivisionError(f"division by a tensor of shape {b.shape} that contains zeros")
+        self._record(_broadcast(np.divide, a, b, "/"), a, b)
+
+    def _backward(self, grad):  # d(a/b)/da = 1/b,  d(a/b)/db = -a/b²
+        a, b = self._prev
+        g = grad / b.data
+        return g, -g * a.data / b.data
+
+
+class Neg(Tensor):
+    __slots__ = ()
+    _op = "neg"
+
+    def __init__(self, a):
+        self._record(-a.data, a)
+
+    def _backward(self, grad):  # d(-a)/da = -1
+        return (-grad,)
+
+
+class Pow(Tensor):
+    """``a ** n`` for a plain number ``n``, which is a constant: it gets no gradient."""
+
+    __slots__ = ("exponent",)
+
+    def __init__(self, a, n):
+        n = self.exponent = float(n)
+        x = a.data
+        if not n.is_integer() and np.any(x < 0):
+            raise ValueError(f"a tensor with negative entries raised to the non-integer power {n!r}: "
+                             "not a real number")
+        if n < 0 and not np.all(x):
+            raise ZeroDivisionError(f"a tensor with zeros raised to the negative power {n!r}")
+        self._record(x ** n, a)
+
+    @property
+    def _op(self):
+        return f"**{self.exponent:g}"
+
+    def _backward(self, grad):  # d(a^n)/da = n a^(n-1)
+        return (grad * _power_slope(self._prev[0].data, self.exponent),)
+
+
+class PowTensor(Tensor):
+    """``a ** b`` where the exponent ``b`` is a Tensor too, and gets a gradient."""
+
+    __slots__ = ()
+    _op = "**"
+
+    def __init__(self, a, b):
+        if np.any(a.data < 0):
+            raise ValueError("a tensor with negative entries raised to a Tensor exponent has no real derivative "
+                             "with respect to the exponent; use a plain number as the exponent")
+        if np.any((a.data == 0) & (b.data < 0)):
+            raise ZeroDivisionError("zero raised to a negative power")
+        self._record(_broadcast(np.power, a, b, "**"), a, b)
+
+    def _backward(self, grad):  # d(a^b)/da = b a^(b-1),  d(a^b)/db = a^b ln a
+        a, b = self._prev
+        with np.errstate(divide="ignore"):
+            log_a = np.where(a.data > 0, np.log(a.data), 0.0)  # a^b ln a -> 0 as a -> 0
+        return grad * _power_slope(a.data, b.data), grad * self.data * log_a
+
+
+class MatMul(Tensor):
+    __slots__ = ()
+    _op = "@"
+
+    def __init__(self, a, b):
+        self._record(_matmul(a, b), a, b)
+
+    def _backward(self, grad):  # dL/da = grad bᵀ,  dL/db = aᵀ grad
+        a, b = self._prev
+        if a.data.ndim == 2 and b.data.ndim == 2:
+            # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ costs as much as x @ W.
+            return (grad @ b.data.T if a.requires_grad else None,
+                    a.data.T @ grad if b.requires_grad else None)
+        return _matmul_backward(a, b, grad)
+
+
+class Sum(Tensor):
+    __slots__ = ("kept_shape",)
+    _op = "sum"
+
+    def __init__(self, a, axis=None, keepdims=False):
+        axes = _axes(axis, a.ndim)
+        self.kept_shape = _kept_shape(a.shape, axes)
+        self._record(a.data.sum(axis=axes, keepdims=keepdims), a)
+
+    def _backward(self, grad):  # every summed entry gets the gradient of the sum
+        return (_spread(grad, self.kept_shape, self._prev[0].shape),)
+
+
+class Mean(Tensor):
+    __slots__ = ("kept_shape", "count")
+    _op = "mean"
+
+    def __init__(self, a, axis=None, keepdims=False):
+        axes = _axes(axis, a.ndim)
+        self.kept_shape = _kept_shape(a.shape, axes)
+        self.count = math.prod(a.shape[i] for i in axes)
+        self._record(a.data.mean(axis=axes, keepdims=keepdims), a)
+
+    def _backward(self, grad):  # every entry gets 1/count of the gradient of the mean
+        return (_spread(grad / self.count, self.kept_shape, self._prev[0].shape),)
+
+
+class Max(Tensor):
+    __slots__ = ("axes",)
+    _op = "max"
+
+    def __init__(self, a, axis=None, keepdims=False):
+        self.axes = _axes(axis, a.ndim)
+        if a.size == 0:
+            raise ValueError("max() of an empty tensor")
+        self._record(a.data.max(axis=self.axes, keepdims=keepdims), a)
+
+    def _backward(self, grad):  # 1 for the largest entry, split equally between ties
+        x = self._prev[0].data
+        kept = _kept_shape(x.shape, self.axes)
+        winners = x == self.data.reshape(kept)
+        return (winners * (grad.reshape(kept) / winners.sum(axis=self.axes, keepdims=True)),)
+
+
+class Reshape(Tensor):
+    __slots__ = ()
+    _op = "reshape"
+
+    def __init__(self, a, shape):
+        try:
+            reshaped = a.data.reshape(shape)
+        except ValueError:
+            raise ValueError(f"cannot reshape a tensor of shape {a.shape} ({a.size} numbers) "
+                             f"into shape {shape}") from None
+        self._record(reshaped, a)
+
+    def _backward(self, grad):  # the same numbers, back in the input's shape
+        return (grad.reshape(self._prev[0].shape),)
+
+
+class Transpose(Tensor):
+    __slots__ = ("axes",)
+    _op = "transpose"
+
+    def __init__(self, a, axes):
+        try:
+            transposed = a.data.transpose(axes)
+        except ValueError:
+            raise ValueError(f"transpose of a tensor of shape {a.shape} needs a permutation of "
+                             f"{tuple(range(a.ndim))}, got {axes}") from None
+        self.axes = axes
+        self._record(transposed, a)
+
+    def _backward(self, grad):  # undo the permutation
+        return (grad.transpose(np.argsort([axis % grad.ndim for axis in self.axes])),)
+
+
+class GetItem(Tensor):
+    __slots__ = ("index",)
+    _op = "[]"
+
+    def __init__(self, a, index):
+        self.index = index
+        self._record(a.data[index], a)
+
+    def _backward(self, grad):  # the gradient goes back to the entries that were picked
+        g = np.zeros_like(self._prev[0].data)
+        if _is_basic(self.index):
+            g[self.index] = grad
+        else:
+            np.add.at(g, self.index, grad)  # an entry picked twice gets both gradients
+        return (g,)
+
+
+class Exp(Tensor):
+    __slots__ = ()
+    _op = "exp"
+
+    def __init__(self, a):
+        self._record(np.exp(a.data), a)
+
+    def _backward(self, grad):  # d(e^x)/dx = e^x, which is this node's value
+        return (grad * self.data,)
+
+
+class Log(Tensor):
+    __slots__ = ()
+    _op = "log"
+
+    def __init__(self, a):
+        x = a.data
+        if not np.all(x > 0):
+            raise ValueError(f"log is defined for positive numbers only; this tensor has entries that are "
+                             f"not (smallest: {np.min(x)!r})")
+        self._record(np.log(x), a)
+
+    def _backward(self, grad):  # d(ln x)/dx = 1/x
+        return (grad / self._prev[0].data,)
+
+
+class Tanh(Tensor):
+    __slots__ = ()
+    _op = "tanh"
+
+    def __init__(self, a):
+        self._record(np.tanh(a.data), a)
+
+    def _backward(self, grad):  # d(tanh x)/dx = 1 - tanh² x
+        t = self.data
+        return (grad * (1 - t * t),)
+
+
+class ReLU(Tensor):
+    __slots__ = ()
+    _op = "relu"
+
+    def __init__(self, a):
+        self._record(np.maximum(a.data, 0), a)
+
+    def _backward(self, grad):  # d(relu x)/dx = 1 where x > 0, else 0
+        return (grad * (self.data > 0),)
+
+
+class Sigmoid(Tensor):
+    __slots__ = ()
+    _op = "sigmoid"
+
+    def __init__(self, a):
+        x = a.data
+        # e^-|x| never overflows: σ(x) = 1/(1 + e^-x) for x >= 0, e^x/(1 + e^x) otherwise.
+        z = np.exp(-np.abs(x))
+        self._record(np.where(x >= 0, 1, z) / (1 + z), a)
+
+    def _backward(self, grad):  # dσ/dx = σ (1 - σ)
+        s = self.data
+        return (grad * (s * (1 - s)),)
+
+
+class Softmax(Tensor):
+    __slots__ = ("axis",)
+    _op = "softmax"
+
+    def __init__(self, a, axis=-1):
+        self.axis = axis
+        self._record(np.exp(log_softmax(a.data, axis)), a)
+
+    def _backward(self, grad):  # dL/dx = s (grad - Σ grad·s)
+        s = self.data
+        return (s * (grad - (grad * s).sum(axis=self.axis, keepdims=True)),)
+
+
+class LogSoftmax(Tensor):
+    __slots__ = ("axis",)
+    _op = "log_softmax"
+
+    def __init__(self, a, axis=-1):
+        self.axis = axis
+        self._record(log_softmax(a.data, axis), a)
+
+    def _backward(self, grad):  # dL/dx = grad - softmax(x) Σ grad
+        return (grad - np.exp(self.data) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class CrossEntropy(Tensor):
+    """The mean over n rows of -log softmax(logits)[row, target]; see :meth:`Tensor.cross_entropy`."""
+
+    __slots__ = ("log_probs", "targets")
+    _op = "cross_entropy"
+
+    def __init__(self, logits, targets):
+        x = logits.data
+        if x.ndim != 2:
+            raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {x.shape}")
+        n, classes = x.shape
+        if n == 0:
+            raise ValueError("cross_entropy: no rows of logits to compare")
+        self.targets = _class_indices(targets, n)
+        if self.targets.max() >= classes:
+            raise ValueError(f"cross_entropy: target {self.targets.max()} is not a class index "
+                             f"in 0..{classes - 1}")
+        self.log_probs = log_softmax(x, axis=1)
+        picked = self.log_probs[np.arange(n), self.targets]  # each row's log-probability of its target
+        self._record(-picked.mean(), logits)
+
+    def _backward(self, grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
+        g = np.exp(self.log_probs)
+        n = len(g)
+        g[np.arange(n), self.targets] -= 1
+        g *= float(grad) / n
+        return (g,)
+
+
+class Clip(Tensor):
+    __slots__ = ("low", "high")
+    _op = "clip"
+
+    def __init__(self, a, low, high):
+        self.low, self.high = low, high
+        self._record(np.clip(a.data, low, high), a)
+
+    def _backward(self, grad):  # 1 inside [low, high]; outside, the result is a constant
+        x = self._prev[0].data
+        return (grad * ((x >= self.low) & (x <= self.high)),)
+
+
+# ----- helpers ------------------------------------------------------------------------
+
+
+def log_softmax(x, axis=-1):
+    """log(softmax(x)) of an array along ``axis``: x - max - log Σ exp(x - max).
+
+    Subtracting the largest entry first changes nothing (it cancels between
+    numerator and denominator) but keeps every exponential at most 1, so that
+    logits of ±1000 give finite numbers instead of inf/inf.
     """
-    out = _new_tensor(Tensor)  # skips __init__: ``data`` is already an array of the right kind
-    out.data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results come back as NumPy scalars
-    out._grad = None
-    out.name = ""
-    out._backward = None
-    if autograd._grad_enabled and (parents[0].requires_grad or parents[-1].requires_grad):
-        out.requires_grad = True
-        out._prev = parents
-        out._op = op
-    else:
-        out.requires_grad = False
-        out._prev = ()
-        out._op = ""
-    return out
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _power_slope(base, exponent):
+    """d(base^exponent)/d(base) = exponent · base^(exponent - 1), with its limits at base 0.
+
+    a^0 = 1 everywhere, so its slope is 0 (not 0 · 0^-1 = nan); for 0 < n < 1
+    the curve a^n stands vertical at 0: the slope there is infinite.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = exponent * np.power(base, exponent - 1)
+    return np.where(exponent == 0, 0.0, slope) if np.any(exponent == 0) else slope
+
+
+def _matmul(a, b):
+    """``a.data @ b.data``, or an error that names both shapes."""
+    x, y = a.data, b.data
+    try:
+        return x @ y
+    except ValueError:
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"@ needs operands with at least one dimension, got shapes {x.shape} "
+                             f"and {y.shape}") from None
+        raise ValueError(f"@ cannot multiply shapes {x.shape} and {y.shape}: the inner dimensions "
+                         f"{x.shape[-1]} and {y.shape[-2] if y.ndim > 1 else y.shape[0]} differ") from None
+
+
+def _matmul_backward(a, b, grad):
+    """The gradients of ``a @ b`` for 1-D operands and batched (leading) dimensions.
+
+    A 1-D ``a`` is a row (1, k) and a 1-D ``b`` a column (k, 1) whose extra axis
+    was dropped from the result; putting the axes back reduces every case to
+    (batched) matrices. Gradients of batched dimensions that were broadcast
+    are summed back by backpropagate.
+    """
+    A = a.data[None, :] if a.data.ndim == 1 else a.data
+    B = b.data[:, None] if b.data.ndim == 1 else b.data
+    g = grad
+    if b.data.ndim == 1:
+        g = np.expand_dims(g, -1)
+    if a.data.ndim == 1:
+        g = np.expand_dims(g, -2)
+    ga = gb = None
+    if a.requires_grad:
+        ga = autograd.unbroadcast(g @ np.swapaxes(B, -1, -2), A.shape).reshape(a.data.shape)
+    if b.requires_grad:
+        gb = autograd.unbroadcast(np.swapaxes(A, -1, -2) @ g, B.shape).reshape(b.data.shape)
+    return ga, gb
 
 
 def _lift(other, like, op):
@@ -643,23 +828,6 @@ def _broadcast(ufunc, a, b, op):
                          "(aligned from the right, each pair of sizes must be equal or contain a 1)") from None
 
 
-def _unbroadcast(grad, shape):
-    """Sum ``grad`` back to ``shape``, undoing broadcasting.
-
-    Broadcasting copied the input along new leading axes and along axes where
-    the input had size 1; each copy received a gradient, and the input's
-    gradient is their sum.
-    """
-    if grad.shape == shape:
-        return grad
-    if grad.shape[1:] == shape:  # the common case: a bias added to every row
-        return grad.sum(axis=0)
-    lead = grad.ndim - len(shape)
-    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    g = grad.sum(axis=tuple(range(lead)) + ones)
-    return g.reshape(shape) if ones else g
-
-
 def _kept_shape(shape, axes):
     """``shape`` with the reduced ``axes`` kept as size 1, as ``keepdims=True`` gives."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
@@ -670,28 +838,6 @@ def _spread(grad, kept, shape):
     g = np.empty(shape, dtype=grad.dtype)
     g[...] = grad.reshape(kept)
     return g
-
-
-def _matmul_backward(a, b, grad):
-    """The gradients of ``a @ b`` for 1-D operands and batched (leading) dimensions.
-
-    A 1-D ``a`` is a row (1, k) and a 1-D ``b`` a column (k, 1) whose extra axis
-    was dropped from the result; putting the axes back reduces every case to
-    (batched) matrices.
-    """
-    A = a.data[None, :] if a.data.ndim == 1 else a.data
-    B = b.data[:, None] if b.data.ndim == 1 else b.data
-    g = grad
-    if b.data.ndim == 1:
-        g = np.expand_dims(g, -1)
-    if a.data.ndim == 1:
-        g = np.expand_dims(g, -2)
-    if a.requires_grad:
-        ga = g @ np.swapaxes(B, -1, -2)
-        a._accumulate(_unbroadcast(ga, A.shape).reshape(a.data.shape))
-    if b.requires_grad:
-        gb = np.swapaxes(A, -1, -2) @ g
-        b._accumulate(_unbroadcast(gb, B.shape).reshape(b.data.shape))
 
 
 def _axes(axis, ndim):
@@ -727,9 +873,16 @@ def _class_indices(targets, n):
 
 
 def _plain_index(index):
-    """An index for NumPy: Tensors inside it become their (integer) arrays."""
+    """An index for NumPy, or a TypeError for a Tensor used as one.
+
+    A Tensor holds floats, so a boolean mask or integer positions stored in one
+    have lost what they were (is 1.0 "true" or "row 1"?): index with ints,
+    slices, lists or NumPy arrays of integers or booleans instead.
+    """
     if isinstance(index, Tensor):
-        return index.data.astype(np.intp)
+        raise TypeError(f"a Tensor cannot be used as an index: it holds {index.dtype} numbers, so a boolean "
+                        "mask or integer positions in it are ambiguous; index with ints, slices, or NumPy "
+                        "arrays of integers or booleans (for example np.asarray(mask, dtype=bool))")
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, list):

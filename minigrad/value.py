@@ -2,10 +2,12 @@
 
 Every operation makes a node of its own small class (``Add``, ``Mul``,
 ``Tanh``, ...) with two parts side by side: ``__init__`` computes the result
-(the forward pass), and ``_backward(grad)`` is the local derivative rule: given
-``grad`` = dL/d(this node), it adds dL/d(input) = grad * d(this node)/d(input)
-to each input's ``grad``. The traversal that applies those rules in the right
-order lives in :mod:`minigrad.autograd`, shared with the Tensor engine.
+(the forward pass) and records the inputs, and ``_backward(grad)`` is the
+local derivative rule: given ``grad`` = dL/d(this node), it *returns*
+dL/d(input) = grad * d(this node)/d(input) for each input. Adding those into
+the inputs' ``grad``, in the right order, is the job of
+:func:`minigrad.autograd.backpropagate`, shared with the Tensor engine, whose
+operations follow the same recipe.
 
 A node refers to its inputs and never to itself, so a graph holds no reference
 cycles and is freed as soon as its last name goes away.
@@ -16,13 +18,14 @@ variables, a cell per variable), and while a graph of a hundred thousand nodes
 is being built, Python's garbage collector walks every live object again and
 again. With one object per node (plus the tuple of its inputs), a training step
 of micrograd's demo runs about five times as fast as micrograd's, with the same
-graph: one node per operation (``python -m minigrad.bench scalar``).
+graph: one node per operation (``python -m benchmarks scalar``).
 
 To add an operation, write one more class like these.
 """
 import math
 import numbers
 
+from minigrad import autograd
 from minigrad.autograd import backpropagate
 
 
@@ -33,17 +36,23 @@ class Value:
     nodes that remember their inputs (``_prev``) and the operation (``_op``).
     """
 
-    __slots__ = ("data", "grad", "name", "_prev", "_op")
+    __slots__ = ("data", "grad", "name", "_prev")
     __array_ufunc__ = None  # `np.float64(2) * v` must call v.__rmul__, not loop over v
-    _backward = None  # a leaf passes its gradient on to no one
+    _op = ""  # a leaf was made by no operation
     _grad_zero = 0.0
 
-    def __init__(self, data, _children=(), _op="", name=""):
+    def __init__(self, data, *, name=""):
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
         self.name = name
-        self._prev = tuple(_children)
-        self._op = _op
+        self._prev = ()
+
+    def _record(self, data, *inputs):
+        """An operation's result: ``data``, computed from ``inputs`` (forgotten under ``no_grad``)."""
+        self.data = data
+        self.grad = 0.0
+        self.name = ""
+        self._prev = inputs if autograd._grad_enabled else ()
 
     # ----- arithmetic: each makes a node of the class below that computes it -----
 
@@ -113,6 +122,8 @@ class Value:
 
     def backward(self):
         """Fill in ``grad`` = d(self)/d(node) for every node this Value depends on."""
+        if self._op and not self._prev:
+            raise RuntimeError("backward() on a Value computed inside no_grad(): no graph was recorded")
         backpropagate(self, 1.0)
 
     def __repr__(self):
@@ -121,60 +132,57 @@ class Value:
 
 
 # ----- the operations: forward in __init__, local derivative rule in _backward -----
-# `grad` is dL/d(this node); each rule adds dL/d(input) to every input's grad
-# (adds, because an input used twice gets a gradient from each use).
-# `__slots__ = ()` keeps a node one small object, without a __dict__; calling
-# `Value.__init__` by name is a little faster than `super().__init__`.
+# `grad` is dL/d(this node); each rule returns dL/d(input) for every input, in
+# the order of `_prev`, and backpropagate adds them to the inputs' gradients.
+# `__slots__ = ()` keeps a node one small object, without a __dict__.
 
 
 class Add(Value):
     __slots__ = ()
+    _op = "+"
 
     def __init__(self, a, b):
-        Value.__init__(self, a.data + b.data, (a, b), "+")
+        self._record(a.data + b.data, a, b)
 
     def _backward(self, grad):  # d(a+b)/da = 1,  d(a+b)/db = 1
-        a, b = self._prev
-        a.grad += grad
-        b.grad += grad
+        return grad, grad
 
 
 class Sub(Value):
     __slots__ = ()
+    _op = "-"
 
     def __init__(self, a, b):
-        Value.__init__(self, a.data - b.data, (a, b), "-")
+        self._record(a.data - b.data, a, b)
 
     def _backward(self, grad):  # d(a-b)/da = 1,  d(a-b)/db = -1
-        a, b = self._prev
-        a.grad += grad
-        b.grad -= grad
+        return grad, -grad
 
 
 class Mul(Value):
     __slots__ = ()
+    _op = "*"
 
     def __init__(self, a, b):
-        Value.__init__(self, a.data * b.data, (a, b), "*")
+        self._record(a.data * b.data, a, b)
 
     def _backward(self, grad):  # d(ab)/da = b,  d(ab)/db = a
         a, b = self._prev
-        a.grad += b.data * grad
-        b.grad += a.data * grad
+        return grad * b.data, grad * a.data
 
 
 class Div(Value):
     __slots__ = ()
+    _op = "/"
 
     def __init__(self, a, b):
         if b.data == 0.0:
             raise ZeroDivisionError(f"division of {a.data!r} by a Value equal to zero")
-        Value.__init__(self, a.data / b.data, (a, b), "/")
+        self._record(a.data / b.data, a, b)
 
     def _backward(self, grad):  # d(a/b)/da = 1/b,  d(a/b)/db = -a/b²
         a, b = self._prev
-        a.grad += grad / b.data
-        b.grad -= grad * a.data / (b.data * b.data)
+        return grad / b.data, -grad * a.data / (b.data * b.data)
 
 
 class Pow(Value):
@@ -185,99 +193,108 @@ class Pow(Value):
     def __init__(self, a, n):
         self.exponent = float(n)
         _check_power(a.data, self.exponent)
-        Value.__init__(self, a.data ** self.exponent, (a,), f"**{self.exponent:g}")
+        self._record(a.data ** self.exponent, a)
+
+    @property
+    def _op(self):
+        return f"**{self.exponent:g}"
 
     def _backward(self, grad):  # d(a^n)/da = n a^(n-1)
         (a,) = self._prev
-        a.grad += self.exponent * a.data ** (self.exponent - 1) * grad
+        return (grad * _power_slope(a.data, self.exponent),)
 
 
 class PowValue(Value):
     """``a ** b`` where the exponent ``b`` is a Value too, and gets a gradient."""
 
     __slots__ = ()
+    _op = "**"
 
     def __init__(self, a, b):
         if a.data < 0:
             raise ValueError(f"a negative base ({a.data!r}) raised to a Value exponent has no real "
                              "derivative with respect to the exponent; use a plain number as exponent")
         _check_power(a.data, b.data)
-        Value.__init__(self, a.data ** b.data, (a, b), "**")
+        self._record(a.data ** b.data, a, b)
 
     def _backward(self, grad):  # d(a^b)/da = b a^(b-1),  d(a^b)/db = a^b ln a
         a, b = self._prev
-        a.grad += b.data * a.data ** (b.data - 1) * grad
-        if a.data > 0:  # at a = 0 the limit of a^b ln a is 0
-            b.grad += self.data * math.log(a.data) * grad
+        # as a -> 0 (from above), a^b ln a -> 0 for b > 0
+        log_a = math.log(a.data) if a.data > 0 else 0.0
+        return grad * _power_slope(a.data, b.data), grad * self.data * log_a
 
 
 class Neg(Value):
     __slots__ = ()
+    _op = "neg"
 
     def __init__(self, a):
-        Value.__init__(self, -a.data, (a,), "neg")
+        self._record(-a.data, a)
 
     def _backward(self, grad):  # d(-a)/da = -1
-        self._prev[0].grad -= grad
+        return (-grad,)
 
 
 class Exp(Value):
     __slots__ = ()
+    _op = "exp"
 
     def __init__(self, a):
         try:
             e = math.exp(a.data)
         except OverflowError:
             raise OverflowError(f"exp({a.data!r}) is too large for a float64") from None
-        Value.__init__(self, e, (a,), "exp")
+        self._record(e, a)
 
     def _backward(self, grad):  # d(e^a)/da = e^a, which is this node's value
-        self._prev[0].grad += self.data * grad
+        return (grad * self.data,)
 
 
 class Log(Value):
     __slots__ = ()
+    _op = "log"
 
     def __init__(self, a):
         if a.data <= 0:
             raise ValueError(f"log is defined for positive numbers only, got {a.data!r}")
-        Value.__init__(self, math.log(a.data), (a,), "log")
+        self._record(math.log(a.data), a)
 
     def _backward(self, grad):  # d(ln a)/da = 1/a
-        (a,) = self._prev
-        a.grad += grad / a.data
+        return (grad / self._prev[0].data,)
 
 
 class Tanh(Value):
     __slots__ = ()
+    _op = "tanh"
 
     def __init__(self, a):
-        Value.__init__(self, math.tanh(a.data), (a,), "tanh")
+        self._record(math.tanh(a.data), a)
 
     def _backward(self, grad):  # d(tanh a)/da = 1 - tanh² a
-        self._prev[0].grad += (1.0 - self.data * self.data) * grad
+        return (grad * (1.0 - self.data * self.data),)
 
 
 class ReLU(Value):
     __slots__ = ()
+    _op = "relu"
 
     def __init__(self, a):
-        Value.__init__(self, a.data if a.data > 0 else 0.0, (a,), "relu")
+        self._record(a.data if a.data > 0 else 0.0, a)
 
     def _backward(self, grad):  # d(relu a)/da = 1 where a > 0, else 0
-        if self.data > 0:
-            self._prev[0].grad += grad
+        return (grad if self.data > 0 else 0.0,)
 
 
 class Sigmoid(Value):
     __slots__ = ()
+    _op = "sigmoid"
 
     def __init__(self, a):
-        Value.__init__(self, _sigmoid(a.data), (a,), "sigmoid")
+        self._record(_sigmoid(a.data), a)
 
     def _backward(self, grad):  # dσ/da = σ (1 - σ)
         s = self.data
-        self._prev[0].grad += s * (1.0 - s) * grad
+        return (grad * s * (1.0 - s),)
 
 
 # ----- helpers ----------------------------------------------------------------------
@@ -309,6 +326,19 @@ def _check_power(base, exponent):
                          "is not a real number")
     if base == 0 and exponent < 0:
         raise ZeroDivisionError(f"zero cannot be raised to a negative power ({exponent!r})")
+
+
+def _power_slope(base, exponent):
+    """d(base^exponent)/d(base) = exponent · base^(exponent - 1), with its limits at base 0.
+
+    At 0, a^0 = 1 everywhere, so its slope is 0; for 0 < n < 1 the curve a^n
+    stands vertical (the slope grows without bound as a -> 0): infinity.
+    """
+    if exponent == 0.0:
+        return 0.0
+    if base == 0.0 and exponent < 1.0:
+        return math.inf
+    return exponent * base ** (exponent - 1.0)
 
 
 def _sigmoid(x):

@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minigrad import SGD, Tensor, Value, scalar
-from minigrad.nn import MLP, Layer, from_scalar, to_scalar
+from minigrad import SGD, Tensor, Value, ValueMLP
+from minigrad import from_scalar, to_scalar
+from minigrad.tensor_nn import MLP, Layer
 
 TOL = 1e-12
 SCALAR_ACTS = ["relu", "tanh", "sigmoid", "linear"]
@@ -77,7 +78,7 @@ def test_weight_layout_neuron_j_is_column_j():
     W, b = model.layers[0].W.data, model.layers[0].b.data
     for j, neuron in enumerate(smlp.layers[0].neurons):
         assert [w.data for w in neuron.w] == W[:, j].tolist()
-        assert neuron.b.data == b[j] and neuron.act == "tanh"
+        assert neuron.b.data == b[j] and neuron.activation == "tanh"
 
 
 def test_round_trip_is_exact():
@@ -90,7 +91,7 @@ def test_round_trip_is_exact():
 
 
 def test_from_scalar_of_a_scalar_mlp():
-    smlp = scalar.MLP(3, [4, 4, 1], act="tanh", seed=0)
+    smlp = ValueMLP(3, [4, 4, 1], act="tanh", seed=0)
     model = from_scalar(smlp)
     assert model.sizes == [3, 4, 4, 1] and model.activations == ["tanh", "tanh", "linear"]
     x = [0.5, -1.0, 2.0]
@@ -107,8 +108,8 @@ def test_a_layer_converts_too():
 def test_what_cannot_be_converted():
     with pytest.raises(ValueError, match="no 'softmax' activation"):
         to_scalar(MLP(2, [3, 2], last_activation="softmax"))
-    smlp = scalar.MLP(2, [3, 1], seed=0)
-    smlp.layers[0].neurons[0].act = "tanh"
+    smlp = ValueMLP(2, [3, 1], seed=0)
+    smlp.layers[0].neurons[0].activation = "tanh"
     with pytest.raises(ValueError, match="mixes activations"):
         from_scalar(smlp)
 

@@ -7,7 +7,7 @@ import pytest
 from minigrad import Value
 from minigrad.autograd import topological_order
 from minigrad.datasets import make_moons
-from minigrad.scalar import ACTIVATIONS, MLP, Layer, Neuron
+from minigrad.value_nn import ACTIVATIONS, Neuron, ValueLayer as Layer, ValueMLP as MLP
 
 ACT = {
     "relu": lambda z: max(z, 0.0),
@@ -19,7 +19,7 @@ ACT = {
 
 @pytest.mark.parametrize("act", ACTIVATIONS)
 def test_neuron_computes_act_of_w_dot_x_plus_b(act):
-    neuron = Neuron(3, act=act, rng=random.Random(0))
+    neuron = Neuron(3, act=act, seed=random.Random(0))
     neuron.b.data = 0.25
     x = [0.5, -1.5, 2.0]
     expected = ACT[act](sum(w.data * xi for w, xi in zip(neuron.w, x)) + 0.25)
@@ -31,7 +31,7 @@ def test_neuron_computes_act_of_w_dot_x_plus_b(act):
 
 
 def test_neuron_gradients():
-    neuron = Neuron(2, act="tanh", rng=random.Random(1))
+    neuron = Neuron(2, act="tanh", seed=random.Random(1))
     x = [Value(0.3), Value(-0.8)]
     out = neuron(x)
     out.backward()
@@ -43,19 +43,19 @@ def test_neuron_gradients():
 
 
 def test_layer_outputs():
-    layer = Layer(3, 4, act="relu", rng=random.Random(2))
+    layer = Layer(3, 4, act="relu", seed=random.Random(2))
     out = layer([1.0, 2.0, 3.0])
     assert isinstance(out, list) and len(out) == 4
     assert [o.data for o in out] == [n([1.0, 2.0, 3.0]).data for n in layer.neurons]
-    assert isinstance(Layer(3, 1, rng=random.Random(2))([1.0, 2.0, 3.0]), Value)  # one output: no list
+    assert isinstance(Layer(3, 1, seed=random.Random(2))([1.0, 2.0, 3.0]), Value)  # one output: no list
     assert len(layer.parameters()) == 4 * (3 + 1)
 
 
 def test_mlp_structure_and_seed():
     model = MLP(2, [16, 16, 1], seed=7)
     assert len(model.parameters()) == model.num_parameters() == (2 + 1) * 16 + (16 + 1) * 16 + (16 + 1) * 1 == 337
-    assert [n.act for n in model.layers[0].neurons] == ["relu"] * 16
-    assert model.layers[-1].neurons[0].act == "linear"  # scores or logits, not squashed
+    assert [n.activation for n in model.layers[0].neurons] == ["relu"] * 16
+    assert model.layers[-1].neurons[0].activation == "linear"  # scores or logits, not squashed
     again = MLP(2, [16, 16, 1], seed=7)
     other = MLP(2, [16, 16, 1], seed=8)
     assert [p.data for p in model.parameters()] == [p.data for p in again.parameters()]
@@ -101,7 +101,7 @@ def test_mlp_matches_pytorch(torch):
                 total = params[id(neuron.b)]
                 for w, xi in zip(neuron.w, x):
                     total = total + params[id(w)] * xi
-                outs.append(total if neuron.act == "linear" else getattr(total, neuron.act)())
+                outs.append(total if neuron.activation == "linear" else getattr(total, neuron.activation)())
             x = outs
         return x
 
@@ -119,7 +119,8 @@ def test_mlp_matches_pytorch(torch):
     (lambda: MLP(2, [3, 1], act="gelu"), r"unknown activation 'gelu'; choose one of relu, tanh, sigmoid, linear"),
     (lambda: MLP(2, [3, 1], last_act="softmax"), r"unknown activation 'softmax'"),
     (lambda: Neuron(2, act="ReLU"), r"unknown activation 'ReLU'"),
-    (lambda: Layer(2, 3, act=None), r"unknown activation None"),
+    (lambda: Layer(2, 3, activation=""), r"unknown activation ''"),
+    (lambda: Layer(2, 3, activation="tanh", act="relu"), r"disagree"),
 ])
 def test_bad_arguments_raise_clear_errors(make, message):
     with pytest.raises(ValueError, match=message):

@@ -26,7 +26,7 @@ def run_example(code, capsys):
 
 SEED_002_QUICK_START = """
     from minigrad import Value as Tensor
-    from minigrad.scalar import MLP
+    from minigrad.value_nn import ValueMLP as MLP
 
     # Basic autograd
     x = Tensor(2.0)
@@ -77,7 +77,7 @@ SEED_002_ADVANCED_OPERATIONS = """
 """
 
 SEED_002_TRAINING = """
-    from minigrad.scalar import MLP
+    from minigrad.value_nn import ValueMLP as MLP
 
     # Create a 3-layer neural network
     # Input: 3 features, Hidden layers: 4 neurons each, Output: 1 neuron
@@ -216,7 +216,7 @@ SEED_003_DIGITS = """
 
     # Import the minigrad engine
     from minigrad import Value
-    from minigrad.scalar import MLP
+    from minigrad.value_nn import ValueMLP as MLP
     from minigrad.losses import cross_entropy_loss
     from minigrad.optim import SGD
 

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minigrad import MLP, Tensor, nn
+from minigrad import MLP, Tensor
+from minigrad import tensor_nn as nn
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -6,7 +6,7 @@ import pytest
 
 from minigrad import (SGD, Adam, Tensor, Value, binary_cross_entropy, cross_entropy_loss, gradcheck, hinge_loss,
                       mse_loss)
-from minigrad.benchmarks import tensor as bench
+from benchmarks import tensor as bench
 
 RNG = np.random.default_rng(0)
 

@@ -236,7 +236,7 @@ def test_a_chain_of_a_million_operations():
 
 
 def build_small_network_loss():
-    from minigrad.scalar import MLP
+    from minigrad.value_nn import ValueMLP as MLP
     model = MLP(3, [5, 4, 1], act="tanh", seed=3)
     xs = [[0.5, -1.0, 2.0], [1.5, 0.2, -0.7], [-0.3, 0.8, 0.1]]
     ys = [1.0, -1.0, 0.5]

@@ -1,6 +1,6 @@
 """Networks of Tensors: a whole layer is one matrix product.
 
-The scalar engine's layer (:mod:`minigrad.scalar`) computes each neuron's
+The scalar engine's layer (:mod:`minigrad.value_nn`) computes each neuron's
 ``act(w · x + b)`` one number at a time. Here the weights of all ``nout``
 neurons form the columns of one matrix ``W`` of shape (nin, nout), and a batch
 of inputs the rows of ``X`` of shape (batch, nin), so a layer is
@@ -8,19 +8,19 @@ of inputs the rows of ``X`` of shape (batch, nin), so a layer is
     activation(X @ W + b)        shape (batch, nout)
 
 in one NumPy call: neuron j of the scalar layer is column ``W[:, j]`` with
-bias ``b[j]``. ``to_scalar`` and ``from_scalar`` copy a network from one engine
-to the other, and the tests check that both compute the same numbers.
+bias ``b[j]`` (:mod:`minigrad.convert` copies a network from one engine to the
+other).
 """
 import math
 import numbers
 
 import numpy as np
 
-from minigrad.module import Module, check_activation
+from minigrad.checks import FLOAT_DTYPES, check_activation, check_float_dtype, check_positive_int
+from minigrad.module import Module
 from minigrad.tensor import Tensor
 
-__all__ = ["Module", "Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed",
-           "to_scalar", "from_scalar"]
+__all__ = ["Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "linear")
 
@@ -43,17 +43,6 @@ def _generator(seed):
     return np.random.default_rng(seed)
 
 
-def _check_size(value, name):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"parameters must be float32 or float64, got {dtype}")
-    return dtype
 
 
 def init_std(nin, nout, activation):
@@ -95,19 +84,47 @@ def _as_input(x, nin, dtype, who):
     return x
 
 
+def _config_values(config, keys, kind):
+    """The values of ``config`` (a dict with exactly ``keys``) in the order of ``keys``, or a clear error."""
+    if not isinstance(config, dict):
+        raise TypeError(f"a {kind}'s config is a dict, got a {type(config).__name__}")
+    missing, unexpected = [k for k in keys if k not in config], sorted(map(str, set(config) - set(keys)))
+    if missing or unexpected:
+        raise ValueError(f"a {kind}'s config has the keys {', '.join(keys)}"
+                         + (f"; missing {', '.join(missing)}" if missing else "")
+                         + (f"; unexpected {', '.join(unexpected)}" if unexpected else ""))
+    return [config[k] for k in keys]
+
+
 class Savable:
-    """``save`` and ``load`` for the networks of this module, through :mod:`minigrad.serialization`."""
+    """``save`` and ``load`` for the networks of this module: thin methods over :mod:`minigrad.model_files`.
+
+    The file format lives in ``minigrad.model_files``, written as free
+    functions over what a network describes of itself, ``config()`` (its
+    architecture) and ``state_dict()`` (its arrays), as in PyTorch. To build a
+    network back, model_files imports this module; so this module does not
+    import model_files at its top, and the dependency at import time goes one
+    way only (model_files -> tensor_nn, no cycle). The import below runs when
+    ``save`` or ``load`` is called, when both modules are long loaded.
+    """
 
     def save(self, path):
-        """Write the weights and the architecture to ``path`` (``.npz`` is added if missing)."""
-        from minigrad import serialization  # it imports this module
-        return serialization.save_model(self, path)
+        """Write the weights and the architecture to ``path`` (``.npz`` is added if missing); returns the path.
+
+        The same as ``minigrad.model_files.save(self, path)``.
+        """
+        from minigrad import model_files
+        return model_files.save(self, path)
 
     @classmethod
     def load(cls, path):
-        """The network saved in ``path`` by :meth:`save`, ready to predict or to train further."""
-        from minigrad import serialization
-        return serialization.load_model(path, expected=cls)
+        """The network saved in ``path`` by :meth:`save`, ready to predict or to train further.
+
+        The same as ``minigrad.model_files.load(path, expected=cls)``: the file
+        must hold a network of this class.
+        """
+        from minigrad import model_files
+        return model_files.load(path, expected=cls)
 
 
 class Layer(Module, Savable):
@@ -122,9 +139,9 @@ class Layer(Module, Savable):
     """
 
     def __init__(self, nin, nout, activation="relu", seed=None, dtype=np.float64):
-        nin, nout = _check_size(nin, "nin"), _check_size(nout, "nout")
+        nin, nout = check_positive_int(nin, "nin"), check_positive_int(nout, "nout")
         self.activation = check_activation(activation, ACTIVATIONS)
-        dtype = _check_dtype(dtype)
+        dtype = check_float_dtype(dtype, "a layer's parameters")
         weights = _generator(seed).normal(0.0, init_std(nin, nout, activation), size=(nin, nout))
         self.W = Tensor(weights.astype(dtype), name="W")
         self.b = Tensor(np.zeros(nout, dtype=dtype), name="b")
@@ -137,6 +154,34 @@ class Layer(Module, Savable):
         layer.W = Tensor(np.array(W), name="W")
         layer.b = Tensor(np.array(b), name="b")
         return layer
+
+    def config(self):
+        """The architecture, as plain data: ``{"nin": 4, "nout": 3, "activation": "tanh", "dtype": "float64"}``.
+
+        With ``state_dict()`` (the arrays), all it takes to build the layer
+        again (:meth:`from_config`). A ValueError if the layer's arrays no
+        longer fit together (a ``W`` or ``b`` replaced by one of another shape
+        or dtype): such a layer could not be built again.
+        """
+        W, b = self.W.data, self.b.data
+        if W.ndim != 2 or b.shape != W.shape[1:] or W.dtype not in FLOAT_DTYPES or b.dtype != W.dtype:
+            raise ValueError(f"the {type(self).__name__}'s arrays do not fit together: W should have shape "
+                             f"(nin, nout) and b shape (nout,), both float64 or both float32; found W of shape "
+                             f"{W.shape} ({W.dtype}) and b of shape {b.shape} ({b.dtype})")
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "dtype": str(self.dtype)}
+
+    @classmethod
+    def from_config(cls, config):
+        """A layer of the architecture ``config`` (see :meth:`config`), its weights all zero.
+
+        Fill them with ``load_state_dict``. No random numbers are drawn, so
+        building a layer to load into does not move the default generator.
+        """
+        keys = ("nin", "nout", "activation", "dtype")
+        nin, nout, activation, dtype = _config_values(config, keys, cls.__name__)
+        nin, nout = check_positive_int(nin, "nin"), check_positive_int(nout, "nout")
+        dtype = check_float_dtype(dtype, "a layer's parameters")
+        return cls._from_arrays(np.zeros((nin, nout), dtype), np.zeros(nout, dtype), activation)
 
     @property
     def nin(self):
@@ -173,6 +218,17 @@ class Linear(Layer):
             raise ValueError(f"a Linear layer has no activation, got {activation!r}")
         return super()._from_arrays(W, b, activation)
 
+    def config(self):
+        """``{"nin": 4, "nout": 3, "dtype": "float64"}``: a Linear layer's activation is always linear."""
+        config = super().config()
+        del config["activation"]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        nin, nout, dtype = _config_values(config, ("nin", "nout", "dtype"), cls.__name__)
+        return super().from_config({"nin": nin, "nout": nout, "activation": "linear", "dtype": dtype})
+
     def __repr__(self):
         return f"Linear(nin={self.nin}, nout={self.nout})"
 
@@ -188,10 +244,10 @@ class MLP(Module, Savable):
     """
 
     def __init__(self, nin, nouts, activation="relu", last_activation="linear", seed=None, dtype=np.float64):
-        nin = _check_size(nin, "nin")
+        nin = check_positive_int(nin, "nin")
         if isinstance(nouts, numbers.Integral):
             raise ValueError(f"nouts must be a list of layer sizes, e.g. [16, 16, 1], got {nouts!r}")
-        nouts = [_check_size(n, "each size in nouts") for n in nouts]
+        nouts = [check_positive_int(n, "each size in nouts") for n in nouts]
         if not nouts:
             raise ValueError("nouts must list at least one layer size")
         check_activation(activation, ACTIVATIONS)
@@ -240,53 +296,47 @@ class MLP(Module, Savable):
         return x
 
     def parameters(self):
-        return [p for layer in self.layers for p in layer.parameters()]
+        # each parameter once, even when one layer is used twice: an optimizer must step it once
+        return list({id(p): p for layer in self.layers for p in layer.parameters()}.values())
+
+    def config(self):
+        """The architecture: ``{"sizes": [nin, n1, ...], "activations": [...], "dtype": "float64"}``.
+
+        With ``state_dict()`` (the arrays), all it takes to build the MLP again
+        (:meth:`from_config`). A ValueError if its layers no longer fit
+        together (widths, or dtypes: an MLP holds one dtype).
+        """
+        configs = []
+        for i, layer in enumerate(self.layers):
+            try:
+                configs.append(layer.config())
+            except ValueError as error:
+                raise ValueError(f"layer {i}: {error}") from None
+        for i in range(1, len(configs)):
+            if configs[i]["nin"] != configs[i - 1]["nout"]:
+                raise ValueError(f"layer {i} takes inputs of width {configs[i]['nin']}, "
+                                 f"but layer {i - 1} outputs width {configs[i - 1]['nout']}")
+            if configs[i]["dtype"] != configs[0]["dtype"]:
+                raise ValueError(f"layer {i} holds {configs[i]['dtype']} numbers and layer 0 "
+                                 f"{configs[0]['dtype']}: an MLP holds one dtype")
+        return {"sizes": self.sizes, "activations": self.activations, "dtype": configs[0]["dtype"]}
+
+    @classmethod
+    def from_config(cls, config):
+        """An MLP of the architecture ``config`` (see :meth:`config`), its weights all zero.
+
+        Fill them with ``load_state_dict``. No random numbers are drawn.
+        """
+        sizes, activations, dtype = _config_values(config, ("sizes", "activations", "dtype"), cls.__name__)
+        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+            raise ValueError(f"an MLP's sizes list its input width and at least one layer's, got {sizes!r}")
+        sizes = [check_positive_int(n, "each of an MLP's sizes") for n in sizes]
+        if not isinstance(activations, (list, tuple)) or len(activations) != len(sizes) - 1:
+            raise ValueError(f"an MLP's activations name one activation for each of its {len(sizes) - 1} "
+                             f"layers, got {activations!r}")
+        return cls.from_layers(Layer.from_config({"nin": sizes[i], "nout": sizes[i + 1],
+                                                  "activation": activations[i], "dtype": dtype})
+                               for i in range(len(sizes) - 1))
 
     def __repr__(self):
         return f"MLP({self.nin}, {self.sizes[1:]}, activations={self.activations})"
-
-
-# ----- the two engines side by side ----------------------------------------------------
-
-def to_scalar(model):
-    """A :class:`minigrad.scalar.MLP` of Values with the same weights as ``model`` (an MLP or a Layer).
-
-    Scalar neuron j of layer l gets ``w[i] = W[i, j]`` and ``b = b[j]`` of
-    tensor layer l. The scalar engine has no softmax, so softmax layers cannot
-    be converted.
-    """
-    from minigrad import scalar
-
-    layers = model.layers if isinstance(model, MLP) else [model]
-    for layer in layers:
-        if layer.activation not in scalar.ACTIVATIONS:
-            raise ValueError(f"the scalar engine has no {layer.activation!r} activation; "
-                             f"it has {', '.join(scalar.ACTIVATIONS)}")
-    sizes = [layers[0].nin] + [layer.nout for layer in layers]
-    copy = scalar.MLP(sizes[0], sizes[1:], act=layers[0].activation, last_act=layers[-1].activation, seed=0)
-    for layer, scalar_layer in zip(layers, copy.layers):
-        W, b = layer.W.data, layer.b.data
-        for j, neuron in enumerate(scalar_layer.neurons):
-            neuron.act = layer.activation
-            for i, w in enumerate(neuron.w):
-                w.data = float(W[i, j])
-            neuron.b.data = float(b[j])
-    return copy
-
-
-def from_scalar(scalar_model, dtype=np.float64):
-    """An :class:`MLP` of Tensors with the same weights as a :class:`minigrad.scalar.MLP`.
-
-    Column j of each ``W`` (and entry j of ``b``) comes from neuron j of the
-    corresponding scalar layer, whose neurons must share one activation.
-    """
-    layers = []
-    for index, scalar_layer in enumerate(scalar_model.layers):
-        neurons = scalar_layer.neurons
-        acts = {n.act for n in neurons}
-        if len(acts) != 1:
-            raise ValueError(f"layer {index} mixes activations {sorted(acts)}; a tensor layer has one")
-        W = np.array([[w.data for w in n.w] for n in neurons], dtype=dtype).T
-        b = np.array([n.b.data for n in neurons], dtype=dtype)
-        layers.append(Layer._from_arrays(W, b, acts.pop()))
-    return MLP.from_layers(layers)

@@ -15,10 +15,10 @@ on the loss and on every gradient. Then the engines take turns (interleaved
 repeats, so that a slow moment of the machine hurts them all alike) and the
 table reports median times and their ratios at three network sizes.
 
-    python -m minigrad.bench tensor [--repeats N] [--sizes small,medium,large] [--no-torch]
+    python -m benchmarks tensor [--repeats N] [--sizes small,medium,large] [--no-torch]
                                     [--torch-threads N] [--system-malloc]
 
-(or ``python -m minigrad.benchmarks.tensor`` with the same options). PyTorch
+(or ``python -m benchmarksmarks.tensor`` with the same options). PyTorch
 runs on one thread by default and glibc's malloc is asked to keep freed
 memory: see :func:`import_torch` and :func:`keep_freed_memory` for why.
 """
@@ -318,7 +318,7 @@ def print_table(results, repeats, out=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="minigrad.benchmarks.tensor",
+        prog="benchmarks.tensor",
         description="Time one MLP training step in minigrad's Tensor engine, in hand-written NumPy "
                     "and in PyTorch (CPU, float64), after checking that all three agree.")
     parser.add_argument("--sizes", default="small,medium,large",

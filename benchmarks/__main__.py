@@ -1,20 +1,20 @@
-"""Run minigrad's benchmarks: ``python -m minigrad.bench scalar|tensor|all [options]``.
+"""Run minigrad's benchmarks: ``python -m benchmarks scalar|tensor|all [options]``.
 
 ``scalar`` times the Value engine against micrograd, ``tensor`` the Tensor
 engine against NumPy by hand and PyTorch; options after the name go to that
-benchmark (``python -m minigrad.bench scalar --help``). ``all`` runs both with
+benchmark (``python -m benchmarks scalar --help``). ``all`` runs both with
 their default options.
 """
 import importlib
 import sys
 
 BENCHMARKS = ("scalar", "tensor")
-USAGE = "usage: python -m minigrad.bench {scalar,tensor,all} [options for that benchmark]"
+USAGE = "usage: python -m benchmarks {scalar,tensor,all} [options for that benchmark]"
 
 
 def _load(name):
-    """The ``main`` of ``minigrad.benchmarks.<name>``, or None (with a message) if it is missing."""
-    module = f"minigrad.benchmarks.{name}"
+    """The ``main`` of ``benchmarks.<name>``, or None (with a message) if it is missing."""
+    module = f"benchmarks.{name}"
     try:
         return importlib.import_module(module).main
     except ModuleNotFoundError as error:

@@ -25,7 +25,7 @@ Timing notes, so the comparison is fair to micrograd:
   record: most of micrograd's time goes to the collector walking its graphs,
   in which every node sits in a reference cycle with its own ``_backward``.
 
-    python -m minigrad.bench scalar [--repeats N] [--steps N]
+    python -m benchmarks scalar [--repeats N] [--steps N]
 """
 import argparse
 import gc
@@ -36,7 +36,7 @@ import time
 
 from minigrad.autograd import topological_order
 from minigrad.datasets import make_moons
-from minigrad.scalar import MLP
+from minigrad.value_nn import ValueMLP as MLP
 from minigrad.value import Value
 
 N_POINTS = 100
@@ -174,7 +174,7 @@ def print_table(medians, repeats, steps, out=sys.stdout):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(
-        prog="minigrad.benchmarks.scalar",
+        prog="benchmarks.scalar",
         description="Time one training step of micrograd's demo MLP with minigrad.Value and with "
                     "micrograd, after checking that both compute the same thing.")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved runs per engine (default 5)")

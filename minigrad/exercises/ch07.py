@@ -1,0 +1,207 @@
+"""Checkers for the exercises of chapter 7, the Tensor engine.
+
+Each prints PASS, or FAIL with what is wrong (which input, which shapes),
+without printing the expected answer; each also returns True or False.
+The reader's classes are built in the notebook on the reader's own
+``MiniTensor``, so the checkers take that class as an argument.
+"""
+import numpy as np
+
+from minigrad.exercises import _report
+
+__all__ = ["check_outer_gradients", "check_divide", "check_permute"]
+
+
+def _missing(value):
+    """Whether ``value`` is a placeholder the reader has not replaced yet."""
+    return value is None or value is Ellipsis
+
+
+def _not_filled(what, where):
+    return _report(False, what, f"{where} is not filled in yet (it gives None or ...)")
+
+
+def _sum_to_shape(grad, shape):
+    """``grad`` summed back to ``shape`` as the shared backward loop does, or None if it cannot be."""
+    grad = np.asarray(grad, dtype=float)
+    if grad.shape == tuple(shape):
+        return grad
+    if grad.ndim < len(shape):
+        return None
+    try:
+        if np.broadcast_shapes(grad.shape, shape) != grad.shape:
+            return None
+    except ValueError:
+        return None
+    lead = grad.ndim - len(shape)
+    summed = grad.sum(axis=tuple(range(lead)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
+    return summed.sum(axis=stretched, keepdims=True)
+
+
+def _close(got, expected, tol=1e-6):
+    scale = max(1.0, float(np.max(np.abs(expected)))) if np.size(expected) else 1.0
+    return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - expected), initial=0.0)) <= tol * scale
+
+
+def _numerical(phi, arrays, h=1e-6):
+    """Central differences of phi(*arrays) (a number) with respect to every entry of every array."""
+    grads = []
+    for x in arrays:
+        g = np.zeros_like(x)
+        for index in np.ndindex(x.shape):
+            original = x[index]
+            x[index] = original + h
+            up = phi(*arrays)
+            x[index] = original - h
+            down = phi(*arrays)
+            x[index] = original
+            g[index] = (up - down) / (2 * h)
+        grads.append(g)
+    return grads
+
+
+# ----- exercise: gradients of an outer sum, by hand ---------------------------------
+
+def check_outer_gradients(outer_gradients):
+    """``outer_gradients(x, w, b, G)`` must return (dL/dx, dL/dw, dL/db) for
+    ``out = x * w + b`` with x (n, 1), w (1, m), b (m,) and G = dL/d(out) (n, m)."""
+    what = "gradients of out = x * w + b"
+    if _missing(outer_gradients):
+        return _not_filled(what, "outer_gradients")
+    for n, m in [(5, 4), (3, 6)]:
+        rng = np.random.default_rng(70 + n)
+        x, w, b = rng.normal(size=(n, 1)), rng.normal(size=(1, m)), rng.normal(size=m)
+        G = rng.normal(size=(n, m))
+        shapes = f"x {x.shape}, w {w.shape}, b {b.shape}"
+        try:
+            result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return _report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
+        if _missing(result):
+            return _not_filled(what, "outer_gradients")
+        try:
+            dx, dw, db = result
+        except (TypeError, ValueError):
+            return _report(False, what, "outer_gradients should return three arrays: dx, dw, db")
+        # Each entry of out is x[i, 0] * w[0, j] + b[j]; one term per use.
+        expected = {"dx": (G * w).sum(axis=1, keepdims=True),
+                    "dw": (G * x).sum(axis=0, keepdims=True),
+                    "db": G.sum(axis=0)}
+        inputs = {"dx": x, "dw": w, "db": b}
+        for name, got in zip(["dx", "dw", "db"], [dx, dw, db]):
+            if _missing(got):
+                return _not_filled(what, name)
+            try:
+                got = np.asarray(got, dtype=float)
+            except (TypeError, ValueError):
+                return _report(False, what, f"{name} is not an array of numbers")
+            shape = inputs[name].shape
+            if got.shape != shape:
+                return _report(False, what, f"{name} has shape {got.shape}, but a gradient has the shape "
+                                            f"of its input: {shape} (with {shapes})")
+            if not _close(got, expected[name]):
+                return _report(False, what, f"{name} has the right shape but wrong numbers (with {shapes}): "
+                                            f"which entries of out is each entry of {name[1:]} used in, and "
+                                            f"with which local derivative?")
+    return _report(True, what + ", for two sets of shapes")
+
+
+# ----- exercise: division with broadcasting ------------------------------------------
+
+_DIVIDE_CASES = [((3, 4), (3, 4)), ((4, 3), (3,)), ((2, 3), (2, 1)), ((3,), (2, 3)), ((2, 3), ())]
+
+
+def _check_op(op_name, make, forward, tensor_class, cases, what):
+    """Shared work of the operation checkers: build ``make(leaves)``, check its result and
+    recorded inputs, call its ``_backward`` with a random gradient, sum each returned
+    gradient back to its input's shape, and compare with central differences of
+    sum(G * forward(arrays))."""
+    for case_number, (shapes, extra) in enumerate(cases):
+        rng = np.random.default_rng(700 + case_number)
+        arrays = [np.array(rng.normal(size=s) if i == 0 else  # a divisor stays away from 0
+                           rng.choice([-1.0, 1.0], size=s) * rng.uniform(0.5, 2.0, size=s))
+                  for i, s in enumerate(shapes)]
+        described = ", ".join(f"{name} of shape {s}" for name, s in zip("ab", shapes))
+        if extra is not None:
+            described += f", axes {extra}"
+        try:
+            leaves = [tensor_class(a.copy()) for a in arrays]
+        except Exception as error:
+            return _report(False, what, f"MiniTensor(array) raised {type(error).__name__}: {error}")
+        try:
+            node = make(leaves, extra)
+        except Exception as error:
+            return _report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
+        data = getattr(node, "data", None)
+        if _missing(data):
+            return _not_filled(what, f"{op_name}'s __init__ (it records no result)")
+        expected = forward(*arrays, extra)
+        data = np.asarray(data, dtype=float)
+        if data.shape != expected.shape or not _close(data, expected):
+            return _report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
+                                        + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
+        prev = getattr(node, "_prev", ())
+        if len(prev) != len(leaves) or any(p is not leaf for p, leaf in zip(prev, leaves)):
+            return _report(False, what, f"{op_name} must record its inputs, in order: "
+                                        f"self._record(result, {', '.join('ab'[:len(leaves)])})")
+        G = rng.normal(size=expected.shape)
+        try:
+            local = node._backward(G.copy())
+        except Exception as error:
+            return _report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
+                                        f"(for {described})")
+        if _missing(local):
+            return _not_filled(what, f"{op_name}._backward")
+        try:
+            local = tuple(local)
+        except TypeError:
+            return _report(False, what, f"{op_name}._backward must return a tuple, one gradient per input")
+        if len(local) != len(leaves):
+            return _report(False, what, f"{op_name}._backward returned {len(local)} gradients for "
+                                        f"{len(leaves)} input(s): one per input, in order")
+
+        def phi(*xs):
+            return float(np.sum(G * forward(*xs, extra)))
+
+        numeric = _numerical(phi, [a.copy() for a in arrays])
+        for name, g, a, n in zip("ab", local, arrays, numeric):
+            if _missing(g):
+                return _not_filled(what, f"the gradient for {name} in {op_name}._backward")
+            try:
+                g = np.asarray(g, dtype=float)
+            except (TypeError, ValueError):
+                return _report(False, what, f"the gradient for {name} is not an array of numbers")
+            summed = _sum_to_shape(g, a.shape)
+            if summed is None:
+                return _report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
+                                            f"belong to {name} of shape {a.shape} (for {described})")
+            if not _close(summed, n):
+                return _report(False, what, f"the gradient for {name} is wrong (for {described})")
+    return _report(True, what + f", for {len(cases)} combinations of shapes")
+
+
+def check_divide(div_class, tensor_class):
+    """Check a reader's ``Div(a, b)`` operation on their ``MiniTensor`` class."""
+    what = "Div(a, b)"
+    if _missing(div_class) or _missing(tensor_class):
+        return _not_filled(what, "Div")
+    cases = [(shapes, None) for shapes in _DIVIDE_CASES]
+    return _check_op("Div", lambda leaves, _: div_class(*leaves), lambda a, b, _: a / b,
+                     tensor_class, cases, what)
+
+
+# ----- exercise: transposing any axes -----------------------------------------------
+
+_PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1)),
+                  ((3, 3, 3), (1, 2, 0)), ((2, 3, 4, 5), (0, 3, 1, 2)), ((2, 3, 4), (0, 1, 2))]
+
+
+def check_permute(permute_class, tensor_class):
+    """Check a reader's ``Permute(a, axes)`` operation on their ``MiniTensor`` class."""
+    what = "Permute(a, axes)"
+    if _missing(permute_class) or _missing(tensor_class):
+        return _not_filled(what, "Permute")
+    cases = [((shape,), axes) for shape, axes in _PERMUTE_CASES]
+    return _check_op("Permute", lambda leaves, axes: permute_class(leaves[0], axes),
+                     lambda a, axes: np.transpose(a, axes), tensor_class, cases, what)

@@ -1,0 +1,161 @@
+"""Checkers for the exercises of chapter 8: matrix products, initialisation, cross-entropy.
+
+Each prints PASS, or FAIL with what is wrong, without printing the expected
+answer; each also returns True or False.
+"""
+import math
+import numbers
+
+import numpy as np
+
+from minigrad.exercises import _report
+from minigrad.tensor import Tensor
+
+__all__ = ["check_batch_matmul", "check_leaky_init", "check_soft_targets"]
+
+
+def _missing(value):
+    return value is None or value is Ellipsis
+
+
+def _not_filled(what, where):
+    return _report(False, what, f"{where} is not filled in yet (it gives None or ...)")
+
+
+def _close(got, expected, tol=1e-8):
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - expected))) <= tol * scale
+
+
+# ----- exercise: a stack of matrix products -----------------------------------------
+
+_BATCH_CASES = [((3, 2, 4), (4, 5)), ((2, 3, 4), (2, 4, 2)), ((4, 3, 3), (3, 3)),
+                ((2, 3, 3), (2, 3, 3)), ((1, 2, 3), (3, 2))]
+
+
+def check_batch_matmul(op_class):
+    """Check a reader's ``BatchMatMul(a, b)``, a subclass of minigrad's Tensor, for a stack
+    ``a`` (batch, n, k) times a shared ``b`` (k, m) or a stack ``b`` (batch, k, m)."""
+    what = "BatchMatMul(a, b)"
+    if _missing(op_class):
+        return _not_filled(what, "BatchMatMul")
+    for number, (sa, sb) in enumerate(_BATCH_CASES):
+        rng = np.random.default_rng(800 + number)
+        A, B = rng.normal(size=sa), rng.normal(size=sb)
+        G = rng.normal(size=(A @ B).shape)
+        described = f"a of shape {sa} and b of shape {sb}"
+        a, b = Tensor(A.copy(), name="a"), Tensor(B.copy(), name="b")
+        try:
+            out = op_class(a, b)
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return _report(False, what, f"BatchMatMul({described}) raised {type(error).__name__}: {error}")
+        data = getattr(out, "data", None)
+        if _missing(data) or not isinstance(out, Tensor):
+            return _not_filled(what, "BatchMatMul's __init__ (it records no result)")
+        data = np.asarray(data)
+        if data.shape != G.shape or not _close(data, A @ B):
+            return _report(False, what, f"forward pass: the product for {described} is wrong"
+                                        + (f" (shape {data.shape})" if data.shape != G.shape else ""))
+        prev = tuple(getattr(out, "_prev", ()))
+        if len(prev) != 2 or prev[0] is not a or prev[1] is not b:
+            return _report(False, what, "BatchMatMul must record its inputs, in order: self._record(result, a, b)")
+        try:
+            local = out._backward(G.copy())
+        except Exception as error:
+            return _report(False, what, f"_backward raised {type(error).__name__}: {error} (for {described})")
+        if _missing(local):
+            return _not_filled(what, "BatchMatMul._backward")
+        try:
+            loss = (out * G).sum()
+            loss.backward()
+        except Exception as error:
+            return _report(False, what, f"backward() through BatchMatMul raised {type(error).__name__}: "
+                                        f"{error} (for {described})")
+        # One matrix product per matrix of the stack; a shared b collects one term per matrix.
+        expected_a = np.einsum("...nm,...km->...nk", G, np.broadcast_to(B, sa[:-2] + sb[-2:]))
+        expected_b = np.einsum("...nk,...nm->...km", A, G)
+        if len(sb) == 2:
+            expected_b = expected_b.sum(axis=0)
+        for name, tensor, expected in [("a", a, expected_a), ("b", b, expected_b)]:
+            grad = np.asarray(tensor.grad)
+            if not _close(grad, expected):
+                return _report(False, what, f"the gradient for {name} is wrong (for {described})")
+    return _report(True, what + f", for {len(_BATCH_CASES)} combinations of shapes, shared and stacked b")
+
+
+# ----- exercise: initialising a leaky ReLU ----------------------------------------
+
+_LEAKY_CASES = [(256, 0.0), (256, 0.01), (64, 0.5), (1000, 1.0), (10, 0.2), (3, 0.1)]
+
+
+def check_leaky_init(std_fn):
+    """Check ``std_fn(nin, slope)``: the weight std that keeps a leaky-ReLU layer's signal size."""
+    what = "the initial weight std for a leaky ReLU layer"
+    if _missing(std_fn):
+        return _not_filled(what, "leaky_relu_std")
+    for nin, slope in _LEAKY_CASES:
+        try:
+            std = std_fn(nin, slope)
+        except Exception as error:
+            return _report(False, what, f"leaky_relu_std({nin}, {slope}) raised {type(error).__name__}: {error}")
+        if _missing(std):
+            return _not_filled(what, "leaky_relu_std")
+        if not isinstance(std, (numbers.Real, np.floating, np.ndarray)) or np.ndim(std) != 0:
+            return _report(False, what, f"leaky_relu_std({nin}, {slope}) should return one number")
+        std = float(std)
+        if not math.isfinite(std) or std <= 0:
+            return _report(False, what, f"leaky_relu_std({nin}, {slope}) gave {std}: a standard deviation "
+                                        "is a positive number")
+        # A layer multiplies the mean square of its signal by nin std² times what the
+        # leaky ReLU keeps of it: (1 + slope²) / 2 for inputs symmetric around 0.
+        factor = nin * std ** 2 * (1 + slope ** 2) / 2
+        if abs(factor - 1) > 1e-6:
+            return _report(False, what, f"with nin = {nin} and slope = {slope}, your std makes every layer "
+                                        f"multiply the mean square of the signal by {factor:.3g}; "
+                                        "it should stay the same")
+    return _report(True, what + f", for {len(_LEAKY_CASES)} layer sizes and slopes")
+
+
+# ----- exercise: cross-entropy against a distribution -------------------------------
+
+def _softmax_rows(Z):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+def check_soft_targets(grad_fn):
+    """Check ``grad_fn(Z, Q)`` = dL/dZ for L = mean over rows of -Σ_j Q[r, j] log softmax(Z[r])_j."""
+    what = "the gradient of cross-entropy against soft targets"
+    if _missing(grad_fn):
+        return _not_filled(what, "soft_cross_entropy_grad")
+    rng = np.random.default_rng(808)
+    cases = [("random logits and targets", rng.normal(size=(5, 4)) * 2, rng.dirichlet(np.ones(4), size=5)),
+             ("one-hot targets", rng.normal(size=(3, 6)), np.eye(6)[[1, 5, 0]]),
+             ("a single row", rng.normal(size=(1, 3)), rng.dirichlet(np.ones(3), size=1)),
+             ("logits as large as ±1000", rng.choice([-1000.0, 0.0, 1000.0], size=(4, 3))
+              + rng.normal(size=(4, 3)), rng.dirichlet(np.ones(3), size=4))]
+    for description, Z, Q in cases:
+        try:
+            with np.errstate(all="ignore"):
+                got = grad_fn(Z.copy(), Q.copy())
+        except Exception as error:
+            return _report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
+        if _missing(got):
+            return _not_filled(what, "soft_cross_entropy_grad")
+        try:
+            got = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            return _report(False, what, "soft_cross_entropy_grad should return an array of numbers")
+        if got.shape != Z.shape:
+            return _report(False, what, f"for logits of shape {Z.shape} the gradient has shape {got.shape}; "
+                                        "a gradient has the shape of its tensor")
+        if not np.all(np.isfinite(got)):
+            return _report(False, what, f"for {description} your gradient contains inf or nan"
+                                        + (": does your softmax overflow?" if "1000" in description else ""))
+        expected = (_softmax_rows(Z) - Q) / len(Z)
+        if not _close(got, expected):
+            hint = ""
+            if len(Z) > 1 and _close(got / len(Z), expected):
+                hint = ": it is off by a factor of the number of rows (the loss is a mean over the rows)"
+            return _report(False, what, f"wrong numbers for {description}, shape {Z.shape}{hint}")
+    return _report(True, what + f", in {len(cases)} cases including logits of ±1000")

@@ -1,0 +1,551 @@
+"""Model files: a trained network in one ``.npz`` file, and checkpoints to resume training.
+
+Free functions over what a network says about itself, as in PyTorch: its
+``config()`` (the architecture, plain data) and its ``state_dict()`` (the
+arrays, by name). :func:`save` writes both; :func:`load` builds the network
+back with ``from_config`` and fills it with ``load_state_dict``. This module
+imports the networks (:mod:`minigrad.tensor_nn`), never the other way round;
+``model.save(path)`` and ``MLP.load(path)`` are thin methods that call these
+functions.
+
+A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
+
+* ``minigrad.format`` = "minigrad-model" and ``minigrad.version`` = 2, so that
+  loading recognises its own files and rejects everything else;
+* ``model.kind`` ("MLP", "Layer" or "Linear") and ``model.config``, the
+  config as JSON text, e.g. ``{"sizes": [2, 16, 1], "activations": ["relu",
+  "linear"], "dtype": "float64"}``: the architecture;
+* ``model.state.<name>`` for each entry of the state dict
+  (``model.state.layers.0.W``, ...), in the dtype it had.
+
+(Files of version 1, which listed ``model.sizes``, ``model.activations`` and
+``layers.i.W``/``layers.i.b``, are still read.)
+
+A checkpoint is a model file that also holds an optimizer's state (Adam's
+``m``, ``v`` and step count ``t``; SGD's velocities), taken from
+``optimizer.state_dict()``, and any ``info`` you add (the epoch, a random
+generator's state, ...): everything needed for training to carry on exactly
+as if it had never stopped.
+
+The promises:
+
+* Loading is safe: nothing but plain arrays is read (``allow_pickle=False``),
+  so a file cannot run code; a file that is missing, truncated, damaged or
+  not a minigrad model raises an error naming the file and the problem (a
+  file you may not read raises PermissionError, as any file would).
+* ``load(name)`` reads what ``save(name)`` wrote: ``name.npz`` (``.npz`` is
+  added to a name without it), or ``name`` itself if there is no ``name.npz``.
+* Saving checks the model first, with the very checks loading applies (it
+  builds the network back from what it is about to write), so it never writes
+  a file that ``load`` would refuse.
+* Saving is all-or-nothing: the archive is written to a temporary file next to
+  the target, flushed to disk (fsync), and only then renamed over it
+  (``os.replace``, atomic). A save that fails or is interrupted half way
+  (an error, Ctrl-C) leaves any previous file as it was, and removes its
+  temporary file.
+* Restoring a checkpoint is all-or-nothing too: everything is checked (the
+  file, the model's architecture, that the optimizer optimizes that very model,
+  the optimizer's state) before the model or the optimizer is changed.
+"""
+import contextlib
+import errno
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from minigrad import tensor_nn as nn
+from minigrad.module import checked_state
+from minigrad.optim import Optimizer
+
+__all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "Checkpoint", "ModelFileError",
+           "FORMAT", "VERSION", "save_model", "load_model"]
+
+FORMAT = "minigrad-model"
+VERSION = 2
+KINDS = {"MLP": nn.MLP, "Layer": nn.Layer, "Linear": nn.Linear}  # the networks a file may hold
+STATE = "model.state."  # the prefix of the state dict's entries in a file
+
+
+class ModelFileError(ValueError):
+    """A file that cannot be read as a minigrad model or checkpoint; the message says why."""
+
+
+def model_path(path):
+    """``path`` as a string, with ``.npz`` added if it does not end with it."""
+    path = os.fspath(path)
+    return path if path.endswith(".npz") else path + ".npz"
+
+
+# ----- one description of a sound model file, for saving and for loading ------------------
+
+def _text(arrays, key, fail):
+    value = arrays[key]
+    if value.shape != () or value.dtype.kind != "U":
+        raise fail(f"{key} should be a string")
+    return str(value)
+
+
+def _from_version_1(arrays, fail):
+    """The kind, config and state dict stored in a version-1 file (model.sizes, layers.i.W, ...)."""
+    for key in ("model.kind", "model.sizes", "model.activations"):
+        if key not in arrays:
+            raise fail(f"it lacks {key}")
+    kind = _text(arrays, "model.kind", fail)
+    sizes, activations = arrays["model.sizes"], arrays["model.activations"]
+    if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or activations.ndim != 1 or activations.dtype.kind != "U":
+        raise fail("model.sizes should list integers and model.activations names")
+    sizes, activations = sizes.tolist(), activations.tolist()
+    dtype = str(arrays["layers.0.W"].dtype) if "layers.0.W" in arrays else "float64"
+    layers = {key: value for key, value in arrays.items() if key.startswith("layers.")}
+    if kind == "MLP":
+        return kind, {"sizes": sizes, "activations": activations, "dtype": dtype}, layers
+    if len(sizes) != 2 or len(activations) != 1:
+        raise fail(f"a {kind} has one layer, but model.sizes lists {len(sizes) - 1}")
+    config = {"nin": sizes[0], "nout": sizes[1], "activation": activations[0], "dtype": dtype}
+    if kind == "Linear":
+        if config.pop("activation") != "linear":
+            raise fail(f"a Linear layer cannot have activation {activations[0]!r}")
+    return kind, config, {key[len("layers.0."):] if key.startswith("layers.0.") else key: value
+                          for key, value in layers.items()}
+
+
+def _build(arrays, fail):
+    """The network that ``arrays`` (the contents of a model file) describe.
+
+    ``fail(what)`` makes the exception to raise when they describe none:
+    loading makes it a ModelFileError naming the file, saving a ValueError
+    naming the model. Saving calls this on what it is about to write, so
+    that it never writes a file that loading would refuse.
+    """
+    version = arrays.get("minigrad.version")
+    if version is None or version.shape != () or version.dtype.kind not in "iu" or int(version) < 1:
+        raise fail("it has no format version")
+    if int(version) > VERSION:
+        raise fail(f"it was written by a newer minigrad (file format version {int(version)}; "
+                   f"this one reads up to {VERSION})")
+    if int(version) == 1:
+        kind, config, state = _from_version_1(arrays, fail)
+    else:
+        for key in ("model.kind", "model.config"):
+            if key not in arrays:
+                raise fail(f"it lacks {key}")
+        kind = _text(arrays, "model.kind", fail)
+        try:
+            config = json.loads(_text(arrays, "model.config", fail))
+        except ValueError as error:
+            raise fail(f"its model.config is not valid JSON ({error})") from None
+        state = {key[len(STATE):]: value for key, value in arrays.items() if key.startswith(STATE)}
+    if kind not in KINDS:
+        raise fail(f"unknown model kind {kind!r}; a model file holds a {', a '.join(KINDS)}")
+    try:
+        model = KINDS[kind].from_config(config)
+    except (TypeError, ValueError) as error:
+        raise fail(f"its config {config} does not describe a {kind}: {error}") from None
+    try:
+        model.load_state_dict(state)
+    except (TypeError, ValueError) as error:
+        raise fail(f"its weights do not fit the {kind} its config describes: {error}") from None
+    return model
+
+
+# ----- writing ------------------------------------------------------------------
+
+def _target(path):
+    """The file that saving to ``path`` writes: ``path``, with ``.npz`` added if it lacks it.
+
+    A name that can only mean a directory ("runs/", ".", "..") or that names an
+    existing directory is refused: ``runs/`` would otherwise become a hidden
+    file ``runs/.npz``.
+    """
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    if os.path.basename(path) in ("", ".", ".."):
+        example = os.path.join(path, "model.npz")
+        raise ValueError(f"cannot save to {path!r}: that names a directory, not a file; "
+                         f"give a file name, such as {example!r}")
+    path = model_path(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, f"cannot save to {path}: it is a directory, not a file")
+    return path
+
+
+def _kind(model):
+    for name in ("Linear", "Layer", "MLP"):  # Linear before Layer: it is a Layer too
+        if isinstance(model, KINDS[name]):
+            return name
+    raise TypeError(f"can save a minigrad.tensor_nn MLP, Layer or Linear, not {type(model).__name__}")
+
+
+def _model_arrays(model, path="the file"):
+    """What a model file holds for ``model``, checked with the checks loading applies."""
+    kind = _kind(model)
+
+    def fail(what):
+        return ValueError(f"cannot save this {kind} to {path}: {what}")
+
+    try:
+        config = model.config()
+    except ValueError as error:
+        raise fail(error) from None
+    arrays = {
+        "minigrad.format": np.array(FORMAT),
+        "minigrad.version": np.array(VERSION),
+        "model.kind": np.array(kind),
+        "model.config": np.array(json.dumps(config)),
+    }
+    arrays.update({STATE + name: np.asarray(value) for name, value in model.state_dict().items()})
+    _build(arrays, lambda what: fail(f"the file would not load back: {what}"))
+    return arrays
+
+
+def _write_npz(file, arrays):
+    """Write ``arrays`` as a compressed ``.npz`` archive to an open binary file."""
+    np.savez_compressed(file, **arrays)
+
+
+def _read_umask():
+    mask = os.umask(0)  # the only portable way to read it is to set it, and set it back
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import, rather than while other threads may create files
+
+
+def _atomic_write(path, arrays):
+    """Write the archive to a temporary file in the same directory, fsync it, then rename it to ``path``.
+
+    Whatever stops the write (an error, KeyboardInterrupt, SystemExit), the
+    temporary file is removed and any previous file at ``path`` is untouched.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"cannot save to {path}: there is no directory {directory}")
+    temporary = None
+    try:
+        try:
+            fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                                             dir=directory)
+        except OSError as error:  # e.g. no permission to write in the directory
+            raise OSError(error.errno, f"cannot save to {path}: {error.strerror} "
+                                       f"(creating a file in {directory})") from None
+        try:
+            file = os.fdopen(fd, "wb")
+        except BaseException:
+            os.close(fd)
+            raise
+        with file:
+            _write_npz(file, arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes it private; give it a normal file's mode
+        os.replace(temporary, path)
+        temporary = None  # it is the file at `path` now
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def save(model, path):
+    """Save ``model`` (a :class:`minigrad.tensor_nn.MLP`, ``Layer`` or ``Linear``) to ``path``.
+
+    ``.npz`` is added to the name if it is missing. Returns the path written.
+    A model that could not be loaded back (say, a bias replaced by one of the
+    wrong shape, or layers of mixed dtypes) is refused with a ValueError
+    before anything is written.
+    """
+    path = _target(path)
+    _atomic_write(path, _model_arrays(model, path))
+    return path
+
+
+# ----- reading ------------------------------------------------------------------
+
+def _resolve(path):
+    """The file to read for ``path``: the one :func:`save` writes for that name, ``path.npz``;
+    else ``path`` itself. A directory is not a file: ``load("runs")`` reads ``runs.npz`` even
+    when there is a directory ``runs`` too."""
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    candidates = [path] if path.endswith(".npz") else [path + ".npz", path]
+    for candidate in candidates:
+        if os.path.isfile(candidate):
+            return candidate
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return candidate  # a directory: reading it says so
+    tried = " or ".join(reversed(candidates))
+    raise FileNotFoundError(errno.ENOENT, f"cannot load a minigrad model: there is no file {tried}")
+
+
+def _read_archive(path):
+    """Every array in the ``.npz`` file ``path``, as a dict, or a ModelFileError saying what is wrong.
+
+    Problems of access (no permission to read the file) are not problems of
+    the file: they raise the OSError that ``open`` raises, which names the file.
+    """
+    if os.path.isdir(path):
+        raise ModelFileError(f"{path} is a directory, not a minigrad model file")
+    with open(path, "rb") as file:
+        start = file.read(2)
+        if not start:
+            raise ModelFileError(f"{path} is empty: not a minigrad model file (was its saving interrupted?)")
+        file.seek(0)
+        try:
+            archive = np.load(file, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise ModelFileError(f"{path} holds a single NumPy array (.npy), not a minigrad model "
+                                     "(.npz archive)")
+            with archive:
+                if "minigrad.format" not in archive.files:  # say so before reading anything else
+                    names = ", ".join(sorted(archive.files)[:8]) or "nothing"
+                    raise ModelFileError(f"{path} is an .npz archive but not a minigrad model file: it holds "
+                                         f"{names}, without the minigrad.format marker")
+                arrays = {name: archive[name] for name in archive.files}
+        except ModelFileError:
+            raise
+        except ValueError as error:
+            is_zip = start == b"PK"
+            if "pickle" in str(error) and is_zip:
+                raise ModelFileError(f"{path} holds pickled Python objects, which minigrad never loads "
+                                     "(unpickling can run arbitrary code): not a minigrad model file") from None
+            if "pickle" in str(error):
+                raise ModelFileError(f"{path} is not a NumPy .npz archive (it is neither a zip of arrays nor "
+                                     "a NumPy array file): not a minigrad model file") from None
+            if is_zip:
+                raise ModelFileError(f"{path} is a zip archive holding something other than NumPy arrays, "
+                                     f"or damaged ones ({error}): not a minigrad model file") from None
+            raise ModelFileError(f"{path} is damaged: {error}") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError) as error:
+            raise ModelFileError(f"{path} is truncated or damaged, not a readable .npz archive "
+                                 f"({error})") from None
+    for name, value in arrays.items():
+        if not isinstance(value, np.ndarray):  # NumPy hands back a member that is no array as bytes
+            raise ModelFileError(f"{path} is a zip archive holding something other than NumPy arrays "
+                                 f"({name!r} is not an array): not a minigrad model file")
+    return arrays
+
+
+def _read_model(path):
+    """The file found for ``path``, its arrays, and the network it holds."""
+    path = _resolve(path)
+    arrays = _read_archive(path)
+
+    def fail(what):
+        return ModelFileError(f"{path} is not a valid minigrad model file: {what}")
+
+    if _text(arrays, "minigrad.format", fail) != FORMAT:
+        raise ModelFileError(f"{path} is not a minigrad model file: its format is "
+                             f"{_text(arrays, 'minigrad.format', fail)!r}, not {FORMAT!r}")
+    return path, arrays, _build(arrays, fail)
+
+
+def load(path, expected=None):
+    """The model saved in ``path`` (a ``.npz`` file; ``.npz`` may be left off the name).
+
+    With ``expected`` (a class such as ``MLP``), the file must hold one of those.
+    Raises FileNotFoundError for a missing file and :class:`ModelFileError`
+    (a ValueError) for a file that is not a sound minigrad model.
+    """
+    path, _, model = _read_model(path)
+    if expected is not None and not isinstance(model, expected):
+        raise ModelFileError(f"{path} holds a {type(model).__name__}, not a {expected.__name__}; "
+                             f"use {type(model).__name__}.load or minigrad.model_files.load")
+    return model
+
+
+# Other names for the same functions, kept for code written before save/load.
+save_model = save
+load_model = load
+
+
+# ----- checkpoints: model + optimizer state + your own info ----------------------------
+
+def _encode(value, arrays):
+    """``value`` as JSON-ready data; NumPy arrays and scalars go to ``arrays`` and are
+    referenced by index, so that they are stored bit for bit, dtype included."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError("cannot save an array of Python objects in a checkpoint")
+        arrays.append(value)
+        return {"__array__": len(arrays) - 1}
+    if isinstance(value, np.generic):
+        arrays.append(np.asarray(value))
+        return {"__scalar__": len(arrays) - 1}
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, (str, int)) or isinstance(key, bool):
+                raise TypeError(f"checkpoint dictionaries need str or int keys, got {key!r}")
+        return {"__dict__": [[key, _encode(v, arrays)] for key, v in value.items()]}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v, arrays) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, arrays) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot save a {type(value).__name__} in a checkpoint; use numbers, strings, "
+                    "lists, tuples, dicts and NumPy arrays")
+
+
+def _decode(data, arrays):
+    if isinstance(data, list):
+        return [_decode(v, arrays) for v in data]
+    if isinstance(data, dict):
+        if "__array__" in data:
+            return arrays[data["__array__"]].copy()
+        if "__scalar__" in data:
+            return arrays[data["__scalar__"]][()]
+        if "__tuple__" in data:
+            return tuple(_decode(v, arrays) for v in data["__tuple__"])
+        if "__dict__" in data:
+            return {key: _decode(v, arrays) for key, v in data["__dict__"]}
+        raise ValueError(f"unexpected entry {data!r}")
+    return data
+
+
+def _pack(prefix, value):
+    arrays = []
+    document = json.dumps(_encode(value, arrays))
+    packed = {f"{prefix}.json": np.array(document)}
+    packed.update({f"{prefix}.{i}": array for i, array in enumerate(arrays)})
+    return packed
+
+
+def _unpack(prefix, stored, path):
+    def fail(what):
+        return ModelFileError(f"{path} is not a valid minigrad checkpoint: {what}")
+
+    try:
+        document = json.loads(_text(stored, f"{prefix}.json", fail))
+        count = sum(1 for key in stored if key.startswith(prefix + ".") and key != f"{prefix}.json")
+        return _decode(document, [stored[f"{prefix}.{i}"] for i in range(count)])
+    except ModelFileError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        raise fail(f"its {prefix} entry is damaged ({error})") from None
+
+
+@dataclass
+class Checkpoint:
+    """What :func:`load_checkpoint` read: the model, the optimizer's state and your info."""
+
+    model: object
+    optimizer_state: object = None
+    optimizer_type: str = None
+    info: dict = field(default_factory=dict)
+
+
+def _check_optimizes(optimizer, model, context):
+    """A clear error unless ``optimizer`` steps exactly ``model.parameters()``: the same objects, in order.
+
+    The optimizer's state is stored parameter by parameter, by position; an
+    optimizer over another model (or over other copies of its weights) would
+    be restored, or saved, against the wrong parameters.
+    """
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{context}: optimizer should be a minigrad optimizer (SGD, Adam), "
+                        f"got a {type(optimizer).__name__}")
+    ours, theirs = [id(p) for p in model.parameters()], [id(p) for p in optimizer.params]
+    if ours != theirs:
+        shared = len(set(ours) & set(theirs))
+        raise ValueError(f"{context}: the {type(optimizer).__name__} given does not optimize the model given: "
+                         "its parameters must be model.parameters(), the same objects in the same order "
+                         f"(it has {len(theirs)} parameters, the model {len(ours)}, {shared} in common)")
+
+
+def save_checkpoint(model, optimizer, path, **info):
+    """Save ``model``, ``optimizer.state_dict()`` and ``info`` (keyword arguments) to ``path``.
+
+    ``optimizer`` (or None) must be the optimizer of ``model``: built over
+    ``model.parameters()``. ``info`` may hold numbers, strings, lists, tuples,
+    dicts and NumPy arrays: the epoch, the step, a generator's
+    ``bit_generator.state``... Everything is stored exactly, so that training
+    resumed from the file continues exactly. ``.npz`` is added if missing;
+    returns the path.
+    """
+    path = _target(path)
+    arrays = _model_arrays(model, path)
+    if optimizer is not None:
+        _check_optimizes(optimizer, model, f"cannot save a checkpoint to {path}")
+        state = optimizer.state_dict()
+        try:
+            optimizer._checked_state(state)  # the checks load_checkpoint will apply
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"cannot save a checkpoint to {path}: the optimizer's state would not load "
+                             f"back: {error}") from None
+        arrays["optimizer.type"] = np.array(type(optimizer).__name__)
+        arrays.update(_pack("optimizer.state", state))
+    arrays.update(_pack("info", info))
+    _atomic_write(path, arrays)
+    return path
+
+
+def load_checkpoint(path, model=None, optimizer=None):
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Without ``model``, a new model is built from the file (``.model``).
+    Given ``model``, its weights are replaced by the saved ones (the
+    architecture and dtype must match). Given ``optimizer`` too (it must be
+    built over that model's parameters), its state is restored with
+    ``load_state_dict``: a model and its optimizer are restored together, so
+    ``optimizer`` without ``model`` is refused. Everything is checked before
+    anything changes: a checkpoint that fails to restore leaves ``model`` and
+    ``optimizer`` as they were. Returns a :class:`Checkpoint` with ``.model``,
+    ``.optimizer_state``, ``.optimizer_type`` and ``.info``.
+    """
+    if optimizer is not None:
+        if model is None:
+            raise ValueError("load_checkpoint(path, optimizer=...) needs model= too, the model the optimizer "
+                             "optimizes: its weights are restored with the optimizer's state (restoring the "
+                             "state alone would leave the optimizer stepping weights the checkpoint never "
+                             "restored)")
+        _check_optimizes(optimizer, model, f"cannot restore {os.fspath(path)}")
+    path, arrays, saved = _read_model(path)
+    info = _unpack("info", arrays, path) if "info.json" in arrays else {}
+    state = kind = None
+    if "optimizer.state.json" in arrays:
+        kind = _text(arrays, "optimizer.type", lambda what: ModelFileError(
+            f"{path} is not a valid minigrad checkpoint: {what}")) if "optimizer.type" in arrays else None
+        state = _unpack("optimizer.state", arrays, path)
+    if model is None:
+        return Checkpoint(saved, state, kind, info)
+
+    # check everything first ...
+    if type(saved) is not type(model) or saved.config() != model.config():
+        raise ValueError(f"{path} holds {saved!r} ({saved.dtype}), which does not match the model given, "
+                         f"{model!r} ({model.dtype})")
+    weights = checked_state(model, saved.state_dict())
+    optimizer_state = None
+    if optimizer is not None:
+        if state is None:
+            raise ModelFileError(f"{path} holds no optimizer state (it was saved without an optimizer)")
+        if kind != type(optimizer).__name__:
+            raise ValueError(f"{path} holds the state of a {kind} optimizer, not of a {type(optimizer).__name__}")
+        try:
+            optimizer_state = optimizer._checked_state(state)
+        except (TypeError, ValueError) as error:
+            raise ModelFileError(f"{path} holds an optimizer state that cannot be restored: {error}") from None
+    # ... then change everything
+    for p, value in weights:
+        p.data = value
+    for name, value in (optimizer_state or {}).items():
+        setattr(optimizer, name, value)
+    return Checkpoint(model, state, kind, info)

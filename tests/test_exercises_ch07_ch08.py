@@ -1,0 +1,366 @@
+"""The checkers of chapters 7 and 8 PASS the solutions and FAIL wrong answers, saying what is wrong.
+
+Chapter 7's checkers take the reader's own ``MiniTensor`` class: a copy of
+the chapter's class (the part the checkers use) is defined here.
+"""
+import numpy as np
+import pytest
+
+from minigrad import Tensor
+from minigrad.exercises import ch07, ch08
+
+
+def run(capsys, checker, *args):
+    ok = checker(*args)
+    out = capsys.readouterr().out
+    assert out.startswith("PASS" if ok else "FAIL"), out
+    return ok, out
+
+
+# ----- a reader's MiniTensor, as chapter 7 builds it ---------------------------------
+
+class MiniTensor:
+    _op = ""
+    _grad_zero = None
+
+    def __init__(self, data, name=""):
+        self.data = np.array(data, dtype=np.float64)
+        self.grad = None
+        self.name = name
+        self._prev = ()
+
+    def _record(self, data, *inputs):
+        self.data = data
+        self.grad = None
+        self.name = ""
+        self._prev = inputs
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+
+class Div(MiniTensor):
+    def __init__(self, a, b):
+        self._record(a.data / b.data, a, b)
+
+    def _backward(self, grad):
+        a, b = self._prev
+        return grad / b.data, -grad * a.data / b.data ** 2
+
+
+class DivSummingItself(Div):
+    """Un-broadcasting inside the rule as well is redundant, and still right."""
+
+    def _backward(self, grad):
+        a, b = self._prev
+        ga, gb = Div._backward(self, grad)
+        return ch07._sum_to_shape(ga, a.shape), ch07._sum_to_shape(gb, b.shape)
+
+
+class DivPassingGradOn(Div):
+    def _backward(self, grad):  # as if it were an addition
+        return grad, grad
+
+
+class DivSumsRowsOnly(Div):
+    def _backward(self, grad):  # sums over the rows whenever b was broadcast: wrong for (2, 1)
+        a, b = self._prev
+        ga, gb = Div._backward(self, grad)
+        return ga, gb.sum(axis=0) if gb.shape != b.data.shape else gb
+
+
+class DivForwardWrong(Div):
+    def __init__(self, a, b):
+        self._record(a.data * b.data, a, b)
+
+
+class DivPlaceholder(MiniTensor):
+    def __init__(self, a, b):
+        ...
+
+    def _backward(self, grad):
+        ...
+
+
+class DivBackwardPlaceholder(Div):
+    def _backward(self, grad):
+        ...
+
+
+class DivOneGradient(Div):
+    def _backward(self, grad):
+        a, b = self._prev
+        return (grad / b.data,)
+
+
+class Permute(MiniTensor):
+    def __init__(self, a, axes):
+        self.axes = tuple(axes)
+        self._record(np.transpose(a.data, self.axes), a)
+
+    def _backward(self, grad):
+        return (np.transpose(grad, np.argsort(self.axes)),)
+
+
+class PermuteSameAxesAgain(Permute):
+    def _backward(self, grad):
+        return (np.transpose(grad, self.axes),)
+
+
+class PermuteReversing(Permute):
+    def _backward(self, grad):
+        return (grad.T,)
+
+
+class PermutePlaceholder(MiniTensor):
+    def __init__(self, a, axes):
+        self.axes = tuple(axes)
+        ...
+
+    def _backward(self, grad):
+        ...
+
+
+# ----- chapter 7 ----------------------------------------------------------------------
+
+def outer_solution(x, w, b, G):
+    return (G * w).sum(axis=1, keepdims=True), (G * x).sum(axis=0, keepdims=True), G.sum(axis=0)
+
+
+def test_outer_gradients_pass(capsys):
+    ok, out = run(capsys, ch07.check_outer_gradients, outer_solution)
+    assert ok
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda x, w, b, G: (G.sum(axis=1, keepdims=True), (G * x).sum(axis=0, keepdims=True), G.sum(axis=0)),
+     "dx has the right shape but wrong numbers"),
+    (lambda x, w, b, G: ((G * w).sum(axis=1, keepdims=True), (G * x).sum(axis=0), G.sum(axis=0)),
+     "dw has shape (4,), but a gradient has the shape of its input: (1, 4)"),
+    (lambda x, w, b, G: ((G * w).sum(axis=1, keepdims=True), (G * x).sum(axis=0, keepdims=True), G),
+     "db has shape (5, 4)"),
+    (lambda x, w, b, G: (..., ..., ...), "dx is not filled in yet"),
+    (lambda x, w, b, G: None, "outer_gradients is not filled in yet"),
+    (lambda x, w, b, G: (G, G), "should return three arrays"),
+    (lambda x, w, b, G: (x @ G, w, b), "raised ValueError"),
+])
+def test_outer_gradients_fail(capsys, answer, says):
+    ok, out = run(capsys, ch07.check_outer_gradients, answer)
+    assert not ok
+    assert says in out
+
+
+def test_outer_gradients_is_not_fooled_by_hard_coded_shapes(capsys):
+    def only_five_by_four(x, w, b, G):
+        G = G[:5, :4] if G.shape == (5, 4) else np.zeros((5, 4))
+        return outer_solution(x[:5], w[:, :4], b[:4], G)
+    ok, out = run(capsys, ch07.check_outer_gradients, only_five_by_four)
+    assert not ok
+
+
+def test_divide_pass(capsys):
+    assert run(capsys, ch07.check_divide, Div, MiniTensor)[0]
+    assert run(capsys, ch07.check_divide, DivSummingItself, MiniTensor)[0]
+
+
+@pytest.mark.parametrize("cls, says", [
+    (DivPassingGradOn, "the gradient for a is wrong (for a of shape (3, 4), b of shape (3, 4))"),
+    (DivSumsRowsOnly, "the gradient for b has shape (3,), which cannot belong to b of shape (2, 1)"),
+    (DivForwardWrong, "forward pass: the result of Div for a of shape (3, 4), b of shape (3, 4) is wrong"),
+    (DivPlaceholder, "Div's __init__ (it records no result) is not filled in yet"),
+    (DivBackwardPlaceholder, "Div._backward is not filled in yet"),
+    (DivOneGradient, "returned 1 gradients for 2 input(s)"),
+])
+def test_divide_fail(capsys, cls, says):
+    ok, out = run(capsys, ch07.check_divide, cls, MiniTensor)
+    assert not ok
+    assert says in out
+
+
+def test_divide_failure_does_not_print_numbers(capsys):
+    ok, out = run(capsys, ch07.check_divide, DivPassingGradOn, MiniTensor)
+    assert not any(ch.isdigit() for ch in out.replace("(3, 4)", ""))
+
+
+def test_permute_pass(capsys):
+    assert run(capsys, ch07.check_permute, Permute, MiniTensor)[0]
+
+
+@pytest.mark.parametrize("cls, says", [
+    (PermuteSameAxesAgain, "has shape (4, 2, 3), which cannot belong to a of shape (2, 3, 4)"),
+    (PermuteReversing, "(for a of shape (2, 3, 4), axes (1, 2, 0))"),
+    (PermutePlaceholder, "not filled in yet"),
+])
+def test_permute_fail(capsys, cls, says):
+    ok, out = run(capsys, ch07.check_permute, cls, MiniTensor)
+    assert not ok
+    assert says in out
+
+
+def test_permute_catches_a_wrong_rule_of_the_right_shape(capsys, monkeypatch):
+    # For a cube, applying the permutation again has the right shape: the numbers must be checked.
+    monkeypatch.setattr(ch07, "_PERMUTE_CASES", [((3, 3, 3), (1, 2, 0))])
+    ok, out = run(capsys, ch07.check_permute, PermuteSameAxesAgain, MiniTensor)
+    assert not ok
+    assert "the gradient for a is wrong (for a of shape (3, 3, 3), axes (1, 2, 0))" in out
+
+
+def test_placeholders_for_the_classes_themselves(capsys):
+    for checker in (ch07.check_divide, ch07.check_permute):
+        ok, out = run(capsys, checker, None, MiniTensor)
+        assert not ok and "not filled in yet" in out
+
+
+# ----- chapter 8 ----------------------------------------------------------------------
+
+class BatchMatMul(Tensor):
+    _op = "@"
+
+    def __init__(self, a, b):
+        self._record(a.data @ b.data, a, b)
+
+    def _backward(self, grad):
+        a, b = self._prev
+        return grad @ np.swapaxes(b.data, -1, -2), np.swapaxes(a.data, -1, -2) @ grad
+
+
+class BatchMatMulSummingB(BatchMatMul):
+    def _backward(self, grad):
+        a, b = self._prev
+        grad_a, grad_b = BatchMatMul._backward(self, grad)
+        return grad_a, grad_b.sum(axis=0) if b.data.ndim == 2 else grad_b
+
+
+class BatchMatMulWithT(BatchMatMul):
+    def _backward(self, grad):  # .T reverses all three axes
+        a, b = self._prev
+        return grad @ b.data.T, a.data.T @ grad
+
+
+class BatchMatMulMeanB(BatchMatMul):
+    def _backward(self, grad):
+        a, b = self._prev
+        grad_a, grad_b = BatchMatMul._backward(self, grad)
+        return grad_a, grad_b.mean(axis=0) if b.data.ndim == 2 else grad_b
+
+
+class BatchMatMulPlaceholder(Tensor):
+    def __init__(self, a, b):
+        ...
+
+    def _backward(self, grad):
+        ...
+
+
+def test_batch_matmul_pass(capsys):
+    assert run(capsys, ch08.check_batch_matmul, BatchMatMul)[0]
+    assert run(capsys, ch08.check_batch_matmul, BatchMatMulSummingB)[0]
+
+
+@pytest.mark.parametrize("cls, says", [
+    (BatchMatMulWithT, "(for a of shape (3, 2, 4) and b of shape (4, 5))"),
+    (BatchMatMulMeanB, "the gradient for b is wrong (for a of shape (3, 2, 4) and b of shape (4, 5))"),
+    (BatchMatMulPlaceholder, "not filled in yet"),
+    (None, "not filled in yet"),
+])
+def test_batch_matmul_fail(capsys, cls, says):
+    ok, out = run(capsys, ch08.check_batch_matmul, cls)
+    assert not ok
+    assert says in out
+
+
+def test_batch_matmul_reference_agrees_with_torch(torch):
+    """The checker's expected gradients (einsum) against PyTorch's autograd."""
+    rng = np.random.default_rng(0)
+    for sa, sb in ch08._BATCH_CASES:
+        A, B, = rng.normal(size=sa), rng.normal(size=sb)
+        G = rng.normal(size=(A @ B).shape)
+        a = torch.tensor(A, requires_grad=True)
+        b = torch.tensor(B, requires_grad=True)
+        (a @ b * torch.tensor(G)).sum().backward()
+        at, bt = Tensor(A), Tensor(B)
+        (BatchMatMul(at, bt) * G).sum().backward()
+        np.testing.assert_allclose(at.grad, a.grad.numpy(), atol=1e-12)
+        np.testing.assert_allclose(bt.grad, b.grad.numpy(), atol=1e-12)
+
+
+def leaky_solution(nin, slope):
+    return np.sqrt(2.0 / ((1.0 + slope ** 2) * nin))
+
+
+def test_leaky_init_pass(capsys):
+    assert run(capsys, ch08.check_leaky_init, leaky_solution)[0]
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda nin, slope: np.sqrt(2.0 / nin), "with nin = 256 and slope = 0.01, your std makes every layer"),
+    (lambda nin, slope: 0.05, "with nin = 256 and slope = 0.0"),
+    (lambda nin, slope: -leaky_solution(nin, slope), "a standard deviation is a positive number"),
+    (lambda nin, slope: [leaky_solution(nin, slope)], "should return one number"),
+    (lambda nin, slope: ..., "not filled in yet"),
+])
+def test_leaky_init_fail(capsys, answer, says):
+    ok, out = run(capsys, ch08.check_leaky_init, answer)
+    assert not ok
+    assert says in out
+
+
+def test_leaky_init_factor_is_what_a_deep_network_shows():
+    """The factor the checker reports is measured: a layer with the derived std keeps the
+    mean square of its signal, and a std twice as large multiplies it by about 4."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4000, 300))
+    for std, factor in [(leaky_solution(300, 0.3), 1.0), (2 * leaky_solution(300, 0.3), 4.0)]:
+        z = x @ rng.normal(0.0, std, size=(300, 300))
+        y = np.where(z > 0, z, 0.3 * z)
+        assert abs(np.mean(y ** 2) / np.mean(x ** 2) - factor) < 0.05 * factor
+
+
+def soft_solution(Z, Q):
+    E = np.exp(Z - Z.max(axis=1, keepdims=True))
+    return (E / E.sum(axis=1, keepdims=True) - Q) / len(Z)
+
+
+def test_soft_targets_pass(capsys):
+    assert run(capsys, ch08.check_soft_targets, soft_solution)[0]
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda Z, Q: soft_solution(Z, Q) * len(Z), "off by a factor of the number of rows"),
+    (lambda Z, Q: -soft_solution(Z, Q), "wrong numbers for random logits and targets"),
+    (lambda Z, Q: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - Q) / len(Z),
+     "inf or nan: does your softmax overflow?"),
+    (lambda Z, Q: soft_solution(Z, Q)[0], "the gradient has shape (4,)"),
+    (lambda Z, Q: None, "not filled in yet"),
+])
+def test_soft_targets_fail(capsys, answer, says):
+    ok, out = run(capsys, ch08.check_soft_targets, answer)
+    assert not ok
+    assert says in out
+
+
+def test_soft_targets_reference_is_the_gradient():
+    """(softmax - Q) / n, the checker's reference, against central differences of the loss."""
+    rng = np.random.default_rng(5)
+    Z, Q = rng.normal(size=(4, 5)), rng.dirichlet(np.ones(5), size=4)
+
+    def loss(Z):
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        return -(Q * log_p).sum() / len(Z)
+
+    h, numeric = 1e-6, np.zeros_like(Z)
+    for index in np.ndindex(Z.shape):
+        step = np.zeros_like(Z)
+        step[index] = h
+        numeric[index] = (loss(Z + step) - loss(Z - step)) / (2 * h)
+    np.testing.assert_allclose(soft_solution(Z, Q), numeric, atol=1e-9)
+
+
+def test_soft_targets_reference_agrees_with_torch(torch):
+    rng = np.random.default_rng(6)
+    Z, Q = rng.normal(size=(3, 4)) * 3, rng.dirichlet(np.ones(4), size=3)
+    z = torch.tensor(Z, requires_grad=True)
+    torch.nn.functional.cross_entropy(z, torch.tensor(Q)).backward()
+    np.testing.assert_allclose(soft_solution(Z, Q), z.grad.numpy(), atol=1e-12)
