@@ -31,13 +31,13 @@ import numpy as np
 def topological_order(root):
     """Every node that ``root`` depends on, each after all of its inputs.
 
-    An iterative depth-first search: a graph a million operations deep needs no
-    recursion. Inputs are visited in the order they appear in ``_prev``, so the
-    order, and with it every floating-point sum in the backward pass, is the
-    same on every run.
+    An iterative depth-first search: a graph a million operations deep
+    needs no recursion. Inputs are visited in the order they appear in
+    ``_prev``, so the order, and with it every floating-point sum in the
+    backward pass, is the same on every run.
     """
     order = []
-    visited = {root}  # nodes hash by identity: neither engine defines __eq__
+    visited = {root}  # nodes hash by identity: no engine defines __eq__
     stack = [(root, iter(root._prev))]
     while stack:
         node, parents = stack[-1]
@@ -47,7 +47,7 @@ def topological_order(root):
                 if parent._prev:
                     stack.append((parent, iter(parent._prev)))
                     break
-                order.append(parent)  # a leaf has no inputs to wait for: it goes straight in
+                order.append(parent)  # a leaf waits for no inputs
         else:
             stack.pop()
             order.append(node)
@@ -55,18 +55,19 @@ def topological_order(root):
 
 
 def backpropagate(root, gradient):
-    """Set ``root.grad = gradient`` and apply the chain rule to every node below it.
+    """Set ``root.grad = gradient``; apply the chain rule to all below it.
 
-    Walking the topological order backwards guarantees that a node's gradient
-    is complete (every path from it to the root has contributed) before its
-    rule passes it on. For each input, the rule's local gradient is already
-    multiplied by the node's gradient (the chain rule), and it is *added* to
-    what the input has: a node used in several places collects one term per use.
+    Walking the topological order backwards guarantees that a node's
+    gradient is complete (every path from it to the root has contributed)
+    before its rule passes it on. The rule returns, for each input, the
+    local gradient already multiplied by the node's gradient (the chain
+    rule), and it is *added* to what the input has: a node used in several
+    places collects one term per use.
 
     Intermediate nodes start from a zero gradient on every pass, so that a
     second ``backward()`` through the same graph adds to the leaves exactly
-    what the first one did, instead of passing the first pass's gradients on
-    once more. Leaves (inputs, parameters) keep accumulating until zeroed.
+    what the first one did, instead of passing the first pass's gradients
+    on once more. Leaves (inputs, parameters) keep accumulating until zeroed.
     """
     order = topological_order(root)
     for node in order:
@@ -78,9 +79,9 @@ def backpropagate(root, gradient):
         if not inputs:
             continue
         grad = node.grad
-        if type(grad) is float:  # the scalar engine: float gradients, added in place
+        if type(grad) is float:  # the scalar engine: floats, added in place
             local = node._backward(grad)
-            if len(inputs) == 2:  # most operations; unpacking costs far less than zip here
+            if len(inputs) == 2:  # unpacking costs far less than zip here
                 a, b = inputs
                 local_a, local_b = local
                 a.grad += local_a
@@ -88,7 +89,7 @@ def backpropagate(root, gradient):
             else:
                 for parent, local_gradient in zip(inputs, local):
                     parent.grad += local_gradient
-        else:
+        else:  # the tensor engine: arrays, added by accumulate
             seen = node._seen
             for parent in inputs:
                 if parent._version > seen:
@@ -99,56 +100,65 @@ def backpropagate(root, gradient):
 
 
 def accumulate(node, contribution, incoming):
-    """Add one path's ``contribution`` to dL/d(node) for a node that holds an array.
+    """Add one path's ``contribution`` to dL/d(node), for an array node.
 
-    * A contribution of another shape comes from an operation that broadcast
-      ``node``: it is summed back to ``node``'s shape (:func:`unbroadcast`).
-    * The first contribution is stored as it is (no zeros are made to add it
-      to), unless ``node`` is a leaf and the array may belong to another node
-      too: a rule that passed on ``incoming`` unchanged, or a view of it. A leaf
-      keeps a copy, so that changing one parameter's gradient in place never
-      changes another's. (Intermediate gradients are only ever replaced, never
-      changed in place, so they may share.)
+    * A contribution of another shape comes from an operation that
+      broadcast ``node``: it is summed back to ``node``'s shape
+      (:func:`unbroadcast`).
+    * The first contribution is stored as it is (no zeros are made to add
+      it to), unless ``node`` is a leaf and the array may belong to another
+      node too: a rule that passed on ``incoming`` unchanged, or a view of
+      it. A leaf keeps a copy, so that changing one parameter's gradient in
+      place never changes another's. (Intermediate gradients are only ever
+      replaced, never changed in place, so they may share.)
     """
+    if type(contribution) is not np.ndarray:
+        if not isinstance(node.data, np.ndarray):  # a Value; a NumPy number
+            node.grad += float(contribution)
+            return
+        contribution = np.asarray(contribution)  # a NumPy scalar (0-d)
+    if not node.requires_grad:  # a constant: no one needs its gradient
+        return
     data = node.data
-    if not isinstance(data, np.ndarray):  # a scalar node given a NumPy number
-        node.grad += float(contribution)
-        return
-    if not node.requires_grad:  # a constant: its gradient is of no use to anyone
-        return
-    if type(contribution) is not np.ndarray:  # a NumPy scalar: 0-d results come back as these
-        contribution = np.asarray(contribution)
     if contribution.shape != data.shape:
         contribution = unbroadcast(contribution, data.shape)
-    if contribution.dtype != data.dtype:
-        contribution = contribution.astype(data.dtype)
+    dtype = data.dtype
+    if contribution.dtype is not dtype and contribution.dtype != dtype:
+        contribution = contribution.astype(dtype)
     current = node._grad
     if current is None:
-        if not node._prev and (contribution is incoming or contribution.base is not None):
+        shared = contribution is incoming or contribution.base is not None
+        if shared and not node._prev:
             contribution = contribution.copy()
         node._grad = contribution
     else:
         total = current + contribution
-        node._grad = total if type(total) is np.ndarray else np.asarray(total)
+        node._grad = np.asarray(total)  # 0-d + 0-d gives a NumPy scalar
 
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` back to ``shape``, undoing NumPy broadcasting.
 
-    Broadcasting copied the input along new leading axes, and along axes where
-    the input had size 1. Each copy was used once, so each received its own
-    gradient, and the input's gradient is their sum (a node used several times).
+    Broadcasting copied the input along new leading axes, and along axes
+    where the input had size 1. Each copy was used once, so each received
+    its own gradient, and the input's gradient is their sum (as for a node
+    used several times).
     """
     if grad.shape == shape:
         return grad
     if grad.shape[1:] == shape:  # the common case: a bias added to every row
         return grad.sum(axis=0)
     lead = grad.ndim - len(shape)
-    if lead < 0:
-        raise ValueError(f"a gradient of shape {grad.shape} cannot belong to an input of shape {shape}")
-    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
-    summed = grad.sum(axis=tuple(range(lead)) + ones)
-    return summed.reshape(shape) if ones else summed
+    if lead < 0 or any(n != 1 and n != m
+                       for n, m in zip(shape, grad.shape[lead:])):
+        raise ValueError(
+            f"a gradient of shape {grad.shape} cannot be summed back to "
+            f"an input of shape {shape}: a backward rule returned a wrong "
+            "shape")
+    stretched = tuple(lead + i for i, n in enumerate(shape)
+                      if n == 1 and grad.shape[lead + i] != 1)
+    summed = grad.sum(axis=tuple(range(lead)) + stretched)
+    return summed.reshape(shape) if stretched else summed
 
 
 def check_unchanged(node):

@@ -17,7 +17,7 @@ class Module:
         return []
 
     def zero_grad(self):
-        """Forget the gradients of the last backward pass (they would otherwise add up)."""
+        """Forget the last backward pass's gradients (they would add up)."""
         zero_grad(self.parameters())
 
     def num_parameters(self):

@@ -126,6 +126,15 @@ class Optimizer:
     def zero_grad(self):
         zero_grad(self.params)
 
+    def _gradient(self, p):
+        """The gradient a step follows: ``p.grad``, plus weight_decay·p if set.
+
+        Weight decay is the gradient of an L2 penalty (weight_decay/2)·p².
+        """
+        if self.weight_decay:
+            return p.grad + self.weight_decay * p.data
+        return p.grad
+
     def step(self):
         raise NotImplementedError
 
@@ -192,7 +201,8 @@ class SGD(Optimizer):
     buffers = ("velocities",)
 
     def __init__(self, params, lr=0.01, momentum=0.0, weight_decay=0.0):
-        super().__init__(params, lr, momentum=momentum, weight_decay=weight_decay)
+        super().__init__(params, lr, momentum=momentum,
+                         weight_decay=weight_decay)
         self.velocities = [_zeros_like(p.data) for p in self.params]
 
     def step(self):
@@ -201,9 +211,10 @@ class SGD(Optimizer):
                 p.data -= self.lr * p.grad
             return
         for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            g = self._gradient(p)
             if self.momentum:
-                g = self.velocities[i] = self.momentum * self.velocities[i] + g
+                g = self.momentum * self.velocities[i] + g
+                self.velocities[i] = g
             p.data -= self.lr * g
 
 
@@ -239,7 +250,7 @@ class Adam(Optimizer):
         correction1 = 1 - self.beta1 ** self.t
         correction2 = 1 - self.beta2 ** self.t
         for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            g = self._gradient(p)
             self.m[i] = self.beta1 * self.m[i] + (1 - self.beta1) * g
             self.v[i] = self.beta2 * self.v[i] + (1 - self.beta2) * g * g
             m_hat = self.m[i] / correction1

@@ -150,7 +150,9 @@ class Tensor:
     @data.setter
     def data(self, value):
         global _data_clock
-        self._data = value if isinstance(value, np.ndarray) and value.dtype in FLOAT_DTYPES else _as_array(value, None)
+        if not (isinstance(value, np.ndarray) and value.dtype.char in "fd"):  # float32 or float64
+            value = _as_array(value, None)
+        self._data = value
         _data_clock += 1
         self._version = _data_clock
 
@@ -192,16 +194,16 @@ class Tensor:
     # ----- arithmetic: each makes a node of the operation class that computes it -----
 
     def __add__(self, other):
-        return Add(self, _lift(other, self, "+"))
+        return Add(self, other if isinstance(other, Tensor) else _lift(other, self, "+"))
 
     def __sub__(self, other):
-        return Sub(self, _lift(other, self, "-"))
+        return Sub(self, other if isinstance(other, Tensor) else _lift(other, self, "-"))
 
     def __mul__(self, other):
-        return Mul(self, _lift(other, self, "*"))
+        return Mul(self, other if isinstance(other, Tensor) else _lift(other, self, "*"))
 
     def __truediv__(self, other):
-        return Div(self, _lift(other, self, "/"))
+        return Div(self, other if isinstance(other, Tensor) else _lift(other, self, "/"))
 
     def __pow__(self, other):
         if isinstance(other, Tensor):
@@ -215,7 +217,7 @@ class Tensor:
         raise TypeError(f"a Tensor can be raised to a number or a Tensor, not {type(other).__name__}")
 
     def __matmul__(self, other):
-        return MatMul(self, _lift(other, self, "@"))
+        return MatMul(self, other if isinstance(other, Tensor) else _lift(other, self, "@"))
 
     def __neg__(self):
         return Neg(self)
@@ -510,12 +512,18 @@ class MatMul(Tensor):
     _op = "@"
 
     def __init__(self, a, b):
-        self._record(_matmul(a, b), a, b)
+        x, y = a._data, b._data
+        try:
+            product = x @ y
+        except ValueError:
+            raise _matmul_error(x, y) from None
+        self._record(product, a, b)
 
     def _backward(self, grad):  # dL/da = grad bᵀ,  dL/db = aᵀ grad
         a, b = self._prev
         if a.data.ndim == 2 and b.data.ndim == 2:
-            # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ costs as much as x @ W.
+            # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ
+            # costs as much as x @ W.
             return (grad @ b.data.T if a.requires_grad else None,
                     a.data.T @ grad if b.requires_grad else None)
         return _matmul_backward(a, b, grad)
@@ -530,7 +538,7 @@ class Sum(Tensor):
         self.kept_shape = _kept_shape(a.shape, axes)
         self._record(a.data.sum(axis=axes, keepdims=keepdims), a)
 
-    def _backward(self, grad):  # every summed entry gets the gradient of the sum
+    def _backward(self, grad):  # each summed entry gets the sum's gradient
         return (_spread(grad, self.kept_shape, self._prev[0].shape),)
 
 
@@ -705,7 +713,10 @@ class LogSoftmax(Tensor):
 
 
 class CrossEntropy(Tensor):
-    """The mean over n rows of -log softmax(logits)[row, target]; see :meth:`Tensor.cross_entropy`."""
+    """The mean over n rows of -log softmax(logits)[row, target].
+
+    See :meth:`Tensor.cross_entropy`.
+    """
 
     __slots__ = ("log_probs", "targets")
     _op = "cross_entropy"
@@ -713,16 +724,19 @@ class CrossEntropy(Tensor):
     def __init__(self, logits, targets):
         x = logits.data
         if x.ndim != 2:
-            raise ValueError(f"cross_entropy: logits must have shape (n, classes), got {x.shape}")
+            raise ValueError("cross_entropy: logits must have shape "
+                             f"(n, classes), got {x.shape}")
         n, classes = x.shape
         if n == 0:
             raise ValueError("cross_entropy: no rows of logits to compare")
         self.targets = _class_indices(targets, n)
         if self.targets.max() >= classes:
-            raise ValueError(f"cross_entropy: target {self.targets.max()} is not a class index "
-                             f"in 0..{classes - 1}")
+            largest = self.targets.max()
+            raise ValueError(f"cross_entropy: target {largest} is not a "
+                             f"class index in 0..{classes - 1}")
         self.log_probs = log_softmax(x, axis=1)
-        picked = self.log_probs[np.arange(n), self.targets]  # each row's log-probability of its target
+        # each row's log-probability of its target class
+        picked = self.log_probs[np.arange(n), self.targets]
         self._record(-picked.mean(), logits)
 
     def _backward(self, grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
@@ -750,11 +764,12 @@ class Clip(Tensor):
 
 
 def log_softmax(x, axis=-1):
-    """log(softmax(x)) of an array along ``axis``: x - max - log Σ exp(x - max).
+    """log(softmax(x)) of an array along ``axis``: x - m - log Σ exp(x - m).
 
-    Subtracting the largest entry first changes nothing (it cancels between
-    numerator and denominator) but keeps every exponential at most 1, so that
-    logits of ±1000 give finite numbers instead of inf/inf.
+    Here m is the largest entry along ``axis``. Subtracting it changes
+    nothing (it cancels between numerator and denominator) but keeps every
+    exponential at most 1, so that logits of ±1000 give finite numbers
+    instead of inf/inf.
     """
     shifted = x - x.max(axis=axis, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
@@ -771,17 +786,12 @@ def _power_slope(base, exponent):
     return np.where(exponent == 0, 0.0, slope) if np.any(exponent == 0) else slope
 
 
-def _matmul(a, b):
-    """``a.data @ b.data``, or an error that names both shapes."""
-    x, y = a.data, b.data
-    try:
-        return x @ y
-    except ValueError:
-        if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"@ needs operands with at least one dimension, got shapes {x.shape} "
-                             f"and {y.shape}") from None
-        raise ValueError(f"@ cannot multiply shapes {x.shape} and {y.shape}: the inner dimensions "
-                         f"{x.shape[-1]} and {y.shape[-2] if y.ndim > 1 else y.shape[0]} differ") from None
+def _matmul_error(x, y):
+    """The error for arrays ``x @ y`` cannot multiply, naming both shapes."""
+    if x.ndim == 0 or y.ndim == 0:
+        return ValueError(f"@ needs operands with at least one dimension, got shapes {x.shape} and {y.shape}")
+    return ValueError(f"@ cannot multiply shapes {x.shape} and {y.shape}: the inner dimensions "
+                      f"{x.shape[-1]} and {y.shape[-2] if y.ndim > 1 else y.shape[0]} differ")
 
 
 def _matmul_backward(a, b, grad):
@@ -822,7 +832,7 @@ def _lift(other, like, op):
 def _broadcast(ufunc, a, b, op):
     """``ufunc(a.data, b.data)`` with NumPy broadcasting, or an error that names both shapes."""
     try:
-        return ufunc(a.data, b.data)
+        return ufunc(a._data, b._data)
     except ValueError:
         raise ValueError(f"{op}: shapes {a.shape} and {b.shape} do not broadcast together "
                          "(aligned from the right, each pair of sizes must be equal or contain a 1)") from None

@@ -48,12 +48,12 @@ def _generator(seed):
 def init_std(nin, nout, activation):
     """The standard deviation of a layer's initial weights.
 
-    The sum ``x @ W[:, j]`` adds ``nin`` terms, so its variance is ``nin`` times
-    that of one term. Glorot and Bengio (2010) keep the variance of signals
-    (forward) and gradients (backward) about the same from layer to layer with
-    Var(w) = 2 / (nin + nout): "Xavier" initialisation, for tanh, sigmoid and
-    linear layers. A ReLU zeroes half of its inputs, halving the variance; He
-    et al. (2015) make up for it with Var(w) = 2 / nin.
+    The sum ``x @ W[:, j]`` adds ``nin`` terms, so its variance is ``nin``
+    times that of one term. Glorot and Bengio (2010) keep the variance of
+    signals (forward) and gradients (backward) about the same from layer to
+    layer with Var(w) = 2 / (nin + nout): "Xavier" initialisation, for tanh,
+    sigmoid and linear layers. A ReLU zeroes half of its inputs, halving the
+    variance; He et al. (2015) make up for it with Var(w) = 2 / nin.
     """
     if activation == "relu":
         return math.sqrt(2.0 / nin)

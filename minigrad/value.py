@@ -312,12 +312,16 @@ def _as_float(data):
 
 
 def _lift(other, op):
-    """``other`` as a Value: a plain number becomes a constant leaf, so operations treat both alike."""
+    """``other`` as a Value: a plain number becomes a constant leaf.
+
+    Then every operation treats both alike: ``2 * v`` is ``Value(2.0) * v``.
+    """
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
         return Value(float(other))
-    raise TypeError(f"unsupported operand for {op}: Value and {type(other).__name__} {other!r}")
+    raise TypeError(f"unsupported operand for {op}: Value and "
+                    f"{type(other).__name__} {other!r}")
 
 
 def _check_power(base, exponent):

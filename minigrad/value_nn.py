@@ -34,22 +34,29 @@ def _activation(activation, act):
 
 
 class Neuron(Module):
-    """``activation(w1 x1 + ... + wn xn + b)``, weights drawn uniformly from [-1, 1], bias 0."""
+    """``activation(w1 x1 + ... + wn xn + b)``.
+
+    The weights are drawn uniformly from [-1, 1]; the bias starts at 0.
+    """
 
     def __init__(self, nin, activation=None, seed=None, *, act=None):
         nin = check_positive_int(nin, "nin")
         rng = _random_source(seed)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
-        self.activation = check_activation(_activation(activation, act), ACTIVATIONS)
+        activation = _activation(activation, act)
+        self.activation = check_activation(activation, ACTIVATIONS)
 
     def __call__(self, x):
         if len(x) != len(self.w):
-            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}")
+            raise ValueError(f"this neuron takes {len(self.w)} inputs, "
+                             f"got {len(x)}")
         total = self.b  # so that the graph is b + w1 x1 + w2 x2 + ...
         for wi, xi in zip(self.w, x):
             total = total + wi * xi
-        return total if self.activation == "linear" else getattr(total, self.activation)()
+        if self.activation == "linear":
+            return total
+        return getattr(total, self.activation)()  # total.relu(), ...
 
     def parameters(self):
         return self.w + [self.b]

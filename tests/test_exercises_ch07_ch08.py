@@ -11,10 +11,12 @@ from minigrad.exercises import ch07, ch08
 
 
 def run(capsys, checker, *args):
+    """The checker's verdict and its message, with the wrapped lines joined again."""
     ok = checker(*args)
     out = capsys.readouterr().out
     assert out.startswith("PASS" if ok else "FAIL"), out
-    return ok, out
+    assert all(len(line) <= 78 for line in out.splitlines()), out  # fits a notebook's column
+    return ok, " ".join(out.split())
 
 
 # ----- a reader's MiniTensor, as chapter 7 builds it ---------------------------------
@@ -245,6 +247,18 @@ class BatchMatMulMeanB(BatchMatMul):
         return grad_a, grad_b.mean(axis=0) if b.data.ndim == 2 else grad_b
 
 
+class BatchMatMulTransposedB(BatchMatMul):
+    def _backward(self, grad):  # b's gradient transposed: (5, 4) for b of shape (4, 5)
+        a, b = self._prev
+        grad_a, grad_b = BatchMatMul._backward(self, grad)
+        return grad_a, np.swapaxes(grad_b.sum(axis=0), -1, -2) if b.data.ndim == 2 else grad_b
+
+
+class BatchMatMulOneGradient(BatchMatMul):
+    def _backward(self, grad):
+        return BatchMatMul._backward(self, grad)[0]
+
+
 class BatchMatMulPlaceholder(Tensor):
     def __init__(self, a, b):
         ...
@@ -261,6 +275,9 @@ def test_batch_matmul_pass(capsys):
 @pytest.mark.parametrize("cls, says", [
     (BatchMatMulWithT, "(for a of shape (3, 2, 4) and b of shape (4, 5))"),
     (BatchMatMulMeanB, "the gradient for b is wrong (for a of shape (3, 2, 4) and b of shape (4, 5))"),
+    (BatchMatMulTransposedB, "the gradient for b has shape (5, 4), but b has shape (4, 5) "
+                             "(for a of shape (3, 2, 4) and b of shape (4, 5))"),
+    (BatchMatMulOneGradient, "must return a tuple: (gradient for a, gradient for b)"),
     (BatchMatMulPlaceholder, "not filled in yet"),
     (None, "not filled in yet"),
 ])
@@ -268,6 +285,23 @@ def test_batch_matmul_fail(capsys, cls, says):
     ok, out = run(capsys, ch08.check_batch_matmul, cls)
     assert not ok
     assert says in out
+
+
+class BatchMatMulRaisingLate(BatchMatMul):
+    """A rule that works when the checker calls it, and raises inside backward()."""
+    calls = 0
+
+    def _backward(self, grad):
+        type(self).calls += 1
+        if type(self).calls > 1:
+            raise ValueError("a rule that fails in the shared loop")
+        return BatchMatMul._backward(self, grad)
+
+
+def test_batch_matmul_reports_errors_raised_in_the_shared_loop(capsys):
+    ok, out = run(capsys, ch08.check_batch_matmul, BatchMatMulRaisingLate)
+    assert not ok
+    assert "backward() through BatchMatMul raised ValueError: a rule that fails in the shared loop" in out
 
 
 def test_batch_matmul_reference_agrees_with_torch(torch):
@@ -306,6 +340,17 @@ def test_leaky_init_fail(capsys, answer, says):
     assert says in out
 
 
+def test_leaky_init_factor_close_to_one_is_not_printed_as_one(capsys):
+    # Off by 2.5e-5 in the std, 5e-5 in the factor: "by 1" would contradict "should stay the same".
+    ok, out = run(capsys, ch08.check_leaky_init, lambda nin, slope: leaky_solution(nin, slope) * (1 + 2.5e-5))
+    assert not ok
+    assert "multiply the mean square of the signal by 1 + 5e-05; it should stay the same" in out
+    ok, out = run(capsys, ch08.check_leaky_init, lambda nin, slope: leaky_solution(nin, slope) * 0.999)
+    assert "by 1 - 0.002;" in out
+    ok, out = run(capsys, ch08.check_leaky_init, lambda nin, slope: 2 * leaky_solution(nin, slope))
+    assert "by 4;" in out
+
+
 def test_leaky_init_factor_is_what_a_deep_network_shows():
     """The factor the checker reports is measured: a layer with the derived std keeps the
     mean square of its signal, and a std twice as large multiplies it by about 4."""
@@ -322,6 +367,11 @@ def soft_solution(Z, Q):
     return (E / E.sum(axis=1, keepdims=True) - Q) / len(Z)
 
 
+def soft_shifted_by_the_batch_max(Z, Q):
+    E = np.exp(Z - Z.max())  # one shift for the whole batch: a row far below it underflows to 0 / 0
+    return (E / E.sum(axis=1, keepdims=True) - Q) / len(Z)
+
+
 def test_soft_targets_pass(capsys):
     assert run(capsys, ch08.check_soft_targets, soft_solution)[0]
 
@@ -330,8 +380,10 @@ def test_soft_targets_pass(capsys):
     (lambda Z, Q: soft_solution(Z, Q) * len(Z), "off by a factor of the number of rows"),
     (lambda Z, Q: -soft_solution(Z, Q), "wrong numbers for random logits and targets"),
     (lambda Z, Q: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - Q) / len(Z),
-     "inf or nan: does your softmax overflow?"),
+     "for logits as large as ±1000 your gradient contains inf or nan: does your softmax overflow"),
     (lambda Z, Q: soft_solution(Z, Q)[0], "the gradient has shape (4,)"),
+    (lambda Z, Q: soft_shifted_by_the_batch_max(Z, Q),
+     "for a row of logits near -1000 next to a row with +1000 your gradient contains inf or nan"),
     (lambda Z, Q: None, "not filled in yet"),
 ])
 def test_soft_targets_fail(capsys, answer, says):

@@ -1,55 +1,170 @@
 """Checkers for the course's exercises: each prints a clear PASS or FAIL.
 
-They return ``True`` or ``False`` as well, so a notebook can use them in an
-``assert`` once the reader's answer passes.
+A checker judges the reader's answer and, when it is wrong, says *what* is
+wrong (which entry, which input, which node) without printing the answer
+itself. It also returns ``True`` or ``False``, so that a notebook can keep the
+result. A placeholder (``...`` or ``None``) left in an answer is reported as
+"not filled in yet", so an exercise's starter cell runs without an error.
+
+The generic helpers are here; the checkers of chapter NN, which hold each
+exercise's data so that the starter cells need not, are in ``chNN``.
 """
+import math
+import numbers
+import textwrap
+
 import numpy as np
 
 from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
+__all__ = ["report", "is_placeholder", "not_filled_in", "describe_error", "close_detail",
+           "check_close", "check_derivative", "gradient_detail", "check_gradients"]
 
-def _report(ok, what, detail=""):
-    print(f"{'PASS' if ok else 'FAIL'}: {what}" + (f"\n  {detail}" if detail else ""))
+NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
+
+
+def report(ok, what, detail=""):
+    """Print ``PASS: what`` or ``FAIL: what`` (with ``detail`` on the next line) and return ``ok``."""
+    ok = bool(ok)
+    lines = [f"{'PASS' if ok else 'FAIL'}: {what}"]
+    if detail:  # wrapped to fit a notebook's (and the book's) column
+        lines.append(textwrap.fill(detail, width=76, initial_indent="  ", subsequent_indent="  ",
+                                   break_long_words=False, break_on_hyphens=False))
+    print("\n".join(lines))
     return ok
 
 
-def check_close(what, got, expected, tol=1e-6):
-    """Compare a number (or array) the reader computed with the expected one."""
-    got_a, expected_a = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+def is_placeholder(answer):
+    """Whether ``answer`` is, or contains, an unfilled ``...`` or ``None``."""
+    if answer is None or answer is Ellipsis:
+        return True
+    if isinstance(answer, (list, tuple)):
+        return any(is_placeholder(a) for a in answer)
+    if isinstance(answer, dict):
+        return any(is_placeholder(a) for a in answer.values())
+    return False
+
+
+def not_filled_in(what):
+    """The FAIL of a starter cell whose placeholders are still there."""
+    return report(False, what, NOT_FILLED_IN)
+
+
+def describe_error(error):
+    """``TypeError: message``, for reporting an exception raised by the reader's code."""
+    return f"{type(error).__name__}: {error}"
+
+
+def close_detail(got, expected, tol=1e-6, names=None):
+    """What is wrong with the numbers ``got`` (a sentence), or ``None`` if they are close to ``expected``.
+
+    The sentence names the wrong entries and says how they are wrong (too large,
+    too small, the wrong sign), never what they should be.
+    """
+    if is_placeholder(got):
+        return NOT_FILLED_IN
+    try:
+        got_a = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return f"expected numbers, got {type(got).__name__} {got!r}"
+    expected_a = np.asarray(expected, dtype=float)
     if got_a.shape != expected_a.shape:
-        return _report(False, what, f"expected shape {expected_a.shape}, got shape {got_a.shape}")
-    gap = float(np.max(np.abs(got_a - expected_a))) if got_a.size else 0.0
-    if gap <= tol:
-        return _report(True, what)
-    return _report(False, what, f"expected {np.round(expected_a, 6)}, got {np.round(got_a, 6)} (off by {gap:.3g})")
+        def count(a):
+            return "one number" if a.ndim == 0 else f"{a.size} numbers" if a.ndim == 1 else f"shape {a.shape}"
+        return f"expected {count(expected_a)}, got {count(got_a)}"
+    flat_got, flat_expected = got_a.ravel(), expected_a.ravel()
+    wrong = []
+    for i, (g, e) in enumerate(zip(flat_got, flat_expected)):
+        if not abs(g - e) <= tol * max(1.0, abs(e)):  # `not <=` also catches nan
+            label = names[i] if names is not None else (f"entry {i}" if flat_got.size > 1 else "your answer")
+            if math.isnan(g):
+                how = "is nan"
+            elif e != 0 and g == 0:
+                how = "should not be 0"
+            elif e != 0 and math.copysign(1, g) != math.copysign(1, e):
+                how = "has the wrong sign"
+            else:
+                how = "is too large" if g > e else "is too small"
+            wrong.append(f"{label}: {g:.6g} {how}")
+    return "; ".join(wrong) if wrong else None
+
+
+def check_close(what, got, expected, tol=1e-6, names=None):
+    """Compare numbers the reader computed with the right ones, entry by entry.
+
+    ``got`` and ``expected`` are numbers or lists (or arrays) of numbers;
+    ``names`` labels the entries in a FAIL message ("dL/da: 0 is too small").
+    The message never shows the expected numbers. An entry passes when it is
+    within ``tol`` of the expected one, or within ``tol`` times its size for
+    numbers larger than 1.
+    """
+    detail = close_detail(got, expected, tol, names)
+    return report(detail is None, what, detail or "")
 
 
 def check_derivative(f, df, points, h=1e-6, tol=1e-5):
-    """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``."""
+    """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
+
+    At each point, ``df(x)`` is compared with the central difference
+    ``(f(x + h) - f(x - h)) / 2h``. A FAIL names the first point where they
+    disagree, and what ``df`` gave there, not the slope itself.
+    """
+    name = getattr(f, "__name__", "f")
+    what = f"derivative of {name}"
     for x in points:
+        try:
+            got = df(x)
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return report(False, what, f"at x = {x:g} your derivative raised {describe_error(error)}")
+        if is_placeholder(got):
+            return not_filled_in(what)
+        if not isinstance(got, numbers.Real):
+            return report(False, what, f"at x = {x:g} your derivative returned "
+                                       f"{type(got).__name__} {got!r}, not a number")
         numeric = (f(x + h) - f(x - h)) / (2 * h)
-        got = df(x)
         if not abs(got - numeric) <= tol * max(1.0, abs(numeric)):
-            return _report(False, f"derivative of {getattr(f, '__name__', 'f')}",
-                           f"at x = {x:g} your derivative gives {got:.6g}, the slope is {numeric:.6g}")
-    return _report(True, f"derivative of {getattr(f, '__name__', 'f')} at {len(points)} points")
+            how = "too large" if got > numeric else "too small"
+            return report(False, what, f"at x = {x:g} your derivative gives {got:.6g}, "
+                                       f"which is {how} to be the slope of {name} there")
+    return report(True, f"{what} at {len(points)} points")
 
 
-def check_gradients(f, inputs, tol=1e-6):
-    """Check the gradients that ``f(*inputs).backward()`` leaves in each input against
-    central differences; ``f`` may use operations the reader wrote."""
+def gradient_detail(f, inputs, tol=1e-6):
+    """What is wrong with the gradients ``f(*inputs).backward()`` leaves in the inputs
+    (a sentence), or ``None`` if they agree with central differences."""
     inputs = list(inputs)
     name = getattr(f, "__name__", "f")
     try:
         analytic = analytic_gradients(f, inputs)
     except Exception as error:  # the reader's code is under test: report, don't crash
-        return _report(False, f"gradients of {name}", f"backward raised {type(error).__name__}: {error}")
-    numeric = numerical_gradients(f, inputs)
+        return f"the forward or backward pass raised {describe_error(error)}"
+    try:
+        numeric = numerical_gradients(f, inputs)
+    except Exception as error:
+        return f"the forward pass raised {describe_error(error)}"
     for i, (a, n) in enumerate(zip(analytic, numeric)):
-        gap = float(np.max(np.abs(np.asarray(a) - np.asarray(n))))
+        label = getattr(inputs[i], "name", "") or f"input {i}"
+        if a is None or not isinstance(a, (numbers.Real, np.ndarray)):
+            return f"d{name}/d{label}: backward() left grad = {a!r}, not a number"
+        gap = float(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(n, dtype=float))))
         if not gap <= tol * max(1.0, float(np.max(np.abs(n)))):
-            label = getattr(inputs[i], "name", "") or f"input {i}"
-            return _report(False, f"gradients of {name}",
-                           f"d{name}/d{label}: backpropagation gives {np.round(a, 6)}, "
-                           f"finite differences give {np.round(n, 6)}")
-    return _report(True, f"gradients of {name} match finite differences for all {len(inputs)} inputs")
+            return (f"d{name}/d{label}: backpropagation gives {np.round(a, 6)}, "
+                    f"finite differences give {np.round(n, 6)}")
+    return None
+
+
+def check_gradients(f, inputs, tol=1e-6):
+    """Check the gradients that ``f(*inputs).backward()`` leaves in each input against
+    central differences.
+
+    ``f`` may use operations the reader wrote, and the inputs may be the
+    package's ``Value``s or those of a class of the reader's own (anything with
+    ``data``, ``grad`` and ``backward()``). Here the finite-difference slope is
+    shown in a FAIL message: the exercise is the rule, not the number.
+    """
+    inputs = list(inputs)
+    name = getattr(f, "__name__", "f")
+    detail = gradient_detail(f, inputs, tol)
+    if detail is not None:
+        return report(False, f"gradients of {name}", detail)
+    return report(True, f"gradients of {name} match finite differences for all {len(inputs)} inputs")

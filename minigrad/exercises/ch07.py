@@ -7,7 +7,7 @@ The reader's classes are built in the notebook on the reader's own
 """
 import numpy as np
 
-from minigrad.exercises import _report
+from minigrad.exercises import report
 
 __all__ = ["check_outer_gradients", "check_divide", "check_permute"]
 
@@ -18,7 +18,7 @@ def _missing(value):
 
 
 def _not_filled(what, where):
-    return _report(False, what, f"{where} is not filled in yet (it gives None or ...)")
+    return report(False, what, f"{where} is not filled in yet (it gives None or ...)")
 
 
 def _sum_to_shape(grad, shape):
@@ -77,13 +77,13 @@ def check_outer_gradients(outer_gradients):
         try:
             result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return _report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
+            return report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
         if _missing(result):
             return _not_filled(what, "outer_gradients")
         try:
             dx, dw, db = result
         except (TypeError, ValueError):
-            return _report(False, what, "outer_gradients should return three arrays: dx, dw, db")
+            return report(False, what, "outer_gradients should return three arrays: dx, dw, db")
         # Each entry of out is x[i, 0] * w[0, j] + b[j]; one term per use.
         expected = {"dx": (G * w).sum(axis=1, keepdims=True),
                     "dw": (G * x).sum(axis=0, keepdims=True),
@@ -95,16 +95,16 @@ def check_outer_gradients(outer_gradients):
             try:
                 got = np.asarray(got, dtype=float)
             except (TypeError, ValueError):
-                return _report(False, what, f"{name} is not an array of numbers")
+                return report(False, what, f"{name} is not an array of numbers")
             shape = inputs[name].shape
             if got.shape != shape:
-                return _report(False, what, f"{name} has shape {got.shape}, but a gradient has the shape "
-                                            f"of its input: {shape} (with {shapes})")
+                return report(False, what, f"{name} has shape {got.shape}, but a gradient has the shape "
+                                           f"of its input: {shape} (with {shapes})")
             if not _close(got, expected[name]):
-                return _report(False, what, f"{name} has the right shape but wrong numbers (with {shapes}): "
-                                            f"which entries of out is each entry of {name[1:]} used in, and "
-                                            f"with which local derivative?")
-    return _report(True, what + ", for two sets of shapes")
+                return report(False, what, f"{name} has the right shape but wrong numbers (with {shapes}): "
+                                           f"which entries of out is each entry of {name[1:]} used in, and "
+                                           f"with which local derivative?")
+    return report(True, what + ", for two sets of shapes")
 
 
 # ----- exercise: division with broadcasting ------------------------------------------
@@ -128,38 +128,38 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         try:
             leaves = [tensor_class(a.copy()) for a in arrays]
         except Exception as error:
-            return _report(False, what, f"MiniTensor(array) raised {type(error).__name__}: {error}")
+            return report(False, what, f"MiniTensor(array) raised {type(error).__name__}: {error}")
         try:
             node = make(leaves, extra)
         except Exception as error:
-            return _report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
+            return report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
         data = getattr(node, "data", None)
         if _missing(data):
             return _not_filled(what, f"{op_name}'s __init__ (it records no result)")
         expected = forward(*arrays, extra)
         data = np.asarray(data, dtype=float)
         if data.shape != expected.shape or not _close(data, expected):
-            return _report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
-                                        + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
+            return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
+                                       + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
         prev = getattr(node, "_prev", ())
         if len(prev) != len(leaves) or any(p is not leaf for p, leaf in zip(prev, leaves)):
-            return _report(False, what, f"{op_name} must record its inputs, in order: "
-                                        f"self._record(result, {', '.join('ab'[:len(leaves)])})")
+            return report(False, what, f"{op_name} must record its inputs, in order: "
+                                       f"self._record(result, {', '.join('ab'[:len(leaves)])})")
         G = rng.normal(size=expected.shape)
         try:
             local = node._backward(G.copy())
         except Exception as error:
-            return _report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
-                                        f"(for {described})")
+            return report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
+                                       f"(for {described})")
         if _missing(local):
             return _not_filled(what, f"{op_name}._backward")
         try:
             local = tuple(local)
         except TypeError:
-            return _report(False, what, f"{op_name}._backward must return a tuple, one gradient per input")
+            return report(False, what, f"{op_name}._backward must return a tuple, one gradient per input")
         if len(local) != len(leaves):
-            return _report(False, what, f"{op_name}._backward returned {len(local)} gradients for "
-                                        f"{len(leaves)} input(s): one per input, in order")
+            return report(False, what, f"{op_name}._backward returned {len(local)} gradients for "
+                                       f"{len(leaves)} input(s): one per input, in order")
 
         def phi(*xs):
             return float(np.sum(G * forward(*xs, extra)))
@@ -171,14 +171,14 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
             try:
                 g = np.asarray(g, dtype=float)
             except (TypeError, ValueError):
-                return _report(False, what, f"the gradient for {name} is not an array of numbers")
+                return report(False, what, f"the gradient for {name} is not an array of numbers")
             summed = _sum_to_shape(g, a.shape)
             if summed is None:
-                return _report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
-                                            f"belong to {name} of shape {a.shape} (for {described})")
+                return report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
+                                           f"belong to {name} of shape {a.shape} (for {described})")
             if not _close(summed, n):
-                return _report(False, what, f"the gradient for {name} is wrong (for {described})")
-    return _report(True, what + f", for {len(cases)} combinations of shapes")
+                return report(False, what, f"the gradient for {name} is wrong (for {described})")
+    return report(True, what + f", for {len(cases)} combinations of shapes")
 
 
 def check_divide(div_class, tensor_class):

@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-from minigrad.exercises import _report
+from minigrad.exercises import report
+from minigrad.exercises.ch07 import _sum_to_shape
 from minigrad.tensor import Tensor
 
 __all__ = ["check_batch_matmul", "check_leaky_init", "check_soft_targets"]
@@ -19,7 +20,7 @@ def _missing(value):
 
 
 def _not_filled(what, where):
-    return _report(False, what, f"{where} is not filled in yet (it gives None or ...)")
+    return report(False, what, f"{where} is not filled in yet (it gives None or ...)")
 
 
 def _close(got, expected, tol=1e-8):
@@ -48,44 +49,76 @@ def check_batch_matmul(op_class):
         try:
             out = op_class(a, b)
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return _report(False, what, f"BatchMatMul({described}) raised {type(error).__name__}: {error}")
+            return report(False, what, f"BatchMatMul({described}) raised {type(error).__name__}: {error}")
         data = getattr(out, "data", None)
         if _missing(data) or not isinstance(out, Tensor):
             return _not_filled(what, "BatchMatMul's __init__ (it records no result)")
         data = np.asarray(data)
         if data.shape != G.shape or not _close(data, A @ B):
-            return _report(False, what, f"forward pass: the product for {described} is wrong"
-                                        + (f" (shape {data.shape})" if data.shape != G.shape else ""))
+            return report(False, what, f"forward pass: the product for {described} is wrong"
+                                       + (f" (shape {data.shape})" if data.shape != G.shape else ""))
         prev = tuple(getattr(out, "_prev", ()))
         if len(prev) != 2 or prev[0] is not a or prev[1] is not b:
-            return _report(False, what, "BatchMatMul must record its inputs, in order: self._record(result, a, b)")
+            return report(False, what, "BatchMatMul must record its inputs, in order: self._record(result, a, b)")
         try:
             local = out._backward(G.copy())
         except Exception as error:
-            return _report(False, what, f"_backward raised {type(error).__name__}: {error} (for {described})")
+            return report(False, what, f"_backward raised {type(error).__name__}: {error} (for {described})")
         if _missing(local):
             return _not_filled(what, "BatchMatMul._backward")
         try:
+            if isinstance(local, np.ndarray):
+                raise TypeError
+            local = tuple(local)
+        except TypeError:
+            return report(False, what, "BatchMatMul._backward must return a tuple: "
+                                       "(gradient for a, gradient for b)")
+        if len(local) != 2:
+            return report(False, what, f"BatchMatMul._backward returned {len(local)} gradient(s) "
+                                       "for 2 inputs: one per input, in order")
+        # Shapes first: a gradient that cannot be summed back to its input's shape
+        # would make the comparison below (or the shared loop) fail with NumPy's error.
+        for name, g, array in [("a", local[0], A), ("b", local[1], B)]:
+            if _missing(g):
+                return _not_filled(what, f"the gradient for {name} in BatchMatMul._backward")
+            try:
+                g = np.asarray(g, dtype=float)
+            except (TypeError, ValueError):
+                return report(False, what, f"the gradient for {name} is not an array of numbers")
+            if _sum_to_shape(g, array.shape) is None:
+                return report(False, what, f"the gradient for {name} has shape {g.shape}, but {name} "
+                                           f"has shape {array.shape} (for {described})")
+        try:
             loss = (out * G).sum()
             loss.backward()
-        except Exception as error:
-            return _report(False, what, f"backward() through BatchMatMul raised {type(error).__name__}: "
-                                        f"{error} (for {described})")
+        except Exception as error:  # anything the reader's rule makes the shared loop raise
+            return report(False, what, f"backward() through BatchMatMul raised {type(error).__name__}: "
+                                       f"{error} (for {described})")
         # One matrix product per matrix of the stack; a shared b collects one term per matrix.
         expected_a = np.einsum("...nm,...km->...nk", G, np.broadcast_to(B, sa[:-2] + sb[-2:]))
         expected_b = np.einsum("...nk,...nm->...km", A, G)
         if len(sb) == 2:
             expected_b = expected_b.sum(axis=0)
         for name, tensor, expected in [("a", a, expected_a), ("b", b, expected_b)]:
-            grad = np.asarray(tensor.grad)
+            grad = np.asarray(tensor.grad, dtype=float)
+            if grad.shape != expected.shape:
+                return report(False, what, f"the gradient for {name} has shape {grad.shape}, but {name} "
+                                           f"has shape {expected.shape} (for {described})")
             if not _close(grad, expected):
-                return _report(False, what, f"the gradient for {name} is wrong (for {described})")
-    return _report(True, what + f", for {len(_BATCH_CASES)} combinations of shapes, shared and stacked b")
+                return report(False, what, f"the gradient for {name} is wrong (for {described})")
+    return report(True, what, f"for {len(_BATCH_CASES)} combinations of shapes, with b shared and stacked")
 
 
 # ----- exercise: initialising a leaky ReLU ----------------------------------------
 
 _LEAKY_CASES = [(256, 0.0), (256, 0.01), (64, 0.5), (1000, 1.0), (10, 0.2), (3, 0.1)]
+
+
+def _factor_text(factor):
+    """``factor`` (not 1) written so that it visibly differs from 1: ``1.2`` or ``1 + 5e-05``."""
+    if abs(factor - 1) >= 0.01:
+        return f"{factor:.3g}"
+    return f"1 {'+' if factor > 1 else '-'} {abs(factor - 1):.2g}"
 
 
 def check_leaky_init(std_fn):
@@ -97,23 +130,23 @@ def check_leaky_init(std_fn):
         try:
             std = std_fn(nin, slope)
         except Exception as error:
-            return _report(False, what, f"leaky_relu_std({nin}, {slope}) raised {type(error).__name__}: {error}")
+            return report(False, what, f"leaky_relu_std({nin}, {slope}) raised {type(error).__name__}: {error}")
         if _missing(std):
             return _not_filled(what, "leaky_relu_std")
         if not isinstance(std, (numbers.Real, np.floating, np.ndarray)) or np.ndim(std) != 0:
-            return _report(False, what, f"leaky_relu_std({nin}, {slope}) should return one number")
+            return report(False, what, f"leaky_relu_std({nin}, {slope}) should return one number")
         std = float(std)
         if not math.isfinite(std) or std <= 0:
-            return _report(False, what, f"leaky_relu_std({nin}, {slope}) gave {std}: a standard deviation "
-                                        "is a positive number")
+            return report(False, what, f"leaky_relu_std({nin}, {slope}) gave {std}: a standard deviation "
+                                       "is a positive number")
         # A layer multiplies the mean square of its signal by nin std² times what the
         # leaky ReLU keeps of it: (1 + slope²) / 2 for inputs symmetric around 0.
         factor = nin * std ** 2 * (1 + slope ** 2) / 2
         if abs(factor - 1) > 1e-6:
-            return _report(False, what, f"with nin = {nin} and slope = {slope}, your std makes every layer "
-                                        f"multiply the mean square of the signal by {factor:.3g}; "
-                                        "it should stay the same")
-    return _report(True, what + f", for {len(_LEAKY_CASES)} layer sizes and slopes")
+            return report(False, what, f"with nin = {nin} and slope = {slope}, your std makes every layer "
+                                       f"multiply the mean square of the signal by {_factor_text(factor)}; "
+                                       "it should stay the same")
+    return report(True, what, f"for {len(_LEAKY_CASES)} layer sizes and slopes")
 
 
 # ----- exercise: cross-entropy against a distribution -------------------------------
@@ -133,29 +166,35 @@ def check_soft_targets(grad_fn):
              ("one-hot targets", rng.normal(size=(3, 6)), np.eye(6)[[1, 5, 0]]),
              ("a single row", rng.normal(size=(1, 3)), rng.dirichlet(np.ones(3), size=1)),
              ("logits as large as ±1000", rng.choice([-1000.0, 0.0, 1000.0], size=(4, 3))
-              + rng.normal(size=(4, 3)), rng.dirichlet(np.ones(3), size=4))]
+              + rng.normal(size=(4, 3)), rng.dirichlet(np.ones(3), size=4)),
+             # Shifting by the largest logit of the whole batch, not of each row, leaves
+             # the first row's exponentials at e^-2000 = 0, and its softmax 0 / 0.
+             ("a row of logits near -1000 next to a row with +1000",
+              np.array([[-1000.0, -1001.0, -999.5], [1000.0, 0.0, -1000.0]]) + rng.normal(size=(2, 3)),
+              rng.dirichlet(np.ones(3), size=2))]
     for description, Z, Q in cases:
         try:
             with np.errstate(all="ignore"):
                 got = grad_fn(Z.copy(), Q.copy())
         except Exception as error:
-            return _report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
+            return report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
         if _missing(got):
             return _not_filled(what, "soft_cross_entropy_grad")
         try:
             got = np.asarray(got, dtype=float)
         except (TypeError, ValueError):
-            return _report(False, what, "soft_cross_entropy_grad should return an array of numbers")
+            return report(False, what, "soft_cross_entropy_grad should return an array of numbers")
         if got.shape != Z.shape:
-            return _report(False, what, f"for logits of shape {Z.shape} the gradient has shape {got.shape}; "
-                                        "a gradient has the shape of its tensor")
+            return report(False, what, f"for logits of shape {Z.shape} the gradient has shape {got.shape}; "
+                                       "a gradient has the shape of its tensor")
         if not np.all(np.isfinite(got)):
-            return _report(False, what, f"for {description} your gradient contains inf or nan"
-                                        + (": does your softmax overflow?" if "1000" in description else ""))
+            return report(False, what, f"for {description} your gradient contains inf or nan"
+                                       + (": does your softmax overflow, or divide 0 by 0 in some row?"
+                                          if "1000" in description else ""))
         expected = (_softmax_rows(Z) - Q) / len(Z)
         if not _close(got, expected):
             hint = ""
             if len(Z) > 1 and _close(got / len(Z), expected):
                 hint = ": it is off by a factor of the number of rows (the loss is a mean over the rows)"
-            return _report(False, what, f"wrong numbers for {description}, shape {Z.shape}{hint}")
-    return _report(True, what + f", in {len(cases)} cases including logits of ±1000")
+            return report(False, what, f"wrong numbers for {description}, shape {Z.shape}{hint}")
+    return report(True, what, f"in {len(cases)} cases, including logits of ±1000")

@@ -1,0 +1,54 @@
+"""Checkers for the exercises of chapter 1, Derivatives by hand and by machine."""
+import math
+import numbers
+
+from minigrad.exercises import check_close, check_derivative, is_placeholder, not_filled_in, report
+
+
+def q(x):
+    """The polynomial of exercise 1.1: 4x³ - 2x² + x - 5."""
+    return 4 * x**3 - 2 * x**2 + x - 5
+
+
+def sigmoid(x):
+    """1 / (1 + e^-x), the function of exercise 1.2."""
+    return 1 / (1 + math.exp(-x))
+
+
+def check_power_rule(dq):
+    """Exercise 1.1: ``dq(x)`` is the derivative of ``q(x) = 4x³ - 2x² + x - 5``."""
+    return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0])
+
+
+def check_sigmoid_derivative(dsigmoid):
+    """Exercise 1.2: ``dsigmoid(x)`` is the derivative of the sigmoid."""
+    return check_derivative(sigmoid, dsigmoid, points=[-3.0, -0.5, 0.0, 0.7, 2.5, 6.0])
+
+
+def check_partials(dr_da, dr_db):
+    """Exercise 1.3: the two partial derivatives of ``r(a, b) = a²b - 3b`` at (1.5, -2)."""
+    a, b = 1.5, -2.0
+    return check_close("[dr/da, dr/db] at (1.5, -2)", [dr_da, dr_db],
+                       [2 * a * b, a * a - 3], names=["dr/da", "dr/db"])
+
+
+def best_forward_step(x=2.2, eps=1e-16):
+    """Where the forward difference's two errors balance for f(x) = x³ - 3x."""
+    f = x**3 - 3 * x
+    second = 6 * x
+    return math.sqrt(abs(f) * eps / (0.5 * second))
+
+
+def check_best_step(my_h):
+    """Exercise 1.4: the predicted best step of the forward difference, within a factor of 3."""
+    what = "the best step of the forward difference at x = 2.2"
+    if is_placeholder(my_h):
+        return not_filled_in(what)
+    if not isinstance(my_h, numbers.Real) or not my_h > 0:
+        return report(False, what, f"a step is a positive number, got {my_h!r}")
+    ratio = my_h / best_forward_step()
+    if ratio > 3:
+        return report(False, what, f"h = {my_h:.2g} is more than three times too large")
+    if ratio < 1 / 3:
+        return report(False, what, f"h = {my_h:.2g} is more than three times too small")
+    return report(True, what)

@@ -1,0 +1,209 @@
+"""Checkers for the exercises of chapter 3, Backpropagation, automated."""
+import math
+import numbers
+
+from minigrad.exercises import (check_close, describe_error, gradient_detail, is_placeholder,
+                                not_filled_in, report)
+from minigrad.value import Value
+
+
+_PLACEHOLDER = object()
+
+
+def _grad_of(cls, op_text, build, x, what):
+    """Build ``build(cls(x))`` and backpropagate: (output, input's gradient), or
+    (None, None) after a FAIL, or (_PLACEHOLDER, None) for an unwritten method."""
+    try:
+        a = cls(x)
+        out = build(a)
+    except Exception as error:
+        hint = ""
+        if isinstance(error, AttributeError) or "unsupported operand" in str(error):
+            hint = ": is the method attached to the class?"
+        report(False, what, f"{op_text} at a = {x:g} raised {describe_error(error)}{hint}")
+        return None, None
+    if is_placeholder(out):
+        return _PLACEHOLDER, None
+    try:
+        out.backward()
+    except Exception as error:
+        report(False, what, f"backward() through {op_text} at a = {x:g} raised {describe_error(error)}")
+        return None, None
+    return out, a.grad
+
+
+def check_mini_exp_pow(cls):
+    """Exercise 3.1: ``exp()`` and ``** n`` on the reader's ``MiniValue``, forward and backward."""
+    what = "MiniValue's exp and **"
+    cases = [
+        ("a.exp()", lambda a: a.exp(), math.exp, math.exp, [0.7, -1.5]),
+        ("a ** 3", lambda a: a ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3, -0.4]),
+        ("a ** -1", lambda a: a ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [2.0]),
+        ("a ** 0.5", lambda a: a ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.81]),
+    ]
+    for text, build, value, slope, points in cases:
+        for x in points:
+            out, grad = _grad_of(cls, text, build, x, what)
+            if out is None:
+                return False
+            if out is _PLACEHOLDER:
+                return not_filled_in(what)
+            if not isinstance(out, cls):
+                return report(False, what, f"{text} returned {type(out).__name__}, not a {cls.__name__}")
+            if not math.isclose(out.data, value(x), rel_tol=1e-12):
+                return report(False, what, f"{text} at a = {x:g} computes the wrong value ({out.data!r})")
+            if not isinstance(grad, numbers.Real) or not math.isclose(grad, slope(x), rel_tol=1e-9):
+                return report(False, what, f"the backward rule of {text} at a = {x:g} gives a.grad = "
+                                           f"{grad!r}: not the derivative (see the table of this chapter)")
+
+    def f(a, b):
+        return (a * b).exp() + a ** 3 + (b ** 2).tanh()
+
+    detail = gradient_detail(f, [cls(0.5), cls(-1.2)])
+    if detail is not None:
+        return report(False, what, "each rule is right alone but not in (a b).exp() + a ** 3 + "
+                                   f"(b ** 2).tanh(): {detail}")
+    return report(True, what)
+
+
+def softplus_reference(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def check_softplus(cls):
+    """Exercise 3.2: a ``Softplus`` operation class in minigrad's recipe."""
+    what = "Softplus"
+    if is_placeholder(cls):
+        return not_filled_in(what)
+    if not (isinstance(cls, type) and issubclass(cls, Value)):
+        return report(False, what, f"Softplus should be a class derived from minigrad's Value, got {cls!r}")
+    for x in [0.0, 1.5, -2.0, 30.0, 1000.0, -1000.0]:
+        try:
+            node = cls(Value(x))
+        except Exception as error:
+            return report(False, what, f"Softplus(Value({x:g})) raised {describe_error(error)}")
+        if not (hasattr(node, "data") and hasattr(node, "_prev")):
+            return report(False, what, "not filled in yet: Softplus.__init__ recorded no result "
+                                       "(it should call self._record(result, a))")
+        if not math.isclose(node.data, softplus_reference(x), rel_tol=1e-12, abs_tol=1e-300):
+            return report(False, what, f"Softplus(Value({x:g})).data = {node.data!r} is not ln(1 + e^{x:g})")
+        if len(node._prev) != 1 or node._prev[0].data != x:
+            return report(False, what, "a Softplus node should record its one input in _prev")
+    a = Value(0.3)
+    node = cls(a)
+    try:
+        returned = node._backward(2.0)
+    except Exception as error:
+        return report(False, what, f"_backward(2.0) raised {describe_error(error)}")
+    if returned is None and a.grad == 0.0:
+        return not_filled_in(what)
+    if a.grad != 0.0:
+        return report(False, what, "_backward changed the input's grad itself; it should return "
+                                   "the local gradient and leave the adding to the traversal")
+    if not isinstance(returned, (tuple, list)) or len(returned) != 1:
+        return report(False, what, f"_backward should return a tuple of one gradient per input, "
+                                   f"(g,), got {returned!r}")
+    if not math.isclose(returned[0], 2.0 / (1 + math.exp(-0.3)), rel_tol=1e-9):
+        return report(False, what, f"at a = 0.3, _backward(2.0) returns {returned[0]!r}: it should "
+                                   "be the gradient it receives times the derivative of softplus")
+    for x in [1000.0, -1000.0]:
+        a = Value(x)
+        try:
+            cls(a).backward()
+        except Exception as error:
+            return report(False, what, f"the backward pass at a = {x:g} raised {describe_error(error)}")
+        if not math.isclose(a.grad, 1.0 if x > 0 else 0.0, abs_tol=1e-12):
+            return report(False, what, f"at a = {x:g} the gradient is {a.grad!r}: not the sigmoid of a")
+
+    def softplus_of(a, b):
+        return cls(a * b - 1.0) * b
+
+    for point in ([0.8, -1.5], [3.0, 2.0], [-4.0, 5.0]):
+        detail = gradient_detail(softplus_of, [Value(point[0]), Value(point[1])])
+        if detail is not None:
+            return report(False, what, f"softplus(a b - 1) b at a, b = {point}: {detail}")
+    return report(True, what)
+
+
+def check_paths(by_hand):
+    """Exercise 3.3: d out/dz, d out/dy, d out/dx for y = x², z = y + x, out = z y at x = 2."""
+    x = Value(2.0)
+    y = x * x
+    z = y + x
+    out = z * y
+    out.backward()
+    return check_close("gradients along several paths", by_hand, [z.grad, y.grad, x.grad],
+                       names=["d out/dz", "d out/dy", "d out/dx"])
+
+
+def _graphs():
+    """The graphs the sort is tried on: (description, root, every node)."""
+    x = Value(2.0, name="x")
+    y = x * x
+    y.name = "y"
+    z = y + x
+    z.name = "z"
+    t = z.tanh()
+    t.name = "t"
+    small = t * x
+    small.name = "out"
+    # a diamond: a feeds b and c, both feed d, and d is used twice
+    a = Value(1.5, name="a")
+    b = a * 2.0
+    b.name = "b"
+    c = a.exp()
+    c.name = "c"
+    d = b + c
+    d.name = "d"
+    e = d * d
+    e.name = "e"
+    deep = Value(1.0, name="start")
+    for i in range(10_000):
+        deep = deep * 1.0001
+        deep.name = f"step {i + 1}"
+    return [("out = tanh(x x + x) x", small), ("e = (2a + exp a)²", e),
+            ("a chain of 10,000 multiplications", deep)]
+
+
+def _label(node):
+    return f"'{node.name}'" if node.name else f"a constant {node.data:g}"
+
+
+def check_topological_sort(sort):
+    """Exercise 3.4: ``sort(root)`` returns a topological order of root's graph, without recursion."""
+    what = "topological order"
+    from minigrad.autograd import topological_order  # the reference: every node, once
+    for description, root in _graphs():
+        try:
+            order = sort(root)
+        except RecursionError:
+            return report(False, what, f"on {description} your sort hit Python's recursion limit: "
+                                       "keep the nodes still to visit in a list used as a stack")
+        except Exception as error:
+            return report(False, what, f"on {description} your sort raised {describe_error(error)}")
+        if is_placeholder(order):
+            return not_filled_in(what)
+        try:
+            order = list(order)
+        except TypeError:
+            return report(False, what, f"your sort returned {type(order).__name__}, not a list of nodes")
+        everything = topological_order(root)
+        position = {}
+        for i, node in enumerate(order):
+            if id(node) in position:
+                return report(False, what, f"on {description}, node {_label(node)} appears twice")
+            position[id(node)] = i
+        missing = [node for node in everything if id(node) not in position]
+        if missing:
+            return report(False, what, f"on {description}, node {_label(missing[0])} is missing"
+                                       + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+        if len(order) != len(everything):
+            return report(False, what, f"on {description}, the order has {len(order)} entries, "
+                                       f"the graph {len(everything)} nodes")
+        for node in order:
+            for parent in node._prev:
+                if position[id(parent)] > position[id(node)]:
+                    return report(False, what, f"on {description}, node {_label(node)} comes before "
+                                               f"its input {_label(parent)}")
+    return report(True, what, "on a small graph, a graph with a node used twice, and a chain "
+                              "10,000 deep")

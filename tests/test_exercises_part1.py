@@ -1,0 +1,465 @@
+"""The checkers of Part I's exercises (minigrad.exercises.ch01 ... ch05).
+
+Each checker must PASS the chapter's solution, say "not filled in yet" for the
+starter's placeholder, FAIL a wrong answer with a message that names what is
+wrong, and never print the answer it expects.
+"""
+import math
+import random
+
+import pytest
+
+from minigrad import Value
+from minigrad.autograd import topological_order
+from minigrad.exercises import ch01, ch02, ch03, ch04, ch05, check_close, check_derivative, check_gradients
+
+
+def run(capsys, checker, *args):
+    ok = checker(*args)
+    out = capsys.readouterr().out
+    assert out.startswith("PASS" if ok else "FAIL"), out
+    assert all(len(line) <= 77 for line in out.splitlines()), f"a line too wide for the column: {out}"
+    return ok, " ".join(out.split())  # the message is wrapped to the column
+
+
+def assert_fails(capsys, checker, *args, says=None, hides=()):
+    ok, out = run(capsys, checker, *args)
+    assert ok is False, out
+    if says is not None:
+        assert says in out, out
+    for secret in hides:
+        assert secret not in out, f"the FAIL message gives away {secret!r}: {out}"
+    return out
+
+
+def assert_passes(capsys, checker, *args):
+    ok, out = run(capsys, checker, *args)
+    assert ok is True, out
+    return out
+
+
+NOT_FILLED = "not filled in yet"
+
+
+# ----- the generic helpers ------------------------------------------------------------
+
+
+def test_check_close_names_the_wrong_entry_without_the_answer(capsys):
+    out = assert_fails(capsys, check_close, "pair", [1.0, 5.0], [1.0, -6.0], 1e-6, ["first", "second"],
+                       says="second: 5 has the wrong sign", hides=("-6",))
+    assert "first" not in out
+    assert_fails(capsys, check_close, "pair", [1.0, -5.0], [1.0, -6.0], says="is too large", hides=("-6",))
+    assert_fails(capsys, check_close, "pair", [1.0], [1.0, 2.0], says="expected 2 numbers, got 1 numbers")
+    assert_fails(capsys, check_close, "pair", [..., 2.0], [1.0, 2.0], says=NOT_FILLED)
+    assert_fails(capsys, check_close, "pair", "two", [1.0, 2.0], says="expected numbers")
+    assert_fails(capsys, check_close, "x", float("nan"), 1.0, says="is nan")
+    assert_passes(capsys, check_close, "pair", [1.0, 2.0 + 1e-9], [1.0, 2.0])
+
+
+def test_check_derivative(capsys):
+    def cube(x):
+        return x ** 3
+
+    assert_passes(capsys, check_derivative, cube, lambda x: 3 * x * x, [-1.0, 2.0])
+    assert_fails(capsys, check_derivative, cube, lambda x: 3 * x, [-1.0, 2.0],
+                 says="at x = -1", hides=("the slope is 3",))
+    assert_fails(capsys, check_derivative, cube, lambda x: ..., [1.0], says=NOT_FILLED)
+    assert_fails(capsys, check_derivative, cube, lambda x: 1 / 0, [1.0], says="ZeroDivisionError")
+    assert_fails(capsys, check_derivative, cube, lambda x: "3", [1.0], says="not a number")
+
+
+def test_check_gradients_works_for_a_class_of_the_readers_own(capsys):
+    class Scalar:  # the smallest reader-style engine: products only
+        def __init__(self, data):
+            self.data, self.grad, self._prev, self._rule = data, 0.0, (), None
+
+        def __mul__(self, other):
+            out = Scalar(self.data * other.data)
+            out._prev = (self, other)
+
+            def rule():
+                self.grad += out.grad * other.data
+                other.grad += out.grad * self.data * (1 if good else 2)
+            out._rule = rule
+            return out
+
+        def backward(self):
+            self.grad = 1.0
+            if self._rule:
+                self._rule()
+
+    def f(a, b):
+        return a * b
+
+    good = True
+    assert_passes(capsys, check_gradients, f, [Scalar(2.0), Scalar(3.0)])
+    good = False
+    assert_fails(capsys, check_gradients, f, [Scalar(2.0), Scalar(3.0)], says="df/dinput 1")
+    assert_fails(capsys, check_gradients, lambda a: a.nothing(), [Value(1.0)], says="AttributeError")
+
+
+# ----- chapter 1 -------------------------------------------------------------------------
+
+
+def test_ch01(capsys):
+    assert_passes(capsys, ch01.check_power_rule, lambda x: 12 * x**2 - 4 * x + 1)
+    assert_fails(capsys, ch01.check_power_rule, lambda x: ..., says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_power_rule, lambda x: 12 * x**2 - 4 * x, says="at x = -2",
+                 hides=("57",))  # q'(-2) = 57
+    assert_fails(capsys, ch01.check_power_rule, lambda x: 12 * x**2 + 1, says="x = -2")
+
+    s = ch01.sigmoid
+    assert_passes(capsys, ch01.check_sigmoid_derivative, lambda x: s(x) * (1 - s(x)))
+    assert_fails(capsys, ch01.check_sigmoid_derivative, lambda x: s(x), hides=("0.0451",))
+
+    assert_passes(capsys, ch01.check_partials, -6.0, -0.75)
+    assert_fails(capsys, ch01.check_partials, ..., ..., says=NOT_FILLED)
+    out = assert_fails(capsys, ch01.check_partials, -6.0, 0.75, says="dr/db", hides=("-0.75",))
+    assert "dr/da:" not in out
+
+    assert_passes(capsys, ch01.check_best_step, 8e-9)
+    assert_passes(capsys, ch01.check_best_step, math.sqrt(4.05e-16 / 6.6))
+    assert_fails(capsys, ch01.check_best_step, ..., says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_best_step, 1.0, says="too large", hides=("7.8e-09", "-8.1"))
+    assert_fails(capsys, ch01.check_best_step, 1e-12, says="too small")
+    assert_fails(capsys, ch01.check_best_step, -1e-8, says="positive")
+
+
+# ----- chapter 2 -------------------------------------------------------------------------
+
+
+class ChapterValue:
+    """Chapter 2's class, with the exercise's operators when ``complete``."""
+
+    def __init__(self, data, _children=(), _op="", name=""):
+        self.data, self.grad, self.name = data, 0.0, name
+        self._prev, self._op = tuple(_children), _op
+
+    def __add__(self, other):
+        return ChapterValue(self.data + other.data, (self, other), "+")
+
+    def __mul__(self, other):
+        return ChapterValue(self.data * other.data, (self, other), "*")
+
+
+def with_operators(sub_op="-", swap=False):
+    class V(ChapterValue):
+        def __add__(self, other):
+            return V(self.data + other.data, (self, other), "+")
+
+        def __mul__(self, other):
+            return V(self.data * other.data, (self, other), "*")
+
+        def __sub__(self, other):
+            return V(self.data - other.data, (other, self) if swap else (self, other), sub_op)
+
+        def __pow__(self, k):
+            return V(self.data ** k, (self,), f"**{k}")
+
+        def __truediv__(self, other):
+            return self * other ** -1
+    return V
+
+
+def test_ch02(capsys):
+    assert_passes(capsys, ch02.check_two_branches, [-6.0, -6.0, -4.5, 3.0])
+    assert_fails(capsys, ch02.check_two_branches, [...] * 4, says=NOT_FILLED)
+    assert_fails(capsys, ch02.check_two_branches, [-6.0, -6.0, 4.5, 3.0], says="dL/dc", hides=("-4.5",))
+
+    assert_passes(capsys, ch02.check_operators, with_operators())
+    assert_fails(capsys, ch02.check_operators, with_operators(sub_op="sub"), says="_op = '-'")
+    assert_fails(capsys, ch02.check_operators, with_operators(swap=True), says="p and q, in that order")
+    assert_fails(capsys, ch02.check_operators, ChapterValue, says="attached to the class")
+
+    class Placeholder(ChapterValue):
+        def __sub__(self, other):
+            ...
+    assert_fails(capsys, ch02.check_operators, Placeholder, says=NOT_FILLED)
+
+
+def sigmoid_neuron(backprop=True, wrong=False):
+    def sigmoid(v):
+        return ChapterValue(1 / (1 + math.exp(-v.data)), (v,), "sigmoid")
+    x1, x2 = ChapterValue(2.0), ChapterValue(0.5)
+    w1, w2, b = ChapterValue(-0.75), ChapterValue(1.2), ChapterValue(1.7)
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    s = x1w1 + x2w2
+    n = s + b
+    o = sigmoid(n)
+    if backprop:
+        o.grad = 1.0
+        n.grad = o.data * (1 - o.data) if not wrong else 1 - o.data ** 2
+        s.grad = b.grad = x1w1.grad = x2w2.grad = n.grad
+        x1.grad, w1.grad = w1.data * x1w1.grad, x1.data * x1w1.grad
+        x2.grad, w2.grad = w2.data * x2w2.grad, x2.data * x2w2.grad
+    return o, [x1, x2, w1, w2, b]
+
+
+def test_ch02_sigmoid_neuron(capsys):
+    assert_passes(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron())
+    assert_fails(capsys, ch02.check_sigmoid_neuron, None, [], says=NOT_FILLED)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron(backprop=False), says="should not be 0")
+    assert_fails(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron(wrong=True), says="do/dx1")
+    o, leaves = sigmoid_neuron()
+    leaves[0].data = 3.0
+    assert_fails(capsys, ch02.check_sigmoid_neuron, o, leaves, says="x1 should hold 2.0")
+
+
+def test_ch02_downhill(capsys):
+    a, b, c, f = 3.0, -2.0, 8.0, -1.5
+    grads = [b * f, a * f, f, a * b + c]
+    predicted = -0.01 * sum(g * g for g in grads)
+    new = [v - 0.01 * g for v, g in zip((a, b, c, f), grads)]
+    actual = (new[0] * new[1] + new[2]) * new[3] - (a * b + c) * f
+    assert_passes(capsys, ch02.check_downhill, predicted, actual)
+    assert_fails(capsys, ch02.check_downhill, ..., actual, says=NOT_FILLED)
+    assert_fails(capsys, ch02.check_downhill, actual, actual, says="measured after the step")
+    assert_fails(capsys, ch02.check_downhill, -predicted, actual, says="an increase", hides=("-0.355",))
+    assert_fails(capsys, ch02.check_downhill, predicted, actual + 0.1, says="did the loop change")
+    assert_fails(capsys, ch02.check_downhill, -0.2, actual, says="not what the four gradients predict")
+
+
+# ----- chapter 3 -------------------------------------------------------------------------
+
+
+def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
+    """A chapter-3 MiniValue with +, *, tanh, backward, and the exercise's exp and **."""
+    class Mini:
+        def __init__(self, data, _prev=()):
+            self.data, self.grad, self._prev = data, 0.0, _prev
+            self._backward = lambda: None
+
+        def _add_to(self, grad):
+            if accumulate:
+                self.grad += grad
+            else:
+                self.grad = grad
+
+        def __add__(self, other):
+            out = Mini(self.data + other.data, (self, other))
+
+            def rule():
+                self._add_to(out.grad)
+                other._add_to(out.grad)
+            out._backward = rule
+            return out
+
+        def __mul__(self, other):
+            out = Mini(self.data * other.data, (self, other))
+
+            def rule():
+                self._add_to(out.grad * other.data)
+                other._add_to(out.grad * self.data)
+            out._backward = rule
+            return out
+
+        def tanh(self):
+            out = Mini(math.tanh(self.data), (self,))
+            out._backward = lambda: self._add_to(out.grad * (1 - out.data ** 2))
+            return out
+
+        def backward(self):
+            order = [n for n in reversed(topological_order(self))]
+            self.grad = 1.0
+            for node in order:
+                node._backward()
+
+    if exp_rule is not None:
+        def exp(self):
+            out = Mini(math.exp(self.data), (self,))
+            factor = out.data if exp_rule == "right" else self.data
+            out._backward = lambda: self._add_to(out.grad * factor)
+            return out
+        Mini.exp = exp
+    else:
+        Mini.exp = lambda self: None
+    if pow_rule is not None:
+        def power(self, n):
+            out = Mini(self.data ** n, (self,))
+            slope = n * self.data ** (n - 1) if pow_rule == "right" else self.data ** (n - 1)
+            out._backward = lambda: self._add_to(out.grad * slope)
+            return out
+        Mini.__pow__ = power
+    return Mini
+
+
+def test_ch03_mini_exp_pow(capsys):
+    assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class())
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule=None), says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="wrong"), says="a.exp()")
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="wrong"), says="a ** 3")
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule=None), says="attached")
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(accumulate=False),
+                 says="not in (a b).exp()")
+
+
+def stable_sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def softplus_class(forward="stable", rule="returns"):
+    class Softplus(Value):
+        __slots__ = ()
+        _op = "softplus"
+
+        def __init__(self, a):
+            if forward == "missing":
+                return
+            if forward == "stable":
+                result = max(a.data, 0.0) + math.log1p(math.exp(-abs(a.data)))
+            else:
+                result = math.log(1 + math.exp(a.data))
+            self._record(result, a)
+
+        def _backward(self, grad):
+            (a,) = self._prev
+            if rule == "returns":
+                return (grad * stable_sigmoid(a.data),)
+            if rule == "bare":
+                return grad * stable_sigmoid(a.data)
+            if rule == "adds":
+                a.grad += grad * stable_sigmoid(a.data)
+                return (0.0,)
+            if rule == "wrong":
+                return (stable_sigmoid(a.data),)  # forgot the incoming gradient
+            return None
+    return Softplus
+
+
+def test_ch03_softplus(capsys):
+    assert_passes(capsys, ch03.check_softplus, softplus_class())
+    assert_fails(capsys, ch03.check_softplus, softplus_class(forward="missing"), says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule=None), says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_softplus, softplus_class(forward="naive"), says="1000")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="bare"), says="tuple of one gradient")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="adds"), says="changed the input's grad")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="wrong"), says="times the derivative")
+    assert_fails(capsys, ch03.check_softplus, int, says="derived from minigrad's Value")
+
+
+def test_ch03_paths(capsys):
+    assert_passes(capsys, ch03.check_paths, [4.0, 10.0, 44.0])
+    assert_fails(capsys, ch03.check_paths, [..., ..., ...], says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_paths, [4.0, 6.0, 44.0], says="d out/dy: 6 is too small", hides=("10",))
+
+
+def recursive_sort(root):
+    order, seen = [], set()
+
+    def visit(node):
+        if node not in seen:
+            seen.add(node)
+            for parent in node._prev:
+                visit(parent)
+            order.append(node)
+    visit(root)
+    return order
+
+
+def test_ch03_topological_sort(capsys):
+    assert_passes(capsys, ch03.check_topological_sort, topological_order)
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: None, says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: topological_order(root)[::-1],
+                 says="node 'out' comes before its input 't'")
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: topological_order(root)[1:],
+                 says="node 'x' is missing")
+    assert_fails(capsys, ch03.check_topological_sort,
+                 lambda root: topological_order(root)[:1] + topological_order(root),
+                 says="node 'x' appears twice")
+    assert_fails(capsys, ch03.check_topological_sort, recursive_sort, says="recursion limit")
+
+
+# ----- chapter 4 -------------------------------------------------------------------------
+
+
+def test_ch04(capsys):
+    def n_parameters(nin, nouts):
+        sizes = [nin] + list(nouts)
+        return sum(o * (i + 1) for i, o in zip(sizes, sizes[1:]))
+
+    assert_passes(capsys, ch04.check_param_count, n_parameters)
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: ..., says=NOT_FILLED)
+    # no biases counted: wrong for every shape
+    assert_fails(capsys, ch04.check_param_count,
+                 lambda nin, nouts: sum(o * i for i, o in zip([nin] + nouts, nouts)), says="n_parameters(2")
+    # hard-coding the three shapes shown in the exercise does not pass
+    shown = {(2, (16, 16, 1)): 337, (3, (4, 4, 1)): 41, (64, (32, 16, 10)): 2778}
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: shown.get((nin, tuple(nouts)), 0),
+                 says="n_parameters(1, [1])")
+
+    assert_passes(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w2 * w1, w2 * b1 + b2))
+    assert_fails(capsys, ch04.check_linear_collapse, lambda *p: (..., ...), says=NOT_FILLED)
+    # the mistake that zero biases hide
+    assert_fails(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w2 * w1, b2),
+                 says="your b is not right")
+    assert_fails(capsys, ch04.check_linear_collapse, lambda w1, b1, w2, b2: (w1, w2 * b1 + b2),
+                 says="your w is not right")
+    assert_fails(capsys, ch04.check_linear_collapse, lambda *p: 3.0, says="two numbers")
+
+    def bends(model):
+        return sorted(-n.b.data / n.w[0].data for n in model.layers[0].neurons)
+
+    assert_passes(capsys, ch04.check_bends, bends)
+    assert_fails(capsys, ch04.check_bends, lambda model: None, says=NOT_FILLED)
+    assert_fails(capsys, ch04.check_bends,
+                 lambda model: sorted(n.b.data / n.w[0].data for n in model.layers[0].neurons),
+                 says="no hidden neuron's sum is 0")
+    assert_fails(capsys, ch04.check_bends, lambda model: bends(model)[::-1], says="increasing order")
+    assert_fails(capsys, ch04.check_bends, lambda model: bends(model)[1:], says="you found 2 bends")
+    # the bends of a network with its initial zero biases are all at 0: not accepted
+    assert_fails(capsys, ch04.check_bends, lambda model: [0.0] * len(model.layers[0].neurons))
+
+
+# ----- chapter 5 -------------------------------------------------------------------------
+
+
+def test_ch05(capsys):
+    def mse_gradient(predictions, targets):
+        return [2 * (p.data - t) / len(predictions) for p, t in zip(predictions, targets)]
+
+    assert_passes(capsys, ch05.check_mse_gradient, mse_gradient)
+    assert_fails(capsys, ch05.check_mse_gradient, lambda p, t: ..., says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_mse_gradient,
+                 lambda ps, ts: [2 * (p.data - t) for p, t in zip(ps, ts)], says="for 4 predictions: dL/dp0")
+    # the hard-coded answer for the exercise's one list fails on the others
+    shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
+    assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
+
+    a, b, va, vb = 0.0, 0.0, 0.0, 0.0
+    for _ in range(5):
+        va = 0.9 * va + 2 * (a - 1)
+        vb = 0.9 * vb + 20 * (b + 2)
+        a, b = a - 0.02 * va, b - 0.02 * vb
+    assert_passes(capsys, ch05.check_momentum, a, b)
+    assert_fails(capsys, ch05.check_momentum, ..., ..., says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_momentum, 0.0, 0.0, says="still where they started")
+    assert_fails(capsys, ch05.check_momentum, a, b + 0.1, says="b:", hides=(f"{b:.6g}",))
+
+    def logsumexp(zs):
+        m = max(zs)
+        return m + math.log(sum(math.exp(z - m) for z in zs))
+
+    assert_passes(capsys, ch05.check_logsumexp, logsumexp)
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: ..., says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: math.log(sum(math.exp(z) for z in zs)),
+                 says="OverflowError")
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: max(zs), says="not log(sum(exp(z)))")
+
+
+@pytest.mark.parametrize("module", [ch01, ch02, ch03, ch04, ch05])
+def test_every_checker_has_a_docstring(module):
+    checkers = [getattr(module, name) for name in dir(module) if name.startswith("check_")]
+    assert checkers
+    for checker in checkers:
+        assert checker.__doc__, checker.__name__
+
+
+def test_checkers_leave_the_global_random_state_alone():
+    state = random.getstate()
+    with_silence = [ch04.check_linear_collapse, ch04.check_bends, ch05.check_mse_gradient]
+    for checker in with_silence:
+        checker(lambda *args: None)
+    assert random.getstate() == state
