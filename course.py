@@ -2,21 +2,27 @@
 """The course's one entry point: set up, build the book, run the tests.
 
     python3 course.py book        build the book (HTML in _build/html)
-    python3 course.py test        unit tests, nbval on every notebook, strict book build
+    python3 course.py serve       serve the built book on http://127.0.0.1:8000/minigrad/ (--port N)
+    python3 course.py test        unit tests, nbval on every notebook, the CI workflows' checks,
+                                  strict book build, the built book in a browser
+    python3 course.py linkcheck   check the book's links to other sites (needs the internet)
     python3 course.py notebooks   re-execute the notebooks in place (after changing minigrad/)
     python3 course.py bench       scalar and tensor speed comparisons
     python3 course.py speed       scalar vs tensor engine: time per step and speed-up (--plot, --json)
 
 Each command first makes sure of everything it needs: a virtual environment in
 .venv with requirements.txt and minigrad (editable) installed, and graphviz's
-`dot` program. Only the Python standard library is used here, so it runs on a
-fresh machine with nothing but Python 3.11+.
+`dot` program (and, for the browser test, Debian's `chromium`). Only the
+Python standard library is used here, so it runs on a fresh machine with
+nothing but Python 3.11+.
 """
 import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -111,27 +117,111 @@ def cmd_book():
     setup()
     if build_book() != 0:
         fail("the book did not build (see the messages above)")
-    say(f"the book is built: open {ROOT / '_build' / 'html' / 'index.html'} in a browser")
+    say("the book is built in _build/html: `python3 course.py serve` shows it at http://127.0.0.1:8000/minigrad/")
 
 
 def cmd_test():
     setup()
     try_install_torch()
+    browser_ready = ensure_chromium()
     stages = {
         "unit tests": [PYTHON, "-m", "pytest", "tests"],
         "notebooks (nbval)": [PYTHON, "-m", "pytest", "--nbval", "notebooks"],
-        "strict book build": None,
+        "CI workflows (schema, zizmor)": check_workflows,
+        "strict book build": build_book_fresh,
+        "the book in a browser": lambda: browser_test(browser_ready, "strict book build" in failed),
     }
-    failed = []
-    for name, args in stages.items():
+    failed, skipped = [], []
+    for name, stage in stages.items():
         say(f"--- {name} ---")
-        code = build_book() if args is None else run(*args, check=False).returncode
-        if code != 0:
+        started = time.perf_counter()
+        code = stage() if callable(stage) else run(*stage, check=False).returncode
+        say(f"--- {name}: {'skipped' if code is SKIPPED else 'passed' if code == 0 else 'FAILED'} "
+            f"in {time.perf_counter() - started:.0f} s ---")
+        if code is SKIPPED:
+            skipped.append(name)
+        elif code != 0:
             failed.append(name)
-    passed = len(stages) - len(failed)
-    say(f"failed: {', '.join(failed)}" if failed else "every stage passed")
-    print(f"stages: {passed} passed, {len(failed)} failed")
+    passed = len(stages) - len(failed) - len(skipped)
+    say(f"failed: {', '.join(failed)}" if failed else "every stage passed" if not skipped else
+        f"every stage that ran passed; skipped: {', '.join(skipped)}")
+    print(f"stages: {passed} passed, {len(failed)} failed" + (f", {len(skipped)} skipped" if skipped else ""))
     sys.exit(1 if failed else 0)
+
+
+SKIPPED = object()  # a stage's result when what it needs cannot be had here
+CHROMIUM = Path(os.environ.get("MINIGRAD_CHROMIUM", "/usr/bin/chromium"))
+WORKFLOWS = ROOT / ".github" / "workflows"
+
+
+def build_book_fresh():
+    """The strict build, of every page: an incremental one would not repeat the
+    warnings of unchanged pages, nor copy changed static files."""
+    return run(BIN / "jupyter-book", "build", "--all", "-W", "-n", "--keep-going", ".", check=False).returncode
+
+
+def check_workflows():
+    """The workflows in .github/workflows, checked offline: against GitHub's schema
+    (check-jsonschema) and for security mistakes (zizmor: nothing of medium
+    severity or above, which includes any action not pinned to a commit)."""
+    files = sorted(WORKFLOWS.glob("*.yml")) + sorted(WORKFLOWS.glob("*.yaml"))
+    if not files:
+        say(f"no workflow in {WORKFLOWS.relative_to(ROOT)}")
+        return 1
+    schema = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files, check=False).returncode
+    audit = run(BIN / "zizmor", "--offline", "--min-severity", "medium", WORKFLOWS, check=False).returncode
+    return schema or audit
+
+
+def ensure_chromium():
+    """Debian's Chromium for the browser test: installed with apt-get where we are
+    root on Debian/Ubuntu (as for `dot`). Returns True when it is there."""
+    if CHROMIUM.exists():
+        return True
+    if sys.platform.startswith("linux") and shutil.which("apt-get") and os.geteuid() == 0:
+        say("Chromium is missing (for the browser test): installing Debian's `chromium` with apt-get")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", check=False)
+        run("apt-get", "install", "-y", "-qq", "chromium", check=False, env=env)
+    return CHROMIUM.exists()
+
+
+def browser_test(browser_ready, book_failed):
+    if book_failed:
+        say("the browser test needs a book that built: not run")
+        return 1
+    if not browser_ready:
+        say(f"skipped: the browser test needs Chromium at {CHROMIUM}. On Debian/Ubuntu: "
+            "`sudo apt-get install chromium` (this command does it when run as root); elsewhere "
+            "set MINIGRAD_CHROMIUM to a Chromium or Chrome binary.")
+        return SKIPPED
+    if run(PYTHON, "-c", "import playwright", check=False, capture_output=True).returncode != 0:
+        say("skipped: the browser test needs Playwright's Python package: "
+            "`.venv/bin/pip install -r requirements.txt`")
+        return SKIPPED
+    # Without the project's pytest options, which load nbval (and with it
+    # nbformat's slow import): this stage needs neither.
+    return run(PYTHON, "-m", "pytest", "-o", "addopts=", "-p", "no:nbval", "-p", "no:cacheprovider",
+               "tests/site", check=False).returncode
+
+
+def cmd_serve(args):
+    if not (ROOT / "_build" / "html" / "index.html").exists():
+        say("the book is not built yet: building it first")
+        cmd_book()
+    spec = importlib.util.spec_from_file_location("site_server", ROOT / "tools" / "site_server.py")
+    server = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(server)
+    server.main(args)
+
+
+def cmd_linkcheck():
+    """Links to other sites, checked by Sphinx's linkcheck builder (the scheduled
+    workflow runs it; it needs the internet). Links inside the book are checked,
+    offline, by the browser test."""
+    setup()
+    code = run(BIN / "jupyter-book", "build", ".", "--builder", "linkcheck", check=False).returncode
+    sys.exit(code)
 
 
 def cmd_notebooks(names):
@@ -155,11 +245,13 @@ def cmd_speed(args):
 
 
 def main(argv):
-    commands = {"book": cmd_book, "test": cmd_test, "setup": setup}
+    commands = {"book": cmd_book, "test": cmd_test, "setup": setup, "linkcheck": cmd_linkcheck}
     if argv and argv[0] in commands and len(argv) == 1:
         return commands[argv[0]]()
     if argv and argv[0] == "notebooks":
         return cmd_notebooks(argv[1:])
+    if argv and argv[0] == "serve":
+        return cmd_serve(argv[1:])
     if argv and argv[0] == "bench":
         return cmd_bench(argv[1:])
     if argv and argv[0] == "speed":
