@@ -540,7 +540,7 @@ def format_table(results):
     engines = results["engines"]
     head = ["width", "batch", "nodes"] + [f"{e} ms" for e in engines] + ["speed-up"]
     if "torch" in engines:
-        head.append("torch/tensor")
+        head.append("tensor/torch")
     blocks = {}
     for over in ("width", "batch"):
         lines = []
@@ -564,7 +564,7 @@ def format_table(results):
            "engine's graph;",
            "speed-up: scalar time / tensor time, the two measured side by side."]
     if "torch" in engines:
-        out.append("torch/tensor: tensor time / PyTorch time (above 1x: PyTorch is faster).")
+        out.append("tensor/torch: tensor time / PyTorch time (above 1x: PyTorch is faster).")
     for over, fixed in (("width", f"batch {results['batch']}"), ("batch", f"width {results['width']}")):
         out += ["", f"varying the {'width' if over == 'width' else 'batch size'}, at {fixed}:",
                 fmt(head), fmt(["-" * n for n in widths])]
