@@ -56,6 +56,11 @@ def describe_error(error):
     return f"{type(error).__name__}: {error}"
 
 
+def report_raised(what, call, error):
+    """The FAIL for reader's code that raised: ``call`` (as the reader would write it) and the error."""
+    return report(False, what, f"{call} raised {describe_error(error)}")
+
+
 def close_detail(got, expected, tol=1e-6, names=None):
     """What is wrong with the numbers ``got`` (a sentence), or ``None`` if they are close to ``expected``.
 

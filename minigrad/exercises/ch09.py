@@ -5,7 +5,7 @@ without printing the expected answer; each also returns True or False.
 """
 import numpy as np
 
-from minigrad.exercises import report
+from minigrad.exercises import report, is_placeholder, report_raised
 from minigrad.optim import Adam
 from minigrad.tensor import Tensor
 
@@ -14,12 +14,6 @@ __all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step"
 NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
 
 
-def _placeholder(value):
-    return value is None or value is Ellipsis
-
-
-def _raised(what, call, error):
-    return report(False, what, f"{call} raised {type(error).__name__}: {error}")
 
 
 # ----- exercise 9.1: a stratified split ------------------------------------------------
@@ -58,7 +52,7 @@ def check_stratified_split(stratified_split):
     ``(train, test)`` that split the examples so that every class puts (up to rounding) the
     fraction ``test_fraction`` of its examples in the test set, chosen at random with ``rng``."""
     what = "stratified_split"
-    if _placeholder(stratified_split):
+    if is_placeholder(stratified_split):
         return report(False, what, NOT_FILLED_IN)
     if not callable(stratified_split):
         return report(False, what, f"stratified_split should be a function, got {type(stratified_split).__name__}")
@@ -72,8 +66,8 @@ def check_stratified_split(stratified_split):
         try:
             result = stratified_split(y.copy(), fraction, np.random.default_rng(0))
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return _raised(what, call, error)
-        if _placeholder(result) or (isinstance(result, tuple) and any(_placeholder(r) for r in result)):
+            return report_raised(what, call, error)
+        if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         problem = _split_problem(result, y, fraction, call)
         if problem:
@@ -84,7 +78,7 @@ def check_stratified_split(stratified_split):
         again = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(0))[1])
         other = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(1))[1])
     except Exception as error:
-        return _raised(what, "stratified_split(y, 0.2, rng)", error)
+        return report_raised(what, "stratified_split(y, 0.2, rng)", error)
     ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in [(0, 10), (1, 6), (2, 4)]])),
             np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in [(0, 10), (1, 6), (2, 4)]]))]
     if any(np.array_equal(first, end) for end in ends):
@@ -117,7 +111,7 @@ def check_precision_recall(precision_recall):
     j; recall of class i: the fraction of the examples of class i predicted i. A class that
     is never predicted (or never occurs) gets a precision (or recall) of 0."""
     what = "precision_recall"
-    if _placeholder(precision_recall):
+    if is_placeholder(precision_recall):
         return report(False, what, NOT_FILLED_IN)
     if not callable(precision_recall):
         return report(False, what, f"precision_recall should be a function, got {type(precision_recall).__name__}")
@@ -137,8 +131,8 @@ def check_precision_recall(precision_recall):
         try:
             result = precision_recall(matrix.copy())
         except Exception as error:
-            return _raised(what, call, error)
-        if _placeholder(result) or (isinstance(result, tuple) and any(_placeholder(r) for r in result)):
+            return report_raised(what, call, error)
+        if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         try:
             precision, recall = (np.asarray(part, dtype=float) for part in result)
@@ -175,7 +169,7 @@ def check_adam_step(adam_step):
     are compared, step by step, with minigrad's ``Adam``.
     """
     what = "adam_step"
-    if _placeholder(adam_step):
+    if is_placeholder(adam_step):
         return report(False, what, NOT_FILLED_IN)
     if not callable(adam_step):
         return report(False, what, f"adam_step should be a function, got {type(adam_step).__name__}")
@@ -200,8 +194,8 @@ def check_adam_step(adam_step):
         try:
             result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
         except Exception as error:
-            return _raised(what, call, error)
-        if _placeholder(result):
+            return report_raised(what, call, error)
+        if is_placeholder(result):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         try:
             p, m, v = (np.asarray(x, dtype=float) for x in result)

@@ -4,10 +4,7 @@ Each prints PASS, or FAIL with what is wrong, without printing the expected
 answer; each also returns True or False. They work in a temporary directory
 of their own, which they delete, and name files by their base names only.
 """
-import contextlib
-import io
 import os
-import sys
 import tempfile
 import zipfile
 from unittest import mock
@@ -15,7 +12,7 @@ from unittest import mock
 import numpy as np
 
 from minigrad.datasets import DataLoader, make_spirals
-from minigrad.exercises import report as _report_in_parts
+from minigrad.exercises import is_placeholder, report, report_raised
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import Adam
 from minigrad.tensor_nn import MLP
@@ -23,26 +20,6 @@ from minigrad.tensor_nn import MLP
 __all__ = ["check_weights_round_trip", "check_atomic_save", "check_resume"]
 
 NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
-
-
-def report(ok, what, detail=""):
-    """minigrad.exercises.report, but its text reaches stdout in one write: after a long
-    computation a notebook kernel may otherwise store the final newline as a separate,
-    empty output."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
-        result = _report_in_parts(ok, what, detail)
-    sys.stdout.write(buffer.getvalue())
-    sys.stdout.flush()
-    return result
-
-
-def _placeholder(value):
-    return value is None or value is Ellipsis
-
-
-def _raised(what, call, error):
-    return report(False, what, f"{call} raised {type(error).__name__}: {error}")
 
 
 def _parameter_names(model):
@@ -82,7 +59,7 @@ def check_weights_round_trip(save_weights, load_weights):
     of the same architecture, bit for bit and in the saved dtype, and raises a ValueError,
     changing nothing, when the file does not fit the model."""
     what = "save_weights / load_weights"
-    if _placeholder(save_weights) or _placeholder(load_weights):
+    if is_placeholder(save_weights) or is_placeholder(load_weights):
         return report(False, what, NOT_FILLED_IN)
     with tempfile.TemporaryDirectory() as directory:
         for dtype in (np.float64, np.float32):
@@ -92,7 +69,7 @@ def check_weights_round_trip(save_weights, load_weights):
             try:
                 save_weights(source, path)
             except Exception as error:
-                return _raised(what, f"save_weights(model, {os.path.basename(path)!r})", error)
+                return report_raised(what, f"save_weights(model, {os.path.basename(path)!r})", error)
             if not os.path.exists(path):
                 others = sorted(os.listdir(directory))
                 return report(False, what, f"save_weights wrote no file {os.path.basename(path)}"
@@ -105,7 +82,7 @@ def check_weights_round_trip(save_weights, load_weights):
             try:
                 load_weights(target, path)
             except Exception as error:
-                return _raised(what, f"load_weights(model, {os.path.basename(path)!r})", error)
+                return report_raised(what, f"load_weights(model, {os.path.basename(path)!r})", error)
             for name, p, q in zip(_parameter_names(source), target.parameters(), source.parameters()):
                 if p.data.shape != q.data.shape:
                     return report(False, what, f"after load_weights, {name} has shape {p.data.shape}, "
@@ -154,7 +131,7 @@ def check_atomic_save(atomic_save):
     ``write`` raises, even KeyboardInterrupt, the old file stays as it was, no temporary file
     is left behind, and the exception reaches the caller."""
     what = "atomic_save"
-    if _placeholder(atomic_save):
+    if is_placeholder(atomic_save):
         return report(False, what, NOT_FILLED_IN)
     real_fsync, real_replace, real_rename = os.fsync, os.replace, os.rename
     with tempfile.TemporaryDirectory() as directory:
@@ -191,7 +168,7 @@ def check_atomic_save(atomic_save):
             try:
                 atomic_save(path, write)
             except Exception as error:
-                return _raised(what, f"atomic_save({name!r}, write)", error)
+                return report_raised(what, f"atomic_save({name!r}, write)", error)
         if not calls:
             return report(False, what, "atomic_save never called write(file) (not filled in yet?)")
         with open(path, "rb") as file:
@@ -230,7 +207,7 @@ def check_atomic_save(atomic_save):
         except _Interrupted:
             pass
         except Exception as error:
-            return _raised(what, f"atomic_save({name!r}, write) with a write that is interrupted", error)
+            return report_raised(what, f"atomic_save({name!r}, write) with a write that is interrupted", error)
         else:
             return report(False, what, "a write that was interrupted raised nothing from atomic_save: "
                                        "the caller must learn that the save failed")
@@ -247,7 +224,7 @@ def check_atomic_save(atomic_save):
         try:
             atomic_save(fresh, lambda file: file.write(b"first save"))
         except Exception as error:
-            return _raised(what, "atomic_save('fresh.bin', write) for a new file", error)
+            return report_raised(what, "atomic_save('fresh.bin', write) for a new file", error)
         if not os.path.exists(fresh):
             return report(False, what, "atomic_save did not create a file that did not exist yet")
         with open(fresh, "rb") as file:
@@ -291,7 +268,7 @@ def check_resume(save_state, restore_state):
     DataLoader at epoch 0), restores and trains 3 more: the weights must be equal bit for bit.
     """
     what = "save_state / restore_state"
-    if _placeholder(save_state) or _placeholder(restore_state):
+    if is_placeholder(save_state) or is_placeholder(restore_state):
         return report(False, what, NOT_FILLED_IN)
     reference = _resume_setup(seed=0)
     _train(*reference, epochs=6)
@@ -305,7 +282,7 @@ def check_resume(save_state, restore_state):
         try:
             save_state(path, model, optimizer, loader)
         except Exception as error:
-            return _raised(what, "save_state(path, model, optimizer, loader)", error)
+            return report_raised(what, "save_state(path, model, optimizer, loader)", error)
         if not os.path.exists(path):
             return report(False, what, "save_state wrote no file at path"
                                        + (" (not filled in yet?)" if not os.listdir(directory) else ""))
@@ -314,7 +291,7 @@ def check_resume(save_state, restore_state):
         try:
             restore_state(path, model, optimizer, loader)
         except Exception as error:
-            return _raised(what, "restore_state(path, model, optimizer, loader)", error)
+            return report_raised(what, "restore_state(path, model, optimizer, loader)", error)
         for name, p, saved in zip(_parameter_names(model), model.parameters(), saved_weights):
             if p.data.shape != saved.shape or not np.array_equal(p.data, saved):
                 return report(False, what, f"after restore_state, {name} is not what it was when saved")
