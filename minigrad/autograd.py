@@ -27,6 +27,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
+# Ticks once for every assignment of new data to any array node (a Tensor).
+# A tensor notes the tick of its last assignment (_version), an operation the
+# tick when it ran (_seen): an input whose _version is newer was changed since.
+_data_clock = 0
+
 
 def topological_order(root):
     """Every node that ``root`` depends on, each after all of its inputs.
@@ -68,35 +73,66 @@ def backpropagate(root, gradient):
     second ``backward()`` through the same graph adds to the leaves exactly
     what the first one did, instead of passing the first pass's gradients
     on once more. Leaves (inputs, parameters) keep accumulating until zeroed.
+
+    The walk is the same for both engines; what a gradient is differs, so
+    each engine has its own loop: floats for ``Value``, arrays for ``Tensor``.
     """
     order = topological_order(root)
+    if isinstance(gradient, float):
+        backpropagate_floats(order, root, gradient)
+    else:
+        backpropagate_arrays(order, root, gradient)
+
+
+def backpropagate_floats(order, root, gradient):
+    """The scalar engine's walk: every gradient is a float, added in place."""
     for node in order:
         if node._prev:
-            node.grad = node._grad_zero
+            node.grad = 0.0
     root.grad = gradient
     for node in reversed(order):
         inputs = node._prev
         if not inputs:
             continue
-        grad = node.grad
-        if type(grad) is float:  # the scalar engine: floats, added in place
-            local = node._backward(grad)
-            if len(inputs) == 2:  # unpacking costs far less than zip here
-                a, b = inputs
-                local_a, local_b = local
-                a.grad += local_a
-                b.grad += local_b
-            else:
-                for parent, local_gradient in zip(inputs, local):
-                    parent.grad += local_gradient
-        else:  # the tensor engine: arrays, added by accumulate
-            seen = node._seen
-            for parent in inputs:
-                if parent._version > seen:
-                    check_unchanged(node)
-            for parent, local_gradient in zip(inputs, node._backward(grad)):
-                if local_gradient is not None:
-                    accumulate(parent, local_gradient, grad)
+        local = node._backward(node.grad)
+        if len(inputs) == 2:  # unpacking costs far less than zip here
+            a, b = inputs
+            local_a, local_b = local
+            a.grad += local_a
+            b.grad += local_b
+        else:
+            for parent, local_gradient in zip(inputs, local):
+                parent.grad += local_gradient
+
+
+def backpropagate_arrays(order, root, gradient):
+    """The tensor engine's walk: every gradient is an array, added by accumulate.
+
+    A Tensor keeps its gradient in ``_grad`` (``None``: none has arrived
+    yet), and an operation whose input was given new data since it ran
+    raises an error (:func:`check_unchanged`) before its rule runs.
+    """
+    for node in order:
+        if node._prev:
+            node._grad = None
+    root._grad = gradient
+    now = _data_clock
+    for node in reversed(order):
+        inputs = node._prev
+        grad = node._grad
+        if not inputs or grad is None:
+            continue  # a leaf, or a node that no gradient reached
+        if node._seen < now:  # some data has been assigned since this node ran
+            check_unchanged(node)  # raises if it was an input's
+        local = node._backward(grad)
+        if len(inputs) == 2:  # as for floats: unpacked, not zipped
+            a, b = inputs
+            local_a, local_b = local
+            accumulate(a, local_a, grad)
+            accumulate(b, local_b, grad)
+        else:
+            for parent, local_gradient in zip(inputs, local):
+                accumulate(parent, local_gradient, grad)
 
 
 def accumulate(node, contribution, incoming):
@@ -112,14 +148,11 @@ def accumulate(node, contribution, incoming):
       place never changes another's. (Intermediate gradients are only ever
       replaced, never changed in place, so they may share.)
     """
+    if contribution is None or not node.requires_grad:
+        return  # no gradient for this input, or a constant that needs none
     if type(contribution) is not np.ndarray:
-        if not isinstance(node.data, np.ndarray):  # a Value; a NumPy number
-            node.grad += float(contribution)
-            return
-        contribution = np.asarray(contribution)  # a NumPy scalar (0-d)
-    if not node.requires_grad:  # a constant: no one needs its gradient
-        return
-    data = node.data
+        contribution = np.asarray(contribution)  # a NumPy number (0-d)
+    data = node._data
     if contribution.shape != data.shape:
         contribution = unbroadcast(contribution, data.shape)
     dtype = data.dtype
@@ -127,9 +160,9 @@ def accumulate(node, contribution, incoming):
         contribution = contribution.astype(dtype)
     current = node._grad
     if current is None:
-        shared = contribution is incoming or contribution.base is not None
-        if shared and not node._prev:
-            contribution = contribution.copy()
+        if not node._prev and (contribution is incoming
+                               or contribution.base is not None):
+            contribution = contribution.copy()  # shared: a leaf gets its own
         node._grad = contribution
     else:
         total = current + contribution

@@ -25,6 +25,8 @@ def check_float_dtype(dtype, what="a Tensor"):
 
 def check_positive_int(value, name):
     """``value`` as an int if it is a whole number of at least 1 (not a bool), else a ValueError."""
+    if type(value) is int and value >= 1:  # the usual case, without the slower checks below
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
@@ -39,6 +41,7 @@ def check_activation(name, choices):
 
 # ----- class labels (the losses, the datasets, the tensor engine's cross_entropy) -----
 
+_LARGEST_INDEX = np.iinfo(np.intp).max
 _KINDS = {"f": "float", "c": "complex", "U": "text", "S": "bytes", "O": "object", "M": "date", "m": "time"}
 
 
@@ -59,16 +62,19 @@ def check_class_labels(labels, n, n_classes=None, what="targets", *, caller="cro
     and ``rows`` word the messages: "cross_entropy: 3 rows of logits but
     targets of shape (2,)", "cross_entropy: target 5 is not a class index in 0..2".
     """
-    one = what[:-1] if what.endswith("s") else what
     if n_classes is not None:
         n_classes = check_positive_int(n_classes, "n_classes")
-    data = _node_data(labels)  # a Tensor's array
-    if isinstance(data, (list, tuple)):
-        data = [_node_data(x) for x in data]  # a list of Values
-    try:
-        array = np.asarray(data)
-    except (TypeError, ValueError):
-        raise ValueError(f"{caller}: {what} must be integer class indices, one per example, got {labels!r}") from None
+    if type(labels) is np.ndarray:  # the usual case in a training loop: nothing to unwrap
+        array = labels
+    else:
+        data = _node_data(labels)  # a Tensor's array
+        if isinstance(data, (list, tuple)):
+            data = [_node_data(x) for x in data]  # a list of Values
+        try:
+            array = np.asarray(data)
+        except (TypeError, ValueError):
+            raise ValueError(f"{caller}: {what} must be integer class indices, one per example, "
+                             f"got {labels!r}") from None
     if n is not None and array.shape != (n,):
         hint = " (a column of labels? flatten it with .reshape(-1))" if array.shape == (n, 1) else ""
         counted = rows if n != 1 else rows.replace("rows", "row", 1)
@@ -87,9 +93,12 @@ def check_class_labels(labels, n, n_classes=None, what="targets", *, caller="cro
         kind = _KINDS.get(array.dtype.kind, str(array.dtype))
         example = array.ravel()[0].item() if array.size else None
         raise ValueError(f"{caller}: {what} must be integer class indices, got {kind} values such as {example!r}")
-    if array.size:
+    top = _LARGEST_INDEX if n_classes is None else n_classes - 1
+    # Seen as unsigned numbers, negative labels are huge: for labels of the usual
+    # kind (intp), one max() finds both kinds of bad label.
+    if array.size and (array.dtype != np.intp or array.view(np.uintp).max() > top):
         low, high = array.min(), array.max()
-        top = np.iinfo(np.intp).max if n_classes is None else n_classes - 1
+        one = what[:-1] if what.endswith("s") else what
         if low < 0:
             where = f"in 0..{top}" if n_classes is not None else "(class indices start at 0)"
             raise ValueError(f"{caller}: {one} {int(low)} is not a class index {where}")

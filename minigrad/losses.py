@@ -266,6 +266,8 @@ def _rows_and_classes(logits, targets, what):
 
 def _label_array(targets):
     """``targets`` for ``check_class_labels``: a Tensor's or Values' numbers; one index alone becomes a list of one."""
+    if type(targets) is np.ndarray and targets.ndim:  # the usual case: nothing to unwrap
+        return targets
     if isinstance(targets, (Tensor, Value)):
         targets = targets.data
     elif isinstance(targets, (list, tuple)):
@@ -285,7 +287,6 @@ def _tensor_cross_entropy(logits, targets):
     if logits.ndim == 1:  # the logits of one example, and its class
         labels = check_class_labels(_label_array(targets), 1, logits.shape[0], caller=what)
         return logits.reshape(1, -1).cross_entropy(labels)
-    labels = check_class_labels(_label_array(targets), logits.shape[0], logits.shape[1] or None, caller=what)
-    # One operation: -log_softmax(logits)[row, target], averaged, with log_softmax
-    # computed as x - max - log Σ exp(x - max), which never overflows.
-    return logits.cross_entropy(labels)
+    # One operation, which checks the targets itself: -log_softmax(logits)[row, target],
+    # averaged, with log_softmax computed as x - max - log Σ exp(x - max), which never overflows.
+    return logits.cross_entropy(_label_array(targets))

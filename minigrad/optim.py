@@ -206,16 +206,17 @@ class SGD(Optimizer):
         self.velocities = [_zeros_like(p.data) for p in self.params]
 
     def step(self):
+        lr = self.lr
         if not self.momentum and not self.weight_decay:  # plain SGD
             for p in self.params:
-                p.data -= self.lr * p.grad
+                p.data -= lr * p.grad
             return
         for i, p in enumerate(self.params):
             g = self._gradient(p)
             if self.momentum:
                 g = self.momentum * self.velocities[i] + g
                 self.velocities[i] = g
-            p.data -= self.lr * g
+            p.data -= lr * g
 
 
 def _pair(betas, who):

@@ -40,12 +40,6 @@ from minigrad.autograd import backpropagate
 from minigrad.checks import FLOAT_DTYPES, check_class_labels, check_float_dtype
 
 
-# Ticks once for every assignment of new data to any Tensor. A tensor notes the
-# tick of its last assignment (_version), an operation the tick when it ran
-# (_seen): an input whose _version is newer than that was changed since.
-_data_clock = 0
-
-
 def _as_array(data, dtype):
     """``data`` as a float32 or float64 ndarray, or a clear error saying why it cannot be one."""
     if dtype is not None:
@@ -134,7 +128,7 @@ class Tensor:
         if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad):
             self.requires_grad = True
             self._prev = inputs
-            self._seen = _data_clock
+            self._seen = autograd._data_clock
         else:
             self.requires_grad = False
             self._prev = ()
@@ -149,12 +143,12 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        global _data_clock
-        if not (isinstance(value, np.ndarray) and value.dtype.char in "fd"):  # float32 or float64
-            value = _as_array(value, None)
-        self._data = value
-        _data_clock += 1
-        self._version = _data_clock
+        if value is not self._data:  # `t.data -= ...` hands back the same array, already checked
+            if not (isinstance(value, np.ndarray) and value.dtype.char in "fd"):  # float32 or float64
+                value = _as_array(value, None)
+            self._data = value
+        autograd._data_clock += 1
+        self._version = autograd._data_clock
 
     @property
     def shape(self):
@@ -344,7 +338,7 @@ class Tensor:
                 raise ValueError(f"backward() without a gradient works for a single number (a loss); "
                                  f"this tensor has shape {self.shape}: call backward(gradient) with an "
                                  f"array of that shape")
-            gradient = np.ones(self._data.shape, self._data.dtype)
+            gradient = np.array(1.0, self._data.dtype).reshape(self._data.shape)  # dL/dL = 1
         else:
             gradient = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
                                 dtype=self.dtype)  # a copy, ours alone
@@ -513,19 +507,20 @@ class MatMul(Tensor):
 
     def __init__(self, a, b):
         x, y = a._data, b._data
-        try:
-            product = x @ y
+        try:  # for matrices, x.dot(y) is x @ y with less overhead
+            product = x.dot(y) if x.ndim == 2 == y.ndim else x @ y
         except ValueError:
             raise _matmul_error(x, y) from None
         self._record(product, a, b)
 
     def _backward(self, grad):  # dL/da = grad bᵀ,  dL/db = aᵀ grad
         a, b = self._prev
-        if a.data.ndim == 2 and b.data.ndim == 2:
+        x, y = a._data, b._data
+        if x.ndim == 2 and y.ndim == 2:
             # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ
             # costs as much as x @ W.
-            return (grad @ b.data.T if a.requires_grad else None,
-                    a.data.T @ grad if b.requires_grad else None)
+            return (grad @ y.T if a.requires_grad else None,
+                    x.T.dot(grad) if b.requires_grad else None)
         return _matmul_backward(a, b, grad)
 
 
@@ -666,10 +661,10 @@ class ReLU(Tensor):
     _op = "relu"
 
     def __init__(self, a):
-        self._record(np.maximum(a.data, 0), a)
+        self._record(np.maximum(a._data, 0), a)
 
     def _backward(self, grad):  # d(relu x)/dx = 1 where x > 0, else 0
-        return (grad * (self.data > 0),)
+        return (grad * (self._data > 0),)
 
 
 class Sigmoid(Tensor):
@@ -718,28 +713,27 @@ class CrossEntropy(Tensor):
     See :meth:`Tensor.cross_entropy`.
     """
 
-    __slots__ = ("log_probs", "targets")
+    __slots__ = ("log_probs", "picked")
     _op = "cross_entropy"
 
     def __init__(self, logits, targets):
-        x = logits.data
+        x = logits._data
         if x.ndim != 2:
             raise ValueError("cross_entropy: logits must have shape "
                              f"(n, classes), got {x.shape}")
         n, classes = x.shape
         if n == 0:
             raise ValueError("cross_entropy: no rows of logits to compare")
-        self.targets = check_class_labels(targets, n, classes)
+        targets = check_class_labels(targets, n, classes)
+        self.picked = np.arange(n), targets  # row i, column targets[i]
         self.log_probs = log_softmax(x, axis=1)
-        # each row's log-probability of its target class
-        picked = self.log_probs[np.arange(n), self.targets]
-        self._record(-picked.mean(), logits)
+        # the mean of each row's log-probability of its target class
+        self._record(-self.log_probs[self.picked].sum() / n, logits)
 
     def _backward(self, grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
         g = np.exp(self.log_probs)
-        n = len(g)
-        g[np.arange(n), self.targets] -= 1
-        g *= float(grad) / n
+        g[self.picked] -= 1
+        g *= float(grad) / len(g)
         return (g,)
 
 
