@@ -74,8 +74,9 @@ def backpropagate(root, gradient):
     what the first one did, instead of passing the first pass's gradients
     on once more. Leaves (inputs, parameters) keep accumulating until zeroed.
 
-    The walk is the same for both engines; what a gradient is differs, so
-    each engine has its own loop: floats for ``Value``, arrays for ``Tensor``.
+    The order is the same for both engines; what a gradient *is* differs,
+    so each engine has its own walk: floats for ``Value``, arrays for
+    ``Tensor``.
     """
     order = topological_order(root)
     if isinstance(gradient, float):
@@ -85,7 +86,7 @@ def backpropagate(root, gradient):
 
 
 def backpropagate_floats(order, root, gradient):
-    """The scalar engine's walk: every gradient is a float, added in place."""
+    """The scalar engine's walk: every gradient is a float, added with +=."""
     for node in order:
         if node._prev:
             node.grad = 0.0
@@ -106,11 +107,14 @@ def backpropagate_floats(order, root, gradient):
 
 
 def backpropagate_arrays(order, root, gradient):
-    """The tensor engine's walk: every gradient is an array, added by accumulate.
+    """The tensor engine's walk: every gradient is an array, added by
+    :func:`accumulate`.
 
     A Tensor keeps its gradient in ``_grad`` (``None``: none has arrived
-    yet), and an operation whose input was given new data since it ran
-    raises an error (:func:`check_unchanged`) before its rule runs.
+    yet). An operation whose input was given new data after it ran raises
+    an error (:func:`check_unchanged`) before its rule runs; that costs one
+    comparison per node, since the inputs need looking at only if some data
+    was assigned after the operation ran.
     """
     for node in order:
         if node._prev:
@@ -122,10 +126,12 @@ def backpropagate_arrays(order, root, gradient):
         grad = node._grad
         if not inputs or grad is None:
             continue  # a leaf, or a node that no gradient reached
-        if node._seen < now:  # some data has been assigned since this node ran
+        if node._seen < now:  # data was assigned since this node ran:
             check_unchanged(node)  # raises if it was an input's
         local = node._backward(grad)
-        if len(inputs) == 2:  # as for floats: unpacked, not zipped
+        if len(inputs) == 1:  # one or two inputs unpacked: zip costs more
+            accumulate(inputs[0], local[0], grad)
+        elif len(inputs) == 2:
             a, b = inputs
             local_a, local_b = local
             accumulate(a, local_a, grad)

@@ -16,7 +16,7 @@ import numbers
 import numpy as np
 
 from minigrad.checks import check_class_labels
-from minigrad.tensor import Tensor
+from minigrad.tensor import CrossEntropy, Tensor
 from minigrad.value import Value
 
 __all__ = ["mse_loss", "hinge_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -281,12 +281,13 @@ def _label_array(targets):
 
 def _tensor_cross_entropy(logits, targets):
     what = "cross_entropy_loss"
-    if logits.ndim not in (1, 2):
-        raise ValueError(f"{what}: logits must have shape (classes,) for one example or (n, classes) "
-                         f"for a batch, got shape {logits.shape}")
-    if logits.ndim == 1:  # the logits of one example, and its class
+    ndim = logits.ndim
+    if ndim == 2:
+        # One operation, which checks the targets itself: -log_softmax(logits)[row, target],
+        # averaged, with log_softmax computed as x - max - log Σ exp(x - max), which never overflows.
+        return CrossEntropy(logits, _label_array(targets))
+    if ndim == 1:  # the logits of one example, and its class
         labels = check_class_labels(_label_array(targets), 1, logits.shape[0], caller=what)
         return logits.reshape(1, -1).cross_entropy(labels)
-    # One operation, which checks the targets itself: -log_softmax(logits)[row, target],
-    # averaged, with log_softmax computed as x - max - log Σ exp(x - max), which never overflows.
-    return logits.cross_entropy(_label_array(targets))
+    raise ValueError(f"{what}: logits must have shape (classes,) for one example or (n, classes) "
+                     f"for a batch, got shape {logits.shape}")

@@ -334,7 +334,7 @@ class Tensor:
             raise RuntimeError("backward() on a tensor that records no graph: it was computed inside "
                                "no_grad(), or only from tensors with requires_grad=False")
         if gradient is None:
-            if self.size != 1:
+            if self._data.size != 1:
                 raise ValueError(f"backward() without a gradient works for a single number (a loss); "
                                  f"this tensor has shape {self.shape}: call backward(gradient) with an "
                                  f"array of that shape")
@@ -507,7 +507,7 @@ class MatMul(Tensor):
 
     def __init__(self, a, b):
         x, y = a._data, b._data
-        try:  # for matrices, x.dot(y) is x @ y with less overhead
+        try:  # for matrices, x.dot(y) is x @ y with less overhead per call
             product = x.dot(y) if x.ndim == 2 == y.ndim else x @ y
         except ValueError:
             raise _matmul_error(x, y) from None
@@ -518,7 +518,8 @@ class MatMul(Tensor):
         x, y = a._data, b._data
         if x.ndim == 2 and y.ndim == 2:
             # Skipped when not needed: for a batch of inputs x, grad @ Wᵀ
-            # costs as much as x @ W.
+            # costs as much as x @ W. (With a transposed right operand,
+            # .dot is slower than @ for large matrices: measured.)
             return (grad @ y.T if a.requires_grad else None,
                     x.T.dot(grad) if b.requires_grad else None)
         return _matmul_backward(a, b, grad)
