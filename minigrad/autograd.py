@@ -60,7 +60,7 @@ def topological_order(root):
 
 
 def backpropagate(root, gradient):
-    """Set ``root.grad = gradient``; apply the chain rule to all below it.
+    """Start from ``gradient`` at ``root``; apply the chain rule below it.
 
     Walking the topological order backwards guarantees that a node's
     gradient is complete (every path from it to the root has contributed)
@@ -72,7 +72,8 @@ def backpropagate(root, gradient):
     Intermediate nodes start from a zero gradient on every pass, so that a
     second ``backward()`` through the same graph adds to the leaves exactly
     what the first one did, instead of passing the first pass's gradients
-    on once more. Leaves (inputs, parameters) keep accumulating until zeroed.
+    on once more. Leaves (inputs, parameters, the root if it is one) keep
+    accumulating until zeroed.
 
     The order is the same for both engines; what a gradient *is* differs,
     so each engine has its own walk: floats for ``Value``, arrays for
@@ -90,7 +91,10 @@ def backpropagate_floats(order, root, gradient):
     for node in order:
         if node._prev:
             node.grad = 0.0
-    root.grad = gradient
+    if root._prev:
+        root.grad = gradient
+    else:  # a leaf as the root: like every leaf, it adds up
+        root.grad += gradient
     for node in reversed(order):
         inputs = node._prev
         if not inputs:
@@ -119,7 +123,10 @@ def backpropagate_arrays(order, root, gradient):
     for node in order:
         if node._prev:
             node._grad = None
-    root._grad = gradient
+    if root._prev:
+        root._grad = gradient
+    else:  # a leaf as the root: like every leaf, it adds up
+        accumulate(root, gradient, None)
     now = _data_clock
     for node in reversed(order):
         inputs = node._prev

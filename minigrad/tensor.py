@@ -723,17 +723,19 @@ class CrossEntropy(Tensor):
             raise ValueError("cross_entropy: logits must have shape "
                              f"(n, classes), got {x.shape}")
         n, classes = x.shape
-        if n == 0:
-            raise ValueError("cross_entropy: no rows of logits to compare")
+        if n == 0 or classes == 0:
+            raise ValueError(f"cross_entropy: logits of shape {x.shape}: "
+                             "no rows or no classes to compare")
         targets = check_class_labels(targets, n, classes)
         self.picked = np.arange(n), targets  # row i, column targets[i]
         self.log_probs = log_softmax(x, axis=1)
-        # the mean of each row's log-probability of its target class
+        # minus the mean, over the rows, of each row's log-probability of
+        # its target class (a sum over n: cheaper than .mean())
         self._record(-self.log_probs[self.picked].sum() / n, logits)
 
     def _backward(self, grad):  # dL/dx = (softmax(x) - onehot(targets)) / n
         g = np.exp(self.log_probs)
-        g[self.picked] -= 1
+        g[self.picked] -= 1  # one entry per row: no index repeats
         g *= float(grad) / len(g)
         return (g,)
 

@@ -190,3 +190,11 @@ def test_data_that_is_not_numbers_gets_a_message_saying_what_it_is(data, message
     with pytest.raises((TypeError, ValueError), match=message) as caught:
         Tensor(data)
     assert "different lengths" not in str(caught.value)
+
+
+@pytest.mark.parametrize("engine", ["Value", "Tensor"])
+def test_a_leaf_as_the_root_adds_up_its_gradient_like_every_leaf(engine):
+    x = Value(2.0) if engine == "Value" else Tensor(2.0)
+    x.backward()
+    x.backward()
+    assert float(x.grad) == 2.0  # d x / d x = 1, once per pass, as in PyTorch

@@ -404,8 +404,10 @@ def test_cross_entropy_target_errors_are_the_same_for_both_engines(engine, targe
 def test_cross_entropy_logit_shape_errors():
     with pytest.raises(ValueError, match=r"logits must have shape \(classes,\) .* got shape \(2, 3, 4\)"):
         cross_entropy_loss(Tensor(np.zeros((2, 3, 4))), [0, 1])
-    with pytest.raises(ValueError, match="no rows"):
+    with pytest.raises(ValueError, match=r"shape \(0, 3\): no rows or no classes"):
         cross_entropy_loss(Tensor(np.zeros((0, 3))), np.array([], dtype=int))
+    with pytest.raises(ValueError, match=r"shape \(3, 0\): no rows or no classes"):
+        cross_entropy_loss(Tensor(np.zeros((3, 0))), np.array([0, 0, 0]))
     with pytest.raises(ValueError, match=r"the rows of logits have different lengths \[2, 3\]"):
         cross_entropy_loss([values([1, 2]), values([1, 2, 3])], [0, 1])
 

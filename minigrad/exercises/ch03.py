@@ -79,7 +79,7 @@ def check_mini_exp_pow(cls):
 
     detail = gradient_detail(f, [cls(0.5), cls(-1.2)])
     if detail is not None:
-        return report(False, what, "each rule is right alone but not in (a b).exp() + a ** 3 + "
+        return report(False, what, "each rule is right alone but not in (a * b).exp() + a ** 3 + "
                                    f"(b ** 2).tanh(): {detail}")
     return report(True, what)
 
@@ -139,7 +139,7 @@ def check_softplus(cls):
     for point in ([0.8, -1.5], [3.0, 2.0], [-4.0, 5.0]):
         detail = gradient_detail(softplus_of, [Value(point[0]), Value(point[1])])
         if detail is not None:
-            return report(False, what, f"softplus(a b - 1) b at a, b = {point}: {detail}")
+            return report(False, what, f"softplus(a * b - 1) * b at a, b = {point}: {detail}")
     return report(True, what)
 
 
@@ -179,7 +179,7 @@ def _graphs():
     for i in range(10_000):
         deep = deep * 1.0001
         deep.name = f"step {i + 1}"
-    return [("out = tanh(x x + x) x", small), ("e = (2a + exp a)²", e),
+    return [("out = tanh(x * x + x) * x", small), ("e = (2a + exp a)²", e),
             ("a chain of 10,000 multiplications", deep)]
 
 
