@@ -1,4 +1,4 @@
-"""Optimizers on scalar Values: convergence, agreement with PyTorch, errors. (The losses: test_losses.py.)"""
+"""Optimizers on scalar Values: convergence, momentum, agreement with PyTorch."""
 import math
 
 import pytest

@@ -1,13 +1,8 @@
-"""Optimizers on Tensors, optimizer checkpoints, training end to end, the benchmark. (The losses: test_losses.py.)"""
-import io
-
+"""Optimizers on Tensors: float32 kept, agreement with PyTorch, state dicts through .npz files, a network that learns."""
 import numpy as np
 import pytest
 
 from minigrad import SGD, Adam, Tensor, Value, cross_entropy_loss, mse_loss
-from benchmarks import tensor as bench
-
-RNG = np.random.default_rng(0)
 
 
 def _torch():
@@ -172,7 +167,7 @@ def test_state_dict_for_value_parameters():
     assert other.t == 3 and other.m == opt.m and other.v == opt.v and other.lr == 0.1
 
 
-# ----- training end to end, and the benchmark ----------------------------------------------------------
+# ----- training end to end ----------------------------------------------------------
 
 def test_a_tensor_mlp_learns():
     rng = np.random.default_rng(0)
@@ -189,43 +184,3 @@ def test_a_tensor_mlp_learns():
         opt.step()
     accuracy = np.mean(((inputs @ W1 + b1).relu() @ W2 + b2).data.argmax(axis=1) == y)
     assert loss.data < 0.2 and accuracy > 0.95
-
-
-@pytest.mark.parametrize("size", list(bench.SIZES))
-def test_benchmark_engines_agree(size):
-    layers, batch, _, _ = bench.SIZES[size]
-    if size == "large":
-        batch = 16  # the same layers, fewer examples: quick
-    X, y, weights = bench.make_problem(layers, batch)
-    engines = [bench.MinigradMLP(X, y, weights), bench.NumpyMLP(X, y, weights)]
-    try:
-        engines.append(bench.TorchMLP(X, y, weights))
-    except ImportError:
-        pass
-    loss = bench.check_agreement(engines)
-    assert np.isfinite(loss)
-    # and one step moves all of them the same way
-    for engine in engines:
-        engine.step()
-    bench.check_agreement(engines)
-
-
-def test_benchmark_main_prints_a_table(capsys):
-    assert bench.main(["--sizes", "small", "--repeats", "1", "--no-torch", "--system-malloc"]) == 0
-    out = capsys.readouterr().out
-    assert "[2, 16, 16, 2]" in out and "minigrad/NumPy" in out and "agreed" in out
-
-
-def test_benchmark_rejects_unknown_sizes():
-    with pytest.raises(SystemExit):
-        bench.main(["--sizes", "huge"])
-
-
-def test_benchmark_run_returns_results():
-    out = io.StringIO()
-    (result,) = bench.run(["small"], repeats=1, use_torch=False, out=out, steady_malloc=False)
-    layers, batch, _, _ = bench.SIZES["small"]
-    assert (result["size"], result["layers"], result["batch"], result["torch"]) == ("small", layers, batch, None)
-    X, y, weights = bench.make_problem(layers, batch)  # the loss it reports is the problem's loss
-    assert result["loss"] == bench.check_agreement([bench.MinigradMLP(X, y, weights), bench.NumpyMLP(X, y, weights)])
-    assert f"{result['minigrad'] / result['numpy']:.2f}x" in out.getvalue()  # and the table shows its ratio
