@@ -193,7 +193,7 @@ def unbroadcast(grad, shape):
     if grad.shape == shape:
         return grad
     if grad.shape[1:] == shape:  # the common case: a bias added to every row
-        return grad.sum(axis=0)
+        return np.add.reduce(grad, axis=0)  # = grad.sum(axis=0), faster
     lead = grad.ndim - len(shape)
     if lead < 0 or any(n != 1 and n != m
                        for n, m in zip(shape, grad.shape[lead:])):
