@@ -19,11 +19,32 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
+def coalesce_streams(cell):
+    """Join consecutive outputs of one stream (stdout, stderr) into one output.
+
+    How a cell's printing is cut into outputs depends on timing (when the
+    kernel flushed); the text does not. Joined, the stored notebook is the
+    same on every run, as nbval, which joins them too, already sees it.
+    """
+    joined = []
+    for output in cell.get("outputs", []):
+        previous = joined[-1] if joined else None
+        if (output.output_type == "stream" and previous is not None
+                and previous.output_type == "stream" and previous.name == output.name):
+            previous.text += output.text
+        else:
+            joined.append(output)
+    cell.outputs = joined
+
+
 def execute(path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3", record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            coalesce_streams(cell)
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, path)
 
