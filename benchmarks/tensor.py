@@ -20,12 +20,11 @@ table reports median times and their ratios at three network sizes.
 
 (or ``python -m benchmarksmarks.tensor`` with the same options). PyTorch
 runs on one thread by default and glibc's malloc is asked to keep freed
-memory: see :func:`import_torch` and :func:`keep_freed_memory` for why.
+memory: see :func:`minigrad.speed.import_torch` and :func:`keep_freed_memory` for why.
 """
 import argparse
 import ctypes
 import gc
-import os
 import statistics
 import sys
 import time
@@ -34,6 +33,7 @@ import numpy as np
 
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import SGD
+from minigrad.speed import import_torch
 from minigrad.tensor import Tensor
 
 # name: (layer sizes, batch size, goal for minigrad/NumPy, whether minigrad should beat PyTorch)
@@ -167,25 +167,6 @@ class TorchMLP(_AutogradMLP):
 
 
 # ----- checking and timing ---------------------------------------------------------------
-
-def import_torch(threads=1):
-    """PyTorch limited to ``threads`` threads (0: its default), or None if it is not installed.
-
-    PyTorch's OpenMP threads keep spinning on the CPU for a while after each
-    operation; on a small machine they slow down every other engine in the
-    process (NumPy's BLAS most of all) by up to tenfold. The thread count is
-    best set before PyTorch is first imported, through OMP_NUM_THREADS.
-    """
-    if threads and "torch" not in sys.modules:
-        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    try:
-        import torch
-    except ImportError:
-        return None
-    if threads:
-        torch.set_num_threads(threads)
-    return torch
-
 
 def keep_freed_memory():
     """Ask glibc's malloc to keep freed memory for reuse; True if it agreed.

@@ -282,12 +282,11 @@ def _label_array(targets):
 def _tensor_cross_entropy(logits, targets):
     what = "cross_entropy_loss"
     ndim = logits.ndim
-    if ndim == 2:
+    if ndim == 1:  # the logits of one example: a batch of one row
+        logits = logits.reshape(1, -1)
+    if ndim in (1, 2):
         # One operation, which checks the targets itself: -log_softmax(logits)[row, target],
         # averaged, with log_softmax computed as x - max - log Σ exp(x - max), which never overflows.
         return CrossEntropy(logits, _label_array(targets))
-    if ndim == 1:  # the logits of one example, and its class
-        labels = check_class_labels(_label_array(targets), 1, logits.shape[0], caller=what)
-        return logits.reshape(1, -1).cross_entropy(labels)
     raise ValueError(f"{what}: logits must have shape (classes,) for one example or (n, classes) "
                      f"for a batch, got shape {logits.shape}")

@@ -173,7 +173,7 @@ class _TorchEngine:
     name = "torch"
 
     def __init__(self, problem):
-        torch = _import_torch()
+        torch = import_torch()
         if torch is None:
             raise ValueError("the torch engine needs PyTorch, which is not installed")
         self.torch = torch
@@ -221,20 +221,23 @@ def _copy_model(problem):
                            for layer in problem.model.layers)
 
 
-def _import_torch():
-    """PyTorch on one thread, or None when it is not installed.
+def import_torch(threads=1):
+    """PyTorch limited to ``threads`` threads (0: its default), or None when it is not installed.
 
-    With its default thread pool, PyTorch's threads keep spinning for a while
-    after each operation and slow down NumPy running next to it in the same
-    process; one thread keeps the comparison fair to both.
+    With its default thread pool, PyTorch's OpenMP threads keep spinning for a
+    while after each operation and slow down NumPy running next to it in the
+    same process (on a small machine by up to tenfold); one thread keeps the
+    comparison fair to both. The count is best set before PyTorch is first
+    imported, through OMP_NUM_THREADS.
     """
-    if "torch" not in sys.modules:
-        os.environ.setdefault("OMP_NUM_THREADS", "1")
+    if threads and "torch" not in sys.modules:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(1)
+    if threads:
+        torch.set_num_threads(threads)
     return torch
 
 
@@ -342,7 +345,7 @@ def _one_thread():
     """NumPy's BLAS (and any OpenMP pool) on one thread for a while, if threadpoolctl is installed.
 
     The scalar engine runs on one core, and PyTorch is kept to one thread
-    (:func:`_import_torch`), so NumPy's matrix products get one too: the
+    (:func:`import_torch`), so NumPy's matrix products get one too: the
     comparison is then between engines, not between numbers of cores. (On a
     busy machine, a BLAS that splits a mid-sized product over several threads
     can also be many times slower than one that does not.)
@@ -430,7 +433,7 @@ def compare(widths=DEFAULT_WIDTHS, batches=DEFAULT_BATCHES, width=DEFAULT_WIDTH,
             raise ValueError(f"unknown engine {engine!r}; the engines are {', '.join(ENGINES)}")
     if "scalar" not in engines or "tensor" not in engines:
         raise ValueError(f"a comparison needs the scalar and the tensor engine, got {engines}")
-    if "torch" in engines and _import_torch() is None:
+    if "torch" in engines and import_torch() is None:
         raise ValueError("engine 'torch' was asked for, but PyTorch is not installed")
 
     sizes = sorted({(w, batch) for w in widths} | {(width, b) for b in batches},

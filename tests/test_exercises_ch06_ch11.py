@@ -158,3 +158,10 @@ def test_crossover_passes_the_balance_point(capsys):
 def test_crossover_fails_wrong_answers(capsys, answer, says):
     assert ch11.check_crossover(answer) is False
     assert says in verdict(capsys, False)
+
+
+def test_summed_to_shape_is_the_engines_own_unbroadcast_or_none():
+    from minigrad.exercises import summed_to_shape
+    grad = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(summed_to_shape(grad, (3, 1)), grad.sum(axis=(0, 2)).reshape(3, 1))
+    assert summed_to_shape(grad, (5,)) is None and summed_to_shape(np.ones(3), (2, 3)) is None

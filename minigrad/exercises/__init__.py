@@ -16,10 +16,12 @@ import textwrap
 
 import numpy as np
 
+from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
-__all__ = ["report", "is_placeholder", "not_filled_in", "describe_error", "close_detail",
-           "check_close", "check_derivative", "gradient_detail", "check_gradients"]
+__all__ = ["report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
+           "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
+           "gradient_detail", "check_gradients"]
 
 NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
 
@@ -35,9 +37,15 @@ def report(ok, what, detail=""):
     return ok
 
 
+def is_unset(value):
+    """Whether ``value`` itself is an unfilled ``...`` or ``None`` (what it holds is not looked at:
+    a rule's tuple of gradients may hold ``None`` on purpose, for an input that needs none)."""
+    return value is None or value is Ellipsis
+
+
 def is_placeholder(answer):
     """Whether ``answer`` is, or contains, an unfilled ``...`` or ``None``."""
-    if answer is None or answer is Ellipsis:
+    if is_unset(answer):
         return True
     if isinstance(answer, (list, tuple)):
         return any(is_placeholder(a) for a in answer)
@@ -46,14 +54,50 @@ def is_placeholder(answer):
     return False
 
 
-def not_filled_in(what):
-    """The FAIL of a starter cell whose placeholders are still there."""
-    return report(False, what, NOT_FILLED_IN)
+def not_filled_in(what, where=None):
+    """The FAIL of a starter cell whose placeholders are still there (``where``: which part)."""
+    detail = NOT_FILLED_IN if where is None else f"{where} is not filled in yet (it gives None or ...)"
+    return report(False, what, detail)
 
 
 def describe_error(error):
     """``TypeError: message``, for reporting an exception raised by the reader's code."""
     return f"{type(error).__name__}: {error}"
+
+
+def _describe_argument(value):
+    return f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+
+
+def call_answer(what, function, *args):
+    """``(True, function(*args))`` for the reader's function, or ``(False, None)`` after reporting
+    that it is not filled in, not a function, or raised."""
+    if is_unset(function):
+        report(False, what, "not filled in yet: replace the placeholder with your function")
+        return False, None
+    if not callable(function):
+        report(False, what, f"expected a function, got {type(function).__name__} {function!r}")
+        return False, None
+    try:
+        return True, function(*args)
+    except Exception as error:  # the reader's code is under test: report, don't crash
+        report(False, what, f"calling it with {', '.join(map(_describe_argument, args))} raised "
+                            f"{describe_error(error)}")
+        return False, None
+
+
+def arrays_close(got, expected, tol=1e-6):
+    """Whether the array ``got`` is finite and within ``tol`` (relative, for entries above 1) of ``expected``."""
+    scale = max(1.0, float(np.max(np.abs(expected)))) if np.size(expected) else 1.0
+    return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - expected), initial=0.0)) <= tol * scale
+
+
+def summed_to_shape(grad, shape):
+    """``grad`` summed back to ``shape`` as the shared backward loop does, or None if it cannot be."""
+    try:
+        return unbroadcast(np.asarray(grad, dtype=float), tuple(shape))
+    except ValueError:
+        return None
 
 
 def report_raised(what, call, error):

@@ -2,35 +2,9 @@
 import numpy as np
 
 from minigrad.autograd import topological_order
-from minigrad.exercises import report
+from minigrad.exercises import call_answer, is_unset, report
 from minigrad.value import Value
 from minigrad.value_nn import ValueLayer
-
-
-def _not_filled(answer):
-    return answer is None or answer is Ellipsis
-
-
-def _describe(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return repr(value)
-
-
-def _call(what, function, *args):
-    """``(True, result)``, or ``(False, None)`` after reporting what went wrong."""
-    if _not_filled(function):
-        report(False, what, "not filled in yet: replace the placeholder with your function")
-        return False, None
-    if not callable(function):
-        report(False, what, f"expected a function, got {type(function).__name__} {function!r}")
-        return False, None
-    try:
-        return True, function(*args)
-    except Exception as error:  # the reader's code is under test: report, don't crash
-        report(False, what, f"calling it with {', '.join(map(_describe, args))} raised "
-                            f"{type(error).__name__}: {error}")
-        return False, None
 
 
 def layer_nodes_built(nin, nout, batch, seed=0):
@@ -54,10 +28,10 @@ def check_layer_nodes(layer_nodes):
     what = "node count of a layer"
     cases = [(1, 1, 1), (2, 1, 1), (1, 3, 1), (3, 2, 5), (7, 4, 3), (16, 16, 10)]
     for nin, nout, batch in cases:
-        ok, got = _call(what, layer_nodes, nin, nout, batch)
+        ok, got = call_answer(what, layer_nodes, nin, nout, batch)
         if not ok:
             return False
-        if _not_filled(got):
+        if is_unset(got):
             return report(False, what, f"your function returned {got!r}: not filled in yet")
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
             return report(False, what, f"layer_nodes({nin}, {nout}, {batch}) should be a whole number, "
@@ -76,11 +50,11 @@ def check_dot_products(all_dots):
     rng = np.random.default_rng(6)
     for m, n, k in [(3, 5, 4), (1, 1, 1), (6, 2, 3), (4, 4, 7)]:
         A, B = rng.normal(size=(m, k)), rng.normal(size=(n, k))
-        ok, got = _call(what, all_dots, A.copy(), B.copy())
+        ok, got = call_answer(what, all_dots, A.copy(), B.copy())
         if not ok:
             return False
         label = f"A of shape {A.shape} and B of shape {B.shape}"
-        if _not_filled(got):
+        if is_unset(got):
             return report(False, what, f"for {label} your function returned {got!r}: not filled in yet")
         got = np.asarray(got, dtype=float)
         if got.shape != (m, n):
@@ -110,16 +84,16 @@ SHAPE_QUESTIONS = tuple(_SHAPE_RULES)
 def check_shapes(answers):
     """``answers``: a dict giving the shape of each expression in ``SHAPE_QUESTIONS``."""
     what = "shapes of NumPy expressions"
-    if _not_filled(answers) or not isinstance(answers, dict):
+    if is_unset(answers) or not isinstance(answers, dict):
         return report(False, what, "not filled in yet: give a dict from each expression to its shape"
-                      if _not_filled(answers) else f"expected a dict, got {type(answers).__name__}")
+                      if is_unset(answers) else f"expected a dict, got {type(answers).__name__}")
     arrays = {name: np.zeros(shape) for name, shape in SHAPE_ARRAYS.items()}
     missing = [q for q in SHAPE_QUESTIONS if q not in answers]
     if missing:
         return report(False, what, f"no answer for {missing[0]!r}")
     for question in SHAPE_QUESTIONS:
         answer = answers[question]
-        if _not_filled(answer):
+        if is_unset(answer):
             return report(False, what, f"{question!r}: not filled in yet")
         try:
             answer = tuple(int(n) for n in answer)

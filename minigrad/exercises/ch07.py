@@ -7,41 +7,9 @@ The reader's classes are built in the notebook on the reader's own
 """
 import numpy as np
 
-from minigrad.exercises import report
+from minigrad.exercises import arrays_close, is_unset, not_filled_in, report, summed_to_shape
 
 __all__ = ["check_outer_gradients", "check_divide", "check_permute"]
-
-
-def _missing(value):
-    """Whether ``value`` is a placeholder the reader has not replaced yet."""
-    return value is None or value is Ellipsis
-
-
-def _not_filled(what, where):
-    return report(False, what, f"{where} is not filled in yet (it gives None or ...)")
-
-
-def _sum_to_shape(grad, shape):
-    """``grad`` summed back to ``shape`` as the shared backward loop does, or None if it cannot be."""
-    grad = np.asarray(grad, dtype=float)
-    if grad.shape == tuple(shape):
-        return grad
-    if grad.ndim < len(shape):
-        return None
-    try:
-        if np.broadcast_shapes(grad.shape, shape) != grad.shape:
-            return None
-    except ValueError:
-        return None
-    lead = grad.ndim - len(shape)
-    summed = grad.sum(axis=tuple(range(lead)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and summed.shape[i] != 1)
-    return summed.sum(axis=stretched, keepdims=True)
-
-
-def _close(got, expected, tol=1e-6):
-    scale = max(1.0, float(np.max(np.abs(expected)))) if np.size(expected) else 1.0
-    return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - expected), initial=0.0)) <= tol * scale
 
 
 def _numerical(phi, arrays, h=1e-6):
@@ -67,8 +35,8 @@ def check_outer_gradients(outer_gradients):
     """``outer_gradients(x, w, b, G)`` must return (dL/dx, dL/dw, dL/db) for
     ``out = x * w + b`` with x (n, 1), w (1, m), b (m,) and G = dL/d(out) (n, m)."""
     what = "gradients of out = x * w + b"
-    if _missing(outer_gradients):
-        return _not_filled(what, "outer_gradients")
+    if is_unset(outer_gradients):
+        return not_filled_in(what, "outer_gradients")
     for n, m in [(5, 4), (3, 6)]:
         rng = np.random.default_rng(70 + n)
         x, w, b = rng.normal(size=(n, 1)), rng.normal(size=(1, m)), rng.normal(size=m)
@@ -78,8 +46,8 @@ def check_outer_gradients(outer_gradients):
             result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
-        if _missing(result):
-            return _not_filled(what, "outer_gradients")
+        if is_unset(result):
+            return not_filled_in(what, "outer_gradients")
         try:
             dx, dw, db = result
         except (TypeError, ValueError):
@@ -90,8 +58,8 @@ def check_outer_gradients(outer_gradients):
                     "db": G.sum(axis=0)}
         inputs = {"dx": x, "dw": w, "db": b}
         for name, got in zip(["dx", "dw", "db"], [dx, dw, db]):
-            if _missing(got):
-                return _not_filled(what, name)
+            if is_unset(got):
+                return not_filled_in(what, name)
             try:
                 got = np.asarray(got, dtype=float)
             except (TypeError, ValueError):
@@ -100,7 +68,7 @@ def check_outer_gradients(outer_gradients):
             if got.shape != shape:
                 return report(False, what, f"{name} has shape {got.shape}, but a gradient has the shape "
                                            f"of its input: {shape} (with {shapes})")
-            if not _close(got, expected[name]):
+            if not arrays_close(got, expected[name]):
                 return report(False, what, f"{name} has the right shape but wrong numbers (with {shapes}): "
                                            f"which entries of out is each entry of {name[1:]} used in, and "
                                            f"with which local derivative?")
@@ -134,11 +102,11 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         except Exception as error:
             return report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
         data = getattr(node, "data", None)
-        if _missing(data):
-            return _not_filled(what, f"{op_name}'s __init__ (it records no result)")
+        if is_unset(data):
+            return not_filled_in(what, f"{op_name}'s __init__ (it records no result)")
         expected = forward(*arrays, extra)
         data = np.asarray(data, dtype=float)
-        if data.shape != expected.shape or not _close(data, expected):
+        if data.shape != expected.shape or not arrays_close(data, expected):
             return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
                                        + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
         prev = getattr(node, "_prev", ())
@@ -151,8 +119,8 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         except Exception as error:
             return report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
                                        f"(for {described})")
-        if _missing(local):
-            return _not_filled(what, f"{op_name}._backward")
+        if is_unset(local):
+            return not_filled_in(what, f"{op_name}._backward")
         try:
             local = tuple(local)
         except TypeError:
@@ -166,17 +134,17 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
 
         numeric = _numerical(phi, [a.copy() for a in arrays])
         for name, g, a, n in zip("ab", local, arrays, numeric):
-            if _missing(g):
-                return _not_filled(what, f"the gradient for {name} in {op_name}._backward")
+            if is_unset(g):
+                return not_filled_in(what, f"the gradient for {name} in {op_name}._backward")
             try:
                 g = np.asarray(g, dtype=float)
             except (TypeError, ValueError):
                 return report(False, what, f"the gradient for {name} is not an array of numbers")
-            summed = _sum_to_shape(g, a.shape)
+            summed = summed_to_shape(g, a.shape)
             if summed is None:
                 return report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
                                            f"belong to {name} of shape {a.shape} (for {described})")
-            if not _close(summed, n):
+            if not arrays_close(summed, n):
                 return report(False, what, f"the gradient for {name} is wrong (for {described})")
     return report(True, what + f", for {len(cases)} combinations of shapes")
 
@@ -184,8 +152,8 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
 def check_divide(div_class, tensor_class):
     """Check a reader's ``Div(a, b)`` operation on their ``MiniTensor`` class."""
     what = "Div(a, b)"
-    if _missing(div_class) or _missing(tensor_class):
-        return _not_filled(what, "Div")
+    if is_unset(div_class) or is_unset(tensor_class):
+        return not_filled_in(what, "Div")
     cases = [(shapes, None) for shapes in _DIVIDE_CASES]
     return _check_op("Div", lambda leaves, _: div_class(*leaves), lambda a, b, _: a / b,
                      tensor_class, cases, what)
@@ -200,8 +168,8 @@ _PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1
 def check_permute(permute_class, tensor_class):
     """Check a reader's ``Permute(a, axes)`` operation on their ``MiniTensor`` class."""
     what = "Permute(a, axes)"
-    if _missing(permute_class) or _missing(tensor_class):
-        return _not_filled(what, "Permute")
+    if is_unset(permute_class) or is_unset(tensor_class):
+        return not_filled_in(what, "Permute")
     cases = [((shape,), axes) for shape, axes in _PERMUTE_CASES]
     return _check_op("Permute", lambda leaves, axes: permute_class(leaves[0], axes),
                      lambda a, axes: np.transpose(a, axes), tensor_class, cases, what)

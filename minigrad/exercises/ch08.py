@@ -8,24 +8,10 @@ import numbers
 
 import numpy as np
 
-from minigrad.exercises import report
-from minigrad.exercises.ch07 import _sum_to_shape
+from minigrad.exercises import arrays_close, is_unset, not_filled_in, report, summed_to_shape
 from minigrad.tensor import Tensor
 
 __all__ = ["check_batch_matmul", "check_leaky_init", "check_soft_targets"]
-
-
-def _missing(value):
-    return value is None or value is Ellipsis
-
-
-def _not_filled(what, where):
-    return report(False, what, f"{where} is not filled in yet (it gives None or ...)")
-
-
-def _close(got, expected, tol=1e-8):
-    scale = max(1.0, float(np.max(np.abs(expected))))
-    return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - expected))) <= tol * scale
 
 
 # ----- exercise: a stack of matrix products -----------------------------------------
@@ -38,8 +24,8 @@ def check_batch_matmul(op_class):
     """Check a reader's ``BatchMatMul(a, b)``, a subclass of minigrad's Tensor, for a stack
     ``a`` (batch, n, k) times a shared ``b`` (k, m) or a stack ``b`` (batch, k, m)."""
     what = "BatchMatMul(a, b)"
-    if _missing(op_class):
-        return _not_filled(what, "BatchMatMul")
+    if is_unset(op_class):
+        return not_filled_in(what, "BatchMatMul")
     for number, (sa, sb) in enumerate(_BATCH_CASES):
         rng = np.random.default_rng(800 + number)
         A, B = rng.normal(size=sa), rng.normal(size=sb)
@@ -51,10 +37,10 @@ def check_batch_matmul(op_class):
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"BatchMatMul({described}) raised {type(error).__name__}: {error}")
         data = getattr(out, "data", None)
-        if _missing(data) or not isinstance(out, Tensor):
-            return _not_filled(what, "BatchMatMul's __init__ (it records no result)")
+        if is_unset(data) or not isinstance(out, Tensor):
+            return not_filled_in(what, "BatchMatMul's __init__ (it records no result)")
         data = np.asarray(data)
-        if data.shape != G.shape or not _close(data, A @ B):
+        if data.shape != G.shape or not arrays_close(data, A @ B, tol=1e-8):
             return report(False, what, f"forward pass: the product for {described} is wrong"
                                        + (f" (shape {data.shape})" if data.shape != G.shape else ""))
         prev = tuple(getattr(out, "_prev", ()))
@@ -64,8 +50,8 @@ def check_batch_matmul(op_class):
             local = out._backward(G.copy())
         except Exception as error:
             return report(False, what, f"_backward raised {type(error).__name__}: {error} (for {described})")
-        if _missing(local):
-            return _not_filled(what, "BatchMatMul._backward")
+        if is_unset(local):
+            return not_filled_in(what, "BatchMatMul._backward")
         try:
             if isinstance(local, np.ndarray):
                 raise TypeError
@@ -79,13 +65,13 @@ def check_batch_matmul(op_class):
         # Shapes first: a gradient that cannot be summed back to its input's shape
         # would make the comparison below (or the shared loop) fail with NumPy's error.
         for name, g, array in [("a", local[0], A), ("b", local[1], B)]:
-            if _missing(g):
-                return _not_filled(what, f"the gradient for {name} in BatchMatMul._backward")
+            if is_unset(g):
+                return not_filled_in(what, f"the gradient for {name} in BatchMatMul._backward")
             try:
                 g = np.asarray(g, dtype=float)
             except (TypeError, ValueError):
                 return report(False, what, f"the gradient for {name} is not an array of numbers")
-            if _sum_to_shape(g, array.shape) is None:
+            if summed_to_shape(g, array.shape) is None:
                 return report(False, what, f"the gradient for {name} has shape {g.shape}, but {name} "
                                            f"has shape {array.shape} (for {described})")
         try:
@@ -104,7 +90,7 @@ def check_batch_matmul(op_class):
             if grad.shape != expected.shape:
                 return report(False, what, f"the gradient for {name} has shape {grad.shape}, but {name} "
                                            f"has shape {expected.shape} (for {described})")
-            if not _close(grad, expected):
+            if not arrays_close(grad, expected, tol=1e-8):
                 return report(False, what, f"the gradient for {name} is wrong (for {described})")
     return report(True, what, f"for {len(_BATCH_CASES)} combinations of shapes, with b shared and stacked")
 
@@ -124,15 +110,15 @@ def _factor_text(factor):
 def check_leaky_init(std_fn):
     """Check ``std_fn(nin, slope)``: the weight std that keeps a leaky-ReLU layer's signal size."""
     what = "the initial weight std for a leaky ReLU layer"
-    if _missing(std_fn):
-        return _not_filled(what, "leaky_relu_std")
+    if is_unset(std_fn):
+        return not_filled_in(what, "leaky_relu_std")
     for nin, slope in _LEAKY_CASES:
         try:
             std = std_fn(nin, slope)
         except Exception as error:
             return report(False, what, f"leaky_relu_std({nin}, {slope}) raised {type(error).__name__}: {error}")
-        if _missing(std):
-            return _not_filled(what, "leaky_relu_std")
+        if is_unset(std):
+            return not_filled_in(what, "leaky_relu_std")
         if not isinstance(std, (numbers.Real, np.floating, np.ndarray)) or np.ndim(std) != 0:
             return report(False, what, f"leaky_relu_std({nin}, {slope}) should return one number")
         std = float(std)
@@ -159,8 +145,8 @@ def _softmax_rows(Z):
 def check_soft_targets(grad_fn):
     """Check ``grad_fn(Z, Q)`` = dL/dZ for L = mean over rows of -Σ_j Q[r, j] log softmax(Z[r])_j."""
     what = "the gradient of cross-entropy against soft targets"
-    if _missing(grad_fn):
-        return _not_filled(what, "soft_cross_entropy_grad")
+    if is_unset(grad_fn):
+        return not_filled_in(what, "soft_cross_entropy_grad")
     rng = np.random.default_rng(808)
     cases = [("random logits and targets", rng.normal(size=(5, 4)) * 2, rng.dirichlet(np.ones(4), size=5)),
              ("one-hot targets", rng.normal(size=(3, 6)), np.eye(6)[[1, 5, 0]]),
@@ -178,8 +164,8 @@ def check_soft_targets(grad_fn):
                 got = grad_fn(Z.copy(), Q.copy())
         except Exception as error:
             return report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
-        if _missing(got):
-            return _not_filled(what, "soft_cross_entropy_grad")
+        if is_unset(got):
+            return not_filled_in(what, "soft_cross_entropy_grad")
         try:
             got = np.asarray(got, dtype=float)
         except (TypeError, ValueError):
@@ -192,9 +178,9 @@ def check_soft_targets(grad_fn):
                                        + (": does your softmax overflow, or divide 0 by 0 in some row?"
                                           if "1000" in description else ""))
         expected = (_softmax_rows(Z) - Q) / len(Z)
-        if not _close(got, expected):
+        if not arrays_close(got, expected, tol=1e-8):
             hint = ""
-            if len(Z) > 1 and _close(got / len(Z), expected):
+            if len(Z) > 1 and arrays_close(got / len(Z), expected, tol=1e-8):
                 hint = ": it is off by a factor of the number of rows (the loss is a mean over the rows)"
             return report(False, what, f"wrong numbers for {description}, shape {Z.shape}{hint}")
     return report(True, what, f"in {len(cases)} cases, including logits of ±1000")

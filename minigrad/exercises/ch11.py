@@ -2,8 +2,7 @@
 import numpy as np
 
 from minigrad.autograd import topological_order
-from minigrad.exercises import report
-from minigrad.exercises.ch06 import _call, _not_filled
+from minigrad.exercises import call_answer, is_unset, report
 from minigrad import speed
 
 
@@ -37,10 +36,10 @@ def check_multiply_adds(multiply_adds):
         return report(False, what, "that is the package's function: write your own count")
     cases = [(1, 1), (4, 8), (16, 100), (3, 7), (64, 2)]
     for width, batch in cases:
-        ok, got = _call(what, multiply_adds, width, batch)
+        ok, got = call_answer(what, multiply_adds, width, batch)
         if not ok:
             return False
-        if _not_filled(got):
+        if is_unset(got):
             return report(False, what, f"your function returned {got!r}: not filled in yet")
         if isinstance(got, bool) or not isinstance(got, (int, np.integer, float)):
             return report(False, what, f"multiply_adds({width}, {batch}) should be a number, "
@@ -69,10 +68,10 @@ def check_per_node_fit(seconds_per_node):
     """``seconds_per_node(nodes, seconds)``: the slope a of the best line seconds ≈ a·nodes."""
     what = "least-squares time per node"
     for nodes, seconds in _fits():
-        ok, got = _call(what, seconds_per_node, list(nodes), list(seconds))
+        ok, got = call_answer(what, seconds_per_node, list(nodes), list(seconds))
         if not ok:
             return False
-        if _not_filled(got):
+        if is_unset(got):
             return report(False, what, f"your function returned {got!r}: not filled in yet")
         try:
             got = float(got)
@@ -95,10 +94,10 @@ def check_crossover(crossover_batch):
     what = "crossover batch size"
     cases = [(16, 1e-5, 1e-9, 21), (64, 2e-5, 5e-10, 21), (4, 3e-6, 2e-9, 30), (256, 1e-5, 1e-10, 21)]
     for width, per_node, per_op, nodes in cases:
-        ok, got = _call(what, crossover_batch, width, per_node, per_op, nodes)
+        ok, got = call_answer(what, crossover_batch, width, per_node, per_op, nodes)
         if not ok:
             return False
-        if _not_filled(got):
+        if is_unset(got):
             return report(False, what, f"your function returned {got!r}: not filled in yet")
         try:
             got = float(got)
