@@ -54,6 +54,8 @@ def test_dot_products_passes_one_matrix_product(capsys):
     (lambda A, B: B @ A.T, "has shape (5, 3)"),
     (lambda A, B: np.zeros((A.shape[0], B.shape[0])), "entry [0, 0] is not the dot product"),
     (lambda A, B: (A @ B.T) * (1 + 1e-6), "is not the dot product"),
+    (lambda A, B: (row for row in A @ B.T), "returned generator: it should return an array of numbers"),
+    (lambda A, B: [[1.0], [1.0, 2.0]], "returned list: it should return an array of numbers"),
 ])
 def test_dot_products_fails_wrong_answers(capsys, answer, says):
     assert ch06.check_dot_products(answer) is False

@@ -96,6 +96,11 @@ class DivOneGradient(Div):
         return (grad / b.data,)
 
 
+class DivRecordingANode(Div):
+    def __init__(self, a, b):  # records a node where its array belongs
+        self._record(Div(a, b), a, b)
+
+
 class Permute(MiniTensor):
     def __init__(self, a, axes):
         self.axes = tuple(axes)
@@ -108,6 +113,11 @@ class Permute(MiniTensor):
 class PermuteSameAxesAgain(Permute):
     def _backward(self, grad):
         return (np.transpose(grad, self.axes),)
+
+
+class PermuteBareArray(Permute):
+    def _backward(self, grad):  # the array itself, not a tuple holding it
+        return np.transpose(grad, np.argsort(self.axes))
 
 
 class PermuteReversing(Permute):
@@ -172,7 +182,8 @@ def test_divide_pass(capsys):
     (DivForwardWrong, "forward pass: the result of Div for a of shape (3, 4), b of shape (3, 4) is wrong"),
     (DivPlaceholder, "Div's __init__ (it records no result) is not filled in yet"),
     (DivBackwardPlaceholder, "Div._backward is not filled in yet"),
-    (DivOneGradient, "returned 1 gradients for 2 input(s)"),
+    (DivOneGradient, "returned 1 gradient(s) for 2 input(s)"),
+    (DivRecordingANode, "the result Div's __init__ records is not an array of numbers"),
 ])
 def test_divide_fail(capsys, cls, says):
     ok, out = run(capsys, ch07.check_divide, cls, MiniTensor)
@@ -192,6 +203,7 @@ def test_permute_pass(capsys):
 @pytest.mark.parametrize("cls, says", [
     (PermuteSameAxesAgain, "has shape (4, 2, 3), which cannot belong to a of shape (2, 3, 4)"),
     (PermuteReversing, "(for a of shape (2, 3, 4), axes (1, 2, 0))"),
+    (PermuteBareArray, "Permute._backward must return a tuple, one gradient per input: (g,) for one input"),
     (PermutePlaceholder, "not filled in yet"),
 ])
 def test_permute_fail(capsys, cls, says):

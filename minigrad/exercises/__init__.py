@@ -20,7 +20,7 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
 __all__ = ["report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
-           "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
+           "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
 NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
@@ -84,6 +84,27 @@ def call_answer(what, function, *args):
         report(False, what, f"calling it with {', '.join(map(_describe_argument, args))} raised "
                             f"{describe_error(error)}")
         return False, None
+
+
+def as_numbers(value):
+    """``value`` as an array of floats, or None if it is no (rectangular) array of numbers."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_gradients(local):
+    """What a rule returned, as a tuple of gradients, or None if it is not a tuple (or list) of them.
+
+    A bare array is one gradient, not a tuple: iterating it would give its rows.
+    """
+    if isinstance(local, np.ndarray):
+        return None
+    try:
+        return tuple(local)
+    except TypeError:
+        return None
 
 
 def arrays_close(got, expected, tol=1e-6):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from minigrad.autograd import topological_order
-from minigrad.exercises import call_answer, is_unset, report
+from minigrad.exercises import as_numbers, call_answer, is_unset, report
 from minigrad.value import Value
 from minigrad.value_nn import ValueLayer
 
@@ -56,7 +56,10 @@ def check_dot_products(all_dots):
         label = f"A of shape {A.shape} and B of shape {B.shape}"
         if is_unset(got):
             return report(False, what, f"for {label} your function returned {got!r}: not filled in yet")
-        got = np.asarray(got, dtype=float)
+        answer, got = got, as_numbers(got)
+        if got is None:
+            return report(False, what, f"for {label} your function returned {type(answer).__name__}: "
+                                       "it should return an array of numbers")
         if got.shape != (m, n):
             return report(False, what, f"for {label} your result has shape {got.shape}; it needs one "
                                        "row per row of A and one column per row of B")

@@ -7,7 +7,8 @@ The reader's classes are built in the notebook on the reader's own
 """
 import numpy as np
 
-from minigrad.exercises import arrays_close, is_unset, not_filled_in, report, summed_to_shape
+from minigrad.exercises import (arrays_close, as_gradients, as_numbers, is_unset, not_filled_in, report,
+                                summed_to_shape)
 
 __all__ = ["check_outer_gradients", "check_divide", "check_permute"]
 
@@ -60,9 +61,8 @@ def check_outer_gradients(outer_gradients):
         for name, got in zip(["dx", "dw", "db"], [dx, dw, db]):
             if is_unset(got):
                 return not_filled_in(what, name)
-            try:
-                got = np.asarray(got, dtype=float)
-            except (TypeError, ValueError):
+            got = as_numbers(got)
+            if got is None:
                 return report(False, what, f"{name} is not an array of numbers")
             shape = inputs[name].shape
             if got.shape != shape:
@@ -105,7 +105,10 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         if is_unset(data):
             return not_filled_in(what, f"{op_name}'s __init__ (it records no result)")
         expected = forward(*arrays, extra)
-        data = np.asarray(data, dtype=float)
+        data = as_numbers(data)
+        if data is None:
+            return report(False, what, f"the result {op_name}'s __init__ records is not an array of numbers: "
+                                       "record the array it computes (not a node)")
         if data.shape != expected.shape or not arrays_close(data, expected):
             return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
                                        + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
@@ -121,12 +124,12 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
                                        f"(for {described})")
         if is_unset(local):
             return not_filled_in(what, f"{op_name}._backward")
-        try:
-            local = tuple(local)
-        except TypeError:
-            return report(False, what, f"{op_name}._backward must return a tuple, one gradient per input")
+        local = as_gradients(local)
+        if local is None:
+            return report(False, what, f"{op_name}._backward must return a tuple, one gradient per "
+                                       "input: (g,) for one input")
         if len(local) != len(leaves):
-            return report(False, what, f"{op_name}._backward returned {len(local)} gradients for "
+            return report(False, what, f"{op_name}._backward returned {len(local)} gradient(s) for "
                                        f"{len(leaves)} input(s): one per input, in order")
 
         def phi(*xs):
@@ -136,9 +139,8 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         for name, g, a, n in zip("ab", local, arrays, numeric):
             if is_unset(g):
                 return not_filled_in(what, f"the gradient for {name} in {op_name}._backward")
-            try:
-                g = np.asarray(g, dtype=float)
-            except (TypeError, ValueError):
+            g = as_numbers(g)
+            if g is None:
                 return report(False, what, f"the gradient for {name} is not an array of numbers")
             summed = summed_to_shape(g, a.shape)
             if summed is None:

@@ -8,7 +8,8 @@ import numbers
 
 import numpy as np
 
-from minigrad.exercises import arrays_close, is_unset, not_filled_in, report, summed_to_shape
+from minigrad.exercises import (arrays_close, as_gradients, as_numbers, is_unset, not_filled_in, report,
+                                summed_to_shape)
 from minigrad.tensor import Tensor
 
 __all__ = ["check_batch_matmul", "check_leaky_init", "check_soft_targets"]
@@ -52,11 +53,8 @@ def check_batch_matmul(op_class):
             return report(False, what, f"_backward raised {type(error).__name__}: {error} (for {described})")
         if is_unset(local):
             return not_filled_in(what, "BatchMatMul._backward")
-        try:
-            if isinstance(local, np.ndarray):
-                raise TypeError
-            local = tuple(local)
-        except TypeError:
+        local = as_gradients(local)
+        if local is None:
             return report(False, what, "BatchMatMul._backward must return a tuple: "
                                        "(gradient for a, gradient for b)")
         if len(local) != 2:
@@ -67,9 +65,8 @@ def check_batch_matmul(op_class):
         for name, g, array in [("a", local[0], A), ("b", local[1], B)]:
             if is_unset(g):
                 return not_filled_in(what, f"the gradient for {name} in BatchMatMul._backward")
-            try:
-                g = np.asarray(g, dtype=float)
-            except (TypeError, ValueError):
+            g = as_numbers(g)
+            if g is None:
                 return report(False, what, f"the gradient for {name} is not an array of numbers")
             if summed_to_shape(g, array.shape) is None:
                 return report(False, what, f"the gradient for {name} has shape {g.shape}, but {name} "
@@ -166,9 +163,8 @@ def check_soft_targets(grad_fn):
             return report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
         if is_unset(got):
             return not_filled_in(what, "soft_cross_entropy_grad")
-        try:
-            got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
+        got = as_numbers(got)
+        if got is None:
             return report(False, what, "soft_cross_entropy_grad should return an array of numbers")
         if got.shape != Z.shape:
             return report(False, what, f"for logits of shape {Z.shape} the gradient has shape {got.shape}; "

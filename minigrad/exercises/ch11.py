@@ -68,7 +68,7 @@ def check_per_node_fit(seconds_per_node):
     """``seconds_per_node(nodes, seconds)``: the slope a of the best line seconds ≈ a·nodes."""
     what = "least-squares time per node"
     for nodes, seconds in _fits():
-        ok, got = call_answer(what, seconds_per_node, list(nodes), list(seconds))
+        ok, got = call_answer(what, seconds_per_node, nodes.tolist(), seconds.tolist())
         if not ok:
             return False
         if is_unset(got):
