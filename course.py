@@ -19,6 +19,7 @@ nothing but Python 3.11+.
 import hashlib
 import importlib.util
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -127,6 +128,7 @@ def cmd_test():
     stages = {
         "unit tests": [PYTHON, "-m", "pytest", "tests"],
         "notebooks (nbval)": [PYTHON, "-m", "pytest", "--nbval", "notebooks"],
+        "notebooks on another CPU's kernel (nbval)": notebooks_on_another_kernel,
         "CI workflows (schema, zizmor)": check_workflows,
         "strict book build": build_book_fresh,
         "the book in a browser": lambda: browser_test(browser_ready, "strict book build" in failed),
@@ -171,6 +173,41 @@ def check_workflows():
     schema = run(BIN / "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *files, check=False).returncode
     audit = run(BIN / "zizmor", "--offline", "--min-severity", "medium", WORKFLOWS, check=False).returncode
     return schema or audit
+
+
+def openblas_kernel(coretype=None):
+    """The OpenBLAS kernel NumPy runs in .venv (threadpoolctl's name for it), with
+    OPENBLAS_CORETYPE set to `coretype` if given; "" when NumPy uses no OpenBLAS."""
+    env = {**os.environ, "OPENBLAS_CORETYPE": coretype} if coretype else None
+    code = ("import numpy, threadpoolctl\n"
+            "print(*[i.get('architecture') or '?' for i in threadpoolctl.threadpool_info()"
+            " if i['internal_api'] == 'openblas'][:1])")
+    return run(PYTHON, "-c", code, env=env, check=False, capture_output=True, text=True).stdout.strip()
+
+
+def notebooks_on_another_kernel():
+    """nbval again, with NumPy's OpenBLAS forced onto another CPU's kernel.
+
+    Kernels round sums differently in the last bits, so a stored output that
+    prints such bits passes on the machine that stored it and fails on a
+    reader's. Forcing another kernel here (Prescott's, which every x86-64 CPU
+    runs) makes that failure happen in this command instead."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        say(f"skipped: another OpenBLAS kernel is forced on x86-64 only, and this is {platform.machine()}")
+        return SKIPPED
+    native = openblas_kernel()
+    if not native:
+        say("skipped: NumPy here does not use OpenBLAS, so there is no kernel to force")
+        return SKIPPED
+    for coretype in ("Prescott", "Nehalem"):
+        forced = openblas_kernel(coretype)
+        if forced and forced != native:
+            say(f"NumPy's OpenBLAS runs its {native} kernel on this CPU; the notebooks run again "
+                f"with OPENBLAS_CORETYPE={coretype} (its {forced} kernel), as on another CPU")
+            return run(PYTHON, "-m", "pytest", "--nbval", "notebooks", check=False,
+                       env={**os.environ, "OPENBLAS_CORETYPE": coretype}).returncode
+    say(f"skipped: no other OpenBLAS kernel than {native} could be forced here")
+    return SKIPPED
 
 
 def ensure_chromium():

@@ -4,6 +4,7 @@ Hypothesis runs a modest number of examples by default so the whole suite stays
 quick on a shared machine; ``HYPOTHESIS_PROFILE=thorough pytest`` runs many more.
 No profile has a deadline: a slow moment of the machine must not fail a test.
 """
+import gc
 import os
 import random
 import shutil
@@ -43,3 +44,19 @@ def dot_executable():
     if path is None:
         pytest.skip("graphviz's `dot` program is not installed (apt-get install graphviz)")
     return path
+
+
+@pytest.fixture
+def live_nodes():
+    """A counter of the live objects of a node class, with the cycle collector off.
+
+    A graph freed by reference counting alone brings the count back to where it
+    was; one caught in a reference cycle stays counted. Only the class asked for
+    is counted, so garbage left by other tests or threads does not matter.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield lambda kind: sum(1 for obj in gc.get_objects() if isinstance(obj, kind))
+    finally:
+        gc.enable()
