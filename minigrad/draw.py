@@ -16,6 +16,11 @@ from minigrad.checks import check_positive_int
 
 SMALL = 6  # a tensor with at most this many numbers shows them all
 
+#: The largest drawing, in inches (72 points each): 1,000 pt wide and 540 pt tall,
+#: which a laptop screen shows whole and the book's column at half size or more.
+#: Graphviz scales a larger layout down to fit (never a smaller one up).
+MAX_SIZE = "13.89,7.5"
+
 #: The largest graph (counted in Values or Tensors) that ``draw_dot`` draws unless told otherwise.
 #: Graphviz's layout time grows much faster than the graph. Measured with ``dot`` 2.43 on the
 #: course's (busy, two-core) build machine, for the loss of a small scalar MLP: 318 nodes took
@@ -40,10 +45,15 @@ def _drawing():
         class Drawing(graphviz.Digraph):
             """A ``graphviz.Digraph`` whose text form is its DOT source.
 
+            No larger than ``MAX_SIZE`` unless its ``graph_attr`` says otherwise.
             Jupyter shows the picture (SVG); the plain-text form that a notebook also
             stores (and that nbval compares) is the graph's description, with no memory
             address in it. ``.render("file")`` writes ``file.svg``, ``.source`` is the DOT text.
             """
+
+            def __init__(self, *args, graph_attr=None, **kwargs):
+                super().__init__(*args, graph_attr={"size": MAX_SIZE, **(graph_attr or {})},
+                                 **kwargs)
 
             def __repr__(self):
                 return self.source

@@ -246,3 +246,22 @@ def test_without_the_graphviz_package_only_drawing_fails_and_says_what_to_instal
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr
     assert "draw_dot needs the graphviz Python package (pip install graphviz)" in result.stdout
+
+
+@pytest.mark.parametrize("rankdir", ["TB", "LR"])
+def test_a_long_graph_is_scaled_down_to_fit_a_screen(rankdir, dot_executable):
+    x = Value(0.5, name="x")
+    y = x
+    for _ in range(40):  # 80 boxes in a row: several thousand points long
+        y = (y * 1.5).tanh()
+    svg = draw_dot(y, rankdir=rankdir).pipe(format="svg").decode()
+    width, height = map(float, re.search(r'<svg[^>]*width="([\d.]+)pt"[^>]*height="([\d.]+)pt"', svg).groups())
+    assert width <= 1000.5 and height <= 540.5
+    assert max(width, height) >= 530  # scaled down to the limit, not below it
+
+
+def test_a_small_graph_keeps_its_natural_size(dot_executable):
+    x = Value(0.5, name="x")
+    svg = draw_dot(x * 2).pipe(format="svg").decode()
+    height = float(re.search(r'<svg[^>]*height="([\d.]+)pt"', svg).group(1))
+    assert 40 < height < 200
