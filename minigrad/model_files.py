@@ -14,7 +14,8 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
   loading recognises its own files and rejects everything else;
 * ``model.kind`` ("MLP", "Layer" or "Linear") and ``model.config``, the
   config as JSON text, e.g. ``{"sizes": [2, 16, 1], "activations": ["relu",
-  "linear"], "dtype": "float64"}``: the architecture;
+  "linear"], "dtype": "float64"}``: the architecture (an MLP that uses one
+  layer twice says so in ``"tied_layers"``, and loads back sharing it);
 * ``model.state.<name>`` for each entry of the state dict
   (``model.state.layers.0.W``, ...), in the dtype it had.
 
@@ -32,7 +33,10 @@ The promises:
 * Loading is safe: nothing but plain arrays is read (``allow_pickle=False``),
   so a file cannot run code; a file that is missing, truncated, damaged or
   not a minigrad model raises an error naming the file and the problem (a
-  file you may not read raises PermissionError, as any file would).
+  file you may not read raises PermissionError, as any file would). Nothing
+  is allocated before it is checked against the file: each member's declared
+  shape against the bytes that hold it, the config's size against the weights
+  stored; a config's length and nesting are bounded.
 * ``load(name)`` reads what ``save(name)`` wrote: ``name.npz`` (``.npz`` is
   added to a name without it), or ``name`` itself if there is no ``name.npz``.
 * Saving checks the model first, with the very checks loading applies (it
@@ -42,7 +46,9 @@ The promises:
   the target, flushed to disk (fsync), and only then renamed over it
   (``os.replace``, atomic). A save that fails or is interrupted half way
   (an error, Ctrl-C) leaves any previous file as it was, and removes its
-  temporary file.
+  temporary file. The new file takes the old one's place in every other way:
+  a file you may not write to is refused (PermissionError), the new file keeps
+  the old one's mode, and a symbolic link stays a link (its target is replaced).
 * Restoring a checkpoint is all-or-nothing too: everything is checked (the
   file, the model's architecture, that the optimizer optimizes that very model,
   the optimizer's state) before the model or the optimizer is changed.
@@ -268,13 +274,32 @@ def _read_umask():
 _UMASK = _read_umask()  # read once, at import, rather than while other threads may create files
 
 
+def _replaceable(path):
+    """The file that saving to ``path`` replaces (through a symlink, its target) and the
+    mode to give the new one: the old file's, else a new file's. A PermissionError if
+    the file exists and we may not write to it (it is read-only, for instance)."""
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return target, 0o666 & ~_UMASK
+    effective = os.access in os.supports_effective_ids
+    if not os.access(target, os.W_OK, effective_ids=effective):
+        raise PermissionError(errno.EACCES, f"cannot save to {path}: you may not write to "
+                              f"this file (mode {mode:04o}); make it writable (chmod u+w) "
+                              "to replace it, or save elsewhere")
+    return target, mode
+
+
 def _atomic_write(path, arrays):
     """Write the archive to a temporary file beside ``path``, fsync, rename.
 
     Whatever stops the write (an error, KeyboardInterrupt, SystemExit), the
     temporary file is removed and any previous file at ``path`` is untouched.
+    A file there keeps its mode; a symlink stays, its target is replaced.
     """
-    directory = os.path.dirname(os.path.abspath(path))
+    target, mode = _replaceable(path)
+    directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
             errno.ENOENT,
@@ -283,7 +308,7 @@ def _atomic_write(path, arrays):
     try:
         try:
             fd, temporary = tempfile.mkstemp(
-                prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                prefix=f".{os.path.basename(target)}.", suffix=".tmp",
                 dir=directory)
         except OSError as error:  # e.g. no permission to write there
             raise OSError(error.errno, f"cannot save to {path}: "
@@ -298,10 +323,9 @@ def _atomic_write(path, arrays):
             _write_npz(file, arrays)
             file.flush()
             os.fsync(file.fileno())
-        # mkstemp makes the file private: give it a normal file's mode
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, path)
-        temporary = None  # it is the file at `path` now
+        os.chmod(temporary, mode)  # mkstemp's is private (0600)
+        os.replace(temporary, target)
+        temporary = None  # it is the file at `target` now
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
@@ -504,9 +528,12 @@ load_model = load
 
 # ----- checkpoints: model + optimizer state + your own info ----------------------------
 
-def _encode(value, arrays):
+def _encode(value, arrays, depth=1):
     """``value`` as JSON-ready data; NumPy arrays and scalars go to ``arrays`` and are
     referenced by index, so that they are stored bit for bit, dtype included."""
+    if depth > MAX_NESTING // 3:  # a dict is three levels of JSON: {"__dict__": [[key, ...
+        raise ValueError(f"cannot save data nested more than {MAX_NESTING // 3} levels deep "
+                         "in a checkpoint")
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise TypeError("cannot save an array of Python objects in a checkpoint")
@@ -519,11 +546,11 @@ def _encode(value, arrays):
         for key in value:
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise TypeError(f"checkpoint dictionaries need str or int keys, got {key!r}")
-        return {"__dict__": [[key, _encode(v, arrays)] for key, v in value.items()]}
+        return {"__dict__": [[key, _encode(v, arrays, depth + 1)] for key, v in value.items()]}
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, arrays) for v in value]}
+        return {"__tuple__": [_encode(v, arrays, depth + 1) for v in value]}
     if isinstance(value, list):
-        return [_encode(v, arrays) for v in value]
+        return [_encode(v, arrays, depth + 1) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"cannot save a {type(value).__name__} in a checkpoint; use numbers, strings, "
@@ -535,15 +562,21 @@ def _decode(data, arrays):
         return [_decode(v, arrays) for v in data]
     if isinstance(data, dict):
         if "__array__" in data:
-            return arrays[data["__array__"]].copy()
+            return arrays[_index(data["__array__"], arrays)].copy()
         if "__scalar__" in data:
-            return arrays[data["__scalar__"]][()]
+            return arrays[_index(data["__scalar__"], arrays)][()]
         if "__tuple__" in data:
             return tuple(_decode(v, arrays) for v in data["__tuple__"])
         if "__dict__" in data:
             return {key: _decode(v, arrays) for key, v in data["__dict__"]}
         raise ValueError(f"unexpected entry {data!r}")
     return data
+
+
+def _index(i, arrays):
+    if type(i) is not int or not 0 <= i < len(arrays):
+        raise ValueError(f"no stored array {i!r}")
+    return i
 
 
 def _pack(prefix, value):
@@ -559,7 +592,7 @@ def _unpack(prefix, stored, path):
         return ModelFileError(f"{path} is not a valid minigrad checkpoint: {what}")
 
     try:
-        document = json.loads(_text(stored, f"{prefix}.json", fail))
+        document = _parse_json(_text(stored, f"{prefix}.json", fail), f"{prefix} entry", fail)
         count = sum(1 for key in stored if key.startswith(prefix + ".") and key != f"{prefix}.json")
         return _decode(document, [stored[f"{prefix}.{i}"] for i in range(count)])
     except ModelFileError:
