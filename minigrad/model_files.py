@@ -418,7 +418,7 @@ def _read_archive(path):
             raise
         except _DAMAGE as error:
             raise ModelFileError(f"{path} is truncated or damaged, not a readable .npz archive "
-                                 f"({type(error).__name__}: {error})") from None
+                                 f"({error})") from None
 
 
 def _listed_count(file, size):
