@@ -243,13 +243,14 @@ def browser_test(browser_ready, book_failed):
 
 
 def cmd_serve(args):
-    if not (ROOT / "_build" / "html" / "index.html").exists():
-        say("the book is not built yet: building it first")
-        cmd_book()
     spec = importlib.util.spec_from_file_location("site_server", ROOT / "tools" / "site_server.py")
     server = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(server)
-    server.main(args)
+    options = server.parse_args(args, prog="python3 course.py serve")  # a bad option stops here, before a build
+    if options.dir == server.DEFAULT_DIR and not (options.dir / "index.html").exists():
+        say("the book is not built yet: building it first")
+        cmd_book()
+    server.serve(options)
 
 
 def cmd_linkcheck():

@@ -30,6 +30,9 @@ def accuracy(model, X, y):
 
 
 def run(directory, epochs, stop_after=None):
+    for name, value in (("epochs", epochs), ("stop_after", stop_after)):
+        if value is not None and (type(value) is not int or value < 1):
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
     X, y = make_spirals(n_samples=500, n_classes=5, noise=0.03, rotations=1.0, seed=0)
     loader = DataLoader(X, y, batch_size=50, seed=0)
     model = MLP(2, [64, 64, 5], activation="relu", seed=0)
@@ -65,18 +68,30 @@ def run(directory, epochs, stop_after=None):
     return model
 
 
-def main():
+def positive_int(text):
+    """``text`` as a whole number of at least 1, else an argparse error saying so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number (at least 1), got {value}")
+    return value
+
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", nargs="?", help="where to keep checkpoint.npz (default: a temporary demo)")
-    parser.add_argument("--epochs", type=int, default=300)
-    parser.add_argument("--stop-after", type=int, default=None, help="stop after this many epochs, as if interrupted")
-    args = parser.parse_args()
+    parser.add_argument("--epochs", type=positive_int, default=300, help="train until this epoch (default 300)")
+    parser.add_argument("--stop-after", type=positive_int, default=None,
+                        help="stop after this many epochs, as if interrupted")
+    args = parser.parse_args(argv)
     if args.directory:
         os.makedirs(args.directory, exist_ok=True)
         run(args.directory, args.epochs, args.stop_after)
         return
     with tempfile.TemporaryDirectory() as directory:
-        half = args.stop_after or args.epochs // 2
+        half = args.stop_after or max(1, args.epochs // 2)
         print(f"--- first run: training, stopping at epoch {half} as if interrupted")
         run(directory, args.epochs, stop_after=half)
         print("--- second run: fresh objects, resuming from the checkpoint")

@@ -14,7 +14,8 @@ A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
   loading recognises its own files and rejects everything else;
 * ``model.kind`` ("MLP", "Layer" or "Linear") and ``model.config``, the
   config as JSON text, e.g. ``{"sizes": [2, 16, 1], "activations": ["relu",
-  "linear"], "dtype": "float64"}``: the architecture;
+  "linear"], "dtype": "float64"}``: the architecture (an MLP that uses one
+  layer twice says so in ``"tied_layers"``, and loads back sharing it);
 * ``model.state.<name>`` for each entry of the state dict
   (``model.state.layers.0.W``, ...), in the dtype it had.
 
@@ -32,7 +33,10 @@ The promises:
 * Loading is safe: nothing but plain arrays is read (``allow_pickle=False``),
   so a file cannot run code; a file that is missing, truncated, damaged or
   not a minigrad model raises an error naming the file and the problem (a
-  file you may not read raises PermissionError, as any file would).
+  file you may not read raises PermissionError, as any file would). Nothing
+  is allocated before it is checked against the file: each member's declared
+  shape against the bytes that hold it, the config's size against the weights
+  stored; a config's length and nesting are bounded.
 * ``load(name)`` reads what ``save(name)`` wrote: ``name.npz`` (``.npz`` is
   added to a name without it), or ``name`` itself if there is no ``name.npz``.
 * Saving checks the model first, with the very checks loading applies (it
@@ -42,7 +46,9 @@ The promises:
   the target, flushed to disk (fsync), and only then renamed over it
   (``os.replace``, atomic). A save that fails or is interrupted half way
   (an error, Ctrl-C) leaves any previous file as it was, and removes its
-  temporary file.
+  temporary file. The new file takes the old one's place in every other way:
+  a file you may not write to is refused (PermissionError), the new file keeps
+  the old one's mode, and a symbolic link stays a link (its target is replaced).
 * Restoring a checkpoint is all-or-nothing too: everything is checked (the
   file, the model's architecture, that the optimizer optimizes that very model,
   the optimizer's state) before the model or the optimizer is changed.
@@ -50,7 +56,10 @@ The promises:
 import contextlib
 import errno
 import json
+import math
 import os
+import stat
+import struct
 import tempfile
 import zipfile
 import zlib
@@ -59,7 +68,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from minigrad import tensor_nn as nn
-from minigrad.module import checked_state
+from minigrad.module import checked_state, shared_names
 from minigrad.optim import Optimizer
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "Checkpoint", "ModelFileError",
@@ -69,6 +78,13 @@ FORMAT = "minigrad-model"
 VERSION = 2
 KINDS = {"MLP": nn.MLP, "Layer": nn.Layer, "Linear": nn.Linear}  # the networks a file may hold
 STATE = "model.state."  # the prefix of the state dict's entries in a file
+# What a file may ask of a reader, checked before anything is built from it:
+MAX_CONFIG_CHARS = 1_000_000  # model.config's JSON text (an MLP of 1,000 layers takes ~20,000)
+MAX_NESTING = 100  # brackets within brackets, in any JSON document of a file
+DEFLATE_RATIO = 1032  # the most that deflate can expand a compressed member (zlib's bound)
+# A config may describe this many numbers more than the file holds and still be built, so that
+# load_state_dict can say which array is wrong; beyond it, it is refused before allocating.
+CONFIG_SLACK = 1_000_000
 
 
 class ModelFileError(ValueError):
@@ -88,6 +104,31 @@ def _text(arrays, key, fail):
     if value.shape != () or value.dtype.kind != "U":
         raise fail(f"{key} should be a string")
     return str(value)
+
+
+def _parse_json(text, what, fail, max_chars=None):
+    """The JSON document ``text`` (``what`` names it), nested at most MAX_NESTING deep."""
+    if max_chars is not None and len(text) > max_chars:
+        raise fail(f"its {what} is {len(text):,} characters long, more than the "
+                   f"{max_chars:,} a minigrad file ever needs")
+    try:
+        document = json.loads(text)
+    except RecursionError:  # JSON's parser nests a call per bracket
+        document, deep = None, True
+    except ValueError as error:
+        raise fail(f"its {what} is not valid JSON ({error})") from None
+    else:
+        deep = False
+        stack = [(document, 1)]
+        while stack and not deep:
+            value, depth = stack.pop()
+            if isinstance(value, (list, dict)):
+                deep = depth > MAX_NESTING
+                items = value.values() if isinstance(value, dict) else value
+                stack.extend((item, depth + 1) for item in items)
+    if deep:
+        raise fail(f"its {what} is nested more than {MAX_NESTING} levels deep")
+    return document
 
 
 def _from_version_1(arrays, fail):
@@ -135,22 +176,33 @@ def _build(arrays, fail):
             if key not in arrays:
                 raise fail(f"it lacks {key}")
         kind = _text(arrays, "model.kind", fail)
-        try:
-            config = json.loads(_text(arrays, "model.config", fail))
-        except ValueError as error:
-            raise fail(f"its model.config is not valid JSON ({error})") from None
+        config = _parse_json(_text(arrays, "model.config", fail), "model.config", fail, MAX_CONFIG_CHARS)
         state = {key[len(STATE):]: value for key, value in arrays.items() if key.startswith(STATE)}
     if kind not in KINDS:
         raise fail(f"unknown model kind {kind!r}; a model file holds a {', a '.join(KINDS)}")
+    try:  # before building: a config must not make us allocate more than the file holds
+        needed = KINDS[kind].config_size(config)
+    except (TypeError, ValueError) as error:
+        raise fail(f"its config {_shorten(config)} does not describe a {kind}: {error}") from None
+    held = sum(value.size for value in state.values())
+    if needed > held + CONFIG_SLACK:
+        raise fail(f"its config describes a {kind} of {needed:,} numbers, but its weights hold "
+                   f"only {held:,}")
     try:
         model = KINDS[kind].from_config(config)
     except (TypeError, ValueError) as error:
-        raise fail(f"its config {config} does not describe a {kind}: {error}") from None
+        raise fail(f"its config {_shorten(config)} does not describe a {kind}: {error}") from None
     try:
         model.load_state_dict(state)
     except (TypeError, ValueError) as error:
         raise fail(f"its weights do not fit the {kind} its config describes: {error}") from None
     return model
+
+
+def _shorten(value, limit=300):
+    """``repr(value)``, cut to ``limit`` characters: a message quotes a crafted config in part."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 # ----- writing ------------------------------------------------------------------
@@ -200,7 +252,11 @@ def _model_arrays(model, path="the file"):
         "model.config": np.array(json.dumps(config)),
     }
     arrays.update({STATE + name: np.asarray(value) for name, value in model.state_dict().items()})
-    _build(arrays, lambda what: fail(f"the file would not load back: {what}"))
+    built = _build(arrays, lambda what: fail(f"the file would not load back: {what}"))
+    if shared_names(built) != shared_names(model):  # sharing a file cannot express
+        pairs = ", ".join(f"{name} is {first}" for name, first in shared_names(model).items())
+        raise fail(f"some of its parameters are shared ({pairs}); a model file keeps sharing only "
+                   "of whole layers, an MLP's layer used more than once (MLP.from_layers([L, L]))")
     return arrays
 
 
@@ -218,13 +274,32 @@ def _read_umask():
 _UMASK = _read_umask()  # read once, at import, rather than while other threads may create files
 
 
+def _replaceable(path):
+    """The file that saving to ``path`` replaces (through a symlink, its target) and the
+    mode to give the new one: the old file's, else a new file's. A PermissionError if
+    the file exists and we may not write to it (it is read-only, for instance)."""
+    target = os.path.realpath(path) if os.path.islink(path) else path
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        return target, 0o666 & ~_UMASK
+    effective = os.access in os.supports_effective_ids
+    if not os.access(target, os.W_OK, effective_ids=effective):
+        raise PermissionError(errno.EACCES, f"cannot save to {path}: you may not write to "
+                              f"this file (mode {mode:04o}); make it writable (chmod u+w) "
+                              "to replace it, or save elsewhere")
+    return target, mode
+
+
 def _atomic_write(path, arrays):
     """Write the archive to a temporary file beside ``path``, fsync, rename.
 
     Whatever stops the write (an error, KeyboardInterrupt, SystemExit), the
     temporary file is removed and any previous file at ``path`` is untouched.
+    A file there keeps its mode; a symlink stays, its target is replaced.
     """
-    directory = os.path.dirname(os.path.abspath(path))
+    target, mode = _replaceable(path)
+    directory = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(directory):
         raise FileNotFoundError(
             errno.ENOENT,
@@ -233,7 +308,7 @@ def _atomic_write(path, arrays):
     try:
         try:
             fd, temporary = tempfile.mkstemp(
-                prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                prefix=f".{os.path.basename(target)}.", suffix=".tmp",
                 dir=directory)
         except OSError as error:  # e.g. no permission to write there
             raise OSError(error.errno, f"cannot save to {path}: "
@@ -248,10 +323,9 @@ def _atomic_write(path, arrays):
             _write_npz(file, arrays)
             file.flush()
             os.fsync(file.fileno())
-        # mkstemp makes the file private: give it a normal file's mode
-        os.chmod(temporary, 0o666 & ~_UMASK)
-        os.replace(temporary, path)
-        temporary = None  # it is the file at `path` now
+        os.chmod(temporary, mode)  # mkstemp's is private (0600)
+        os.replace(temporary, target)
+        temporary = None  # it is the file at `target` now
     finally:
         if temporary is not None:
             with contextlib.suppress(OSError):
@@ -301,52 +375,122 @@ def _resolve(path):
     raise FileNotFoundError(errno.ENOENT, f"cannot load a minigrad model: there is no file {tried}")
 
 
+_ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip
+_NPY_START = b"\x93NUMPY"
+# What the zip and .npy readers raise on damaged bytes (OSError: a seek to a damaged offset)
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError, OSError,
+           NotImplementedError, RuntimeError, struct.error, OverflowError, IndexError)
+
+
 def _read_archive(path):
     """Every array in the ``.npz`` file ``path``, as a dict, or a ModelFileError saying what is wrong.
 
+    Each member is checked before it is read: how it is compressed, and that
+    the size its header declares is what it holds, so that a damaged or
+    crafted file cannot make us allocate more than its own bytes expand to.
     Problems of access (no permission to read the file) are not problems of
     the file: they raise the OSError that ``open`` raises, which names the file.
     """
     if os.path.isdir(path):
         raise ModelFileError(f"{path} is a directory, not a minigrad model file")
     with open(path, "rb") as file:
-        start = file.read(2)
+        start = file.read(len(_NPY_START))
         if not start:
             raise ModelFileError(f"{path} is empty: not a minigrad model file (was its saving interrupted?)")
+        if start.startswith(_NPY_START):
+            raise ModelFileError(f"{path} holds a single NumPy array (.npy), not a minigrad model "
+                                 "(.npz archive)")
+        if not start.startswith(_ZIP_STARTS):
+            raise ModelFileError(f"{path} is not a NumPy .npz archive (it is neither a zip of arrays nor "
+                                 "a NumPy array file): not a minigrad model file")
+        size = os.fstat(file.fileno()).st_size
+        listed = _listed_count(file, size)
         file.seek(0)
         try:
-            archive = np.load(file, allow_pickle=False)
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise ModelFileError(f"{path} holds a single NumPy array (.npy), not a minigrad model "
-                                     "(.npz archive)")
-            with archive:
-                if "minigrad.format" not in archive.files:  # say so before reading anything else
-                    names = ", ".join(sorted(archive.files)[:8]) or "nothing"
+            with zipfile.ZipFile(file) as archive:
+                members = _members(archive, path, size, listed)
+                if "minigrad.format" not in members:  # say so before reading anything else
+                    names = ", ".join(sorted(members)[:8]) or "nothing"
                     raise ModelFileError(f"{path} is an .npz archive but not a minigrad model file: it holds "
                                          f"{names}, without the minigrad.format marker")
-                arrays = {name: archive[name] for name in archive.files}
+                return {name: _read_member(archive, info, path) for name, info in members.items()}
         except ModelFileError:
             raise
-        except ValueError as error:
-            is_zip = start == b"PK"
-            if "pickle" in str(error) and is_zip:
-                raise ModelFileError(f"{path} holds pickled Python objects, which minigrad never loads "
-                                     "(unpickling can run arbitrary code): not a minigrad model file") from None
-            if "pickle" in str(error):
-                raise ModelFileError(f"{path} is not a NumPy .npz archive (it is neither a zip of arrays nor "
-                                     "a NumPy array file): not a minigrad model file") from None
-            if is_zip:
-                raise ModelFileError(f"{path} is a zip archive holding something other than NumPy arrays, "
-                                     f"or damaged ones ({error}): not a minigrad model file") from None
-            raise ModelFileError(f"{path} is damaged: {error}") from None
-        except (zipfile.BadZipFile, zlib.error, EOFError, KeyError) as error:
+        except _DAMAGE as error:
             raise ModelFileError(f"{path} is truncated or damaged, not a readable .npz archive "
                                  f"({error})") from None
-    for name, value in arrays.items():
-        if not isinstance(value, np.ndarray):  # NumPy hands back a member that is no array as bytes
+
+
+def _listed_count(file, size):
+    """How many members the end record of the zip in ``file`` says it lists, if it is where a
+    zip without a comment has it (NumPy's are such), else None."""
+    if size < 22:
+        return None
+    file.seek(size - 22)
+    end = file.read(22)
+    signature, _, _, on_disk, total, _, _, comment = struct.unpack("<4s4H2LH", end)
+    if signature != b"PK\x05\x06" or comment != 0 or total == 0xFFFF:
+        return None
+    return total if on_disk == total else -1
+
+
+def _members(archive, path, size, listed):
+    """The archive's members by array name, each checked before any of it is read."""
+    if listed is not None and listed != len(archive.infolist()):
+        # a damaged end record can make a zip reader skip members without an error
+        raise ModelFileError(f"{path} is damaged: its zip directory lists {len(archive.infolist())} "
+                             f"members where its end record says {listed}")
+    members = {}
+    for info in archive.infolist():
+        name = info.filename
+        if not name.endswith(".npy") or info.is_dir():
             raise ModelFileError(f"{path} is a zip archive holding something other than NumPy arrays "
                                  f"({name!r} is not an array): not a minigrad model file")
-    return arrays
+        name = name[:-len(".npy")]
+        if name in members:
+            raise ModelFileError(f"{path} is damaged: it holds {name!r} twice")
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"{path} is damaged or not a minigrad model file: its member {name!r} "
+                                 "is marked as encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise ModelFileError(f"{path} is damaged or not a minigrad model file: its member {name!r} "
+                                 f"uses compression method {info.compress_type}, which NumPy never writes")
+        expands = 1 if info.compress_type == zipfile.ZIP_STORED else DEFLATE_RATIO
+        if info.compress_size > size or info.file_size > expands * info.compress_size + 64:
+            raise ModelFileError(f"{path} is damaged: its member {name!r} declares {info.file_size:,} "
+                                 f"bytes, more than its {info.compress_size:,} stored bytes can hold")
+        members[name] = info
+    return members
+
+
+def _read_member(archive, info, path):
+    """The array in one member, its declared shape checked against its size before reading."""
+    name = info.filename[:-len(".npy")]
+    with archive.open(info) as member:
+        try:
+            version = np.lib.format.read_magic(member)
+        except ValueError:
+            raise ModelFileError(f"{path} is a zip archive holding something other than NumPy arrays "
+                                 f"({name!r} is not an array): not a minigrad model file") from None
+        if version not in ((1, 0), (2, 0)):
+            raise ModelFileError(f"{path} is damaged or not a minigrad model file: its array {name!r} is "
+                                 f"in .npy format {version}, which minigrad never writes")
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        shape, fortran_order, dtype = read_header(member)
+        if dtype.hasobject:
+            raise ModelFileError(f"{path} holds pickled Python objects, which minigrad never loads "
+                                 "(unpickling can run arbitrary code): not a minigrad model file")
+        count = math.prod(shape)
+        needed, held = count * dtype.itemsize, info.file_size - member.tell()
+        if needed != held:
+            raise ModelFileError(f"{path} is damaged: its array {name!r} declares shape {shape} of "
+                                 f"{dtype} ({needed:,} bytes), but holds {held:,} bytes")
+        data = member.read(needed)  # reading to the end checks the member's CRC
+        if len(data) != needed:
+            raise ModelFileError(f"{path} is truncated: its array {name!r} ends early")
+    array = np.frombuffer(bytearray(data), dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran_order else "C")
 
 
 def _read_model(path):
@@ -384,9 +528,12 @@ load_model = load
 
 # ----- checkpoints: model + optimizer state + your own info ----------------------------
 
-def _encode(value, arrays):
+def _encode(value, arrays, depth=1):
     """``value`` as JSON-ready data; NumPy arrays and scalars go to ``arrays`` and are
     referenced by index, so that they are stored bit for bit, dtype included."""
+    if depth > MAX_NESTING // 3:  # a dict is three levels of JSON: {"__dict__": [[key, ...
+        raise ValueError(f"cannot save data nested more than {MAX_NESTING // 3} levels deep "
+                         "in a checkpoint")
     if isinstance(value, np.ndarray):
         if value.dtype.hasobject:
             raise TypeError("cannot save an array of Python objects in a checkpoint")
@@ -399,11 +546,11 @@ def _encode(value, arrays):
         for key in value:
             if not isinstance(key, (str, int)) or isinstance(key, bool):
                 raise TypeError(f"checkpoint dictionaries need str or int keys, got {key!r}")
-        return {"__dict__": [[key, _encode(v, arrays)] for key, v in value.items()]}
+        return {"__dict__": [[key, _encode(v, arrays, depth + 1)] for key, v in value.items()]}
     if isinstance(value, tuple):
-        return {"__tuple__": [_encode(v, arrays) for v in value]}
+        return {"__tuple__": [_encode(v, arrays, depth + 1) for v in value]}
     if isinstance(value, list):
-        return [_encode(v, arrays) for v in value]
+        return [_encode(v, arrays, depth + 1) for v in value]
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     raise TypeError(f"cannot save a {type(value).__name__} in a checkpoint; use numbers, strings, "
@@ -415,15 +562,21 @@ def _decode(data, arrays):
         return [_decode(v, arrays) for v in data]
     if isinstance(data, dict):
         if "__array__" in data:
-            return arrays[data["__array__"]].copy()
+            return arrays[_index(data["__array__"], arrays)].copy()
         if "__scalar__" in data:
-            return arrays[data["__scalar__"]][()]
+            return arrays[_index(data["__scalar__"], arrays)][()]
         if "__tuple__" in data:
             return tuple(_decode(v, arrays) for v in data["__tuple__"])
         if "__dict__" in data:
             return {key: _decode(v, arrays) for key, v in data["__dict__"]}
         raise ValueError(f"unexpected entry {data!r}")
     return data
+
+
+def _index(i, arrays):
+    if type(i) is not int or not 0 <= i < len(arrays):
+        raise ValueError(f"no stored array {i!r}")
+    return i
 
 
 def _pack(prefix, value):
@@ -439,7 +592,7 @@ def _unpack(prefix, stored, path):
         return ModelFileError(f"{path} is not a valid minigrad checkpoint: {what}")
 
     try:
-        document = json.loads(_text(stored, f"{prefix}.json", fail))
+        document = _parse_json(_text(stored, f"{prefix}.json", fail), f"{prefix} entry", fail)
         count = sum(1 for key in stored if key.startswith(prefix + ".") and key != f"{prefix}.json")
         return _decode(document, [stored[f"{prefix}.{i}"] for i in range(count)])
     except ModelFileError:

@@ -86,6 +86,24 @@ def _named_all(module):
     return paths
 
 
+def shared_names(module):
+    """``{name: first name}`` for every parameter name of ``module`` that names a parameter
+    already named before (a layer used twice): which entries of ``state_dict()`` are one."""
+    first, shared = {}, {}
+    for name, p in _named_all(module):
+        earlier = first.setdefault(id(p), name)
+        if earlier != name:
+            shared[name] = earlier
+    return shared
+
+
+def _same_value(a, b):
+    try:
+        return bool(np.array_equal(a, b, equal_nan=True))
+    except TypeError:  # not numbers: NaN means nothing for them
+        return a is b
+
+
 def _named_once(module):
     names = {}
     for name, p in _named_all(module):
@@ -115,9 +133,15 @@ def checked_state(module, state):
         raise ValueError(f"{who}: the state does not fit this {type(module).__name__}"
                          + (f"; missing {missing}" if missing else "")
                          + (f"; unexpected {unexpected}" if unexpected else ""))
-    updates = []
+    updates, first = [], {}
     for name, p in paths:
         value = state[name]
+        earlier = first.setdefault(id(p), name)
+        if earlier != name:  # one parameter under two names: they must agree
+            if not _same_value(value, state[earlier]):
+                raise ValueError(f"{who}: {name} and {earlier} name one shared parameter, "
+                                 "but the state gives them different values")
+            continue
         if isinstance(p.data, np.ndarray):
             if not isinstance(value, np.ndarray):
                 raise TypeError(f"{who}: {name} should be a NumPy array, got a {type(value).__name__}")

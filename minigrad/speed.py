@@ -644,7 +644,49 @@ def load_json(path):
         raise ValueError(f"{path} is not a JSON file ({error})") from None
     if not isinstance(results, dict) or results.get("format") != FORMAT:
         raise ValueError(f"{path} does not hold minigrad.speed results (no \"format\": \"{FORMAT}\")")
+    _check_results(results, path)
     return results
+
+
+def _check_results(results, path):
+    """A ValueError naming ``path`` unless ``results`` hold all that the table, the claims
+    and the charts read."""
+    def fail(what):
+        return ValueError(f"{path} does not hold complete minigrad.speed results: {what}")
+
+    def whole(value):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+    for key in ("engines", "repeats", "width", "batch", "widths", "batches", "rows"):
+        if key not in results:
+            raise fail(f"it has no {key!r}")
+    engines = results["engines"]
+    if not (isinstance(engines, list) and {"scalar", "tensor"} <= set(map(str, engines)) <= set(ENGINES)):
+        raise fail(f"its engines should include 'scalar' and 'tensor', from {ENGINES}; got {engines!r}")
+    for key in ("widths", "batches"):
+        if not (isinstance(results[key], list) and results[key] and all(map(whole, results[key]))):
+            raise fail(f"its {key!r} should list positive whole numbers, got {results[key]!r}")
+    for key in ("repeats", "width", "batch"):
+        if not whole(results[key]):
+            raise fail(f"its {key!r} should be a positive whole number, got {results[key]!r}")
+    if not isinstance(results["rows"], list):
+        raise fail("its 'rows' should be a list")
+    for i, row in enumerate(results["rows"]):
+        seconds = row.get("seconds") if isinstance(row, dict) else None
+        nodes = row.get("nodes") if isinstance(row, dict) else None
+        if not (whole(row.get("width")) and whole(row.get("batch")) and isinstance(seconds, dict)
+                and isinstance(nodes, dict) and whole(nodes.get("scalar"))):
+            raise fail(f"row {i} should hold a width, a batch, nodes and seconds, got {row!r}")
+        for engine in engines:
+            taken = seconds.get(engine)
+            if not (isinstance(taken, (int, float)) and not isinstance(taken, bool)
+                    and 0 < taken < math.inf):
+                raise fail(f"row {i} should give {engine}'s seconds as a positive number, got {taken!r}")
+    for over in ("width", "batch"):
+        try:
+            sweep(results, over)
+        except ValueError as error:
+            raise fail(error) from None
 
 
 def _machine():
@@ -723,6 +765,25 @@ def _positive(text):
     return value
 
 
+def _output_problem(path, plot_file=False):
+    """Why a file cannot be written at ``path`` (a sentence), or None if it can."""
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "that is a directory, not a file"
+    if not os.path.isdir(directory):
+        return f"there is no directory {directory}"
+    if not os.access(path if os.path.exists(path) else directory, os.W_OK):
+        return "permission denied: cannot write there"
+    extension = os.path.splitext(path)[1][1:].lower()
+    if plot_file and extension:
+        from matplotlib.backend_bases import FigureCanvasBase
+        formats = FigureCanvasBase.get_supported_filetypes()
+        if extension not in formats:
+            return (f"matplotlib cannot save a chart as .{extension}; use one of "
+                    + ", ".join(f".{name}" for name in sorted(formats)))
+    return None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m minigrad.speed",
@@ -745,6 +806,11 @@ def main(argv=None):
     parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if it is installed")
     args = parser.parse_args(argv)
     out = sys.stdout
+    for option, path in (("--json", args.json), ("--plot", args.plot)):
+        if path is not None:  # before measuring for minutes, not after
+            problem = _output_problem(path, plot_file=option == "--plot")
+            if problem:
+                parser.error(f"{option} {path}: {problem}")
 
     if args.load:
         try:

@@ -171,16 +171,32 @@ class Layer(Module, Savable):
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation, "dtype": str(self.dtype)}
 
     @classmethod
+    def _parsed_config(cls, config):
+        """``(nin, nout, activation, dtype)`` from a layer's config, each checked."""
+        keys = ("nin", "nout", "activation", "dtype")
+        nin, nout, activation, dtype = _config_values(config, keys, cls.__name__)
+        nin, nout = check_positive_int(nin, "nin"), check_positive_int(nout, "nout")
+        check_activation(activation, ACTIVATIONS)
+        return nin, nout, activation, check_float_dtype(dtype, "a layer's parameters")
+
+    @classmethod
+    def config_size(cls, config):
+        """How many numbers a layer of the architecture ``config`` holds, ``nin * nout + nout``.
+
+        Computed from the config alone, nothing allocated: loading checks it
+        against the numbers a file holds before building anything.
+        """
+        nin, nout, _, _ = cls._parsed_config(config)
+        return nin * nout + nout
+
+    @classmethod
     def from_config(cls, config):
         """A layer of the architecture ``config`` (see :meth:`config`), its weights all zero.
 
         Fill them with ``load_state_dict``. No random numbers are drawn, so
         building a layer to load into does not move the default generator.
         """
-        keys = ("nin", "nout", "activation", "dtype")
-        nin, nout, activation, dtype = _config_values(config, keys, cls.__name__)
-        nin, nout = check_positive_int(nin, "nin"), check_positive_int(nout, "nout")
-        dtype = check_float_dtype(dtype, "a layer's parameters")
+        nin, nout, activation, dtype = cls._parsed_config(config)
         return cls._from_arrays(np.zeros((nin, nout), dtype), np.zeros(nout, dtype), activation)
 
     @property
@@ -225,9 +241,9 @@ class Linear(Layer):
         return config
 
     @classmethod
-    def from_config(cls, config):
+    def _parsed_config(cls, config):
         nin, nout, dtype = _config_values(config, ("nin", "nout", "dtype"), cls.__name__)
-        return super().from_config({"nin": nin, "nout": nout, "activation": "linear", "dtype": dtype})
+        return super()._parsed_config({"nin": nin, "nout": nout, "activation": "linear", "dtype": dtype})
 
     def __repr__(self):
         return f"Linear(nin={self.nin}, nout={self.nout})"
@@ -304,7 +320,10 @@ class MLP(Module, Savable):
 
         With ``state_dict()`` (the arrays), all it takes to build the MLP again
         (:meth:`from_config`). A ValueError if its layers no longer fit
-        together (widths, or dtypes: an MLP holds one dtype).
+        together (widths, or dtypes: an MLP holds one dtype). A layer used
+        more than once (``MLP.from_layers([L, L])``) is listed in
+        ``"tied_layers"``: ``[[1, 0]]`` says that layer 1 is layer 0, one
+        layer whose weights are shared.
         """
         configs = []
         for i, layer in enumerate(self.layers):
@@ -319,7 +338,54 @@ class MLP(Module, Savable):
             if configs[i]["dtype"] != configs[0]["dtype"]:
                 raise ValueError(f"layer {i} holds {configs[i]['dtype']} numbers and layer 0 "
                                  f"{configs[0]['dtype']}: an MLP holds one dtype")
-        return {"sizes": self.sizes, "activations": self.activations, "dtype": configs[0]["dtype"]}
+        config = {"sizes": self.sizes, "activations": self.activations, "dtype": configs[0]["dtype"]}
+        first = {}
+        tied = [[i, first.setdefault(id(layer), i)] for i, layer in enumerate(self.layers)]
+        tied = [pair for pair in tied if pair[0] != pair[1]]
+        if tied:
+            config["tied_layers"] = tied
+        return config
+
+    @classmethod
+    def _layer_configs(cls, config):
+        """Each layer's config, and for each layer the index of the layer it is (itself, or an
+        earlier one it is tied to), from an MLP's config, all checked."""
+        keys = ("sizes", "activations", "dtype") + (("tied_layers",) if isinstance(config, dict)
+                                                     and "tied_layers" in config else ())
+        sizes, activations, dtype, *tied = _config_values(config, keys, cls.__name__)
+        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+            raise ValueError(f"an MLP's sizes list its input width and at least one layer's, got {sizes!r}")
+        sizes = [check_positive_int(n, "each of an MLP's sizes") for n in sizes]
+        if not isinstance(activations, (list, tuple)) or len(activations) != len(sizes) - 1:
+            raise ValueError(f"an MLP's activations name one activation for each of its {len(sizes) - 1} "
+                             f"layers, got {activations!r}")
+        configs = [{"nin": sizes[i], "nout": sizes[i + 1], "activation": activations[i], "dtype": dtype}
+                   for i in range(len(sizes) - 1)]
+        for layer_config in configs:
+            Layer._parsed_config(layer_config)
+        same = list(range(len(configs)))
+        for pair in (tied[0] if tied else []):
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2
+                    and all(type(i) is int and 0 <= i < len(configs) for i in pair) and pair[1] < pair[0]):
+                raise ValueError(f"an MLP's tied_layers are pairs [later, earlier] of layer indices, "
+                                 f"got {tied[0]!r}")
+            later, earlier = pair
+            if configs[later] != configs[earlier] or same[later] != later or same[earlier] != earlier:
+                raise ValueError(f"an MLP's tied layers are one layer used twice, so of one architecture, "
+                                 f"each tied once: cannot tie layer {later} ({configs[later]}) to layer "
+                                 f"{earlier} ({configs[earlier]})")
+            same[later] = earlier
+        return configs, same
+
+    @classmethod
+    def config_size(cls, config):
+        """How many numbers an MLP of the architecture ``config`` holds (a tied layer counts once).
+
+        Computed from the config alone, nothing allocated: loading checks it
+        against the numbers a file holds before building anything.
+        """
+        configs, same = cls._layer_configs(config)
+        return sum(Layer.config_size(c) for i, c in enumerate(configs) if same[i] == i)
 
     @classmethod
     def from_config(cls, config):
@@ -327,16 +393,11 @@ class MLP(Module, Savable):
 
         Fill them with ``load_state_dict``. No random numbers are drawn.
         """
-        sizes, activations, dtype = _config_values(config, ("sizes", "activations", "dtype"), cls.__name__)
-        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-            raise ValueError(f"an MLP's sizes list its input width and at least one layer's, got {sizes!r}")
-        sizes = [check_positive_int(n, "each of an MLP's sizes") for n in sizes]
-        if not isinstance(activations, (list, tuple)) or len(activations) != len(sizes) - 1:
-            raise ValueError(f"an MLP's activations name one activation for each of its {len(sizes) - 1} "
-                             f"layers, got {activations!r}")
-        return cls.from_layers(Layer.from_config({"nin": sizes[i], "nout": sizes[i + 1],
-                                                  "activation": activations[i], "dtype": dtype})
-                               for i in range(len(sizes) - 1))
+        configs, same = cls._layer_configs(config)
+        layers = []
+        for i, layer_config in enumerate(configs):
+            layers.append(layers[same[i]] if same[i] != i else Layer.from_config(layer_config))
+        return cls.from_layers(layers)
 
     def __repr__(self):
         return f"MLP({self.nin}, {self.sizes[1:]}, activations={self.activations})"

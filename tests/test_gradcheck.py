@@ -36,13 +36,16 @@ def test_gradcheck_passes_a_correct_function():
 def test_gradcheck_catches_a_wrong_derivative_rule():
     x = Value(1.5)
     assert gradcheck(lambda a: a ** 2, [x]) < 1e-8
-    assert math.isclose(gradcheck(lambda a: WrongSquare(a), [x]), 1.5, rel_tol=1e-6)  # 2x - x
+    # gap 2x - x = 1.5, relative to the largest number involved, the true gradient 2x = 3
+    assert math.isclose(gradcheck(lambda a: WrongSquare(a), [x]), 0.5, rel_tol=1e-6)
 
 
 def test_gradcheck_reports_the_largest_gap_whichever_input_has_it():
     x, y = Value(1.5), Value(2.0)
-    # only the second input goes through the wrong rule: its gap (2y - y = 2) is the answer
-    assert math.isclose(gradcheck(lambda a, b: a * 3 + WrongSquare(b), [x, y]), 2.0, rel_tol=1e-6)
+    # only the second input goes through the wrong rule: its gap (2y - y = 2) over the
+    # largest number involved (f = 4.5 + 4 = 8.5) is the answer
+    assert math.isclose(gradcheck(lambda a, b: a * 3 + WrongSquare(b), [x, y]), 2.0 / 8.5, rel_tol=1e-6)
+    assert math.isclose(gradcheck(lambda a, b: WrongSquare(b) + a * 3, [x, y]), 2.0 / 8.5, rel_tol=1e-6)
 
 
 def test_gradcheck_works_on_tensors():
@@ -69,11 +72,12 @@ def test_numerical_gradients_restore_the_inputs():
     np.testing.assert_array_equal(t.data, [0.5, -1.0])
 
 
-def test_analytic_gradients_are_copies():
+def test_analytic_gradients_are_copies_and_leave_the_grads_as_they_were():
     t = Tensor([1.0, 2.0])
     (g,) = analytic_gradients(lambda a: (a * a).sum(), [t])
+    np.testing.assert_array_equal(g, [2.0, 4.0])
     g[0] = 100.0
-    np.testing.assert_array_equal(t.grad, [2.0, 4.0])
+    np.testing.assert_array_equal(t.grad, [0.0, 0.0])
 
 
 # ----- what cannot be compared is not called a pass ----------------------------------------
@@ -139,3 +143,130 @@ def test_exercise_checker_reports_pass_and_fail(capsys):
     assert check_gradients(lambda a: WrongSquare(a), [Value(1.5, name="x")]) is False
     report = capsys.readouterr().out
     assert "FAIL" in report and "backpropagation gives 1.5" in report and "finite differences give 3.0" in report
+
+
+# ----- the gap is relative: the size of the numbers does not decide (issue 15) ---------------
+
+
+def wrong_tensor_rule(name, factor):
+    """e^x as a Tensor operation whose rule is (deliberately) off by ``factor``."""
+    class Op(Tensor):
+        __slots__ = ()
+        _op = name
+
+        def __init__(self, a):
+            self._record(np.exp(a.data), a)
+
+        def _backward(self, grad):
+            return (factor * grad * self.data,)
+    return Op
+
+
+def test_a_rule_wrong_by_two_fails_on_tiny_numbers():
+    # e^-25 is 1.4e-11: the absolute gap of a rule wrong by 2x is tiny, the relative one is not
+    doubled = wrong_tensor_rule("exp×2", 2.0)
+    gap = gradcheck(lambda a: doubled(a).sum(), [Tensor([-30.0, -25.0])])
+    assert gap > 0.4
+    assert gradcheck(lambda a: wrong_tensor_rule("exp", 1.0)(a).sum(), [Tensor([-30.0, -25.0])]) < 1e-6
+    assert gradcheck(lambda a: a.exp().sum(), [Tensor([-30.0, -25.0])]) < 1e-6
+    assert gradcheck(lambda a: WrongSquare(a), [Value(1e-6)]) > 0.4
+
+
+@pytest.mark.parametrize("f, x", [
+    (lambda a: a.exp(), 30.0),       # gradient 1e13: an absolute gap of ~1e4 is rounding
+    (lambda a: a ** 3, 1e4),         # gradient 3e8, f 1e12
+    (lambda a: a.tanh() * 1e-9, 0.3),
+])
+def test_correct_rules_pass_on_large_and_small_numbers(f, x):
+    assert gradcheck(f, [Value(x)]) < 1e-6
+    assert gradcheck(lambda t: f(t).sum(), [Tensor([x, x / 2])]) < 1e-6
+
+
+def test_rounding_in_a_constant_function_is_not_a_gap():
+    # sigmoid(a) + sigmoid(-a) is 1: its gradient is 0, its differences are rounding noise
+    def one(a):
+        return (a.sigmoid() + (-a).sigmoid()).sum()
+    assert gradcheck(one, [Tensor([0.3, -1.7, 2.2])]) < 1e-6
+
+
+def test_exercise_checker_uses_the_same_relative_measure(capsys):
+    doubled = wrong_tensor_rule("exp×2", 2.0)
+    assert check_gradients(lambda a: doubled(a).sum(), [Tensor([-30.0, -25.0])]) is False
+    assert check_gradients(lambda a: a ** 3, [Value(1e4)]) is True
+
+
+# ----- the step h, read-only inputs, the caller's gradients (issue 15) -------------------------
+
+
+@pytest.mark.parametrize("h, error, message", [
+    (0, ValueError, r"the step h must be a positive finite number, got 0\.0"),
+    (-1e-6, ValueError, r"positive finite number, got -1e-06"),
+    (math.nan, ValueError, r"positive finite number, got nan"),
+    (math.inf, ValueError, r"positive finite number, got inf"),
+    ("a", TypeError, r"the step h must be a number, got str 'a'"),
+    (True, TypeError, r"the step h must be a number, got bool True"),
+    (None, TypeError, r"got NoneType None"),
+])
+def test_a_bad_step_is_refused(h, error, message):
+    for check in (gradcheck, numerical_gradients):
+        with pytest.raises(error, match=message):
+            check(lambda a: a ** 2, [Value(1.0)], h=h)
+
+
+def test_a_tiny_step_is_warned_about():
+    with pytest.warns(RuntimeWarning, match=r"h = 1e-12 is so small that rounding errors"):
+        gradcheck(lambda a: a ** 2, [Value(1.0)], h=1e-12)
+    with pytest.warns(RuntimeWarning, match=r"rounding errors"):
+        numerical_gradients(lambda a: a ** 2, [Value(1.0)], h=1e-9)
+
+
+def test_a_step_that_vanishes_next_to_the_input_is_refused():
+    with pytest.raises(ValueError, match=r"input 0 at index \(1,\) is 1e\+12, so large that x \+ h rounds back"):
+        gradcheck(lambda a: a.sum(), [Tensor([1.0, 1e12])])
+    with pytest.raises(ValueError, match=r"input 1 \('y'\) is 1e\+20"):
+        gradcheck(lambda a, b: a * b, [Value(1.0), Value(1e20, name="y")])
+
+
+def test_a_read_only_input_is_checked_and_left_as_it_was():
+    array = np.array([0.5, -1.0, 2.0])
+    array.setflags(write=False)
+    t = Tensor(array)
+    assert t.data is array
+    assert gradcheck(lambda a: (a * a * a).sum(), [t]) < 1e-6
+    assert t.data is array and not array.flags.writeable
+    np.testing.assert_array_equal(array, [0.5, -1.0, 2.0])
+    np.testing.assert_allclose(numerical_gradients(lambda a: (a * a).sum(), [t])[0], [1.0, -2.0, 4.0])
+
+
+def test_the_callers_gradients_are_left_as_they_were():
+    x, y = Value(1.5), Value(2.0)
+    x.grad, y.grad = 7.0, -3.0
+    assert gradcheck(lambda a, b: a * b, [x, y]) < 1e-6
+    assert (x.grad, y.grad) == (7.0, -3.0)
+
+    t = Tensor([1.0, 2.0])
+    w = Tensor([[0.5, -1.0], [2.0, 0.1]])  # a parameter f uses without it being an input
+    t.grad = np.array([10.0, 20.0])
+    w.grad = np.ones((2, 2))
+    kept_t, kept_w = t.grad, w.grad
+    assert gradcheck(lambda a: (a @ w).tanh().sum(), [t]) < 1e-6
+    assert t.grad is kept_t and w.grad is kept_w
+    np.testing.assert_array_equal(t.grad, [10.0, 20.0])
+    np.testing.assert_array_equal(w.grad, np.ones((2, 2)))
+
+
+def test_the_inputs_are_put_back_when_f_raises():
+    t = Tensor([1.0, 2.0])
+    t.grad = np.array([5.0, 6.0])
+    calls = []
+
+    def f(a):
+        calls.append(1)
+        if len(calls) > 2:
+            raise ArithmeticError("boom")
+        return (a * a).sum()
+
+    with pytest.raises(ArithmeticError):
+        gradcheck(f, [t])
+    np.testing.assert_array_equal(t.data, [1.0, 2.0])
+    np.testing.assert_array_equal(t.grad, [5.0, 6.0])

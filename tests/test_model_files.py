@@ -831,9 +831,10 @@ def test_a_layer_used_twice_is_one_parameter_set_named_under_both_paths(tmp_path
                                                             "layers.2.b"]
     assert list(model.state_dict()) == ["layers.0.W", "layers.0.b", "layers.1.W", "layers.1.b",
                                         "layers.2.W", "layers.2.b"]
-    loaded = MLP.load(model.save(tmp_path / "shared"))  # as in PyTorch, the copy's layers are separate
+    loaded = MLP.load(model.save(tmp_path / "shared"))  # the file keeps the sharing (issue 15)
     X = np.random.default_rng(0).normal(size=(4, 3))
-    assert np.array_equal(loaded(X).data, model(X).data) and loaded.layers[0] is not loaded.layers[1]
+    assert np.array_equal(loaded(X).data, model(X).data) and loaded.layers[0] is loaded.layers[1]
+    assert len(loaded.parameters()) == 4 and loaded.config() == model.config()
 
 
 def test_from_config_builds_the_architecture_without_drawing_random_numbers(tmp_path, model):

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+DEFAULT_DIR = ROOT / "_build" / "html"
 
 
 def base_path(config_path=ROOT / "_config.yml"):
@@ -116,11 +117,27 @@ def serve_in_thread(directory, prefix="/", port=0):
     return server, url_of(server, prefix)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Serve the built book on http://127.0.0.1.")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000; 0: any free port)")
-    parser.add_argument("--dir", type=Path, default=ROOT / "_build" / "html", help="the built book (default _build/html)")
-    args = parser.parse_args(argv)
+def _port(text):
+    """``text`` as a port number, 0 to 65535, else an argparse error saying so."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, got {text!r}") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is a whole number from 0 to 65535, got {port}")
+    return port
+
+
+def parse_args(argv=None, prog=None):
+    """The command's options, checked (a bad one exits with a usage message, before anything runs)."""
+    parser = argparse.ArgumentParser(prog=prog, description="Serve the built book on http://127.0.0.1.")
+    parser.add_argument("--port", type=_port, default=8000, help="port to listen on (default 8000; 0: any free port)")
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="the built book (default _build/html)")
+    return parser.parse_args(argv)
+
+
+def serve(args):
+    """Serve the book with the options ``args`` (from :func:`parse_args`) until Ctrl+C."""
     prefix = base_path()
     try:
         server = make_server(args.dir, prefix, args.port, quiet=False)
@@ -136,6 +153,10 @@ def main(argv=None):
         print("\nstopped")
     finally:
         server.server_close()
+
+
+def main(argv=None):
+    serve(parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import textwrap
 import numpy as np
 
 from minigrad.autograd import unbroadcast
-from minigrad.gradcheck import analytic_gradients, numerical_gradients
+from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
 __all__ = ["report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
            "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
@@ -200,9 +200,10 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5):
     return report(True, f"{what} at {len(points)} points")
 
 
-def gradient_detail(f, inputs, tol=1e-6):
-    """What is wrong with the gradients ``f(*inputs).backward()`` leaves in the inputs
-    (a sentence), or ``None`` if they agree with central differences."""
+def gradient_detail(f, inputs, tol=TOLERANCE):
+    """What is wrong with the gradients backpropagation through ``f`` gives the inputs
+    (a sentence), or ``None`` if they agree with central differences: a relative
+    gap (``minigrad.gradcheck``'s measure) of at most ``tol``."""
     inputs = list(inputs)
     name = getattr(f, "__name__", "f")
     try:
@@ -211,22 +212,24 @@ def gradient_detail(f, inputs, tol=1e-6):
         return f"the forward or backward pass raised {describe_error(error)}"
     try:
         numeric = numerical_gradients(f, inputs)
+        value = float(np.asarray(f(*inputs).data))
     except Exception as error:
         return f"the forward pass raised {describe_error(error)}"
-    for i, (a, n) in enumerate(zip(analytic, numeric)):
-        label = getattr(inputs[i], "name", "") or f"input {i}"
+    labels = [getattr(x, "name", "") or f"input {i}" for i, x in enumerate(inputs)]
+    for label, a in zip(labels, analytic):
         if a is None or not isinstance(a, (numbers.Real, np.ndarray)):
             return f"d{name}/d{label}: backward() left grad = {a!r}, not a number"
-        gap = float(np.max(np.abs(np.asarray(a, dtype=float) - np.asarray(n, dtype=float))))
-        if not gap <= tol * max(1.0, float(np.max(np.abs(n)))):
+    gaps = relative_gaps(analytic, numeric, value)
+    for label, a, n, gap in zip(labels, analytic, numeric, gaps):
+        if not gap <= tol:
             return (f"d{name}/d{label}: backpropagation gives {np.round(a, 6)}, "
                     f"finite differences give {np.round(n, 6)}")
     return None
 
 
-def check_gradients(f, inputs, tol=1e-6):
-    """Check the gradients that ``f(*inputs).backward()`` leaves in each input against
-    central differences.
+def check_gradients(f, inputs, tol=TOLERANCE):
+    """Check the gradients that ``f(*inputs).backward()`` gives each input against
+    central differences, as ``gradcheck`` does (a relative gap of at most ``tol``).
 
     ``f`` may use operations the reader wrote, and the inputs may be the
     package's ``Value``s or those of a class of the reader's own (anything with
