@@ -98,7 +98,7 @@ class Sequential(Module):
         for i, m in enumerate(modules):
             if not callable(m) or not hasattr(m, "parameters"):
                 raise TypeError(f"Sequential takes modules (layers with parameters()), but item {i} "
-                                f"is a {type(m).__name__}")
+                                f"is {m!r} ({type(m).__name__})")
         self.layers = list(modules)
 
     def __call__(self, x):
