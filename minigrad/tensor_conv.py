@@ -43,10 +43,12 @@ __all__ = ["conv2d", "max_pool2d", "flatten", "Conv2d", "MaxPool2d", "Flatten",
            "im2col", "col2im"]
 
 
-# ----- im2col and col2im: windows as rows of a matrix, and back -----------------------
+# ----- im2col and col2im: windows as rows of a matrix, and back ------
 
 def windows(x, kernel, stride):
-    """Every kh x kw window of the images ``x`` (N, H, W, C), as a view (N, OH, OW, kh, kw, C).
+    """Every kh x kw window of the images ``x`` (N, H, W, C).
+
+    A view of shape (N, OH, OW, kh, kw, C).
 
     No number is copied: a view with made-up strides reads the same memory
     again. Moving one output pixel to the right moves the window ``sw``
@@ -65,7 +67,9 @@ def windows(x, kernel, stride):
 
 
 def im2col(x, kernel, stride):
-    """The matrix whose rows are the windows of ``x`` (N, H, W, C): shape (N·OH·OW, kh·kw·C).
+    """The matrix whose rows are the windows of ``x`` (N, H, W, C).
+
+    Its shape is (N·OH·OW, kh·kw·C).
 
     Row ``(n·OH + i)·OW + j`` is the window under output pixel (i, j) of
     image n, read row by row, column by column, channel by channel: the
@@ -91,32 +95,38 @@ def col2im(grad_windows, shape, stride):
     offset (p, q) inside the window; over all windows, the entries at that
     offset are copies of the pixels ``(s·i + p, s·j + q)``, all different.
     So for a fixed offset one sliced ``+=`` is safe, and the pixels shared
-    by overlapping windows are summed by the loop over the offsets. (At
-    these sizes, many times faster than ``np.add.at``: measured in the tests.)
+    by overlapping windows are summed by the loop over the offsets: kh·kw
+    fast array additions instead of one slow call that adds number by
+    number (the tests check that both give the same sums).
     """
     n, oh, ow, kh, kw, c = grad_windows.shape
     sh, sw = stride
     grad = np.zeros(shape, dtype=grad_windows.dtype)
     for p in range(kh):
         for q in range(kw):
-            grad[:, p:p + sh * oh:sh, q:q + sw * ow:sw] += grad_windows[:, :, :, p, q]
+            rows = slice(p, p + sh * oh, sh)
+            cols = slice(q, q + sw * ow, sw)
+            grad[:, rows, cols] += grad_windows[:, :, :, p, q]
     return grad
 
 
 def _channels_last(x):
-    """(N, C, H, W) -> the (N, H, W, C) view of the same numbers (no copy)."""
+    """(N, C, H, W) -> the (N, H, W, C) view of the same numbers."""
     return x.transpose(0, 2, 3, 1)
 
 
 def _channels_first(x):
-    """(N, H, W, C) -> the (N, C, H, W) view of the same numbers (no copy)."""
+    """(N, H, W, C) -> the (N, C, H, W) view of the same numbers."""
     return x.transpose(0, 3, 1, 2)
 
 
-# ----- the operations --------------------------------------------------------------
+# ----- the operations ------------------------------------------------
 
 class Conv2dOp(Tensor):
-    """``conv2d(x, weight, bias)`` as one operation: im2col, a matrix product, col2im.
+    """``conv2d(x, weight, bias)`` as one operation.
+
+    Forward: im2col, then one matrix product. Backward: two matrix
+    products, then col2im.
 
     See :func:`conv2d`. The rows of im2col are kept for the backward pass,
     which needs them for dL/dweight.
@@ -130,9 +140,9 @@ class Conv2dOp(Tensor):
         image, w = _channels_last(x._data), weight._data
         out_channels = w.shape[0]
         ph, pw = padding
-        if ph or pw:  # zeros around the images: a new array, the images inside
+        if ph or pw:  # zeros around the images, the images inside
             n, h, wd, c = image.shape
-            padded = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), dtype=image.dtype)
+            padded = np.zeros((n, h + 2 * ph, wd + 2 * pw, c), image.dtype)
             padded[:, ph:ph + h, pw:pw + wd] = image
             image = padded
         view = windows(image, w.shape[2:], stride)
@@ -143,7 +153,8 @@ class Conv2dOp(Tensor):
         if bias is not None:
             out += bias._data
             inputs = (x, weight, bias)
-        self._record(_channels_first(out.reshape(n, oh, ow, out_channels)), *inputs)
+        out = _channels_first(out.reshape(n, oh, ow, out_channels))
+        self._record(out, *inputs)
 
     def _backward(self, grad):
         x, weight = self._prev[0], self._prev[1]
@@ -153,28 +164,31 @@ class Conv2dOp(Tensor):
         # (N, OH, OW, O) memory layout, as a ReLU's or a pooling's has
         g = _channels_last(grad).reshape(-1, out_channels)
         grad_w = None
-        if weight.requires_grad:  # dL/dW = gradᵀ @ cols, back in (O, C, kh, kw) order
-            grad_w = (g.T @ self.cols).reshape(out_channels, kh, kw, c).transpose(0, 3, 1, 2)
+        if weight.requires_grad:  # dL/dW = gradᵀ @ cols, as (O, C, kh, kw)
+            grad_w = (g.T @ self.cols).reshape(out_channels, kh, kw, c)
+            grad_w = grad_w.transpose(0, 3, 1, 2)
         grad_x = None
         if x.requires_grad:  # dL/dcols = grad @ W, then col2im
             n, _, h, wd = x.shape
             (ph, pw), (oh, ow) = self.padding, grad.shape[2:]
             grad_cols = (g @ _filters(w)).reshape(n, oh, ow, kh, kw, c)
-            grad_x = col2im(grad_cols, (n, h + 2 * ph, wd + 2 * pw, c), self.stride)
+            padded = (n, h + 2 * ph, wd + 2 * pw, c)
+            grad_x = col2im(grad_cols, padded, self.stride)
             # the padding's zeros were constants: their share is dropped
             grad_x = _channels_first(grad_x[:, ph:ph + h, pw:pw + wd])
         if len(self._prev) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, np.add.reduce(g, axis=0)  # dL/db[o]: all of channel o
+        # dL/db[o]: the sum over every output pixel of channel o
+        return grad_x, grad_w, np.add.reduce(g, axis=0)
 
 
 def _filters(w):
-    """The filters (O, C, kh, kw) as the rows of a matrix, in im2col's column order."""
+    """The filters (O, C, kh, kw) as rows, in im2col's column order."""
     return w.transpose(0, 2, 3, 1).reshape(w.shape[0], -1)
 
 
 class MaxPool2dOp(Tensor):
-    """``max_pool2d(x, kernel_size, stride)`` as one operation. See :func:`max_pool2d`."""
+    """``max_pool2d(x, kernel_size, stride)``: see :func:`max_pool2d`."""
 
     __slots__ = ("kernel", "stride", "winners")
     _op = "max_pool2d"
@@ -183,12 +197,14 @@ class MaxPool2dOp(Tensor):
         self.kernel, self.stride = kernel, stride
         view = windows(_channels_last(x._data), kernel, stride)
         n, oh, ow, kh, kw, c = view.shape
-        flat = view.reshape(n, oh, ow, kh * kw, c)  # a copy: each window's numbers in a column
-        self.winners = winners = flat.argmax(axis=3)[:, :, :, None]  # the first largest entry
+        # a copy: each window's kh·kw numbers along axis 3
+        flat = view.reshape(n, oh, ow, kh * kw, c)
+        # the first largest entry of each window (PyTorch's choice)
+        self.winners = winners = flat.argmax(axis=3)[:, :, :, None]
         best = np.take_along_axis(flat, winners, axis=3)
         self._record(_channels_first(best.reshape(n, oh, ow, c)), x)
 
-    def _backward(self, grad):  # 1 for the window's largest entry, 0 for the others
+    def _backward(self, grad):  # 1 for the largest entry, 0 for the rest
         kh, kw = self.kernel
         positions = np.arange(kh * kw, dtype=self.winners.dtype)[:, None]
         g = (positions == self.winners) * _channels_last(grad)[:, :, :, None]

@@ -37,7 +37,9 @@ __all__ = ["Normalize", "normalize", "batch_norm", "layer_norm", "dropout",
 
 
 class Normalize(Tensor):
-    """``(x - mean) / √(var + eps)`` over ``axes``: every group to mean 0, variance ≈ 1.
+    """``(x - mean) / √(var + eps)`` over ``axes``.
+
+    Every group then has mean 0 and variance close to 1.
 
     The mean and the (biased) variance of each group are kept as ``mean``
     and ``var``, for batch normalisation's running averages.
@@ -56,7 +58,7 @@ class Normalize(Tensor):
         self._record(centred * self.inv_std, a)
 
     def _backward(self, grad):
-        # With m numbers in a group, x̂ = (x - μ)·r and r = 1/√(σ² + ε):
+        # With m numbers in a group, x̂ = (x - μ)·r, r = 1/√(σ² + ε):
         # dμ/dx_j = 1/m and dσ²/dx_j = 2(x_j - μ)/m, so
         #   dL/dx_j = r · (g_j - mean(g) - x̂_j · mean(g · x̂))
         # the gradient with its mean and its part along x̂ taken out (the
