@@ -1,15 +1,16 @@
-"""Run minigrad's benchmarks: ``python -m benchmarks scalar|tensor|all [options]``.
+"""Run minigrad's benchmarks: ``python -m benchmarks scalar|tensor|cnn|all [options]``.
 
 ``scalar`` times the Value engine against micrograd, ``tensor`` the Tensor
-engine against NumPy by hand and PyTorch; options after the name go to that
-benchmark (``python -m benchmarks scalar --help``). ``all`` runs both with
-their default options.
+engine against NumPy by hand and PyTorch, ``cnn`` a convolutional network's
+training step against PyTorch (and im2col against loops); options after the
+name go to that benchmark (``python -m benchmarks scalar --help``). ``all``
+runs each with its default options.
 """
 import importlib
 import sys
 
-BENCHMARKS = ("scalar", "tensor")
-USAGE = "usage: python -m benchmarks {scalar,tensor,all} [options for that benchmark]"
+BENCHMARKS = ("scalar", "tensor", "cnn")
+USAGE = "usage: python -m benchmarks {scalar,tensor,cnn,all} [options for that benchmark]"
 
 
 def _load(name):

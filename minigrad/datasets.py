@@ -21,7 +21,7 @@ import numpy as np
 from minigrad.checks import check_class_labels
 
 __all__ = ["make_moons", "make_circles", "make_linear_regression", "make_spirals", "make_xor",
-           "load_digits", "Digits", "train_test_split", "DataLoader"]
+           "load_digits", "Digits", "load_names", "train_test_split", "DataLoader"]
 
 
 # ----- argument checks --------------------------------------------------------
@@ -348,3 +348,49 @@ class DataLoader:
                 yield xb
             else:
                 yield xb, Tensor(self.y[rows], requires_grad=False)
+
+
+# ----- surnames (chapters 14 and 15) -------------------------------------------
+
+SURNAMES_FILE = "surnames.txt.gz"
+SURNAMES_COUNT = 88799
+NAMES_SPLIT_SEED = 1990
+NAMES_SPLITS = ("train", "val", "test")
+
+
+def load_names(split=None):
+    """The 88,799 surnames of the 1990 US census, lower case (public domain; see
+    ``minigrad/data/SURNAMES_LICENSE.txt``), as a list of strings.
+
+    ``split=None`` gives them all, most frequent first. ``"train"``, ``"val"``
+    or ``"test"`` gives one part of a fixed 80/10/10 split: the names are
+    shuffled by ``np.random.default_rng(NAMES_SPLIT_SEED)`` (1990), and the
+    first 80% (71,039 names) train, the next 10% (8,879) validate, the rest
+    (8,881) test. Each name is in exactly one part, on every machine. The
+    file ships inside the package; nothing is downloaded.
+    """
+    if split is not None and split not in NAMES_SPLITS:
+        raise ValueError(f"load_names: split must be None (all names) or one of "
+                         f"{', '.join(NAMES_SPLITS)}, got {split!r}")
+    source = resources.files("minigrad").joinpath("data", SURNAMES_FILE)
+    try:
+        with source.open("rb") as raw, gzip.open(raw, "rt", encoding="ascii") as text:
+            names = text.read().split("\n")
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the surnames file {source} is missing: minigrad ships it in "
+                                "minigrad/data/; reinstall the package") from None
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise ValueError(f"the surnames file {source} is damaged ({error}); reinstall the package") from None
+    if names and names[-1] == "":
+        names.pop()
+    if (len(names) != SURNAMES_COUNT or len(set(names)) != SURNAMES_COUNT
+            or not all(name.isalpha() and name.islower() and name.isascii() for name in names)):
+        raise ValueError(f"the surnames file {source} should hold {SURNAMES_COUNT} different lower-case "
+                         f"names of letters a-z, one per line; it does not: reinstall the package")
+    if split is None:
+        return names
+    order = np.random.default_rng(NAMES_SPLIT_SEED).permutation(len(names))
+    n_train, n_val = int(0.8 * len(names)), int(0.1 * len(names))
+    bounds = {"train": (0, n_train), "val": (n_train, n_train + n_val),
+              "test": (n_train + n_val, len(names))}[split]
+    return [names[i] for i in order[bounds[0]:bounds[1]]]

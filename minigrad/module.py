@@ -11,10 +11,29 @@ class Module:
 
     Subclasses compute their output in ``__call__`` and list their parameters in
     ``parameters()``; a module made of modules lists theirs in order.
+
+    ``training`` says whether the module is being trained (the default) or
+    evaluated: a few layers (dropout, batch normalisation) compute something
+    else in each case. ``train()`` and ``eval()`` set it for the module and
+    every module inside it, as in PyTorch.
     """
+
+    training = True
 
     def parameters(self):
         return []
+
+    def train(self, mode=True):
+        """Set training mode (``mode=False``: evaluation) here and in every sub-module; returns self."""
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"train(mode) takes True or False, got {mode!r}")
+        for module in _modules(self):
+            module.training = bool(mode)
+        return self
+
+    def eval(self):
+        """Set evaluation mode here and in every sub-module (``train(False)``); returns self."""
+        return self.train(False)
 
     def zero_grad(self):
         """Forget the last backward pass's gradients (they would add up)."""
@@ -49,6 +68,64 @@ class Module:
         """
         for p, value in checked_state(self, state):
             p.data = value
+
+
+def _modules(module):
+    """``module`` and every module reached from it through attributes, lists and tuples, each once."""
+    found, stack = {}, [module]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, Module):
+            if id(obj) in found:
+                continue
+            found[id(obj)] = obj
+            stack.extend(reversed(list(getattr(obj, "__dict__", {}).values())))
+        elif isinstance(obj, (list, tuple)):
+            stack.extend(reversed(obj))
+    return list(found.values())
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(a, b, c)(x)`` is ``c(b(a(x)))``.
+
+    Its parameters are those of its modules, in order, each once (a module
+    used twice is stepped once per step). ``model[i]`` is the i-th module.
+    """
+
+    def __init__(self, *modules):
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            modules = tuple(modules[0])
+        for i, m in enumerate(modules):
+            if not callable(m) or not hasattr(m, "parameters"):
+                raise TypeError(f"Sequential takes modules (layers with parameters()), but item {i} "
+                                f"is {m!r} ({type(m).__name__})")
+        self.layers = list(modules)
+
+    def __call__(self, x):
+        for i, layer in enumerate(self.layers):
+            try:
+                x = layer(x)
+            except ValueError as error:  # say which layer refused
+                raise ValueError(f"Sequential layer {i} ({type(layer).__name__}): {error}") from error
+        return x
+
+    def parameters(self):
+        return list({id(p): p for layer in self.layers for p in layer.parameters()}.values())
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return Sequential(*self.layers[index])
+        return self.layers[index]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
+
+    def __repr__(self):
+        inside = "".join(f"\n  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
+        return f"Sequential({inside}\n)" if inside else "Sequential()"
 
 
 def _named_all(module):
