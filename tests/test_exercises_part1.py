@@ -133,6 +133,60 @@ def test_ch01(capsys):
     assert_fails(capsys, ch01.check_best_step, -1e-8, says="positive")
 
 
+def q(x):  # the notebook's q, which a reader's dq may call
+    return 4 * x**3 - 2 * x**2 + x - 5
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def test_ch01_solutions_pass_on_every_run(capsys):
+    def dsigmoid(x):
+        s = sigmoid(x)
+        return s * (1 - s)
+    outputs = set()
+    for _ in range(30):  # points are drawn afresh on each run; the verdict must not change
+        outputs.add(assert_passes(capsys, ch01.check_power_rule, lambda x: 12 * x**2 - 4 * x + 1))
+        outputs.add(assert_passes(capsys, ch01.check_sigmoid_derivative, dsigmoid))
+        outputs.add(assert_passes(capsys, ch01.check_sigmoid_derivative,
+                                  lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2))
+    assert len(outputs) == 2, outputs  # the same two PASS lines every time
+
+
+def test_ch01_numerical_derivatives_fail(capsys):
+    h = 1e-6
+
+    def central(x):  # calls the notebook's q a step away
+        return (q(x + h) - q(x - h)) / (2 * h)
+
+    def central_inline(x, h=1e-5):  # the same without calling q
+        return ((4 * (x + h)**3 - 2 * (x + h)**2 + (x + h)) - (4 * (x - h)**3 - 2 * (x - h)**2 + (x - h))) / (2 * h)
+
+    def richardson(x, h=1e-3):  # exact for a cubic but for rounding: calls q
+        d = lambda h: (q(x + h) - q(x - h)) / (2 * h)  # noqa: E731
+        return (4 * d(h / 2) - d(h)) / 3
+
+    assert_fails(capsys, ch01.check_power_rule, central, says="calls q a small step away")
+    assert_fails(capsys, ch01.check_power_rule, richardson, says="numerical derivative")
+    assert_fails(capsys, ch01.check_power_rule, central_inline, says="the derivative must be exact")
+    assert_fails(capsys, ch01.check_power_rule, lambda x: (ch01.q(x + h) - ch01.q(x - h)) / (2 * h),
+                 says="calls q a small step away")
+
+    assert_fails(capsys, ch01.check_sigmoid_derivative, lambda x: (sigmoid(x + h) - sigmoid(x - h)) / (2 * h),
+                 says="calls sigmoid a small step away")
+    out = assert_fails(capsys, ch01.check_sigmoid_derivative,
+                       lambda x: (1 / (1 + math.exp(-x - h)) - 1 / (1 + math.exp(-x + h))) / (2 * h),
+                       says="the derivative must be exact")
+    assert "write the rule" in out
+
+
+def test_ch01_a_table_of_the_named_points_fails(capsys):
+    table = {x: 12 * x**2 - 4 * x + 1 for x in [-2.0, -0.5, 0.0, 1.0, 3.0, 10.0]}
+    out = assert_fails(capsys, ch01.check_power_rule, lambda x: table.get(x, 0.0), says="drawn at random")
+    assert "compute it from x" in out
+
+
 # ----- chapter 2 -------------------------------------------------------------------------
 
 
@@ -185,32 +239,65 @@ def test_ch02(capsys):
     assert_fails(capsys, ch02.check_operators, Placeholder, says=NOT_FILLED)
 
 
-def sigmoid_neuron(backprop=True, wrong=False):
-    def sigmoid(v):
-        return ChapterValue(1 / (1 + math.exp(-v.data)), (v,), "sigmoid")
-    x1, x2 = ChapterValue(2.0), ChapterValue(0.5)
-    w1, w2, b = ChapterValue(-0.75), ChapterValue(1.2), ChapterValue(1.7)
+def chapter_sigmoid(v):
+    return ChapterValue(1 / (1 + math.exp(-v.data)), (v,), "sigmoid")
+
+
+def neuron_by_hand(x1, x2, w1, w2, bias):
+    """The notebook's solution of exercise 2.3."""
     x1w1, x2w2 = x1 * w1, x2 * w2
     s = x1w1 + x2w2
-    n = s + b
-    o = sigmoid(n)
-    if backprop:
-        o.grad = 1.0
-        n.grad = o.data * (1 - o.data) if not wrong else 1 - o.data ** 2
-        s.grad = b.grad = x1w1.grad = x2w2.grad = n.grad
-        x1.grad, w1.grad = w1.data * x1w1.grad, x1.data * x1w1.grad
-        x2.grad, w2.grad = w2.data * x2w2.grad, x2.data * x2w2.grad
-    return o, [x1, x2, w1, w2, b]
+    n = s + bias
+    o = chapter_sigmoid(n)
+    o.grad = 1.0
+    n.grad = o.data * (1 - o.data) * o.grad
+    s.grad = bias.grad = x1w1.grad = x2w2.grad = n.grad
+    x1.grad, w1.grad = w1.data * x1w1.grad, x1.data * x1w1.grad
+    x2.grad, w2.grad = w2.data * x2w2.grad, x2.data * x2w2.grad
+    return o
 
 
 def test_ch02_sigmoid_neuron(capsys):
-    assert_passes(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron())
-    assert_fails(capsys, ch02.check_sigmoid_neuron, None, [], says=NOT_FILLED)
-    assert_fails(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron(backprop=False), says="should not be 0")
-    assert_fails(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron(wrong=True), says="do/dx1")
-    o, leaves = sigmoid_neuron()
-    leaves[0].data = 3.0
-    assert_fails(capsys, ch02.check_sigmoid_neuron, o, leaves, says="x1 should hold 2.0")
+    for _ in range(10):
+        assert_passes(capsys, ch02.check_sigmoid_neuron, neuron_by_hand, ChapterValue)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, None, ChapterValue, says=NOT_FILLED)
+
+    def forward_only(x1, x2, w1, w2, bias):
+        return chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, forward_only, ChapterValue, says=NOT_FILLED)
+
+    def tanh_rule(x1, x2, w1, w2, bias):
+        o = neuron_by_hand(x1, x2, w1, w2, bias)
+        g = 1 - o.data ** 2
+        x1.grad, x2.grad, w1.grad, w2.grad, bias.grad = w1.data * g, w2.data * g, x1.data * g, x2.data * g, g
+        return o
+    assert_fails(capsys, ch02.check_sigmoid_neuron, tanh_rule, ChapterValue, says="do/dx1")
+
+
+def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
+    def copied(x1, x2, w1, w2, bias):  # issue 16's cheat: the package's backward, copied onto the leaves
+        o = chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+        pkg = [Value(v.data) for v in (x1, x2, w1, w2, bias)]
+        (pkg[0] * pkg[2] + pkg[1] * pkg[3] + pkg[4]).sigmoid().backward()
+        for leaf, p in zip((x1, x2, w1, w2, bias), pkg):
+            leaf.grad = p.grad
+        return o
+    assert_fails(capsys, ch02.check_sigmoid_neuron, copied, ChapterValue,
+                 says="calls minigrad's Value.backward(): the exercise asks you to backpropagate by hand")
+
+    chapter = [-0.75 * 0.2139, 1.2 * 0.2139, 2.0 * 0.2139, 0.5 * 0.2139, 0.2139]
+    o_chapter = neuron_by_hand(*map(ChapterValue, ch02.NEURON.values()))
+    exact = [leaf_grad for leaf_grad in ch02._sigmoid_neuron_gradients(*ch02.NEURON.values())[1]]
+    assert [round(g, 4) for g in exact] == [round(g, 4) for g in chapter]
+
+    def hard_coded(x1, x2, w1, w2, bias):  # the chapter's numbers, worked out once
+        o = chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+        for leaf, g in zip((x1, x2, w1, w2, bias), exact):
+            leaf.grad = g
+        return o
+    assert o_chapter.data > 0
+    out = assert_fails(capsys, ch02.check_sigmoid_neuron, hard_coded, ChapterValue, says="drawn at random")
+    assert "not from numbers worked out once" in out
 
 
 def test_ch02_downhill(capsys):
@@ -219,12 +306,22 @@ def test_ch02_downhill(capsys):
     predicted = -0.01 * sum(g * g for g in grads)
     new = [v - 0.01 * g for v, g in zip((a, b, c, f), grads)]
     actual = (new[0] * new[1] + new[2]) * new[3] - (a * b + c) * f
-    assert_passes(capsys, ch02.check_downhill, predicted, actual)
+
+    def predicted_change(grads, step):  # the notebook's solution
+        return -step * sum(g ** 2 for g in grads)
+
+    outputs = {assert_passes(capsys, ch02.check_downhill, predicted_change, actual) for _ in range(10)}
+    assert len(outputs) == 1
     assert_fails(capsys, ch02.check_downhill, ..., actual, says=NOT_FILLED)
-    assert_fails(capsys, ch02.check_downhill, actual, actual, says="measured after the step")
-    assert_fails(capsys, ch02.check_downhill, -predicted, actual, says="an increase", hides=("-0.355",))
-    assert_fails(capsys, ch02.check_downhill, predicted, actual + 0.1, says="did the loop change")
-    assert_fails(capsys, ch02.check_downhill, -0.2, actual, says="not what the four gradients predict")
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: ..., actual, says=NOT_FILLED)
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: actual, actual, says="measured after the step")
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: -predicted_change(g, s), actual,
+                 says="an increase", hides=("-0.355",))
+    assert_fails(capsys, ch02.check_downhill, predicted_change, actual + 0.1, says="did the loop change")
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: -0.2, actual, says="not what the four gradients predict")
+    # issue 16's cheat: a number worked out once
+    out = assert_fails(capsys, ch02.check_downhill, lambda g, s: predicted, actual, says="drawn at random")
+    assert "compute it from grads and step" in out
 
 
 # ----- chapter 3 -------------------------------------------------------------------------
