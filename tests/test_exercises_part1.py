@@ -378,6 +378,16 @@ def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
                 out._backward = lambda: self._add_to(out.data)
             elif exp_rule == "assigns":  # self.grad = out.grad * out.data
                 out._backward = lambda: setattr(self, "grad", out.grad * out.data)
+            elif exp_rule == "numerical":  # issue 16's cheat: a rule by central differences
+                h = 1e-6
+                out._backward = lambda: self._add_to(
+                    out.grad * (math.exp(self.data + h) - math.exp(self.data - h)) / (2 * h))
+            elif exp_rule == "package":  # issue 16's cheat: the package's backward inside the rule
+                def rule():
+                    v = Value(self.data)
+                    v.exp().backward()
+                    self._add_to(out.grad * v.grad)
+                out._backward = rule
             else:
                 out._backward = lambda: self._add_to(out.grad * self.data)
             return out
@@ -417,6 +427,15 @@ def test_ch03_mini_exp_pow(capsys):
                  says="add to a.grad")
 
 
+def test_ch03_mini_exp_pow_judges_the_method(capsys):
+    outputs = {assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class()) for _ in range(10)}
+    assert len(outputs) == 1  # points drawn at random, one verdict
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="numerical"),
+                 says="the derivative must be exact")
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="package"),
+                 says="calls minigrad's Value.backward(): the exercise asks you to write the rule itself")
+
+
 def stable_sigmoid(x):
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -449,6 +468,13 @@ def softplus_class(forward="stable", rule="returns"):
                 return (0.0,)
             if rule == "wrong":
                 return (stable_sigmoid(a.data),)  # forgot the incoming gradient
+            if rule == "numerical":  # issue 16's cheat: the derivative by central differences
+                h = 1e-6
+                return (grad * (ch03.softplus_reference(a.data + h) - ch03.softplus_reference(a.data - h)) / (2 * h),)
+            if rule == "package":  # the package's own autograd inside the rule
+                v = Value(a.data)
+                (v.exp() + 1).log().backward()
+                return (grad * v.grad,)
             return None
     return Softplus
 
@@ -462,12 +488,57 @@ def test_ch03_softplus(capsys):
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="adds"), says="changed the input's grad")
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="wrong"), says="times the derivative")
     assert_fails(capsys, ch03.check_softplus, int, says="derived from minigrad's Value")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="numerical"), says="the derivative must be exact")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="package"), says="calls minigrad's Value.backward()")
+    assert Value(2.0).exp().data > 7  # the traps are gone afterwards
+    v = Value(0.5)
+    (v * v).backward()
+    assert v.grad == 1.0
+
+
+def paths_by_hand(x):  # the notebook's solution
+    y = x * x
+    z = y + x
+    dz = y
+    dy = z + dz * 1.0
+    dx = dy * x * 2 + dz
+    return [dz, dy, dx]
 
 
 def test_ch03_paths(capsys):
-    assert_passes(capsys, ch03.check_paths, [4.0, 10.0, 44.0])
-    assert_fails(capsys, ch03.check_paths, [..., ..., ...], says=NOT_FILLED)
-    assert_fails(capsys, ch03.check_paths, [4.0, 6.0, 44.0], says="d out/dy: 6 is too small", hides=("10",))
+    outputs = {assert_passes(capsys, ch03.check_paths, paths_by_hand) for _ in range(10)}
+    assert len(outputs) == 1
+    assert_fails(capsys, ch03.check_paths, ..., says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_paths, lambda x: [..., ..., ...], says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_paths, lambda x: [x * x, 6.0, 44.0], says="d out/dy: 6 is too small",
+                 hides=("10",))
+
+
+def test_ch03_paths_judges_the_method(capsys):
+    def with_backward(x):  # issue 16's cheat: the package's backward()
+        xv = Value(x)
+        y = xv * xv
+        z = y + xv
+        out = z * y
+        out.backward()
+        return [z.grad, y.grad, xv.grad]
+    assert_fails(capsys, ch03.check_paths, with_backward, says="calls minigrad's Value.backward()")
+    mini = mini_value_class()
+
+    def with_mini_backward(x):  # the chapter's own MiniValue.backward is no better
+        xv = mini(x)
+        y = xv * xv
+        z = y + xv
+        out = z * y
+        out.backward()
+        return [z.grad, y.grad, xv.grad]
+    with_mini_backward.__globals__["MiniForTest"] = mini  # as a notebook holds its class
+    try:
+        assert_fails(capsys, ch03.check_paths, with_mini_backward, says="calls Mini.backward()")
+    finally:
+        del with_mini_backward.__globals__["MiniForTest"]
+    out = assert_fails(capsys, ch03.check_paths, lambda x: [4.0, 10.0, 44.0], says="drawn at random")
+    assert "not from numbers worked out once" in out
 
 
 def recursive_sort(root):
@@ -483,17 +554,52 @@ def recursive_sort(root):
     return order
 
 
+def topo_iterative(root):  # the notebook's solution
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            for parent in reversed(node._prev):
+                if parent not in visited:
+                    stack.append((parent, False))
+    return order
+
+
 def test_ch03_topological_sort(capsys):
-    assert_passes(capsys, ch03.check_topological_sort, topological_order)
+    assert_passes(capsys, ch03.check_topological_sort, topo_iterative)
     assert_fails(capsys, ch03.check_topological_sort, lambda root: None, says=NOT_FILLED)
-    assert_fails(capsys, ch03.check_topological_sort, lambda root: topological_order(root)[::-1],
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: topo_iterative(root)[::-1],
                  says="node 'out' comes before its input 't'")
-    assert_fails(capsys, ch03.check_topological_sort, lambda root: topological_order(root)[1:],
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: topo_iterative(root)[1:],
                  says="node 'x' is missing")
     assert_fails(capsys, ch03.check_topological_sort,
-                 lambda root: topological_order(root)[:1] + topological_order(root),
+                 lambda root: topo_iterative(root)[:1] + topo_iterative(root),
                  says="node 'x' appears twice")
     assert_fails(capsys, ch03.check_topological_sort, recursive_sort, says="recursion limit")
+
+
+def test_ch03_topological_sort_refuses_the_packages_sort(capsys):
+    # issue 16's cheats: the package's function passed, or called
+    assert_fails(capsys, ch03.check_topological_sort, topological_order,
+                 says="is minigrad's topological_order itself: the exercise asks you to write the sort")
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: list(topological_order(root)),
+                 says="calls minigrad's topological_order")
+    import minigrad.autograd
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: minigrad.autograd.topological_order(root),
+                 says="calls minigrad's topological_order")
+
+    def swallowing(root):  # catches the trap and carries on: still found out
+        try:
+            return topological_order(root)
+        except BaseException:
+            return topo_iterative(root)
+    assert_fails(capsys, ch03.check_topological_sort, swallowing, says="calls minigrad's topological_order")
+    assert minigrad.autograd.topological_order is topological_order  # put back
 
 
 # ----- chapter 4 -------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
-           "autograd_entries", "numerical_entries", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
+           "autograd_entries", "backward_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
            "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
@@ -128,7 +128,12 @@ def forbidding(entries, answers, task):
         def trap(*args, _label=label, **kwargs):
             used.append(_label)
             raise ForbiddenCall(f"your answer calls {_label}: {task}")
-        originals[id(getattr(owner, name))] = trap
+        original = getattr(owner, name)
+        if any(answer is original for answer in answers):
+            for step in reversed(undo):
+                step()
+            raise ForbiddenCall(f"your answer is {label} itself: {task}")
+        originals[id(original)] = trap
         undo.append(_replace_attribute(owner, name, trap))
     undo.append(_swap_references(answers, originals))
     try:
@@ -223,6 +228,18 @@ def autograd_entries():
         entries += [(torch.Tensor, "backward", "PyTorch's backward()"),
                     (torch.autograd, "grad", "PyTorch's autograd.grad"),
                     (torch.autograd, "backward", "PyTorch's autograd.backward")]
+    return entries
+
+
+def backward_entries(answer):
+    """:func:`forbidding`'s entries for the ``backward`` of every class of the reader's own
+    that ``answer`` can see (its globals): an exercise done by hand may not run one."""
+    entries = []
+    for function in _functions_of(answer):
+        for value in list(function.__globals__.values()):
+            if isinstance(value, type) and not value.__module__.startswith("minigrad") \
+                    and callable(getattr(value, "backward", None)):
+                entries.append((value, "backward", f"{value.__name__}.backward()"))
     return entries
 
 
