@@ -665,6 +665,33 @@ def test_ch04(capsys):
                  says="listed more than once")
 
 
+def test_ch04_judges_the_method(capsys):
+    from minigrad.value_nn import ValueMLP
+
+    def n_parameters(nin, nouts):
+        sizes = [nin] + list(nouts)
+        return sum(o * (i + 1) for i, o in zip(sizes, sizes[1:]))
+    outputs = {assert_passes(capsys, ch04.check_param_count, n_parameters) for _ in range(5)}
+    assert len(outputs) == 1
+    # issue 16's cheat: counting the parameters of a built model
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: len(ValueMLP(nin, nouts).parameters()),
+                 says="calls minigrad's ValueMLP: the exercise asks for the count")
+    table = {(nin, tuple(nouts)): n_parameters(nin, nouts) for nin, nouts in ch04.PARAM_SHAPES}
+    out = assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: table.get((nin, tuple(nouts)), 0),
+                       says="drawn at random")
+    assert "compute the count from nin and nouts" in out
+
+    def by_model(w1, b1, w2, b2, w3, b3):
+        model = ValueMLP(1, [1, 1, 1], activation="linear")
+        for p, v in zip(model.parameters(), (w1, b1, w2, b2, w3, b3)):
+            p.data = v
+        at0 = model([0.0]).data
+        return model([1.0]).data - at0, at0
+    assert_fails(capsys, ch04.check_linear_collapse, by_model, says="calls minigrad's ValueMLP")
+    assert_fails(capsys, ch04.check_linear_collapse, lambda *p: (-2.4, 1.4), says="six numbers drawn at random")
+    assert len(ValueMLP(2, [3, 1]).parameters()) == 13  # the traps are put back
+
+
 # ----- chapter 5 -------------------------------------------------------------------------
 
 
@@ -680,15 +707,20 @@ def test_ch05(capsys):
     shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
 
-    a, b, va, vb = 0.0, 0.0, 0.0, 0.0
-    for _ in range(5):
-        va = 0.9 * va + 2 * (a - 1)
-        vb = 0.9 * vb + 20 * (b + 2)
-        a, b = a - 0.02 * va, b - 0.02 * vb
-    assert_passes(capsys, ch05.check_momentum, a, b)
-    assert_fails(capsys, ch05.check_momentum, ..., ..., says=NOT_FILLED)
-    assert_fails(capsys, ch05.check_momentum, 0.0, 0.0, says="still where they started")
-    assert_fails(capsys, ch05.check_momentum, a, b + 0.1, says="b:", hides=(f"{b:.6g}",))
+    def momentum_steps(steps, lr, momentum):  # the notebook's solution
+        a, b, va, vb = 0.0, 0.0, 0.0, 0.0
+        for _ in range(steps):
+            va = momentum * va + 2 * (a - 1)
+            vb = momentum * vb + 20 * (b + 2)
+            a, b = a - lr * va, b - lr * vb
+        return a, b
+    a, b = momentum_steps(5, 0.02, 0.9)
+    outputs = {assert_passes(capsys, ch05.check_momentum, momentum_steps) for _ in range(5)}
+    assert len(outputs) == 1
+    assert_fails(capsys, ch05.check_momentum, ..., says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_momentum, lambda *s: (..., ...), says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_momentum, lambda *s: (0.0, 0.0), says="still where they started")
+    assert_fails(capsys, ch05.check_momentum, lambda *s: (a, b + 0.1), says="b:", hides=(f"{b:.6g}",))
 
     def logsumexp(zs):
         m = max(zs)
@@ -703,6 +735,40 @@ def test_ch05(capsys):
                  lambda zs: min(zs) + math.log(sum(math.exp(z - min(zs)) for z in zs)),
                  says="subtract the largest logit")
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: max(zs), says="not log(sum(exp(z)))")
+
+
+def test_ch05_judges_the_method(capsys):
+    import numpy as np
+    from minigrad import SGD
+    from minigrad.losses import mse_loss
+
+    def read_grad(predictions, targets):  # issue 16's cheat: backward(), then p.grad
+        mse_loss(predictions, targets).backward()
+        return [p.grad for p in predictions]
+    assert_fails(capsys, ch05.check_mse_gradient, read_grad, says="calls minigrad's Value.backward()")
+    shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
+    assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown if len(ps) == 4 else [0.0] * len(ps),
+                 says="compute it from the inputs")
+
+    def with_sgd(steps, lr, momentum):  # issue 16's cheat: the package's SGD
+        a, b = Value(0.0), Value(0.0)
+        optimizer = SGD([a, b], lr=lr, momentum=momentum)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            ((a - 1) ** 2 + 10 * (b + 2) ** 2).backward()
+            optimizer.step()
+        return a.data, b.data
+    assert_fails(capsys, ch05.check_momentum, with_sgd,
+                 says="calls minigrad's SGD: the exercise asks you to take the steps by hand")
+    five = ch05._momentum_reference(5, 0.02, 0.9)
+    assert_fails(capsys, ch05.check_momentum, lambda *s: five, says="drawn at random: use the arguments")
+
+    # issue 16's cheat: NumPy's log-sum-exp
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: float(np.logaddexp.reduce(zs)),
+                 says="calls NumPy's logaddexp")
+    assert np.logaddexp(0.0, 0.0) == math.log(2)  # put back
+    table = {tuple(zs): ch05._reference_logsumexp(zs) for zs in ch05.LOGSUMEXP_CASES}
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: table.get(tuple(zs), 0.0), says="drawn at random")
 
 
 @pytest.mark.parametrize("module", [ch01, ch02, ch03, ch04, ch05])

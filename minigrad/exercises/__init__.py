@@ -34,7 +34,7 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
-           "autograd_entries", "backward_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
+           "autograd_entries", "backward_entries", "method_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
            "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
@@ -49,6 +49,26 @@ class ForbiddenCall(BaseException):
     A BaseException, so that the reader's own ``except Exception`` does not
     swallow it; :func:`forbidding` also remembers the call, in case it is.
     """
+
+
+class _Trap:
+    """What stands in for a forbidden entry: calling it, or using any of its attributes
+    (``np.logaddexp.reduce``), records the use and raises :class:`ForbiddenCall`."""
+
+    def __init__(self, label, task, used):
+        self._label, self._task, self._used = label, task, used
+
+    def _spring(self):
+        self._used.append(self._label)
+        raise ForbiddenCall(f"your answer calls {self._label}: {self._task}")
+
+    def __call__(self, *args, **kwargs):
+        self._spring()
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._spring()
 
 
 def _functions_of(answer):
@@ -125,9 +145,7 @@ def forbidding(entries, answers, task):
         if owner is None or not hasattr(owner, name):
             continue  # an optional library that is not imported
 
-        def trap(*args, _label=label, **kwargs):
-            used.append(_label)
-            raise ForbiddenCall(f"your answer calls {_label}: {task}")
+        trap = _Trap(label, task, used)
         original = getattr(owner, name)
         if any(answer is original for answer in answers):
             for step in reversed(undo):
@@ -231,16 +249,21 @@ def autograd_entries():
     return entries
 
 
-def backward_entries(answer):
-    """:func:`forbidding`'s entries for the ``backward`` of every class of the reader's own
-    that ``answer`` can see (its globals): an exercise done by hand may not run one."""
+def method_entries(answer, method):
+    """:func:`forbidding`'s entries for ``method`` of every class of the reader's own that
+    ``answer`` can see (its globals): an exercise done by hand may not run their ``backward``."""
     entries = []
     for function in _functions_of(answer):
         for value in list(function.__globals__.values()):
             if isinstance(value, type) and not value.__module__.startswith("minigrad") \
-                    and callable(getattr(value, "backward", None)):
-                entries.append((value, "backward", f"{value.__name__}.backward()"))
+                    and callable(getattr(value, method, None)):
+                entries.append((value, method, f"{value.__name__}.{method}()"))
     return entries
+
+
+def backward_entries(answer):
+    """:func:`method_entries` for ``backward``."""
+    return method_entries(answer, "backward")
 
 
 def numerical_entries():
