@@ -167,3 +167,14 @@ def test_summed_to_shape_is_the_engines_own_unbroadcast_or_none():
     grad = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(summed_to_shape(grad, (3, 1)), grad.sum(axis=(0, 2)).reshape(3, 1))
     assert summed_to_shape(grad, (5,)) is None and summed_to_shape(np.ones(3), (2, 3)) is None
+
+
+def test_multiply_adds_refuses_the_packages_count(capsys):
+    # issue 16's cheats: the function itself, wrapped in a lambda, or called through the module
+    import minigrad
+    for answer in (speed.multiply_adds, lambda w, b: speed.multiply_adds(w, b),
+                   lambda w, b: minigrad.speed.multiply_adds(w, b) + 0):
+        ok = ch11.check_multiply_adds(answer)
+        out = verdict(capsys, ok)
+        assert not ok and "minigrad's speed.multiply_adds" in out and "write the count yourself" in out, out
+    assert speed.multiply_adds(4, 8) == solution_multiply_adds(4, 8)  # put back

@@ -377,3 +377,36 @@ def test_checkers_name_files_by_base_name_only(capsys):
     check_atomic_save(lambda path, write: 1 / 0)
     out = capsys.readouterr().out
     assert out.count("FAIL") == 2 and tempfile.gettempdir() not in out, out
+
+
+def test_adam_step_refuses_the_packages_adam(capsys):
+    from minigrad import Adam, Tensor
+
+    def with_adam(p, g, m, v, t, lr, beta1, beta2, eps):  # issue 16's cheat: the package's Adam
+        x = Tensor(p.copy())
+        optimizer = Adam([x], lr=lr, betas=(beta1, beta2), eps=eps)
+        optimizer.m[0], optimizer.v[0], optimizer.t = m.copy(), v.copy(), t - 1
+        x.grad = g
+        optimizer.step()
+        return x.data, optimizer.m[0], optimizer.v[0]
+    ok, out = outcome(capsys, check_adam_step, with_adam)
+    assert not ok and "calls minigrad's Adam: the exercise asks you to write the step" in out, out
+    outputs = {outcome(capsys, check_adam_step, adam_step)[1] for _ in range(5)}
+    assert len(outputs) == 1  # drawn afresh each run, one verdict
+
+
+def test_adam_reference_is_the_packages_adam():
+    # the checker's own equations, against the package's optimizer (two independent writings)
+    from minigrad import Adam, Tensor
+    from minigrad.exercises.ch09 import _adam_reference
+    rng = np.random.default_rng(0)
+    p = rng.normal(size=(2, 3))
+    x = Tensor(p.copy())
+    optimizer = Adam([x], lr=0.05, betas=(0.8, 0.99), eps=1e-8)
+    m = v = np.zeros((2, 3))
+    for t in range(1, 6):
+        g = rng.normal(size=(2, 3))
+        x.grad = g.copy()
+        optimizer.step()
+        p, m, v = _adam_reference(p, g, m, v, t, 0.05, 0.8, 0.99, 1e-8)
+        np.testing.assert_allclose(x.data, p, rtol=1e-12, atol=1e-15)
