@@ -428,3 +428,26 @@ def test_soft_targets_reference_agrees_with_torch(torch):
     z = torch.tensor(Z, requires_grad=True)
     torch.nn.functional.cross_entropy(z, torch.tensor(Q)).backward()
     np.testing.assert_allclose(soft_solution(Z, Q), z.grad.numpy(), atol=1e-12)
+
+
+def test_outer_gradients_and_soft_targets_refuse_autograd(capsys):
+    # issue 16's cheat: the package's autograd where the exercise says "without any autograd"
+    def with_autograd(x, w, b, G):
+        tx, tw, tb = Tensor(x), Tensor(w), Tensor(b)
+        ((tx * tw + tb) * Tensor(G)).sum().backward()
+        return tx.grad, tw.grad, tb.grad
+    ok = ch07.check_outer_gradients(with_autograd)
+    out = " ".join(capsys.readouterr().out.split())
+    assert not ok and "calls minigrad's Tensor.backward(): the exercise asks for the gradients by hand" in out, out
+
+    def soft_with_autograd(Z, Q):
+        from minigrad.tensor import log_softmax
+        z = Tensor(Z)
+        (-(Tensor(Q) * log_softmax(z)).sum() / len(Z)).backward()
+        return z.grad
+    ok = ch08.check_soft_targets(soft_with_autograd)
+    out = " ".join(capsys.readouterr().out.split())
+    assert not ok and "calls minigrad's Tensor.backward()" in out, out
+    t = Tensor(np.ones(2))
+    (t * t).sum().backward()  # the traps are put back
+    assert np.array_equal(t.grad, [2.0, 2.0])

@@ -7,8 +7,10 @@ The reader's classes are built in the notebook on the reader's own
 """
 import numpy as np
 
-from minigrad.exercises import (arrays_close, as_gradients, as_numbers, is_unset, not_filled_in, report,
-                                summed_to_shape)
+from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries, forbidding, is_unset,
+                                not_filled_in, report, reports_forbidden, summed_to_shape)
+
+WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
 
 __all__ = ["check_outer_gradients", "check_divide", "check_permute"]
 
@@ -32,6 +34,7 @@ def _numerical(phi, arrays, h=1e-6):
 
 # ----- exercise: gradients of an outer sum, by hand ---------------------------------
 
+@reports_forbidden("gradients of out = x * w + b")
 def check_outer_gradients(outer_gradients):
     """``outer_gradients(x, w, b, G)`` must return (dL/dx, dL/dw, dL/db) for
     ``out = x * w + b`` with x (n, 1), w (1, m), b (m,) and G = dL/d(out) (n, m)."""
@@ -44,7 +47,8 @@ def check_outer_gradients(outer_gradients):
         G = rng.normal(size=(n, m))
         shapes = f"x {x.shape}, w {w.shape}, b {b.shape}"
         try:
-            result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
+            with forbidding(autograd_entries(), [outer_gradients], WITHOUT_AUTOGRAD):
+                result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
         if is_unset(result):
