@@ -34,7 +34,7 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import analytic_gradients, numerical_gradients
 
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
-           "autograd_entries", "backward_entries", "method_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
+           "autograd_entries", "backward_entries", "method_entries", "model_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
            "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
@@ -259,6 +259,17 @@ def method_entries(answer, method):
                     and callable(getattr(value, method, None)):
                 entries.append((value, method, f"{value.__name__}.{method}()"))
     return entries
+
+
+def model_entries(answer):
+    """:func:`forbidding`'s entries for an answer asked for by formula, without building a
+    model: the package's scalar neurons, layers and models, and the ``parameters`` of the
+    package's modules and of the reader's own classes."""
+    from minigrad import module, value_nn
+    entries = [(klass, "__init__", f"minigrad's {klass.__name__}")
+               for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
+    entries.append((module.Module, "parameters", "minigrad's parameters()"))
+    return entries + method_entries(answer, "parameters")
 
 
 def backward_entries(answer):

@@ -3,8 +3,7 @@ import math
 import numbers
 import random
 
-from minigrad import module, value_nn
-from minigrad.exercises import (describe_error, forbidding, fresh_rng, is_placeholder, method_entries,
+from minigrad.exercises import (describe_error, forbidding, fresh_rng, is_placeholder, model_entries,
                                 not_filled_in, report, reports_forbidden)
 from minigrad.value_nn import ValueMLP
 
@@ -13,14 +12,6 @@ PARAM_SHAPES = [(2, [16, 16, 1]), (3, [4, 4, 1]), (64, [32, 16, 10]),
                 (1, [1]), (5, [7]), (10, [3, 3, 3, 2])]
 
 WITHOUT_BUILDING = "the exercise asks for the count (or the weights) by formula, without building a model"
-
-
-def _model_entries(answer):
-    """The package's layers and models, and the ``parameters`` of the reader's own classes."""
-    entries = [(klass, "__init__", f"minigrad's {klass.__name__}")
-               for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
-    entries.append((module.Module, "parameters", "minigrad's parameters()"))
-    return entries + method_entries(answer, "parameters")
 
 
 def _parameter_count(nin, nouts):
@@ -43,7 +34,7 @@ def check_param_count(n_parameters):
         named = number < len(PARAM_SHAPES)
         call = f"n_parameters({nin}, {nouts})" if named else "for a shape drawn at random, n_parameters"
         try:
-            with forbidding(_model_entries(n_parameters), [n_parameters], WITHOUT_BUILDING):
+            with forbidding(model_entries(n_parameters), [n_parameters], WITHOUT_BUILDING):
                 got = n_parameters(nin, list(nouts))
         except Exception as error:
             return report(False, what, f"{call} raised {describe_error(error)}")
@@ -79,7 +70,7 @@ def check_linear_collapse(collapse):
                for _ in range(4)]
     for trial, values in enumerate(chains):
         try:
-            with forbidding(_model_entries(collapse), [collapse], WITHOUT_BUILDING):
+            with forbidding(model_entries(collapse), [collapse], WITHOUT_BUILDING):
                 answer = collapse(*values)
         except Exception as error:
             return report(False, what, f"collapse raised {describe_error(error)}")
