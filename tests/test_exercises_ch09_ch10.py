@@ -94,6 +94,46 @@ def test_precision_recall_fails_wrong_answers(capsys, wrong, says):
     assert not ok and says in out, out
 
 
+def test_stratified_split_refuses_the_packages_split(capsys):
+    from minigrad.datasets import train_test_split
+
+    def per_class(y, f, rng):  # the package's random split, class by class
+        train, test = [], []
+        for c in np.unique(y):
+            members = np.flatnonzero(y == c)
+            a, b, _, _ = train_test_split(members, members, test_size=f, seed=int(rng.integers(2**31)))
+            train.append(a)
+            test.append(b)
+        return np.concatenate(train), np.concatenate(test)
+    ok, out = outcome(capsys, check_stratified_split, per_class)
+    assert not ok and "calls minigrad's train_test_split: the exercise asks you to write it" in out, out
+
+
+def test_chapter_9_answers_right_only_on_the_named_cases_fail(capsys):
+    def remembers_the_first_case(C):
+        return precision_recall(C) if len(C) == 3 else (np.zeros(len(C)), np.zeros(len(C)))
+    ok, out = outcome(capsys, check_precision_recall, remembers_the_first_case)
+    assert not ok and "10x10 confusion matrix drawn at random: the precision of some class is wrong" \
+        in out, out
+
+    def sorted_case_only(y, f, rng):  # right for 100 labels, a plain random split otherwise
+        if len(y) == 100:
+            return stratified_split(y, f, rng)
+        order = rng.permutation(len(y))
+        return order[round(f * len(y)):], order[:round(f * len(y))]
+    ok, out = outcome(capsys, check_stratified_split, sorted_case_only)
+    assert not ok and ("one of them a single example: a class has too" in out  # (almost always)
+                       or "labels of 10 classes drawn at random: a class has too" in out), out
+
+
+def test_chapter_9_verdicts_read_the_same_on_every_run(capsys):
+    for checker, answer in ((check_stratified_split, stratified_split),
+                            (check_precision_recall, precision_recall),
+                            (check_precision_recall, _naive),
+                            (check_adam_step, no_correction)):
+        assert len({outcome(capsys, checker, answer)[1] for _ in range(4)}) == 1, checker
+
+
 # ----- 9.3 one Adam step -----------------------------------------------------------------
 
 def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
