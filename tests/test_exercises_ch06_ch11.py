@@ -43,6 +43,53 @@ def test_layer_nodes_built_counts_only_new_nodes():
     assert ch06.layer_nodes_built(3, 2, 5) == 5 * 2 * 7
 
 
+@pytest.mark.parametrize("nin, nout, batch", [(1, 1, 1), (3, 2, 5), (7, 4, 3), (16, 16, 10), (39, 2, 3)])
+def test_the_checkers_formula_is_the_graphs_count(nin, nout, batch):
+    assert ch06.layer_nodes_by_formula(nin, nout, batch) == ch06.layer_nodes_built(nin, nout, batch)
+
+
+def test_layer_nodes_refuses_counting_by_program(capsys):
+    from minigrad.autograd import topological_order
+    from minigrad.value import Value
+    from minigrad.value_nn import ValueMLP
+
+    def built(nin, nout, batch):  # issue 16's cheat: build the layer and count its graph
+        return ch06.layer_nodes_built(nin, nout, batch)
+    assert ch06.check_layer_nodes(built) is False
+    assert "calls minigrad's ValueLayer: the exercise asks for the count by formula" in verdict(capsys, False)
+
+    def through_a_model(nin, nout, batch):
+        model = ValueMLP(nin, [nout], activation="relu")
+        return sum(len(topological_order(model([Value(0.0)] * nin))) for _ in range(batch))
+    assert ch06.check_layer_nodes(through_a_model) is False
+    assert "calls minigrad's ValueMLP" in verdict(capsys, False)
+
+    def own_graph(nin, nout, batch):  # the nodes made by hand, with the package's Value
+        before = [Value(1.0) for _ in range(nin)]
+        return batch * nout * len([sum(v * v for v in before).relu()])
+    assert ch06.check_layer_nodes(own_graph) is False
+    assert "calls minigrad's Value" in verdict(capsys, False)
+
+
+def test_layer_nodes_fails_a_table_of_the_named_sizes(capsys):
+    table = {sizes: ch06.layer_nodes_by_formula(*sizes) for sizes in ch06.NODE_SIZES}
+    assert ch06.check_layer_nodes(lambda nin, nout, batch: table.get((nin, nout, batch), 0)) is False
+    out = verdict(capsys, False)
+    assert "for sizes drawn at random, layer_nodes is wrong" in out and "right at the sizes named" in out
+
+
+def test_chapter_6_verdicts_read_the_same_on_every_run(capsys):
+    for checker, answer in ((ch06.check_layer_nodes, lambda nin, nout, batch: batch * nout * (2 * nin + 1)),
+                            (ch06.check_layer_nodes, lambda nin, nout, batch: batch * nout * 2 * nin),
+                            (ch06.check_dot_products, lambda A, B: A @ B.T),
+                            (ch06.check_dot_products, lambda A, B: A @ B.T + 1)):
+        outputs = set()
+        for _ in range(4):
+            checker(answer)
+            outputs.add(capsys.readouterr().out)
+        assert len(outputs) == 1, outputs
+
+
 def test_dot_products_passes_one_matrix_product(capsys):
     assert ch06.check_dot_products(lambda A, B: A @ B.T) is True
     verdict(capsys, True)
@@ -62,6 +109,13 @@ def test_dot_products_fails_wrong_answers(capsys, answer, says):
     out = verdict(capsys, False)
     assert says in out
     assert "array(" not in out  # arrays are described by their shape, not printed
+
+
+def test_dot_products_fails_an_answer_for_the_named_shapes_only(capsys):
+    named = {(m, k) for m, n, k in ch06.DOT_SHAPES}
+    assert ch06.check_dot_products(lambda A, B: A @ B.T if A.shape in named else A @ B.T * 2) is False
+    assert "for A and B of shapes drawn at random, an entry is not the dot product" \
+        in verdict(capsys, False)
 
 
 SHAPES = {"X @ W": (100, 16), "X @ W + b": (100, 16), "(X @ W + b).sum(axis=0)": (16,),
@@ -167,3 +221,14 @@ def test_summed_to_shape_is_the_engines_own_unbroadcast_or_none():
     grad = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(summed_to_shape(grad, (3, 1)), grad.sum(axis=(0, 2)).reshape(3, 1))
     assert summed_to_shape(grad, (5,)) is None and summed_to_shape(np.ones(3), (2, 3)) is None
+
+
+def test_multiply_adds_refuses_the_packages_count(capsys):
+    # issue 16's cheats: the function itself, wrapped in a lambda, or called through the module
+    import minigrad
+    for answer in (speed.multiply_adds, lambda w, b: speed.multiply_adds(w, b),
+                   lambda w, b: minigrad.speed.multiply_adds(w, b) + 0):
+        ok = ch11.check_multiply_adds(answer)
+        out = verdict(capsys, ok)
+        assert not ok and "minigrad's speed.multiply_adds" in out and "write the count yourself" in out, out
+    assert speed.multiply_adds(4, 8) == solution_multiply_adds(4, 8)  # put back

@@ -428,3 +428,190 @@ def test_soft_targets_reference_agrees_with_torch(torch):
     z = torch.tensor(Z, requires_grad=True)
     torch.nn.functional.cross_entropy(z, torch.tensor(Q)).backward()
     np.testing.assert_allclose(soft_solution(Z, Q), z.grad.numpy(), atol=1e-12)
+
+
+def test_outer_gradients_and_soft_targets_refuse_autograd(capsys):
+    # issue 16's cheat: the package's autograd where the exercise says "without any autograd"
+    def with_autograd(x, w, b, G):
+        tx, tw, tb = Tensor(x), Tensor(w), Tensor(b)
+        ((tx * tw + tb) * Tensor(G)).sum().backward()
+        return tx.grad, tw.grad, tb.grad
+    ok = ch07.check_outer_gradients(with_autograd)
+    out = " ".join(capsys.readouterr().out.split())
+    assert not ok and "calls minigrad's Tensor.backward(): the exercise asks for the gradients by hand" in out, out
+
+    def soft_with_autograd(Z, Q):  # any use of backward() is refused, right or wrong
+        z = Tensor(Z)
+        (z * Tensor(Q)).sum().backward()
+        return z.grad
+    ok = ch08.check_soft_targets(soft_with_autograd)
+    out = " ".join(capsys.readouterr().out.split())
+    assert not ok and "calls minigrad's Tensor.backward()" in out, out
+    t = Tensor(np.ones(2))
+    (t * t).sum().backward()  # the traps are put back
+    assert np.array_equal(t.grad, [2.0, 2.0])
+
+
+# ----- issue 16: rules checked exactly, at inputs drawn per run, any autograd a trap --------
+
+def _central(f, x, h=1e-6):
+    """Central differences of f at every entry of x, each a slope of f's entries (same shape)."""
+    slopes = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[index] += h
+        down[index] -= h
+        slopes[index] = ((f(up) - f(down)) / (2 * h))[index]
+    return slopes
+
+
+class DivByFiniteDifferences(Div):
+    def _backward(self, grad):  # slopes measured a small step away: close, not exact
+        a, b = self._prev
+        return (grad * _central(lambda x: x / b.data, np.broadcast_to(a.data, grad.shape).copy()),
+                grad * _central(lambda y: a.data / y, np.broadcast_to(b.data, grad.shape).copy()))
+
+
+class DivThroughThePackage(Div):
+    def _backward(self, grad):
+        from minigrad import tensor
+        return tensor.Div._backward(self, grad)
+
+
+class DivWithAutograd(Div):
+    def _backward(self, grad):
+        a, b = self._prev
+        ta, tb = Tensor(a.data), Tensor(b.data)
+        ((ta * tb ** -1) * Tensor(grad)).sum().backward()  # no Div node, still the package's autograd
+        return ta.grad, tb.grad
+
+
+class PermuteByFiniteDifferences(Permute):
+    def _backward(self, grad):
+        a, = self._prev
+        h = 1e-6
+        moved = np.zeros_like(a.data)
+        for index in np.ndindex(a.data.shape):
+            step = np.zeros_like(a.data)
+            step[index] = h
+            up = np.transpose(a.data + step, self.axes)
+            down = np.transpose(a.data - step, self.axes)
+            moved[index] = np.sum(grad * (up - down) / (2 * h))
+        return (moved,)
+
+
+class BatchMatMulByFiniteDifferences(BatchMatMul):
+    def _backward(self, grad):
+        a, b = self._prev
+        h = 1e-6
+        found = []
+        for x, product in ((a.data, lambda x: x @ b.data), (b.data, lambda y: a.data @ y)):
+            g = np.zeros_like(x)
+            for index in np.ndindex(x.shape):
+                up, down = x.copy(), x.copy()
+                up[index] += h
+                down[index] -= h
+                g[index] = np.sum(grad * (product(up) - product(down))) / (2 * h)
+            found.append(g)
+        return tuple(found)
+
+
+class BatchMatMulThroughThePackage(BatchMatMul):
+    def _backward(self, grad):
+        from minigrad import tensor
+        return tensor._matmul_backward(*self._prev, grad)
+
+
+@pytest.mark.parametrize("checker, cls, says", [
+    (ch07.check_divide, DivByFiniteDifferences, "is close to the right one but not equal to it, as a "
+                                                "numerical derivative (finite differences) would be: "
+                                                "the rule must be exact"),
+    (ch07.check_divide, DivThroughThePackage, "your answer calls minigrad's Div: the exercise asks you to "
+                                              "write the rule, without any autograd"),
+    (ch07.check_divide, DivWithAutograd, "your answer calls minigrad's Tensor.backward()"),
+    (ch07.check_permute, PermuteByFiniteDifferences, "the rule must be exact"),
+])
+def test_chapter_7_rules_must_be_exact_and_by_hand(capsys, checker, cls, says):
+    ok, out = run(capsys, checker, cls, MiniTensor)
+    assert not ok and says in out, out
+
+
+@pytest.mark.parametrize("cls, says", [
+    (BatchMatMulByFiniteDifferences, "the gradient for a is close to the right one but not equal to it"),
+    (BatchMatMulThroughThePackage, "your answer calls minigrad's matrix product rule"),
+])
+def test_batch_matmul_must_be_exact_and_by_hand(capsys, cls, says):
+    ok, out = run(capsys, ch08.check_batch_matmul, cls)
+    assert not ok and says in out, out
+
+
+def test_rules_refuse_pytorchs_autograd(capsys, torch):
+    class DivWithTorch(Div):
+        def _backward(self, grad):
+            a, b = self._prev
+            ta = torch.tensor(a.data, requires_grad=True)
+            tb = torch.tensor(b.data, requires_grad=True)
+            ((ta / tb) * torch.tensor(grad)).sum().backward()
+            return ta.grad.numpy(), tb.grad.numpy()
+
+    ok, out = run(capsys, ch07.check_divide, DivWithTorch, MiniTensor)
+    assert not ok and "your answer calls PyTorch's backward()" in out, out
+
+    class BatchMatMulWithTorch(BatchMatMul):
+        def _backward(self, grad):
+            a, b = self._prev
+            ta = torch.tensor(a.data, requires_grad=True)
+            tb = torch.tensor(b.data, requires_grad=True)
+            return torch.autograd.grad((ta @ tb * torch.tensor(grad)).sum(), (ta, tb))
+
+    ok, out = run(capsys, ch08.check_batch_matmul, BatchMatMulWithTorch)
+    assert not ok and "your answer calls PyTorch's autograd.grad" in out, out
+
+
+def test_the_checkers_exact_gradients_are_the_slopes():
+    # the closed forms the rules are held to, against central differences (to 1e-8)
+    rng = np.random.default_rng(4)
+    for shapes in ch07._DIVIDE_CASES:
+        a, b = rng.normal(size=shapes[0]), rng.uniform(0.5, 2, size=shapes[1])
+        G = rng.normal(size=np.broadcast_shapes(*shapes))
+        (da, _), (db, _) = ch07._divide_gradients(G, [a, b], None)
+        np.testing.assert_allclose(da, _central(lambda x: np.sum(G * x / b) + 0 * x, a), atol=1e-8)
+        np.testing.assert_allclose(db, _central(lambda y: np.sum(G * a / y) + 0 * y, b), atol=1e-8)
+    for shape, axes in ch07._PERMUTE_CASES:
+        a = rng.normal(size=shape)
+        G = rng.normal(size=np.transpose(a, axes).shape)
+        (da, _), = ch07._permute_gradients(G, [a], axes)
+        np.testing.assert_allclose(da, _central(lambda x: np.sum(G * np.transpose(x, axes)) + 0 * x, a),
+                                   atol=1e-8)
+    for sa, sb in ch08._BATCH_CASES:
+        A, B = rng.normal(size=sa), rng.normal(size=sb)
+        G = rng.normal(size=(A @ B).shape)
+        (da, _), (db, _) = ch08._batch_gradients(A, B, G)
+        np.testing.assert_allclose(da, _central(lambda x: np.sum(G * (x @ B)) + 0 * x, A), atol=1e-8)
+        np.testing.assert_allclose(db, _central(lambda y: np.sum(G * (A @ y)) + 0 * y, B), atol=1e-8)
+
+
+@pytest.mark.parametrize("shape, copies", [((3, 1), (2, 3, 4)), ((), (2, 3)), ((4,), (3, 4)),
+                                           ((1, 1), (5, 1)), ((2, 3), (2, 3))])
+def test_sum_to_shape_is_the_packages_unbroadcast(shape, copies):
+    g = np.random.default_rng(0).normal(size=copies)
+    np.testing.assert_allclose(ch07.sum_to_shape(g, shape), summed_to_shape(g, shape), rtol=1e-14, atol=1e-15)
+
+
+def test_leaky_init_fails_a_table_of_the_named_cases(capsys):
+    table = {case: leaky_solution(*case) for case in ch08._LEAKY_CASES}
+    ok, out = run(capsys, ch08.check_leaky_init, lambda nin, slope: table.get((nin, slope), 0.05))
+    assert not ok and "with a layer size and slope drawn at random" in out and "right for the cases" in out
+
+
+def test_chapters_7_and_8_verdicts_read_the_same_on_every_run(capsys):
+    for checker, args in ((ch07.check_outer_gradients, (outer_solution,)),
+                          (ch07.check_divide, (Div, MiniTensor)),
+                          (ch07.check_divide, (DivPassingGradOn, MiniTensor)),
+                          (ch07.check_permute, (Permute, MiniTensor)),
+                          (ch08.check_batch_matmul, (BatchMatMul,)),
+                          (ch08.check_batch_matmul, (BatchMatMulByFiniteDifferences,)),
+                          (ch08.check_leaky_init, (leaky_solution,)),
+                          (ch08.check_soft_targets, (soft_solution,)),
+                          (ch08.check_soft_targets, (soft_shifted_by_the_batch_max,))):
+        assert len({run(capsys, checker, *args)[1] for _ in range(3)}) == 1, checker

@@ -1,5 +1,6 @@
 """The checkers of chapters 9 and 10 PASS the books' solutions and FAIL wrong answers, saying what is wrong."""
 import os
+import pickle
 import tempfile
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from minigrad.exercises.ch09 import check_adam_step, check_precision_recall, check_stratified_split
 from minigrad.exercises.ch10 import check_atomic_save, check_resume, check_weights_round_trip
 from minigrad.model_files import load_checkpoint, save_checkpoint
+from minigrad.tensor_nn import MLP
 
 
 def outcome(capsys, checker, *answers):
@@ -90,6 +92,46 @@ def _naive(C):  # divides by zero for a class never predicted: nan (NumPy warns;
 def test_precision_recall_fails_wrong_answers(capsys, wrong, says):
     ok, out = outcome(capsys, check_precision_recall, wrong)
     assert not ok and says in out, out
+
+
+def test_stratified_split_refuses_the_packages_split(capsys):
+    from minigrad.datasets import train_test_split
+
+    def per_class(y, f, rng):  # the package's random split, class by class
+        train, test = [], []
+        for c in np.unique(y):
+            members = np.flatnonzero(y == c)
+            a, b, _, _ = train_test_split(members, members, test_size=f, seed=int(rng.integers(2**31)))
+            train.append(a)
+            test.append(b)
+        return np.concatenate(train), np.concatenate(test)
+    ok, out = outcome(capsys, check_stratified_split, per_class)
+    assert not ok and "calls minigrad's train_test_split: the exercise asks you to write it" in out, out
+
+
+def test_chapter_9_answers_right_only_on_the_named_cases_fail(capsys):
+    def remembers_the_first_case(C):
+        return precision_recall(C) if len(C) == 3 else (np.zeros(len(C)), np.zeros(len(C)))
+    ok, out = outcome(capsys, check_precision_recall, remembers_the_first_case)
+    assert not ok and "10x10 confusion matrix drawn at random: the precision of some class is wrong" \
+        in out, out
+
+    def sorted_case_only(y, f, rng):  # right for 100 labels, a plain random split otherwise
+        if len(y) == 100:
+            return stratified_split(y, f, rng)
+        order = rng.permutation(len(y))
+        return order[round(f * len(y)):], order[:round(f * len(y))]
+    ok, out = outcome(capsys, check_stratified_split, sorted_case_only)
+    assert not ok and ("one of them a single example: a class has too" in out  # (almost always)
+                       or "labels of 10 classes drawn at random: a class has too" in out), out
+
+
+def test_chapter_9_verdicts_read_the_same_on_every_run(capsys):
+    for checker, answer in ((check_stratified_split, stratified_split),
+                            (check_precision_recall, precision_recall),
+                            (check_precision_recall, _naive),
+                            (check_adam_step, no_correction)):
+        assert len({outcome(capsys, checker, answer)[1] for _ in range(4)}) == 1, checker
 
 
 # ----- 9.3 one Adam step -----------------------------------------------------------------
@@ -191,13 +233,13 @@ def pickling_save(model, path):
     (None, load_weights, "not filled in"),
     (lambda m, p: None, lambda m, p: None, "wrote no file"),
     (pickling_save, load_weights, "pickled"),
-    (lambda m, p: np.save(p, m.parameters()[0].data), load_weights, "it wrote weights_float64.npz.npy"),
+    (lambda m, p: np.save(p, m.parameters()[0].data), load_weights, "it wrote first_float64.npz.npy"),
     (lambda m, p: np.save(open(p, "wb"), m.parameters()[0].data), load_weights, "single array"),
     (save_weights, lambda m, p: None, "differs from the saved one"),
     (save_weights, lambda m, p: [setattr(q, "data", a.astype(np.float64)) for q, a in
                                  zip(m.parameters(), np.load(p).values())], "dtype"),
     (save_weights, careless_load, "still changed"),
-    (save_weights, count_then_load, "still changed W of layer 0 of MLP(3, [5, 4, 3])"),
+    (save_weights, count_then_load, "still changed W of layer 0 of MLP(3, [6, 6, 6, 6, 6, 4])"),
     (save_weights, lambda m, p: [setattr(q, "data", a) for q, a in zip(m.parameters(), np.load(p).values())],
      "raised no error"),
 ])
@@ -326,15 +368,17 @@ def test_resume_passes_the_solution(capsys):
     assert ok, out
 
 
-def test_resume_passes_minigrads_checkpoints(capsys):
-    def save(path, model, optimizer, loader):
+def test_resume_refuses_minigrads_checkpoints(capsys):
+    def save(path, model, optimizer, loader):  # right, but what the exercise forbids
         save_checkpoint(model, optimizer, path, epoch=loader.epoch)
 
     def restore(path, model, optimizer, loader):
         loader.epoch = load_checkpoint(path, model=model, optimizer=optimizer).info["epoch"]
 
     ok, out = outcome(capsys, check_resume, save, restore)
-    assert ok, out
+    assert not ok and "calls minigrad's model_files.save_checkpoint" in out, out
+    ok, out = outcome(capsys, check_resume, save_state, restore)
+    assert not ok and "calls minigrad's model_files.load_checkpoint" in out, out
 
 
 def weights_only(path, model, optimizer, loader):
@@ -371,9 +415,161 @@ def test_resume_fails_when_the_data_order_differs_after_resuming(capsys):
     assert not ok and "differs from the uninterrupted run" in out, out
 
 
+# ----- chapter 10's cheats (issue 16): what the exercises forbid, memory instead of the file
+
+def test_weights_round_trip_refuses_state_dict_and_model_files(capsys):
+    def save_with_state_dict(model, path):
+        np.savez(path, **model.state_dict())
+
+    def load_with_state_dict(model, path):
+        with np.load(path, allow_pickle=False) as archive:
+            model.load_state_dict(dict(archive))
+
+    ok, out = outcome(capsys, check_weights_round_trip, save_with_state_dict, load_weights)
+    assert not ok and "calls the model's state_dict(): the exercise asks you" in out, out
+    ok, out = outcome(capsys, check_weights_round_trip, save_weights, load_with_state_dict)
+    assert not ok and "calls the model's load_state_dict()" in out, out
+
+    def load_with_model_files(model, path):  # a file in minigrad's format, read by minigrad
+        model.layers = MLP.load(path).layers
+
+    ok, out = outcome(capsys, check_weights_round_trip, lambda model, path: model.save(path),
+                      load_with_model_files)
+    assert not ok and "calls minigrad's model.save" in out, out
+
+
+def test_weights_round_trip_refuses_reading_a_pickle(capsys):
+    def pickle_beside(model, path):  # a good archive, and the model pickled beside it
+        save_weights(model, path)
+        with open(os.path.join(os.path.dirname(path), "model.pkl"), "wb") as file:
+            pickle.dump([p.data for p in model.parameters()], file)
+
+    def unpickle(model, path):
+        with open(os.path.join(os.path.dirname(path), "model.pkl"), "rb") as file:
+            arrays = pickle.load(file)
+        for p, a in zip(model.parameters(), arrays):
+            p.data = a
+
+    ok, out = outcome(capsys, check_weights_round_trip, pickle_beside, unpickle)
+    assert not ok and "calls pickle.load" in out, out
+
+
+def test_weights_round_trip_fails_a_loader_that_never_reads_the_file(capsys):
+    remembered = {}
+
+    def remembering_save(model, path):
+        save_weights(model, path)
+        remembered["last"] = [p.data.copy() for p in model.parameters()]
+
+    def from_memory(model, path):
+        for p, a in zip(model.parameters(), remembered["last"]):
+            p.data = a
+
+    ok, out = outcome(capsys, check_weights_round_trip, remembering_save, from_memory)
+    assert not ok and "it holds the second model's, saved to the second file" in out, out
+
+    def from_the_seed(model, path):  # the model the checker's first one would be, had it kept its seed
+        for p, q in zip(model.parameters(), MLP(3, [6] * 6, seed=0, dtype=model.dtype).parameters()):
+            p.data = q.data
+
+    ok, out = outcome(capsys, check_weights_round_trip, save_weights, from_the_seed)
+    assert not ok and "W of layer 0 differs from the saved one" in out, out
+
+
+def test_weights_round_trip_fails_arrays_read_in_sorted_order(capsys):
+    def sorted_names(model, path):  # 'p10' sorts before 'p2'
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = [archive[name] for name in sorted(archive.files)]
+        params = model.parameters()
+        if len(arrays) != len(params) or any(a.shape != p.data.shape for a, p in zip(arrays, params)):
+            raise ValueError("does not fit")
+        for p, a in zip(params, arrays):
+            p.data = a
+
+    ok, out = outcome(capsys, check_weights_round_trip, save_weights, sorted_names)
+    assert not ok and "W of layer 1 differs from the saved one: it holds another of the saved " \
+                      "arrays. Are they read back in the order they were saved?" in out, out
+
+
+def test_chapter_10_verdicts_read_the_same_on_every_run(capsys):
+    for checker, answers in ((check_weights_round_trip, (save_weights, load_weights)),
+                             (check_atomic_save, (atomic_save,)),
+                             (check_resume, (save_state, restore_state)),
+                             (check_weights_round_trip, (save_weights, careless_load)),
+                             (check_resume, (save_state, no_epoch))):
+        assert len({outcome(capsys, checker, *answers)[1] for _ in range(3)}) == 1
+
+
+def test_resume_fails_a_state_kept_in_memory(capsys):
+    remembered = {}
+
+    def remembering_save(path, model, optimizer, loader):
+        save_state(path, model, optimizer, loader)
+        remembered.update(weights=[p.data.copy() for p in model.parameters()],
+                          optimizer=optimizer.state_dict(), epoch=loader.epoch)
+
+    def from_memory(path, model, optimizer, loader):
+        for p, w in zip(model.parameters(), remembered["weights"]):
+            p.data = w
+        optimizer.load_state_dict(remembered["optimizer"])
+        loader.epoch = remembered["epoch"]
+
+    ok, out = outcome(capsys, check_resume, remembering_save, from_memory)
+    assert not ok and "holds what was saved to the second file" in out, out
+
+
+def test_resume_refuses_a_pickled_checkpoint(capsys):
+    def pickling_save(path, model, optimizer, loader):
+        np.savez(path, state=np.array([[p.data for p in model.parameters()],
+                                       optimizer.state_dict(), loader.epoch], dtype=object))
+
+    ok, out = outcome(capsys, check_resume, pickling_save, restore_state)
+    assert not ok and "pickled objects" in out, out
+
+    def unpickling_restore(path, model, optimizer, loader):
+        with open(path, "rb") as file:
+            pickle.loads(file.read())
+
+    ok, out = outcome(capsys, check_resume, save_state, unpickling_restore)
+    assert not ok and "calls pickle.loads" in out, out
+
+
 def test_checkers_name_files_by_base_name_only(capsys):
     """Stored notebook outputs must not show machine paths such as the temporary directory."""
     check_weights_round_trip(save_weights, lambda m, p: 1 / 0)
     check_atomic_save(lambda path, write: 1 / 0)
     out = capsys.readouterr().out
     assert out.count("FAIL") == 2 and tempfile.gettempdir() not in out, out
+
+
+def test_adam_step_refuses_the_packages_adam(capsys):
+    from minigrad import Adam, Tensor
+
+    def with_adam(p, g, m, v, t, lr, beta1, beta2, eps):  # issue 16's cheat: the package's Adam
+        x = Tensor(p.copy())
+        optimizer = Adam([x], lr=lr, betas=(beta1, beta2), eps=eps)
+        optimizer.m[0], optimizer.v[0], optimizer.t = m.copy(), v.copy(), t - 1
+        x.grad = g
+        optimizer.step()
+        return x.data, optimizer.m[0], optimizer.v[0]
+    ok, out = outcome(capsys, check_adam_step, with_adam)
+    assert not ok and "calls minigrad's Adam: the exercise asks you to write the step" in out, out
+    outputs = {outcome(capsys, check_adam_step, adam_step)[1] for _ in range(5)}
+    assert len(outputs) == 1  # drawn afresh each run, one verdict
+
+
+def test_adam_reference_is_the_packages_adam():
+    # the checker's own equations, against the package's optimizer (two independent writings)
+    from minigrad import Adam, Tensor
+    from minigrad.exercises.ch09 import _adam_reference
+    rng = np.random.default_rng(0)
+    p = rng.normal(size=(2, 3))
+    x = Tensor(p.copy())
+    optimizer = Adam([x], lr=0.05, betas=(0.8, 0.99), eps=1e-8)
+    m = v = np.zeros((2, 3))
+    for t in range(1, 6):
+        g = rng.normal(size=(2, 3))
+        x.grad = g.copy()
+        optimizer.step()
+        p, m, v = _adam_reference(p, g, m, v, t, 0.05, 0.8, 0.99, 1e-8)
+        np.testing.assert_allclose(x.data, p, rtol=1e-12, atol=1e-15)

@@ -133,6 +133,60 @@ def test_ch01(capsys):
     assert_fails(capsys, ch01.check_best_step, -1e-8, says="positive")
 
 
+def q(x):  # the notebook's q, which a reader's dq may call
+    return 4 * x**3 - 2 * x**2 + x - 5
+
+
+def sigmoid(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def test_ch01_solutions_pass_on_every_run(capsys):
+    def dsigmoid(x):
+        s = sigmoid(x)
+        return s * (1 - s)
+    outputs = set()
+    for _ in range(30):  # points are drawn afresh on each run; the verdict must not change
+        outputs.add(assert_passes(capsys, ch01.check_power_rule, lambda x: 12 * x**2 - 4 * x + 1))
+        outputs.add(assert_passes(capsys, ch01.check_sigmoid_derivative, dsigmoid))
+        outputs.add(assert_passes(capsys, ch01.check_sigmoid_derivative,
+                                  lambda x: math.exp(-x) / (1 + math.exp(-x)) ** 2))
+    assert len(outputs) == 2, outputs  # the same two PASS lines every time
+
+
+def test_ch01_numerical_derivatives_fail(capsys):
+    h = 1e-6
+
+    def central(x):  # calls the notebook's q a step away
+        return (q(x + h) - q(x - h)) / (2 * h)
+
+    def central_inline(x, h=1e-5):  # the same without calling q
+        return ((4 * (x + h)**3 - 2 * (x + h)**2 + (x + h)) - (4 * (x - h)**3 - 2 * (x - h)**2 + (x - h))) / (2 * h)
+
+    def richardson(x, h=1e-3):  # exact for a cubic but for rounding: calls q
+        d = lambda h: (q(x + h) - q(x - h)) / (2 * h)  # noqa: E731
+        return (4 * d(h / 2) - d(h)) / 3
+
+    assert_fails(capsys, ch01.check_power_rule, central, says="calls q a small step away")
+    assert_fails(capsys, ch01.check_power_rule, richardson, says="numerical derivative")
+    assert_fails(capsys, ch01.check_power_rule, central_inline, says="the derivative must be exact")
+    assert_fails(capsys, ch01.check_power_rule, lambda x: (ch01.q(x + h) - ch01.q(x - h)) / (2 * h),
+                 says="calls q a small step away")
+
+    assert_fails(capsys, ch01.check_sigmoid_derivative, lambda x: (sigmoid(x + h) - sigmoid(x - h)) / (2 * h),
+                 says="calls sigmoid a small step away")
+    out = assert_fails(capsys, ch01.check_sigmoid_derivative,
+                       lambda x: (1 / (1 + math.exp(-x - h)) - 1 / (1 + math.exp(-x + h))) / (2 * h),
+                       says="the derivative must be exact")
+    assert "write the rule" in out
+
+
+def test_ch01_a_table_of_the_named_points_fails(capsys):
+    table = {x: 12 * x**2 - 4 * x + 1 for x in [-2.0, -0.5, 0.0, 1.0, 3.0, 10.0]}
+    out = assert_fails(capsys, ch01.check_power_rule, lambda x: table.get(x, 0.0), says="drawn at random")
+    assert "compute it from x" in out
+
+
 # ----- chapter 2 -------------------------------------------------------------------------
 
 
@@ -185,32 +239,65 @@ def test_ch02(capsys):
     assert_fails(capsys, ch02.check_operators, Placeholder, says=NOT_FILLED)
 
 
-def sigmoid_neuron(backprop=True, wrong=False):
-    def sigmoid(v):
-        return ChapterValue(1 / (1 + math.exp(-v.data)), (v,), "sigmoid")
-    x1, x2 = ChapterValue(2.0), ChapterValue(0.5)
-    w1, w2, b = ChapterValue(-0.75), ChapterValue(1.2), ChapterValue(1.7)
+def chapter_sigmoid(v):
+    return ChapterValue(1 / (1 + math.exp(-v.data)), (v,), "sigmoid")
+
+
+def neuron_by_hand(x1, x2, w1, w2, bias):
+    """The notebook's solution of exercise 2.3."""
     x1w1, x2w2 = x1 * w1, x2 * w2
     s = x1w1 + x2w2
-    n = s + b
-    o = sigmoid(n)
-    if backprop:
-        o.grad = 1.0
-        n.grad = o.data * (1 - o.data) if not wrong else 1 - o.data ** 2
-        s.grad = b.grad = x1w1.grad = x2w2.grad = n.grad
-        x1.grad, w1.grad = w1.data * x1w1.grad, x1.data * x1w1.grad
-        x2.grad, w2.grad = w2.data * x2w2.grad, x2.data * x2w2.grad
-    return o, [x1, x2, w1, w2, b]
+    n = s + bias
+    o = chapter_sigmoid(n)
+    o.grad = 1.0
+    n.grad = o.data * (1 - o.data) * o.grad
+    s.grad = bias.grad = x1w1.grad = x2w2.grad = n.grad
+    x1.grad, w1.grad = w1.data * x1w1.grad, x1.data * x1w1.grad
+    x2.grad, w2.grad = w2.data * x2w2.grad, x2.data * x2w2.grad
+    return o
 
 
 def test_ch02_sigmoid_neuron(capsys):
-    assert_passes(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron())
-    assert_fails(capsys, ch02.check_sigmoid_neuron, None, [], says=NOT_FILLED)
-    assert_fails(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron(backprop=False), says="should not be 0")
-    assert_fails(capsys, ch02.check_sigmoid_neuron, *sigmoid_neuron(wrong=True), says="do/dx1")
-    o, leaves = sigmoid_neuron()
-    leaves[0].data = 3.0
-    assert_fails(capsys, ch02.check_sigmoid_neuron, o, leaves, says="x1 should hold 2.0")
+    for _ in range(10):
+        assert_passes(capsys, ch02.check_sigmoid_neuron, neuron_by_hand, ChapterValue)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, None, ChapterValue, says=NOT_FILLED)
+
+    def forward_only(x1, x2, w1, w2, bias):
+        return chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, forward_only, ChapterValue, says=NOT_FILLED)
+
+    def tanh_rule(x1, x2, w1, w2, bias):
+        o = neuron_by_hand(x1, x2, w1, w2, bias)
+        g = 1 - o.data ** 2
+        x1.grad, x2.grad, w1.grad, w2.grad, bias.grad = w1.data * g, w2.data * g, x1.data * g, x2.data * g, g
+        return o
+    assert_fails(capsys, ch02.check_sigmoid_neuron, tanh_rule, ChapterValue, says="do/dx1")
+
+
+def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
+    def copied(x1, x2, w1, w2, bias):  # issue 16's cheat: the package's backward, copied onto the leaves
+        o = chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+        pkg = [Value(v.data) for v in (x1, x2, w1, w2, bias)]
+        (pkg[0] * pkg[2] + pkg[1] * pkg[3] + pkg[4]).sigmoid().backward()
+        for leaf, p in zip((x1, x2, w1, w2, bias), pkg):
+            leaf.grad = p.grad
+        return o
+    assert_fails(capsys, ch02.check_sigmoid_neuron, copied, ChapterValue,
+                 says="calls minigrad's Value.backward(): the exercise asks you to backpropagate by hand")
+
+    chapter = [-0.75 * 0.2139, 1.2 * 0.2139, 2.0 * 0.2139, 0.5 * 0.2139, 0.2139]
+    o_chapter = neuron_by_hand(*map(ChapterValue, ch02.NEURON.values()))
+    exact = [leaf_grad for leaf_grad in ch02._sigmoid_neuron_gradients(*ch02.NEURON.values())[1]]
+    assert [round(g, 4) for g in exact] == [round(g, 4) for g in chapter]
+
+    def hard_coded(x1, x2, w1, w2, bias):  # the chapter's numbers, worked out once
+        o = chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+        for leaf, g in zip((x1, x2, w1, w2, bias), exact):
+            leaf.grad = g
+        return o
+    assert o_chapter.data > 0
+    out = assert_fails(capsys, ch02.check_sigmoid_neuron, hard_coded, ChapterValue, says="drawn at random")
+    assert "not from numbers worked out once" in out
 
 
 def test_ch02_downhill(capsys):
@@ -219,12 +306,22 @@ def test_ch02_downhill(capsys):
     predicted = -0.01 * sum(g * g for g in grads)
     new = [v - 0.01 * g for v, g in zip((a, b, c, f), grads)]
     actual = (new[0] * new[1] + new[2]) * new[3] - (a * b + c) * f
-    assert_passes(capsys, ch02.check_downhill, predicted, actual)
+
+    def predicted_change(grads, step):  # the notebook's solution
+        return -step * sum(g ** 2 for g in grads)
+
+    outputs = {assert_passes(capsys, ch02.check_downhill, predicted_change, actual) for _ in range(10)}
+    assert len(outputs) == 1
     assert_fails(capsys, ch02.check_downhill, ..., actual, says=NOT_FILLED)
-    assert_fails(capsys, ch02.check_downhill, actual, actual, says="measured after the step")
-    assert_fails(capsys, ch02.check_downhill, -predicted, actual, says="an increase", hides=("-0.355",))
-    assert_fails(capsys, ch02.check_downhill, predicted, actual + 0.1, says="did the loop change")
-    assert_fails(capsys, ch02.check_downhill, -0.2, actual, says="not what the four gradients predict")
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: ..., actual, says=NOT_FILLED)
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: actual, actual, says="measured after the step")
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: -predicted_change(g, s), actual,
+                 says="an increase", hides=("-0.355",))
+    assert_fails(capsys, ch02.check_downhill, predicted_change, actual + 0.1, says="did the loop change")
+    assert_fails(capsys, ch02.check_downhill, lambda g, s: -0.2, actual, says="not what the four gradients predict")
+    # issue 16's cheat: a number worked out once
+    out = assert_fails(capsys, ch02.check_downhill, lambda g, s: predicted, actual, says="drawn at random")
+    assert "compute it from grads and step" in out
 
 
 # ----- chapter 3 -------------------------------------------------------------------------
@@ -281,6 +378,16 @@ def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
                 out._backward = lambda: self._add_to(out.data)
             elif exp_rule == "assigns":  # self.grad = out.grad * out.data
                 out._backward = lambda: setattr(self, "grad", out.grad * out.data)
+            elif exp_rule == "numerical":  # issue 16's cheat: a rule by central differences
+                h = 1e-6
+                out._backward = lambda: self._add_to(
+                    out.grad * (math.exp(self.data + h) - math.exp(self.data - h)) / (2 * h))
+            elif exp_rule == "package":  # issue 16's cheat: the package's backward inside the rule
+                def rule():
+                    v = Value(self.data)
+                    v.exp().backward()
+                    self._add_to(out.grad * v.grad)
+                out._backward = rule
             else:
                 out._backward = lambda: self._add_to(out.grad * self.data)
             return out
@@ -320,6 +427,15 @@ def test_ch03_mini_exp_pow(capsys):
                  says="add to a.grad")
 
 
+def test_ch03_mini_exp_pow_judges_the_method(capsys):
+    outputs = {assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class()) for _ in range(10)}
+    assert len(outputs) == 1  # points drawn at random, one verdict
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="numerical"),
+                 says="the derivative must be exact")
+    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="package"),
+                 says="calls minigrad's Value.backward(): the exercise asks you to write the rule itself")
+
+
 def stable_sigmoid(x):
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -352,6 +468,13 @@ def softplus_class(forward="stable", rule="returns"):
                 return (0.0,)
             if rule == "wrong":
                 return (stable_sigmoid(a.data),)  # forgot the incoming gradient
+            if rule == "numerical":  # issue 16's cheat: the derivative by central differences
+                h = 1e-6
+                return (grad * (ch03.softplus_reference(a.data + h) - ch03.softplus_reference(a.data - h)) / (2 * h),)
+            if rule == "package":  # the package's own autograd inside the rule
+                v = Value(a.data)
+                (v.exp() + 1).log().backward()
+                return (grad * v.grad,)
             return None
     return Softplus
 
@@ -365,12 +488,57 @@ def test_ch03_softplus(capsys):
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="adds"), says="changed the input's grad")
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="wrong"), says="times the derivative")
     assert_fails(capsys, ch03.check_softplus, int, says="derived from minigrad's Value")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="numerical"), says="the derivative must be exact")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="package"), says="calls minigrad's Value.backward()")
+    assert Value(2.0).exp().data > 7  # the traps are gone afterwards
+    v = Value(0.5)
+    (v * v).backward()
+    assert v.grad == 1.0
+
+
+def paths_by_hand(x):  # the notebook's solution
+    y = x * x
+    z = y + x
+    dz = y
+    dy = z + dz * 1.0
+    dx = dy * x * 2 + dz
+    return [dz, dy, dx]
 
 
 def test_ch03_paths(capsys):
-    assert_passes(capsys, ch03.check_paths, [4.0, 10.0, 44.0])
-    assert_fails(capsys, ch03.check_paths, [..., ..., ...], says=NOT_FILLED)
-    assert_fails(capsys, ch03.check_paths, [4.0, 6.0, 44.0], says="d out/dy: 6 is too small", hides=("10",))
+    outputs = {assert_passes(capsys, ch03.check_paths, paths_by_hand) for _ in range(10)}
+    assert len(outputs) == 1
+    assert_fails(capsys, ch03.check_paths, ..., says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_paths, lambda x: [..., ..., ...], says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_paths, lambda x: [x * x, 6.0, 44.0], says="d out/dy: 6 is too small",
+                 hides=("10",))
+
+
+def test_ch03_paths_judges_the_method(capsys):
+    def with_backward(x):  # issue 16's cheat: the package's backward()
+        xv = Value(x)
+        y = xv * xv
+        z = y + xv
+        out = z * y
+        out.backward()
+        return [z.grad, y.grad, xv.grad]
+    assert_fails(capsys, ch03.check_paths, with_backward, says="calls minigrad's Value.backward()")
+    mini = mini_value_class()
+
+    def with_mini_backward(x):  # the chapter's own MiniValue.backward is no better
+        xv = mini(x)
+        y = xv * xv
+        z = y + xv
+        out = z * y
+        out.backward()
+        return [z.grad, y.grad, xv.grad]
+    with_mini_backward.__globals__["MiniForTest"] = mini  # as a notebook holds its class
+    try:
+        assert_fails(capsys, ch03.check_paths, with_mini_backward, says="calls Mini.backward()")
+    finally:
+        del with_mini_backward.__globals__["MiniForTest"]
+    out = assert_fails(capsys, ch03.check_paths, lambda x: [4.0, 10.0, 44.0], says="drawn at random")
+    assert "not from numbers worked out once" in out
 
 
 def recursive_sort(root):
@@ -386,17 +554,52 @@ def recursive_sort(root):
     return order
 
 
+def topo_iterative(root):  # the notebook's solution
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))
+            for parent in reversed(node._prev):
+                if parent not in visited:
+                    stack.append((parent, False))
+    return order
+
+
 def test_ch03_topological_sort(capsys):
-    assert_passes(capsys, ch03.check_topological_sort, topological_order)
+    assert_passes(capsys, ch03.check_topological_sort, topo_iterative)
     assert_fails(capsys, ch03.check_topological_sort, lambda root: None, says=NOT_FILLED)
-    assert_fails(capsys, ch03.check_topological_sort, lambda root: topological_order(root)[::-1],
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: topo_iterative(root)[::-1],
                  says="node 'out' comes before its input 't'")
-    assert_fails(capsys, ch03.check_topological_sort, lambda root: topological_order(root)[1:],
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: topo_iterative(root)[1:],
                  says="node 'x' is missing")
     assert_fails(capsys, ch03.check_topological_sort,
-                 lambda root: topological_order(root)[:1] + topological_order(root),
+                 lambda root: topo_iterative(root)[:1] + topo_iterative(root),
                  says="node 'x' appears twice")
     assert_fails(capsys, ch03.check_topological_sort, recursive_sort, says="recursion limit")
+
+
+def test_ch03_topological_sort_refuses_the_packages_sort(capsys):
+    # issue 16's cheats: the package's function passed, or called
+    assert_fails(capsys, ch03.check_topological_sort, topological_order,
+                 says="is minigrad's topological_order itself: the exercise asks you to write the sort")
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: list(topological_order(root)),
+                 says="calls minigrad's topological_order")
+    import minigrad.autograd
+    assert_fails(capsys, ch03.check_topological_sort, lambda root: minigrad.autograd.topological_order(root),
+                 says="calls minigrad's topological_order")
+
+    def swallowing(root):  # catches the trap and carries on: still found out
+        try:
+            return topological_order(root)
+        except BaseException:
+            return topo_iterative(root)
+    assert_fails(capsys, ch03.check_topological_sort, swallowing, says="calls minigrad's topological_order")
+    assert minigrad.autograd.topological_order is topological_order  # put back
 
 
 # ----- chapter 4 -------------------------------------------------------------------------
@@ -462,6 +665,33 @@ def test_ch04(capsys):
                  says="listed more than once")
 
 
+def test_ch04_judges_the_method(capsys):
+    from minigrad.value_nn import ValueMLP
+
+    def n_parameters(nin, nouts):
+        sizes = [nin] + list(nouts)
+        return sum(o * (i + 1) for i, o in zip(sizes, sizes[1:]))
+    outputs = {assert_passes(capsys, ch04.check_param_count, n_parameters) for _ in range(5)}
+    assert len(outputs) == 1
+    # issue 16's cheat: counting the parameters of a built model
+    assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: len(ValueMLP(nin, nouts).parameters()),
+                 says="calls minigrad's ValueMLP: the exercise asks for the count")
+    table = {(nin, tuple(nouts)): n_parameters(nin, nouts) for nin, nouts in ch04.PARAM_SHAPES}
+    out = assert_fails(capsys, ch04.check_param_count, lambda nin, nouts: table.get((nin, tuple(nouts)), 0),
+                       says="drawn at random")
+    assert "compute the count from nin and nouts" in out
+
+    def by_model(w1, b1, w2, b2, w3, b3):
+        model = ValueMLP(1, [1, 1, 1], activation="linear")
+        for p, v in zip(model.parameters(), (w1, b1, w2, b2, w3, b3)):
+            p.data = v
+        at0 = model([0.0]).data
+        return model([1.0]).data - at0, at0
+    assert_fails(capsys, ch04.check_linear_collapse, by_model, says="calls minigrad's ValueMLP")
+    assert_fails(capsys, ch04.check_linear_collapse, lambda *p: (-2.4, 1.4), says="six numbers drawn at random")
+    assert len(ValueMLP(2, [3, 1]).parameters()) == 13  # the traps are put back
+
+
 # ----- chapter 5 -------------------------------------------------------------------------
 
 
@@ -477,15 +707,20 @@ def test_ch05(capsys):
     shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
 
-    a, b, va, vb = 0.0, 0.0, 0.0, 0.0
-    for _ in range(5):
-        va = 0.9 * va + 2 * (a - 1)
-        vb = 0.9 * vb + 20 * (b + 2)
-        a, b = a - 0.02 * va, b - 0.02 * vb
-    assert_passes(capsys, ch05.check_momentum, a, b)
-    assert_fails(capsys, ch05.check_momentum, ..., ..., says=NOT_FILLED)
-    assert_fails(capsys, ch05.check_momentum, 0.0, 0.0, says="still where they started")
-    assert_fails(capsys, ch05.check_momentum, a, b + 0.1, says="b:", hides=(f"{b:.6g}",))
+    def momentum_steps(steps, lr, momentum):  # the notebook's solution
+        a, b, va, vb = 0.0, 0.0, 0.0, 0.0
+        for _ in range(steps):
+            va = momentum * va + 2 * (a - 1)
+            vb = momentum * vb + 20 * (b + 2)
+            a, b = a - lr * va, b - lr * vb
+        return a, b
+    a, b = momentum_steps(5, 0.02, 0.9)
+    outputs = {assert_passes(capsys, ch05.check_momentum, momentum_steps) for _ in range(5)}
+    assert len(outputs) == 1
+    assert_fails(capsys, ch05.check_momentum, ..., says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_momentum, lambda *s: (..., ...), says=NOT_FILLED)
+    assert_fails(capsys, ch05.check_momentum, lambda *s: (0.0, 0.0), says="still where they started")
+    assert_fails(capsys, ch05.check_momentum, lambda *s: (a, b + 0.1), says="b:", hides=(f"{b:.6g}",))
 
     def logsumexp(zs):
         m = max(zs)
@@ -500,6 +735,40 @@ def test_ch05(capsys):
                  lambda zs: min(zs) + math.log(sum(math.exp(z - min(zs)) for z in zs)),
                  says="subtract the largest logit")
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: max(zs), says="not log(sum(exp(z)))")
+
+
+def test_ch05_judges_the_method(capsys):
+    import numpy as np
+    from minigrad import SGD
+    from minigrad.losses import mse_loss
+
+    def read_grad(predictions, targets):  # issue 16's cheat: backward(), then p.grad
+        mse_loss(predictions, targets).backward()
+        return [p.grad for p in predictions]
+    assert_fails(capsys, ch05.check_mse_gradient, read_grad, says="calls minigrad's Value.backward()")
+    shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
+    assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown if len(ps) == 4 else [0.0] * len(ps),
+                 says="compute it from the inputs")
+
+    def with_sgd(steps, lr, momentum):  # issue 16's cheat: the package's SGD
+        a, b = Value(0.0), Value(0.0)
+        optimizer = SGD([a, b], lr=lr, momentum=momentum)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            ((a - 1) ** 2 + 10 * (b + 2) ** 2).backward()
+            optimizer.step()
+        return a.data, b.data
+    assert_fails(capsys, ch05.check_momentum, with_sgd,
+                 says="calls minigrad's SGD: the exercise asks you to take the steps by hand")
+    five = ch05._momentum_reference(5, 0.02, 0.9)
+    assert_fails(capsys, ch05.check_momentum, lambda *s: five, says="drawn at random: use the arguments")
+
+    # issue 16's cheat: NumPy's log-sum-exp
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: float(np.logaddexp.reduce(zs)),
+                 says="calls NumPy's logaddexp")
+    assert np.logaddexp(0.0, 0.0) == math.log(2)  # put back
+    table = {tuple(zs): ch05._reference_logsumexp(zs) for zs in ch05.LOGSUMEXP_CASES}
+    assert_fails(capsys, ch05.check_logsumexp, lambda zs: table.get(tuple(zs), 0.0), says="drawn at random")
 
 
 @pytest.mark.parametrize("module", [ch01, ch02, ch03, ch04, ch05])

@@ -8,7 +8,21 @@ result. A placeholder (``...`` or ``None``) left in an answer is reported as
 
 The generic helpers are here; the checkers of chapter NN, which hold each
 exercise's data so that the starter cells need not, are in ``chNN``.
+
+A checker judges the method as well as the numbers:
+
+- while the reader's code runs, the package's entry points that the exercise
+  asks the reader to write (``backward``, ``topological_order``, the
+  optimizers, ``state_dict``, pickle, ...) are traps (:func:`forbidding`):
+  calling one fails the exercise, saying which was called;
+- answers are tried on inputs drawn afresh on every run (:func:`fresh_rng`),
+  so that a number copied in fails; the messages about those inputs name no
+  drawn number, so a correct answer prints the same PASS on every run;
+- a derivative rule is compared with the exact derivative far more tightly
+  than finite differences can reach (:func:`check_derivative`).
 """
+import contextlib
+import functools
 import math
 import numbers
 import sys
@@ -19,11 +33,255 @@ import numpy as np
 from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
-__all__ = ["report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
+__all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
+           "autograd_entries", "backward_entries", "method_entries", "model_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
            "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
 NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
+
+
+# ----- judging the method ------------------------------------------------------------
+
+class ForbiddenCall(BaseException):
+    """The reader's answer called what the exercise asks them to write.
+
+    A BaseException, so that the reader's own ``except Exception`` does not
+    swallow it; :func:`forbidding` also remembers the call, in case it is.
+    """
+
+
+class _Trap:
+    """What stands in for a forbidden entry: calling it, or using any of its attributes
+    (``np.logaddexp.reduce``), records the use and raises :class:`ForbiddenCall`."""
+
+    def __init__(self, label, task, used):
+        self._label, self._task, self._used = label, task, used
+
+    def _spring(self):
+        self._used.append(self._label)
+        raise ForbiddenCall(f"your answer calls {self._label}: {self._task}")
+
+    def __call__(self, *args, **kwargs):
+        self._spring()
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        self._spring()
+
+
+def _functions_of(answer):
+    """The plain functions behind ``answer``: itself, a bound method's function, a class's methods."""
+    if isinstance(answer, type):
+        found = []
+        for klass in answer.__mro__:
+            if klass.__module__.startswith(("minigrad", "builtins")):
+                continue  # the package's own classes are what is being trapped
+            for member in vars(klass).values():
+                member = getattr(member, "__func__", member)  # static and class methods
+                found += _functions_of(member) if callable(member) else []
+        return found
+    answer = getattr(answer, "__func__", answer)
+    return [answer] if hasattr(answer, "__code__") and hasattr(answer, "__globals__") else []
+
+
+def _swap_references(answers, replacements):
+    """Replace, in the globals and closures of ``answers``, every reference to a key of
+    ``replacements`` by its value; return a function that puts the originals back."""
+    undo = []
+    seen_globals = set()
+    for answer in answers:
+        for function in _functions_of(answer):
+            namespace = function.__globals__
+            if id(namespace) not in seen_globals:
+                seen_globals.add(id(namespace))
+                for name, value in list(namespace.items()):
+                    new = replacements.get(id(value))
+                    if new is not None:
+                        namespace[name] = new
+                        undo.append(functools.partial(namespace.__setitem__, name, value))
+            for cell in function.__closure__ or ():
+                try:
+                    value = cell.cell_contents
+                except ValueError:  # a cell not filled yet
+                    continue
+                new = replacements.get(id(value))
+                if new is not None:
+                    cell.cell_contents = new
+                    undo.append(functools.partial(setattr, cell, "cell_contents", value))
+
+    def restore():
+        for step in reversed(undo):
+            step()
+    return restore
+
+
+def _replace_attribute(owner, name, new):
+    """Set ``owner.name = new``; return a function that undoes it exactly."""
+    if isinstance(owner, type) and name not in vars(owner):
+        setattr(owner, name, new)
+        return functools.partial(delattr, owner, name)
+    old = getattr(owner, name)
+    setattr(owner, name, new)
+    return functools.partial(setattr, owner, name, old)
+
+
+@contextlib.contextmanager
+def forbidding(entries, answers, task):
+    """While the block runs, calling any of ``entries`` raises :class:`ForbiddenCall`.
+
+    ``entries`` are ``(owner, attribute, label)`` triples: a module's function
+    or class, or a class's method (``(Value, "backward", "minigrad's
+    backward()")``). Each is replaced on its owner, and wherever the reader's
+    ``answers`` (functions or classes) hold it in their globals or closures,
+    as ``from minigrad.autograd import topological_order`` puts it. The
+    message says what was called and ``task``, what the exercise asks for.
+    The trap raises on exit too, should the reader's code have caught it.
+    """
+    used = []
+    undo, originals = [], {}
+    for owner, name, label in entries:
+        if owner is None or not hasattr(owner, name):
+            continue  # an optional library that is not imported
+
+        trap = _Trap(label, task, used)
+        original = getattr(owner, name)
+        if any(answer is original for answer in answers):
+            for step in reversed(undo):
+                step()
+            raise ForbiddenCall(f"your answer is {label} itself: {task}")
+        originals[id(original)] = trap
+        undo.append(_replace_attribute(owner, name, trap))
+    undo.append(_swap_references(answers, originals))
+    try:
+        yield
+    except BaseException:
+        if used:
+            raise ForbiddenCall(f"your answer calls {used[0]}: {task}") from None
+        raise
+    finally:
+        for step in reversed(undo):
+            step()
+    if used:
+        raise ForbiddenCall(f"your answer calls {used[0]}: {task}")
+
+
+def reports_forbidden(what):
+    """Decorate a checker so that a :class:`ForbiddenCall` becomes its FAIL, named ``what``."""
+    def decorate(checker):
+        @functools.wraps(checker)
+        def run(*args, **kwargs):
+            try:
+                return checker(*args, **kwargs)
+            except ForbiddenCall as forbidden:
+                return report(False, what, str(forbidden))
+        return run
+    return decorate
+
+
+@contextlib.contextmanager
+def recording_calls(answer, names, modules=()):
+    """Record the arguments of every call the reader's ``answer`` makes to the functions
+    called ``names`` (found in its globals and closures, and on ``modules``); yields the list."""
+    calls = []
+
+    def recorder(function):
+        @functools.wraps(function)
+        def recorded(*args, **kwargs):
+            calls.append(args)
+            return function(*args, **kwargs)
+        return recorded
+
+    replacements, undo = {}, []
+    for function in _functions_of(answer):
+        for name in names:
+            value = function.__globals__.get(name)
+            if callable(value):
+                replacements[id(value)] = recorder(value)
+        for cell in function.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:
+                continue
+            if callable(value) and getattr(value, "__name__", None) in names:
+                replacements[id(value)] = recorder(value)
+    for module in modules:
+        for name in names:
+            value = getattr(module, name, None)
+            if callable(value):
+                new = replacements.setdefault(id(value), recorder(value))
+                undo.append(_replace_attribute(module, name, new))
+    undo.append(_swap_references([answer], replacements))
+    try:
+        yield calls
+    finally:
+        for step in reversed(undo):
+            step()
+
+
+def fresh_rng():
+    """A generator seeded afresh on every run: the inputs an answer has not seen.
+
+    What a checker prints about them names no drawn number, so that a right
+    answer's PASS reads the same on every run.
+    """
+    return np.random.default_rng()
+
+
+def autograd_entries():
+    """:func:`forbidding`'s entries for an exercise done without autograd: the package's ways to get a gradient without writing the rule: backward,
+    the shared backpropagation, the gradient checks' measurements."""
+    from minigrad import autograd, gradcheck, tensor, value
+    entries = [(value.Value, "backward", "minigrad's Value.backward()"),
+               (tensor.Tensor, "backward", "minigrad's Tensor.backward()"),
+               (autograd, "backpropagate", "minigrad's backpropagate"),
+               (autograd, "backpropagate_floats", "minigrad's backpropagate_floats"),
+               (autograd, "backpropagate_arrays", "minigrad's backpropagate_arrays"),
+               (gradcheck, "analytic_gradients", "minigrad's analytic_gradients"),
+               (gradcheck, "numerical_gradients", "minigrad's numerical_gradients"),
+               (gradcheck, "gradcheck", "minigrad's gradcheck")]
+    torch = sys.modules.get("torch")
+    if torch is not None:  # only if the reader imported it: the checker never does
+        entries += [(torch.Tensor, "backward", "PyTorch's backward()"),
+                    (torch.autograd, "grad", "PyTorch's autograd.grad"),
+                    (torch.autograd, "backward", "PyTorch's autograd.backward")]
+    return entries
+
+
+def method_entries(answer, method):
+    """:func:`forbidding`'s entries for ``method`` of every class of the reader's own that
+    ``answer`` can see (its globals): an exercise done by hand may not run their ``backward``."""
+    entries = []
+    for function in _functions_of(answer):
+        for value in list(function.__globals__.values()):
+            if isinstance(value, type) and not value.__module__.startswith("minigrad") \
+                    and callable(getattr(value, method, None)):
+                entries.append((value, method, f"{value.__name__}.{method}()"))
+    return entries
+
+
+def model_entries(answer):
+    """:func:`forbidding`'s entries for an answer asked for by formula, without building a
+    model: the package's scalar neurons, layers and models, and the ``parameters`` of the
+    package's modules and of the reader's own classes."""
+    from minigrad import module, value_nn
+    entries = [(klass, "__init__", f"minigrad's {klass.__name__}")
+               for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
+    entries.append((module.Module, "parameters", "minigrad's parameters()"))
+    return entries + method_entries(answer, "parameters")
+
+
+def backward_entries(answer):
+    """:func:`method_entries` for ``backward``."""
+    return method_entries(answer, "backward")
+
+
+def numerical_entries():
+    """:func:`forbidding`'s entries for the package's finite differences."""
+    from minigrad import gradcheck
+    return [(gradcheck, "numerical_gradients", "minigrad's numerical_gradients"),
+            (gradcheck, "gradcheck", "minigrad's gradcheck")]
 
 
 def report(ok, what, detail=""):
@@ -173,31 +431,62 @@ def check_close(what, got, expected, tol=1e-6, names=None):
     return report(detail is None, what, detail or "")
 
 
-def check_derivative(f, df, points, h=1e-6, tol=1e-5):
-    """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
+EXACT = ("the derivative must be exact: yours is close to the slope but not equal to it, "
+         "as a numerical derivative (finite differences) would be; write the rule")
 
-    At each point, ``df(x)`` is compared with the central difference
-    ``(f(x + h) - f(x - h)) / 2h``. A FAIL names the first point where they
-    disagree, and what ``df`` gave there, not the slope itself.
-    """
+
+def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
+    """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point."""
     name = getattr(f, "__name__", "f")
-    what = f"derivative of {name}"
-    for x in points:
+    with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls:
         try:
             got = df(x)
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what, f"at x = {x:g} your derivative raised {describe_error(error)}")
-        if is_placeholder(got):
+            return f"{label} your derivative raised {describe_error(error)}"
+    if is_placeholder(got):
+        return NOT_FILLED_IN
+    if isinstance(got, bool) or not isinstance(got, numbers.Real):
+        return f"{label} your derivative returned {type(got).__name__} {got!r}, not a number"
+    nearby = [args[0] for args in calls if args and isinstance(args[0], numbers.Real)
+              and args[0] != x and abs(args[0] - x) <= 1e-2 * max(1.0, abs(x))]
+    if nearby:
+        return (f"your derivative calls {name} a small step away from x: that is a numerical "
+                "derivative (finite differences); the exercise asks for the rule, exact")
+    right = slope(x) if slope is not None else (f(x + h) - f(x - h)) / (2 * h)
+    if not abs(got - right) <= tol * max(1.0, abs(right)):
+        how = "too large" if got > right else "too small"
+        return f"{label} your derivative gives {got:.6g}, which is {how} to be the slope of {name} there"
+    if slope is not None and not abs(got - right) <= 1e-13 * abs(right) + abs_tol:
+        return f"{label}, {EXACT}"
+    return None
+
+
+def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0):
+    """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
+
+    Without ``slope``, ``df(x)`` is compared with the central difference
+    ``(f(x + h) - f(x - h)) / 2h``, within ``tol``. With ``slope``, the exact
+    derivative (a closed form), it must also agree with it to 1e-13 relative
+    (plus ``abs_tol``), far closer than finite differences get: a numerical
+    derivative fails, told that the rule must be exact, as it does when it
+    calls ``f`` a small step away from ``x``. ``drawn`` are more points,
+    drawn at random per run and never named in a message. A FAIL names the
+    first point where ``df`` is wrong, and what it gave there, not the slope.
+    """
+    name = getattr(f, "__name__", "f")
+    what = f"derivative of {name}"
+    labels = [f"at x = {x:g}" for x in points] + ["at a point drawn at random"] * len(drawn)
+    for x, label in zip(list(points) + list(drawn), labels):
+        problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol)
+        if problem == NOT_FILLED_IN:
             return not_filled_in(what)
-        if not isinstance(got, numbers.Real):
-            return report(False, what, f"at x = {x:g} your derivative returned "
-                                       f"{type(got).__name__} {got!r}, not a number")
-        numeric = (f(x + h) - f(x - h)) / (2 * h)
-        if not abs(got - numeric) <= tol * max(1.0, abs(numeric)):
-            how = "too large" if got > numeric else "too small"
-            return report(False, what, f"at x = {x:g} your derivative gives {got:.6g}, "
-                                       f"which is {how} to be the slope of {name} there")
-    return report(True, f"{what} at {len(points)} points")
+        if problem is not None:
+            if label.endswith("random") and "too" in problem:  # the drawn point's numbers stay unsaid
+                problem = (f"{label} your derivative is not the slope of {name}, though it is at the "
+                           "points named here: compute it from x")
+            return report(False, what, problem)
+    where = f"{len(points)} points" + (f" and {len(drawn)} drawn at random" if len(drawn) else "")
+    return report(True, f"{what} at {where}" + (", exact" if slope is not None else ""))
 
 
 def gradient_detail(f, inputs, tol=TOLERANCE):

@@ -2,7 +2,7 @@
 import math
 import numbers
 
-from minigrad.exercises import check_close, check_derivative, is_placeholder, not_filled_in, report
+from minigrad.exercises import check_close, check_derivative, fresh_rng, is_placeholder, not_filled_in, report
 
 
 def q(x):
@@ -15,14 +15,30 @@ def sigmoid(x):
     return 1 / (1 + math.exp(-x))
 
 
+def q_slope(x):
+    """The exact derivative of ``q``: 12x² - 4x + 1 (at least 2/3, so a relative test is fair)."""
+    return 12 * x * x - 4 * x + 1
+
+
+def sigmoid_slope(x):
+    """The exact derivative of the sigmoid, e^-|x| / (1 + e^-|x|)², which never overflows."""
+    e = math.exp(-abs(x))
+    return e / (1 + e) ** 2
+
+
 def check_power_rule(dq):
-    """Exercise 1.1: ``dq(x)`` is the derivative of ``q(x) = 4x³ - 2x² + x - 5``."""
-    return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0])
+    """Exercise 1.1: ``dq(x)`` is the derivative of ``q(x) = 4x³ - 2x² + x - 5``, exactly:
+    at the points of the exercise and at points drawn at random, to 1e-13."""
+    return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0], slope=q_slope,
+                            drawn=fresh_rng().uniform(-20, 20, size=6))
 
 
 def check_sigmoid_derivative(dsigmoid):
-    """Exercise 1.2: ``dsigmoid(x)`` is the derivative of the sigmoid."""
-    return check_derivative(sigmoid, dsigmoid, points=[-3.0, -0.5, 0.0, 0.7, 2.5, 6.0])
+    """Exercise 1.2: ``dsigmoid(x)`` is the derivative of the sigmoid, exactly (to 1e-13, or
+    1e-15 for the tiny slopes far from 0, where 1 - sigmoid(x) keeps only a few digits)."""
+    return check_derivative(sigmoid, dsigmoid, points=[-3.0, -0.5, 0.0, 0.7, 2.5, 6.0, 25.0, -30.0],
+                            slope=sigmoid_slope, drawn=fresh_rng().uniform(-12, 12, size=6),
+                            abs_tol=1e-15)
 
 
 def check_partials(dr_da, dr_db):

@@ -1,8 +1,9 @@
 """Checkers for the exercises of chapter 2, Values and computation graphs."""
 import math
+import numbers
 
-from minigrad.exercises import check_close, describe_error, is_placeholder, not_filled_in, report
-from minigrad.value import Value
+from minigrad.exercises import (autograd_entries, check_close, close_detail, describe_error, forbidding,
+                                fresh_rng, is_placeholder, not_filled_in, report, reports_forbidden)
 
 # the neuron of the chapter: inputs, weights and bias
 NEURON = {"x1": 2.0, "x2": 0.5, "w1": -0.75, "w2": 1.2, "b": 1.7}
@@ -10,10 +11,8 @@ NEURON = {"x1": 2.0, "x2": 0.5, "w1": -0.75, "w2": 1.2, "b": 1.7}
 
 def check_two_branches(by_hand):
     """Exercise 2.1: dL/da, dL/db, dL/dc, dL/dd for L = (a + b)(c d) at (2.5, -1, 2, -3)."""
-    leaves = [Value(x) for x in (2.5, -1.0, 2.0, -3.0)]
-    a, b, c, d = leaves
-    ((a + b) * (c * d)).backward()
-    return check_close("dL/da, dL/db, dL/dc, dL/dd", by_hand, [v.grad for v in leaves],
+    a, b, c, d = 2.5, -1.0, 2.0, -3.0
+    return check_close("dL/da, dL/db, dL/dc, dL/dd", by_hand, [c * d, c * d, (a + b) * d, (a + b) * c],
                        names=["dL/da", "dL/db", "dL/dc", "dL/dd"])
 
 
@@ -33,12 +32,22 @@ def check_operators(value_class):
     """Exercise 2.2: ``-``, ``** k`` and ``/`` on the chapter's ``Value`` class, forward only,
     each recording its inputs (``_prev``) and operation (``_op``)."""
     what = "subtraction, powers and division"
-    p, q = value_class(5.0), value_class(-2.0)
+    drawn = fresh_rng().choice([-1.0, 1.0], size=2) * fresh_rng().uniform(0.5, 4.0, size=2)
+    for p_data, q_data, where in [(5.0, -2.0, ""), (*map(float, drawn), ", with p and q drawn at random")]:
+        failed = _operators_problem(value_class, what, p_data, q_data, where)
+        if failed is not None:
+            return failed
+    return report(True, what)
+
+
+def _operators_problem(value_class, what, p_data, q_data, where):
+    """The FAIL (False) for the first wrong operator on p = p_data, q = q_data, or None."""
+    p, q = value_class(p_data), value_class(q_data)
     cases = [
-        ("p - q", lambda: p - q, 7.0, (p, q), "-"),
-        ("p ** 2", lambda: p ** 2, 25.0, (p,), "**2"),
-        ("p / q", lambda: p / q, -2.5, None, None),
-        ("(p - q) ** 3 / p", lambda: (p - q) ** 3 / p, 68.6, None, None),
+        ("p - q", lambda: p - q, p_data - q_data, (p, q), "-"),
+        ("p ** 2", lambda: p ** 2, p_data ** 2, (p,), "**2"),
+        ("p / q", lambda: p / q, p_data / q_data, None, None),
+        ("(p - q) ** 3 / p", lambda: (p - q) ** 3 / p, (p_data - q_data) ** 3 / p_data, None, None),
     ]
     for text, make, data, prev, op in cases:
         try:
@@ -54,7 +63,7 @@ def check_operators(value_class):
             return report(False, what, f"{text} gave {type(result).__name__} {result!r}, "
                                        f"not a {value_class.__name__}")
         if not math.isclose(result.data, data, rel_tol=1e-12):
-            return report(False, what, f"{text} computes the wrong number ({result.data!r})")
+            return report(False, what, f"{text} computes the wrong number{where}")
         recorded = tuple(getattr(result, "_prev", ()))
         if prev is not None and not (len(recorded) == len(prev) and all(r is s for r, s in zip(recorded, prev))):
             names = " and ".join("p" if s is p else "q" for s in prev)
@@ -66,65 +75,117 @@ def check_operators(value_class):
         if prev is None and not (_reaches(result, p) and (text != "p / q" or _reaches(result, q))):
             return report(False, what, f"the graph of {text} does not lead back to its inputs: "
                                        "record them in _prev")
-    return report(True, what)
+    return None
 
 
-def check_sigmoid_neuron(o, leaves):
-    """Exercise 2.3: the gradients set by hand on the sigmoid neuron's five leaves
-    ``[x1, x2, w1, w2, b]``, with ``o`` the neuron's output."""
+def _sigmoid_neuron_gradients(x1, x2, w1, w2, b):
+    """do/dx1, do/dx2, do/dw1, do/dw2, do/db for o = sigmoid(x1 w1 + x2 w2 + b), by the chain rule."""
+    o = 1 / (1 + math.exp(-(x1 * w1 + x2 * w2 + b)))
+    g = o * (1 - o)
+    return o, [w1 * g, w2 * g, x1 * g, x2 * g, g]
+
+
+BY_HAND = "the exercise asks you to backpropagate by hand, setting each .grad yourself"
+
+
+@reports_forbidden("sigmoid neuron gradients")
+def check_sigmoid_neuron(sigmoid_neuron, value_class):
+    """Exercise 2.3: ``sigmoid_neuron(x1, x2, w1, w2, b)`` builds the sigmoid neuron on the
+    five leaves (``value_class`` objects) and backpropagates by hand, setting every ``.grad``;
+    it returns the output ``o``. Tried on the chapter's numbers and on numbers drawn at
+    random, with every autograd of the package a trap."""
     what = "sigmoid neuron gradients"
-    if is_placeholder(o) or is_placeholder(leaves):
+    if is_placeholder(sigmoid_neuron) or is_placeholder(value_class):
         return not_filled_in(what)
     names = list(NEURON)
-    if len(leaves) != len(names):
-        return report(False, what, f"expected the five leaves [x1, x2, w1, w2, b], got {len(leaves)} items")
-    for name, leaf in zip(names, leaves):
-        if getattr(leaf, "data", None) != NEURON[name]:
-            return report(False, what, f"{name} should hold {NEURON[name]}, as in the chapter, "
-                                       f"got {getattr(leaf, 'data', leaf)!r}")
-    pkg = {k: Value(x) for k, x in NEURON.items()}
-    pkg_o = (pkg["x1"] * pkg["w1"] + pkg["x2"] * pkg["w2"] + pkg["b"]).sigmoid()
-    if not math.isclose(getattr(o, "data", math.nan), pkg_o.data, rel_tol=1e-12):
-        return report(False, what, f"o = {getattr(o, 'data', o)!r} is not the sigmoid of the "
-                                   "neuron's sum: check the forward pass")
-    pkg_o.backward()
-    return check_close(what, [leaf.grad for leaf in leaves], [pkg[k].grad for k in names],
-                       names=[f"do/d{k}" for k in names])
+    drawn = [float(x) for x in fresh_rng().choice([-1, 1], size=5) * fresh_rng().uniform(0.3, 2.0, size=5)]
+    for numbers_, where in [(list(NEURON.values()), "with the chapter's numbers"),
+                            (drawn, "with numbers drawn at random")]:
+        leaves = [value_class(x) for x in numbers_]
+        with forbidding(autograd_entries(), [sigmoid_neuron], BY_HAND):
+            try:
+                o = sigmoid_neuron(*leaves)
+            except Exception as error:
+                return report(False, what, f"{where}, sigmoid_neuron raised {describe_error(error)}")
+        if is_placeholder(o) or is_placeholder(getattr(o, "data", None)):
+            return not_filled_in(what)
+        right_o, right = _sigmoid_neuron_gradients(*numbers_)
+        if not math.isclose(getattr(o, "data", math.nan), right_o, rel_tol=1e-12):
+            return report(False, what, f"{where}, o is not the sigmoid of the neuron's sum: "
+                                       "check the forward pass (and return o)")
+        grads = [getattr(leaf, "grad", None) for leaf in leaves]
+        if all(g == 0 for g in grads):
+            return report(False, what, "not filled in yet: every leaf's grad is still 0 "
+                                       "(backpropagate by hand, from o.grad = 1.0 down)")
+        detail = close_detail(grads, right, tol=1e-9, names=[f"do/d{k}" for k in names])
+        if detail is not None:
+            if where.endswith("random"):  # the drawn numbers' gradients stay unsaid
+                wrong = [f"do/d{k}" for k, g, r in zip(names, grads, right)
+                         if not (isinstance(g, numbers.Real) and math.isclose(g, r, rel_tol=1e-9, abs_tol=1e-9))]
+                detail = (f"{', '.join(wrong)} wrong, though right with the chapter's numbers: compute "
+                          "every gradient from the nodes' data, not from numbers worked out once")
+            return report(False, what, f"{where}: {detail}")
+    return report(True, what, "with the chapter's numbers and with numbers drawn at random")
 
 
-def first_order_change(step=0.01):
-    """The change in L = (ab + c) f that the gradients predict for a step of ``-step * grad``."""
-    a, b, c, f = 3.0, -2.0, 8.0, -1.5
-    grads = [b * f, a * f, f, a * b + c]
-    return -step * sum(g * g for g in grads)
+LEAVES = {"a": 3.0, "b": -2.0, "c": 8.0, "f": -1.5}
 
 
-def check_downhill(predicted, actual):
-    """Exercise 2.4: the change in L predicted from the gradients before the step
-    (``predicted``), and the change measured after it (``actual``)."""
+def _gradients(a, b, c, f):
+    """dL/da, dL/db, dL/dc, dL/df for L = (a b + c) f."""
+    return [b * f, a * f, f, a * b + c]
+
+
+@reports_forbidden("the predicted change in L")
+def check_downhill(predicted_change, actual):
+    """Exercise 2.4: ``predicted_change(grads, step)``, the change in L that the gradients
+    predict for a step of ``-step * gradient`` on every leaf, before the step; ``actual``,
+    the change the chapter's step of 0.01 made. The function is also tried on gradients and
+    steps drawn at random."""
     what = "the predicted change in L"
-    if is_placeholder(predicted):
+    if is_placeholder(predicted_change):
         return not_filled_in(what)
     try:
-        predicted, actual = float(predicted), float(actual)
+        actual = float(actual)
     except (TypeError, ValueError):
-        return report(False, what, f"expected two numbers, got {predicted!r} and {actual!r}")
-    a, b, c, f = 3.0, -2.0, 8.0, -1.5
-    stepped = [v - 0.01 * g for v, g in zip((a, b, c, f), (b * f, a * f, f, a * b + c))]
-    a2, b2, c2, f2 = stepped
+        return report(False, what, f"the measured change should be a number, got {actual!r}")
+    a, b, c, f = LEAVES.values()
+    grads = _gradients(a, b, c, f)
+    a2, b2, c2, f2 = [v - 0.01 * g for v, g in zip((a, b, c, f), grads)]
     true_actual = (a2 * b2 + c2) * f2 - (a * b + c) * f
     if not math.isclose(actual, true_actual, rel_tol=1e-9):
         return report(False, what, "the measured change is not that of one step of -0.01 x gradient "
                                    "on every leaf: did the loop change anything else?")
-    expected = first_order_change()
-    if math.isclose(predicted, expected, rel_tol=1e-6):
-        return report(True, what, f"predicted {predicted:.4f}, measured {actual:.4f}: "
-                                  "within 0.005, as the straight-line estimate promises")
-    if math.isclose(predicted, actual, rel_tol=1e-6):
-        return report(False, what, "that is the change measured after the step; predict it "
-                                   "from the gradients alone, before stepping")
-    if predicted > 0:
-        return report(False, what, f"{predicted:.4g} is an increase, but a step against every "
-                                   "gradient lowers L")
-    return report(False, what, f"{predicted:.4g} is not what the four gradients predict "
-                               "(each leaf moves by -0.01 x its gradient)")
+    rng = fresh_rng()
+    cases = [(grads, 0.01, "for the chapter's step")]
+    cases += [(list(map(float, rng.normal(size=n) * 3)), float(rng.uniform(0.001, 0.1)),
+               "for gradients and a step drawn at random") for n in (4, 2, 6)]
+    for case_grads, step, where in cases:
+        with forbidding(autograd_entries(), [predicted_change], "predict it from the gradients alone"):
+            try:
+                predicted = predicted_change(list(case_grads), step)
+            except Exception as error:
+                return report(False, what, f"{where}, predicted_change raised {describe_error(error)}")
+        if is_placeholder(predicted):
+            return not_filled_in(what)
+        try:
+            predicted = float(predicted)
+        except (TypeError, ValueError):
+            return report(False, what, f"predicted_change should return a number, got {predicted!r}")
+        expected = -step * sum(g * g for g in case_grads)
+        if math.isclose(predicted, expected, rel_tol=1e-9):
+            continue
+        if where == "for the chapter's step":
+            if math.isclose(predicted, actual, rel_tol=1e-6):
+                return report(False, what, "that is the change measured after the step; predict it "
+                                           "from the gradients alone, before stepping")
+            if predicted > 0:
+                return report(False, what, f"{predicted:.4g} is an increase, but a step against every "
+                                           "gradient lowers L")
+            return report(False, what, f"{predicted:.4g} is not what the four gradients predict "
+                                       "(each leaf moves by -step x its gradient)")
+        return report(False, what, f"{where}, your prediction is not what the gradients predict, "
+                                   "though it is for the chapter's: compute it from grads and step")
+    predicted = -0.01 * sum(g * g for g in grads)
+    return report(True, what, f"predicted {predicted:.4f}, measured {actual:.4f}: within 0.005, as "
+                              "the straight-line estimate promises; and for gradients drawn at random")

@@ -2,9 +2,13 @@
 import math
 import numbers
 
-from minigrad.exercises import (check_close, describe_error, gradient_detail, is_placeholder,
-                                not_filled_in, report)
+from minigrad import autograd
+from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail, describe_error, forbidding,
+                                fresh_rng, gradient_detail, is_placeholder, not_filled_in, report,
+                                reports_forbidden)
 from minigrad.value import Value
+
+RULE = "the exercise asks you to write the rule itself"
 
 
 _PLACEHOLDER = object()
@@ -25,13 +29,15 @@ def _grad_of(cls, op_text, build, x, what):
     if is_placeholder(out):
         return _PLACEHOLDER, None
     try:
-        out.backward()
+        with forbidding(autograd_entries(), [cls], RULE):
+            out.backward()
     except Exception as error:
         report(False, what, f"backward() through {op_text} at a = {x:g} raised {describe_error(error)}")
         return None, None
     return out, a.grad
 
 
+@reports_forbidden("MiniValue's exp and **")
 def check_mini_exp_pow(cls):
     """Exercise 3.1: ``exp()`` and ``** n`` on the reader's ``MiniValue``, forward and backward.
 
@@ -46,11 +52,17 @@ def check_mini_exp_pow(cls):
     reused = ("here a is used twice, and the gradient is not the sum of both uses: "
               "does the rule add to a.grad rather than set it?")
     alone = "not the derivative (see the table of this chapter)"
+    rng = fresh_rng()
+    drawn = {name: [float(x) for x in rng.uniform(low, high, size=2)]
+             for name, low, high in [("exp", -4, 4), ("cube", -3, 3), ("inverse", 0.3, 5), ("root", 0.1, 9)]}
     cases = [
-        ("a.exp()", lambda a: a.exp(), math.exp, math.exp, [0.7, -1.5], alone),
-        ("a ** 3", lambda a: a ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3, -0.4], alone),
-        ("a ** -1", lambda a: a ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [2.0], alone),
-        ("a ** 0.5", lambda a: a ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.81], alone),
+        ("a.exp()", lambda a: a.exp(), math.exp, math.exp, [0.7, -1.5] + drawn["exp"], alone),
+        ("a ** 3", lambda a: a ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3, -0.4] + drawn["cube"],
+         alone),
+        ("a ** -1", lambda a: a ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [2.0] + drawn["inverse"],
+         alone),
+        ("a ** 0.5", lambda a: a ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.81] + drawn["root"],
+         alone),
         ("3 * a.exp()", lambda a: cls(3.0) * a.exp(), lambda x: 3 * math.exp(x),
          lambda x: 3 * math.exp(x), [0.7], upstream),
         ("3 * a ** 2", lambda a: cls(3.0) * a ** 2, lambda x: 3 * x ** 2, lambda x: 6 * x, [1.3],
@@ -59,8 +71,10 @@ def check_mini_exp_pow(cls):
          lambda x: math.exp(x) * (1 + x), [0.7], reused),
         ("a ** 2 * a", lambda a: a ** 2 * a, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3], reused),
     ]
+    drawn_points = {x for points in drawn.values() for x in points}
     for text, build, value, slope, points, hint in cases:
         for x in points:
+            at = "at an a drawn at random" if x in drawn_points else f"at a = {x:g}"
             out, grad = _grad_of(cls, text, build, x, what)
             if out is None:
                 return False
@@ -69,10 +83,14 @@ def check_mini_exp_pow(cls):
             if not isinstance(out, cls):
                 return report(False, what, f"{text} returned {type(out).__name__}, not a {cls.__name__}")
             if not math.isclose(out.data, value(x), rel_tol=1e-12):
-                return report(False, what, f"{text} at a = {x:g} computes the wrong value ({out.data!r})")
-            if not isinstance(grad, numbers.Real) or not math.isclose(grad, slope(x), rel_tol=1e-9):
-                return report(False, what, f"backpropagating through {text} at a = {x:g} gives "
-                                           f"a.grad = {grad!r}: {hint}")
+                return report(False, what, f"{text} {at} computes the wrong value"
+                                           + ("" if x in drawn_points else f" ({out.data!r})"))
+            right = slope(x)
+            if not isinstance(grad, numbers.Real) or not math.isclose(grad, right, rel_tol=1e-9):
+                gives = "" if x in drawn_points else f"gives a.grad = {grad!r}"
+                return report(False, what, f"backpropagating through {text} {at} {gives}: {hint}")
+            if not math.isclose(grad, right, rel_tol=1e-13):
+                return report(False, what, f"backpropagating through {text} {at}: {EXACT}")
 
     def f(a, b):
         return (a * b).exp() + a ** 3 + (b ** 2).tanh()
@@ -88,8 +106,17 @@ def softplus_reference(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
+def sigmoid_reference(x):
+    """The sigmoid, without an exponential that could overflow."""
+    e = math.exp(-abs(x))
+    return 1 / (1 + e) if x >= 0 else e / (1 + e)
+
+
+@reports_forbidden("Softplus")
 def check_softplus(cls):
-    """Exercise 3.2: a ``Softplus`` operation class in minigrad's recipe."""
+    """Exercise 3.2: a ``Softplus`` operation class in minigrad's recipe; its rule is compared
+    with the exact derivative (to 1e-13) at points shown and drawn at random, while the
+    package's autograd is a trap."""
     what = "Softplus"
     if is_placeholder(cls):
         return not_filled_in(what)
@@ -107,23 +134,33 @@ def check_softplus(cls):
             return report(False, what, f"Softplus(Value({x:g})).data = {node.data!r} is not ln(1 + e^{x:g})")
         if len(node._prev) != 1 or node._prev[0].data != x:
             return report(False, what, "a Softplus node should record its one input in _prev")
-    a = Value(0.3)
-    node = cls(a)
-    try:
-        returned = node._backward(2.0)
-    except Exception as error:
-        return report(False, what, f"_backward(2.0) raised {describe_error(error)}")
-    if returned is None and a.grad == 0.0:
-        return not_filled_in(what)
-    if a.grad != 0.0:
-        return report(False, what, "_backward changed the input's grad itself; it should return "
-                                   "the local gradient and leave the adding to the traversal")
-    if not isinstance(returned, (tuple, list)) or len(returned) != 1:
-        return report(False, what, f"_backward should return a tuple of one gradient per input, "
-                                   f"(g,), got {returned!r}")
-    if not math.isclose(returned[0], 2.0 / (1 + math.exp(-0.3)), rel_tol=1e-9):
-        return report(False, what, f"at a = 0.3, _backward(2.0) returns {returned[0]!r}: it should "
-                                   "be the gradient it receives times the derivative of softplus")
+    rng = fresh_rng()
+    drawn = [float(x) for x in rng.uniform(-30, 30, size=4)]
+    for x in [0.3, -2.5, 8.0] + drawn:
+        at = "at an a drawn at random" if x in drawn else f"at a = {x:g}"
+        a = Value(x)
+        node = cls(a)
+        try:
+            with forbidding(autograd_entries(), [cls], RULE):
+                returned = node._backward(2.0)
+        except Exception as error:
+            return report(False, what, f"_backward(2.0) {at} raised {describe_error(error)}")
+        if returned is None and a.grad == 0.0:
+            return not_filled_in(what)
+        if a.grad != 0.0:
+            return report(False, what, "_backward changed the input's grad itself; it should return "
+                                       "the local gradient and leave the adding to the traversal")
+        if not isinstance(returned, (tuple, list)) or len(returned) != 1:
+            return report(False, what, f"_backward should return a tuple of one gradient per input, "
+                                       f"(g,), got {returned!r}")
+        right = 2.0 * sigmoid_reference(x)
+        got = returned[0]
+        if not isinstance(got, numbers.Real) or not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-300):
+            returns = "" if x in drawn else f" returns {got!r}"
+            return report(False, what, f"{at}, _backward(2.0){returns}: it should be the gradient it "
+                                       "receives times the derivative of softplus")
+        if not math.isclose(got, right, rel_tol=1e-13):
+            return report(False, what, f"{at}, _backward(2.0): {EXACT}")
     for x in [1000.0, -1000.0]:
         a = Value(x)
         try:
@@ -143,15 +180,34 @@ def check_softplus(cls):
     return report(True, what)
 
 
-def check_paths(by_hand):
-    """Exercise 3.3: d out/dz, d out/dy, d out/dx for y = x², z = y + x, out = z y at x = 2."""
-    x = Value(2.0)
-    y = x * x
-    z = y + x
-    out = z * y
-    out.backward()
-    return check_close("gradients along several paths", by_hand, [z.grad, y.grad, x.grad],
-                       names=["d out/dz", "d out/dy", "d out/dx"])
+BY_HAND = "the exercise asks you to work the gradients out by hand"
+
+
+@reports_forbidden("gradients along several paths")
+def check_paths(paths_by_hand):
+    """Exercise 3.3: ``paths_by_hand(x)`` returns [d out/dz, d out/dy, d out/dx] for
+    y = x², z = y + x, out = z y, worked out by hand; tried at x = 2, the exercise's
+    point, and at points drawn at random, while every ``backward`` is a trap."""
+    what = "gradients along several paths"
+    names = ["d out/dz", "d out/dy", "d out/dx"]
+    if is_placeholder(paths_by_hand):
+        return not_filled_in(what)
+    drawn = [float(x) for x in fresh_rng().uniform(-3, 3, size=3)]
+    for x in [2.0] + drawn:
+        with forbidding(autograd_entries() + backward_entries(paths_by_hand), [paths_by_hand], BY_HAND):
+            try:
+                got = paths_by_hand(x)
+            except Exception as error:
+                return report(False, what, f"paths_by_hand raised {describe_error(error)}")
+        y, z = x * x, x * x + x
+        right = [y, z + y, 2 * x * (z + y) + y]  # out = z y: dz = y; y feeds out and z; x feeds y twice, z once
+        detail = close_detail(got, right, names=names)
+        if detail is not None and x == 2.0:
+            return report(False, what, f"at x = 2: {detail}")
+        if detail is not None:
+            return report(False, what, "right at x = 2 but not at an x drawn at random: compute the "
+                                       "gradients from x, not from numbers worked out once")
+    return report(True, what, "at x = 2 and at three x drawn at random")
 
 
 def _graphs():
@@ -187,13 +243,31 @@ def _label(node):
     return f"'{node.name}'" if node.name else f"a constant {node.data:g}"
 
 
+def _every_node(root):
+    """Every node ``root``'s graph holds, in no particular order (the reference the order is
+    checked against, written here rather than taken from the package's sort)."""
+    found, stack = {id(root): root}, [root]
+    while stack:
+        for parent in stack.pop()._prev:
+            if id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return list(found.values())
+
+
+@reports_forbidden("topological order")
 def check_topological_sort(sort):
-    """Exercise 3.4: ``sort(root)`` returns a topological order of root's graph, without recursion."""
+    """Exercise 3.4: ``sort(root)`` returns a topological order of root's graph, without recursion
+    (and without minigrad's ``topological_order``, a trap while it runs)."""
     what = "topological order"
-    from minigrad.autograd import topological_order  # the reference: every node, once
+    if is_placeholder(sort):
+        return not_filled_in(what)
+    entries = [(autograd, "topological_order", "minigrad's topological_order")]
+    entries += autograd_entries()
     for description, root in _graphs():
         try:
-            order = sort(root)
+            with forbidding(entries, [sort], "the exercise asks you to write the sort"):
+                order = sort(root)
         except RecursionError:
             return report(False, what, f"on {description} your sort hit Python's recursion limit: "
                                        "keep the nodes still to visit in a list used as a stack")
@@ -205,7 +279,7 @@ def check_topological_sort(sort):
             order = list(order)
         except TypeError:
             return report(False, what, f"your sort returned {type(order).__name__}, not a list of nodes")
-        everything = topological_order(root)
+        everything = _every_node(root)
         position = {}
         for i, node in enumerate(order):
             if id(node) in position:

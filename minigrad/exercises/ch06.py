@@ -1,15 +1,26 @@
-"""Checkers for chapter 6, "Why vectorize"."""
+"""Checkers for chapter 6, "Why vectorize".
+
+The node count is asked for by formula: while the reader's function runs,
+building the package's layers, models or Values, walking a graph and the
+package's own counts are traps, and it is tried on sizes drawn at random.
+The dot products are tried on arrays drawn afresh on every run.
+"""
 import numpy as np
 
+from minigrad import autograd, speed
 from minigrad.autograd import topological_order
-from minigrad.exercises import as_numbers, call_answer, is_unset, report
+from minigrad.exercises import (as_numbers, call_answer, forbidding, fresh_rng, is_unset,
+                                model_entries, report, reports_forbidden)
 from minigrad.value import Value
 from minigrad.value_nn import ValueLayer
+
+WITHOUT_COUNTING = "the exercise asks for the count by formula, without building a graph"
 
 
 def layer_nodes_built(nin, nout, batch, seed=0):
     """How many nodes a ReLU ``ValueLayer(nin, nout)`` creates when applied to ``batch`` points,
-    counted in the graph itself (the inputs and the parameters, which exist beforehand, not counted)."""
+    counted in the graph itself (the inputs and the parameters, which exist beforehand, not
+    counted). The tests check :func:`layer_nodes_by_formula` against it."""
     layer = ValueLayer(nin, nout, activation="relu", seed=seed)
     points = [[Value(float(i + j)) for j in range(nin)] for i in range(batch)]
     outputs = []  # kept alive, so that no node's id() is reused by a later one
@@ -23,37 +34,77 @@ def layer_nodes_built(nin, nout, batch, seed=0):
     return len(seen - leaves)
 
 
+def layer_nodes_by_formula(nin, nout, batch):
+    """For each point, each of the ``nout`` neurons makes ``nin`` products w·x, ``nin`` sums
+    (the bias plus each product in turn) and one ReLU."""
+    return batch * nout * (2 * nin + 1)
+
+
+def _graph_entries(answer):
+    """What counting by program would call: the package's Values, layers and graph walk."""
+    entries = model_entries(answer)
+    entries += [(Value, "__init__", "minigrad's Value"),
+                (Value, "_record", "minigrad's Value operations"),
+                (autograd, "topological_order", "minigrad's topological_order")]
+    entries += [(speed, name, f"minigrad's speed.{name}") for name in ("count_nodes", "scalar_nodes")]
+    return entries
+
+
+NODE_SIZES = [(1, 1, 1), (2, 1, 1), (1, 3, 1), (3, 2, 5), (7, 4, 3), (16, 16, 10)]
+
+
+@reports_forbidden("node count of a layer")
 def check_layer_nodes(layer_nodes):
-    """``layer_nodes(nin, nout, batch)``: the nodes a ReLU layer builds for a batch, by formula."""
+    """``layer_nodes(nin, nout, batch)``: the nodes a ReLU layer builds for a batch, by formula;
+    tried at the sizes named in messages and at four drawn at random, with building the
+    package's Values, layers or models (or walking a graph) a trap."""
     what = "node count of a layer"
-    cases = [(1, 1, 1), (2, 1, 1), (1, 3, 1), (3, 2, 5), (7, 4, 3), (16, 16, 10)]
-    for nin, nout, batch in cases:
-        ok, got = call_answer(what, layer_nodes, nin, nout, batch)
+    rng = fresh_rng()
+    drawn = [tuple(int(n) for n in rng.integers(1, 40, size=3)) for _ in range(4)]
+    for number, (nin, nout, batch) in enumerate(NODE_SIZES + drawn):
+        named = number < len(NODE_SIZES)
+        with forbidding(_graph_entries(layer_nodes), [layer_nodes], WITHOUT_COUNTING):
+            ok, got = call_answer(what, layer_nodes, nin, nout, batch)
         if not ok:
             return False
+        call = f"layer_nodes({nin}, {nout}, {batch})" if named else \
+            "for sizes drawn at random, layer_nodes"
         if is_unset(got):
             return report(False, what, f"your function returned {got!r}: not filled in yet")
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
-            return report(False, what, f"layer_nodes({nin}, {nout}, {batch}) should be a whole number, "
-                                       f"got {type(got).__name__} {got!r}")
-        true = layer_nodes_built(nin, nout, batch)
+            return report(False, what, f"{call} should be a whole number, "
+                                       f"got {type(got).__name__}" + (f" {got!r}" if named else ""))
+        true = layer_nodes_by_formula(nin, nout, batch)
         if got != true:
+            how = "more" if got < true else "fewer"
+            if not named:
+                return report(False, what, f"{call} is wrong: the layer builds {how} nodes, though "
+                                           "your formula is right at the sizes named here; "
+                                           "compute it from nin, nout and batch")
             return report(False, what,
-                          f"for nin={nin}, nout={nout}, batch={batch} your formula gives {got:,} nodes, "
-                          f"but the layer builds {'more' if got < true else 'fewer'} than that")
-    return report(True, what + f": your formula matches the graph at {len(cases)} sizes")
+                          f"for nin={nin}, nout={nout}, batch={batch} your formula gives {got:,} "
+                          f"nodes, but the layer builds {how} than that")
+    return report(True, what + f": your formula matches the graph at {len(NODE_SIZES)} sizes "
+                               "and at 4 drawn at random")
+
+
+DOT_SHAPES = [(3, 5, 4), (1, 1, 1), (6, 2, 3), (4, 4, 7)]
 
 
 def check_dot_products(all_dots):
-    """``all_dots(A, B)``: the dot product of every row of A with every row of B, as one matrix."""
+    """``all_dots(A, B)``: the dot product of every row of A with every row of B, as one
+    matrix; tried on arrays drawn afresh on every run, of the shapes named in messages and
+    of two drawn at random."""
     what = "all dot products as one matrix product"
-    rng = np.random.default_rng(6)
-    for m, n, k in [(3, 5, 4), (1, 1, 1), (6, 2, 3), (4, 4, 7)]:
+    rng = fresh_rng()
+    drawn = [tuple(int(n) for n in rng.integers(2, 9, size=3)) for _ in range(2)]
+    for number, (m, n, k) in enumerate(DOT_SHAPES + drawn):
         A, B = rng.normal(size=(m, k)), rng.normal(size=(n, k))
         ok, got = call_answer(what, all_dots, A.copy(), B.copy())
         if not ok:
             return False
-        label = f"A of shape {A.shape} and B of shape {B.shape}"
+        label = f"A of shape {A.shape} and B of shape {B.shape}" \
+            if number < len(DOT_SHAPES) else "A and B of shapes drawn at random"
         if is_unset(got):
             return report(False, what, f"for {label} your function returned {got!r}: not filled in yet")
         answer, got = got, as_numbers(got)
@@ -61,15 +112,19 @@ def check_dot_products(all_dots):
             return report(False, what, f"for {label} your function returned {type(answer).__name__}: "
                                        "it should return an array of numbers")
         if got.shape != (m, n):
-            return report(False, what, f"for {label} your result has shape {got.shape}; it needs one "
+            shape = f"has shape {got.shape}" if number < len(DOT_SHAPES) else "has the wrong shape"
+            return report(False, what, f"for {label} your result {shape}; it needs one "
                                        "row per row of A and one column per row of B")
         for i in range(m):
             for j in range(n):
                 true = sum(A[i, t] * B[j, t] for t in range(k))
                 if not abs(got[i, j] - true) <= 1e-9 * max(1.0, abs(true)):
-                    return report(False, what, f"for {label}, entry [{i}, {j}] is not the dot product "
-                                               f"of row {i} of A with row {j} of B")
-    return report(True, what + ": every entry is the right dot product, for 4 pairs of shapes")
+                    where = f"entry [{i}, {j}] is not the dot product of row {i} of A with " \
+                            f"row {j} of B" if number < len(DOT_SHAPES) else \
+                            "an entry is not the dot product of its row of A with its row of B"
+                    return report(False, what, f"for {label}, {where}")
+    return report(True, what + f": every entry is the right dot product, for {len(DOT_SHAPES)} "
+                               "pairs of shapes and 2 drawn at random")
 
 
 SHAPE_ARRAYS = {"X": (100, 2), "W": (2, 16), "b": (16,), "G": (100, 16)}

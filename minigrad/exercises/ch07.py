@@ -4,47 +4,79 @@ Each prints PASS, or FAIL with what is wrong (which input, which shapes),
 without printing the expected answer; each also returns True or False.
 The reader's classes are built in the notebook on the reader's own
 ``MiniTensor``, so the checkers take that class as an argument.
+
+Inputs are drawn afresh on every run. A rule's gradients are compared with
+the exact ones (closed forms in plain NumPy) to about 1e-13, closer than
+finite differences reach, and while the reader's code runs any autograd
+(the package's, the reader's own ``backward``, PyTorch's) and the package's
+own operation are traps.
 """
 import numpy as np
 
-from minigrad.exercises import (arrays_close, as_gradients, as_numbers, is_unset, not_filled_in, report,
-                                summed_to_shape)
+from minigrad import tensor
+from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
+                                backward_entries, forbidding, fresh_rng, is_unset, not_filled_in,
+                                report, reports_forbidden, summed_to_shape)
+
+WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
+RULE = "the exercise asks you to write the rule, without any autograd"
+NOT_EXACT = ("is close to the right one but not equal to it, as a numerical derivative (finite "
+             "differences) would be: the rule must be exact; write it from the local derivatives")
 
 __all__ = ["check_outer_gradients", "check_divide", "check_permute"]
 
 
-def _numerical(phi, arrays, h=1e-6):
-    """Central differences of phi(*arrays) (a number) with respect to every entry of every array."""
-    grads = []
-    for x in arrays:
-        g = np.zeros_like(x)
-        for index in np.ndindex(x.shape):
-            original = x[index]
-            x[index] = original + h
-            up = phi(*arrays)
-            x[index] = original - h
-            down = phi(*arrays)
-            x[index] = original
-            g[index] = (up - down) / (2 * h)
-        grads.append(g)
-    return grads
+def sum_to_shape(copies, shape):
+    """``copies`` (a gradient for every copy a broadcast made) added up for an input of
+    ``shape``: over the axes broadcasting put in front, then over the stretched size-1 axes.
+    Written here in plain NumPy, apart from the package's own ``unbroadcast``."""
+    copies = np.asarray(copies, dtype=float)
+    total = copies.sum(axis=tuple(range(copies.ndim - len(shape))))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and total.shape[i] != 1)
+    return total.sum(axis=stretched, keepdims=True)
+
+
+def rule_entries(answer, package_class):
+    """:func:`forbidding`'s entries while a reader's operation runs: any autograd (the
+    package's, PyTorch's, the ``backward`` of the reader's own classes) and the package's
+    operation ``package_class`` (skipped if the package has no such class)."""
+    entries = autograd_entries() + backward_entries(answer)
+    if package_class is not None:
+        entries += [(package_class, name, f"minigrad's {package_class.__name__}")
+                    for name in ("__init__", "_backward")]
+    return entries
+
+
+def rule_problem(name, got, exact, scale, described):
+    """What is wrong with the gradient ``got`` for input ``name`` (a sentence), or None.
+
+    ``exact`` is the gradient in closed form and ``scale`` the same sum taken over the
+    sizes of its terms: rounding moves a right rule by about 1e-16 of it, finite
+    differences by 1e-10 or more."""
+    if np.all(np.abs(got - exact) <= 1e-13 * scale + 1e-300):
+        return None
+    if arrays_close(got, exact):
+        return f"the gradient for {name} {NOT_EXACT} (for {described})"
+    return f"the gradient for {name} is wrong (for {described})"
 
 
 # ----- exercise: gradients of an outer sum, by hand ---------------------------------
 
+@reports_forbidden("gradients of out = x * w + b")
 def check_outer_gradients(outer_gradients):
     """``outer_gradients(x, w, b, G)`` must return (dL/dx, dL/dw, dL/db) for
     ``out = x * w + b`` with x (n, 1), w (1, m), b (m,) and G = dL/d(out) (n, m)."""
     what = "gradients of out = x * w + b"
     if is_unset(outer_gradients):
         return not_filled_in(what, "outer_gradients")
+    rng = fresh_rng()
     for n, m in [(5, 4), (3, 6)]:
-        rng = np.random.default_rng(70 + n)
         x, w, b = rng.normal(size=(n, 1)), rng.normal(size=(1, m)), rng.normal(size=m)
         G = rng.normal(size=(n, m))
         shapes = f"x {x.shape}, w {w.shape}, b {b.shape}"
         try:
-            result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
+            with forbidding(autograd_entries(), [outer_gradients], WITHOUT_AUTOGRAD):
+                result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
         if is_unset(result):
@@ -80,13 +112,14 @@ def check_outer_gradients(outer_gradients):
 _DIVIDE_CASES = [((3, 4), (3, 4)), ((4, 3), (3,)), ((2, 3), (2, 1)), ((3,), (2, 3)), ((2, 3), ())]
 
 
-def _check_op(op_name, make, forward, tensor_class, cases, what):
-    """Shared work of the operation checkers: build ``make(leaves)``, check its result and
-    recorded inputs, call its ``_backward`` with a random gradient, sum each returned
-    gradient back to its input's shape, and compare with central differences of
-    sum(G * forward(arrays))."""
-    for case_number, (shapes, extra) in enumerate(cases):
-        rng = np.random.default_rng(700 + case_number)
+def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, what, entries):
+    """Shared work of the operation checkers: build ``make(leaves)`` from arrays drawn at
+    random, check its result and recorded inputs, call its ``_backward`` with a random
+    gradient (``entries`` are traps while ``op_class``, the reader's, runs), sum each returned
+    gradient back to its input's shape as the shared loop does, and compare with
+    ``gradients(G, arrays, extra)``: the exact ones, and the sizes of their terms."""
+    rng = fresh_rng()
+    for shapes, extra in cases:
         arrays = [np.array(rng.normal(size=s) if i == 0 else  # a divisor stays away from 0
                            rng.choice([-1.0, 1.0], size=s) * rng.uniform(0.5, 2.0, size=s))
                   for i, s in enumerate(shapes)]
@@ -98,7 +131,8 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         except Exception as error:
             return report(False, what, f"MiniTensor(array) raised {type(error).__name__}: {error}")
         try:
-            node = make(leaves, extra)
+            with forbidding(entries, [op_class], RULE):
+                node = make(leaves, extra)
         except Exception as error:
             return report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
         data = getattr(node, "data", None)
@@ -107,8 +141,8 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         expected = forward(*arrays, extra)
         data = as_numbers(data)
         if data is None:
-            return report(False, what, f"the result {op_name}'s __init__ records is not an array of numbers: "
-                                       "record the array it computes (not a node)")
+            return report(False, what, f"the result {op_name}'s __init__ records is not an array of "
+                                       "numbers: record the array it computes (not a node)")
         if data.shape != expected.shape or not arrays_close(data, expected):
             return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
                                        + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
@@ -118,7 +152,8 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
                                        f"self._record(result, {', '.join('ab'[:len(leaves)])})")
         G = rng.normal(size=expected.shape)
         try:
-            local = node._backward(G.copy())
+            with forbidding(entries, [op_class], RULE):
+                local = node._backward(G.copy())
         except Exception as error:
             return report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
                                        f"(for {described})")
@@ -131,12 +166,7 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
         if len(local) != len(leaves):
             return report(False, what, f"{op_name}._backward returned {len(local)} gradient(s) for "
                                        f"{len(leaves)} input(s): one per input, in order")
-
-        def phi(*xs):
-            return float(np.sum(G * forward(*xs, extra)))
-
-        numeric = _numerical(phi, [a.copy() for a in arrays])
-        for name, g, a, n in zip("ab", local, arrays, numeric):
+        for name, g, a, (exact, scale) in zip("ab", local, arrays, gradients(G, arrays, extra)):
             if is_unset(g):
                 return not_filled_in(what, f"the gradient for {name} in {op_name}._backward")
             g = as_numbers(g)
@@ -146,19 +176,40 @@ def _check_op(op_name, make, forward, tensor_class, cases, what):
             if summed is None:
                 return report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
                                            f"belong to {name} of shape {a.shape} (for {described})")
-            if not arrays_close(summed, n):
-                return report(False, what, f"the gradient for {name} is wrong (for {described})")
-    return report(True, what + f", for {len(cases)} combinations of shapes")
+            problem = rule_problem(name, summed, exact, scale, described)
+            if problem:
+                return report(False, what, problem)
+    return report(True, what + f", for {len(cases)} combinations of shapes, exact")
 
 
+def _divide_gradients(G, arrays, _):
+    """d(a/b)/da = 1/b and d(a/b)/db = -a/b², one term per copy, summed to each shape."""
+    a, b = arrays
+    terms = (G / b, -G * a / b ** 2)
+    return [(sum_to_shape(t, x.shape), sum_to_shape(np.abs(t), x.shape))
+            for t, x in zip(terms, arrays)]
+
+
+def _permute_gradients(G, arrays, axes):
+    """Axis k of the result is axis axes[k] of a: axis i of a's gradient is axis k of G
+    with axes[k] == i, the inverse permutation."""
+    inverse = [0] * len(axes)
+    for k, axis in enumerate(axes):
+        inverse[axis] = k
+    moved = np.transpose(G, inverse)
+    return [(moved, np.abs(moved))]
+
+
+@reports_forbidden("Div(a, b)")
 def check_divide(div_class, tensor_class):
     """Check a reader's ``Div(a, b)`` operation on their ``MiniTensor`` class."""
     what = "Div(a, b)"
     if is_unset(div_class) or is_unset(tensor_class):
         return not_filled_in(what, "Div")
     cases = [(shapes, None) for shapes in _DIVIDE_CASES]
-    return _check_op("Div", lambda leaves, _: div_class(*leaves), lambda a, b, _: a / b,
-                     tensor_class, cases, what)
+    return _check_op("Div", div_class, lambda leaves, _: div_class(*leaves), lambda a, b, _: a / b,
+                     _divide_gradients, tensor_class, cases, what,
+                     rule_entries(div_class, getattr(tensor, "Div", None)))
 
 
 # ----- exercise: transposing any axes -----------------------------------------------
@@ -167,11 +218,13 @@ _PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1
                   ((3, 3, 3), (1, 2, 0)), ((2, 3, 4, 5), (0, 3, 1, 2)), ((2, 3, 4), (0, 1, 2))]
 
 
+@reports_forbidden("Permute(a, axes)")
 def check_permute(permute_class, tensor_class):
     """Check a reader's ``Permute(a, axes)`` operation on their ``MiniTensor`` class."""
     what = "Permute(a, axes)"
     if is_unset(permute_class) or is_unset(tensor_class):
         return not_filled_in(what, "Permute")
     cases = [((shape,), axes) for shape, axes in _PERMUTE_CASES]
-    return _check_op("Permute", lambda leaves, axes: permute_class(leaves[0], axes),
-                     lambda a, axes: np.transpose(a, axes), tensor_class, cases, what)
+    return _check_op("Permute", permute_class, lambda leaves, axes: permute_class(leaves[0], axes),
+                     lambda a, axes: np.transpose(a, axes), _permute_gradients, tensor_class, cases,
+                     what, rule_entries(permute_class, getattr(tensor, "Transpose", None)))

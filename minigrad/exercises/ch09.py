@@ -2,51 +2,85 @@
 
 Each prints PASS, or FAIL with what is wrong (which call, which entry),
 without printing the expected answer; each also returns True or False.
+Answers are tried on a case named in the messages and on cases drawn afresh
+on every run (whose messages name no drawn number); the package's (and
+scikit-learn's, if imported) ready-made versions are traps while they run.
 """
+import sys
+
 import numpy as np
 
-from minigrad.exercises import report, is_placeholder, report_raised
-from minigrad.optim import Adam
-from minigrad.tensor import Tensor
+from minigrad import datasets, optim
+from minigrad.exercises import (forbidding, fresh_rng, is_placeholder, report, report_raised,
+                                reports_forbidden)
 
 __all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step"]
 
 NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
+WRITE_IT = "the exercise asks you to write it with NumPy"
 
 
+def _library_entries(sklearn_names):
+    """The package's split, and scikit-learn's ``sklearn_names`` if the reader imported it."""
+    entries = [(datasets, "train_test_split", "minigrad's train_test_split")]
+    for module_name, names in sklearn_names:
+        library = sys.modules.get(module_name)
+        entries += [(library, name, f"scikit-learn's {name}") for name in names
+                    if library is not None]
+    return entries
 
 
 # ----- exercise 9.1: a stratified split ------------------------------------------------
 
-def _split_problem(result, y, fraction, call):
-    """What is wrong with ``result`` as a stratified split of ``y`` (a sentence), or None."""
+def _split_problem(result, y, fraction, call, named=True):
+    """What is wrong with ``result`` as a stratified split of ``y`` (a sentence), or None;
+    unless ``named``, the sentence names no example, class or count (they are drawn)."""
     try:
         train, test = (np.asarray(part) for part in result)
     except (TypeError, ValueError):
         return f"{call} should return two index arrays, (train, test)"
     for name, part in (("train", train), ("test", test)):
         if part.ndim != 1 or (part.size and part.dtype.kind not in "iu"):
-            return f"{call}: the {name} indices should be a 1-d array of integers, got shape {part.shape} " \
-                   f"of dtype {part.dtype}"
+            return (f"{call}: the {name} indices should be a 1-d array of integers, got shape "
+                    f"{part.shape} of dtype {part.dtype}")
     n = len(y)
     everything = np.concatenate([train, test])
     if everything.size and (everything.min() < 0 or everything.max() >= n):
-        return f"{call}: an index lies outside 0..{n - 1}"
+        return f"{call}: an index lies outside " + (f"0..{n - 1}" if named else "the examples")
     counts = np.bincount(everything, minlength=n)
     if np.any(counts > 1):
         where = "in both sets" if np.intersect1d(train, test).size else "twice in one set"
-        return f"{call}: example {int(np.argmax(counts > 1))} appears {where}"
+        which = f"example {int(np.argmax(counts > 1))}" if named else "an example"
+        return f"{call}: {which} appears {where}"
     if np.any(counts == 0):
-        return f"{call}: example {int(np.argmax(counts == 0))} is in neither set"
+        which = f"example {int(np.argmax(counts == 0))}" if named else "an example"
+        return f"{call}: {which} is in neither set"
     for c in np.unique(y):
         in_class = int(np.sum(y == c))
         in_test = int(np.sum(y[test] == c))
         if abs(in_test - fraction * in_class) >= 1:
-            return (f"{call}: class {c} has {in_class} examples and {in_test} of them in the test set; "
-                    f"a fraction {fraction} of each class should be (up to rounding)")
+            if not named:
+                return (f"{call}: a class has too {'many' if in_test > fraction * in_class else 'few'} "
+                        f"of its examples in the test set; a fraction {fraction} of each class "
+                        "should be (up to rounding)")
+            return (f"{call}: class {c} has {in_class} examples and {in_test} of them in the test "
+                    f"set; a fraction {fraction} of each class should be (up to rounding)")
     return None
 
 
+def _split_cases(rng):
+    """(labels, fraction, description, named): labels sorted by class, named in messages;
+    then shuffled labels with a class of one example, and ten classes, drawn per run."""
+    sorted_labels = np.repeat(np.arange(3), [50, 30, 20])
+    counts = np.concatenate([rng.integers(5, 45, size=4), [1]])
+    shuffled = rng.permutation(np.repeat(rng.permutation(5), counts))
+    return [(sorted_labels, 0.2, "100 labels sorted by class", True),
+            (shuffled, 0.25, "shuffled labels of 5 classes, one of them a single example", False),
+            (rng.integers(0, 10, size=int(rng.integers(200, 400))), 0.3,
+             "labels of 10 classes drawn at random", False)]
+
+
+@reports_forbidden("stratified_split")
 def check_stratified_split(stratified_split):
     """Exercise 9.1: ``stratified_split(y, test_fraction, rng)`` returns index arrays
     ``(train, test)`` that split the examples so that every class puts (up to rounding) the
@@ -55,35 +89,39 @@ def check_stratified_split(stratified_split):
     if is_placeholder(stratified_split):
         return report(False, what, NOT_FILLED_IN)
     if not callable(stratified_split):
-        return report(False, what, f"stratified_split should be a function, got {type(stratified_split).__name__}")
-    rng = np.random.default_rng(11)
-    sorted_labels = np.repeat(np.arange(3), [50, 30, 20])
-    cases = [(sorted_labels, 0.2, "100 labels sorted by class"),
-             (rng.permutation(np.repeat(np.arange(5), [40, 7, 13, 1, 19])), 0.25, "80 shuffled labels"),
-             (rng.integers(0, 10, size=300), 0.3, "300 labels of 10 classes")]
-    for y, fraction, description in cases:
+        return report(False, what, f"stratified_split should be a function, got "
+                                   f"{type(stratified_split).__name__}")
+    rng = fresh_rng()
+    seed, other_seed = (int(n) for n in rng.choice(2**31, size=2, replace=False))
+    entries = _library_entries([("sklearn.model_selection",
+                                 ("train_test_split", "StratifiedShuffleSplit"))])
+
+    def split(y, fraction, seed):
+        with forbidding(entries, [stratified_split], WRITE_IT):
+            return stratified_split(y.copy(), fraction, np.random.default_rng(seed))
+
+    cases = _split_cases(rng)
+    for y, fraction, description, named in cases:
         call = f"stratified_split(y, {fraction}, rng) for {description}"
         try:
-            result = stratified_split(y.copy(), fraction, np.random.default_rng(0))
+            result = split(y, fraction, seed)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report_raised(what, call, error)
         if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
-        problem = _split_problem(result, y, fraction, call)
+        problem = _split_problem(result, y, fraction, call, named)
         if problem:
             return report(False, what, problem)
-    y, fraction = sorted_labels, 0.2
+    y, fraction = cases[0][0], 0.2
     try:
-        first = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(0))[1])
-        again = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(0))[1])
-        other = np.sort(stratified_split(y.copy(), fraction, np.random.default_rng(1))[1])
+        first, again, other = (np.sort(split(y, fraction, s)[1]) for s in (seed, seed, other_seed))
     except Exception as error:
         return report_raised(what, "stratified_split(y, 0.2, rng)", error)
     ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in [(0, 10), (1, 6), (2, 4)]])),
             np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in [(0, 10), (1, 6), (2, 4)]]))]
     if any(np.array_equal(first, end) for end in ends):
-        return report(False, what, "for labels sorted by class, the test set takes the first (or last) examples "
-                                   "of each class: choose them at random with rng")
+        return report(False, what, "for labels sorted by class, the test set takes the first (or last) "
+                                   "examples of each class: choose them at random with rng")
     if not np.array_equal(first, again):
         return report(False, what, "two generators made from the same seed gave different test sets: "
                                    "draw from the rng argument, not from another source of randomness")
@@ -96,6 +134,8 @@ def check_stratified_split(stratified_split):
 # ----- exercise 9.2: precision and recall ----------------------------------------------
 
 def _precision_recall(matrix):
+    """Precision: the diagonal over the column sums; recall: over the row sums; 0 where a
+    sum is 0. Plain NumPy, as the exercise asks."""
     matrix = np.asarray(matrix, dtype=float)
     diagonal = np.diag(matrix)
     predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
@@ -104,6 +144,25 @@ def _precision_recall(matrix):
     return precision, recall
 
 
+def _confusion_matrices(rng):
+    """(matrix, description, named): a 3x3 matrix named in messages, then a 10x10 and a
+    4x4 with a class never predicted (2) and one that never occurs (3), drawn per run."""
+    named = np.random.default_rng(9)
+    found = []
+    for k, generator in ((3, named), (10, rng), (4, rng)):
+        matrix = generator.integers(0, 6, size=(k, k)) + np.diag(generator.integers(5, 40, size=k))
+        description = f"precision_recall(C) for a {k}x{k} confusion matrix"
+        if k == 4:
+            matrix[:, 2] = 0  # class 2 is never predicted
+            matrix[3, :] = 0  # class 3 never occurs
+            description += " with a class never predicted and a class that never occurs"
+        if generator is rng:
+            description += " drawn at random"
+        found.append((matrix, description, generator is named))
+    return found
+
+
+@reports_forbidden("precision_recall")
 def check_precision_recall(precision_recall):
     """Exercise 9.2: ``precision_recall(C)`` returns ``(precision, recall)``, one number per
     class, from a confusion matrix ``C`` whose entry [i, j] counts the examples of true class
@@ -114,22 +173,16 @@ def check_precision_recall(precision_recall):
     if is_placeholder(precision_recall):
         return report(False, what, NOT_FILLED_IN)
     if not callable(precision_recall):
-        return report(False, what, f"precision_recall should be a function, got {type(precision_recall).__name__}")
-    rng = np.random.default_rng(9)
-    cases = []
-    for k in (3, 10, 4):
-        matrix = rng.integers(0, 6, size=(k, k)) + np.diag(rng.integers(5, 40, size=k))
-        if k == 4:
-            matrix[:, 2] = 0  # class 2 is never predicted
-            matrix[3, :] = 0  # class 3 never occurs
-        cases.append(matrix)
-    for matrix in cases:
+        return report(False, what, f"precision_recall should be a function, got "
+                                   f"{type(precision_recall).__name__}")
+    entries = _library_entries([("sklearn.metrics", ("precision_recall_fscore_support",
+                                                     "precision_score", "recall_score"))])
+    cases = _confusion_matrices(fresh_rng())
+    for matrix, call, named in cases:
         k = len(matrix)
-        call = f"precision_recall(C) for a {k}x{k} confusion matrix"
-        if k == 4:
-            call += " with a class never predicted and a class that never occurs"
         try:
-            result = precision_recall(matrix.copy())
+            with forbidding(entries, [precision_recall], WRITE_IT):
+                result = precision_recall(matrix.copy())
         except Exception as error:
             return report_raised(what, call, error)
         if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
@@ -141,39 +194,58 @@ def check_precision_recall(precision_recall):
         expected_precision, expected_recall = _precision_recall(matrix)
         for name, got in (("precision", precision), ("recall", recall)):
             if got.shape != (k,):
-                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold one number "
-                                           f"per class, shape ({k},)")
+                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold one "
+                                           f"number per class, shape ({k},)")
         if np.allclose(precision, expected_recall) and np.allclose(recall, expected_precision) \
                 and not np.allclose(precision, expected_precision):
-            return report(False, what, f"{call}: precision and recall are swapped (rows of C are the true "
-                                       "classes, columns the predictions)")
+            return report(False, what, f"{call}: precision and recall are swapped (rows of C are the "
+                                       "true classes, columns the predictions)")
         for name, got, expected in (("precision", precision, expected_precision),
                                     ("recall", recall, expected_recall)):
             if np.any(np.isnan(got)):
-                j = int(np.argmax(np.isnan(got)))
-                return report(False, what, f"{call}: the {name} of class {j} is nan; a class with nothing "
-                                           "to divide by gets 0")
+                j = int(np.argmax(np.isnan(got)))  # only where a sum is 0: a class named above
+                return report(False, what, f"{call}: the {name} of class {j} is nan; a class with "
+                                           "nothing to divide by gets 0")
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
                 j = int(np.argmax(~np.isclose(got, expected, rtol=1e-9, atol=1e-12)))
-                return report(False, what, f"{call}: the {name} of class {j} is wrong")
+                which = f"class {j}" if named else "some class"
+                return report(False, what, f"{call}: the {name} of {which} is wrong")
     return report(True, what + f": right for all {len(cases)} confusion matrices")
 
 
 # ----- exercise 9.3: one Adam step ---------------------------------------------------
 
+def _adam_reference(p, g, m, v, t, lr, beta1, beta2, eps):
+    """Adam's update number t, written here in plain NumPy (not taken from minigrad.optim)."""
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+
+
+def _optimizer_entries():
+    entries = [(optim.Adam, "__init__", "minigrad's Adam"), (optim.Adam, "step", "minigrad's Adam.step()")]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        entries.append((torch.optim.Adam, "__init__", "PyTorch's Adam"))
+    return entries
+
+
+@reports_forbidden("adam_step")
 def check_adam_step(adam_step):
     """Exercise 9.3: ``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` returns the new
     ``(p, m, v)`` after Adam's update number ``t`` (counted from 1), as NumPy arrays.
 
     Five steps on a problem whose parameters have gradients of very different sizes
-    are compared, step by step, with minigrad's ``Adam``.
+    (its target and start drawn at random on each run) are compared, step by step, with
+    Adam's equations written out here; minigrad's ``Adam`` is a trap while it runs.
     """
     what = "adam_step"
     if is_placeholder(adam_step):
         return report(False, what, NOT_FILLED_IN)
     if not callable(adam_step):
         return report(False, what, f"adam_step should be a function, got {type(adam_step).__name__}")
-    rng = np.random.default_rng(4)
+    rng = fresh_rng()
     scales = np.array([[100.0, 1.0, 0.01], [3.0, 0.3, 30.0]])  # gradients of very different sizes
     target = rng.normal(size=(2, 3))
     lr, beta1, beta2, eps = 0.05, 0.8, 0.99, 1e-8
@@ -182,17 +254,17 @@ def check_adam_step(adam_step):
         return 2 * scales * (p - target)  # of sum(scales * (p - target)²)
 
     start = rng.normal(size=(2, 3))
-    reference = Tensor(start.copy())
-    optimizer = Adam([reference], lr=lr, betas=(beta1, beta2), eps=eps)
+    reference = (start.copy(), np.zeros((2, 3)), np.zeros((2, 3)))
     p, m, v = start.copy(), np.zeros((2, 3)), np.zeros((2, 3))
     for t in range(1, 6):
         g = gradient(p)
-        reference.grad = gradient(reference.data)
-        optimizer.step()
+        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1], reference[2],
+                                    t, lr, beta1, beta2, eps)
         call = f"adam_step(p, g, m, v, t={t}, ...)"
         previous = p.copy()
         try:
-            result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
+            with forbidding(_optimizer_entries(), [adam_step], "the exercise asks you to write the step"):
+                result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
         except Exception as error:
             return report_raised(what, call, error)
         if is_placeholder(result):
@@ -201,7 +273,7 @@ def check_adam_step(adam_step):
             p, m, v = (np.asarray(x, dtype=float) for x in result)
         except (TypeError, ValueError):
             return report(False, what, f"{call} should return the three arrays (p, m, v)")
-        for name, got, expected in (("m", m, optimizer.m[0]), ("v", v, optimizer.v[0]), ("p", p, reference.data)):
+        for name, got, expected in (("m", m, reference[1]), ("v", v, reference[2]), ("p", p, reference[0])):
             if got.shape != expected.shape:
                 return report(False, what, f"{call}: the new {name} has shape {got.shape}, not {expected.shape}")
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
@@ -219,4 +291,4 @@ def check_adam_step(adam_step):
                 elif name == "p":
                     hint = "; m and v agree, so look at the step itself"
                 return report(False, what, f"after step {t}, {detail} differs from Adam's{hint}")
-    return report(True, what + ": five steps agree with minigrad's Adam")
+    return report(True, what + ": five steps agree with Adam's equations")

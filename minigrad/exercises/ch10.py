@@ -3,16 +3,27 @@
 Each prints PASS, or FAIL with what is wrong, without printing the expected
 answer; each also returns True or False. They work in a temporary directory
 of their own, which they delete, and name files by their base names only.
+
+They judge the method too: while the reader's functions run, minigrad's own
+ways to save and load (``state_dict``, ``model_files``, ``save_checkpoint``)
+and reading a pickle are traps. The weights and the training data are drawn
+afresh on every run, and two different models (or runs) are saved to two
+files before the first is loaded from a new name: a loader that remembers
+what was saved in a variable, or rebuilds the model from its seed, fails.
 """
 import os
+import pickle
+import shutil
 import tempfile
 import zipfile
 from unittest import mock
 
 import numpy as np
 
+from minigrad import model_files, module, tensor_nn
 from minigrad.datasets import DataLoader, make_spirals
-from minigrad.exercises import is_placeholder, report, report_raised
+from minigrad.exercises import (forbidding, fresh_rng, is_placeholder, report, report_raised,
+                                reports_forbidden)
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import Adam
 from minigrad.tensor_nn import MLP
@@ -24,6 +35,31 @@ NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the 
 
 def _parameter_names(model):
     return [f"{name} of layer {i}" for i in range(len(model.layers)) for name in ("W", "b")]
+
+
+def _file_entries(task):
+    """:func:`forbidding`'s entries for minigrad's model files and for reading a pickle.
+
+    Writing one is left to :func:`_archive_problem`, which names it better than a
+    trap could: an array of Python objects makes np.savez pickle it.
+    """
+    entries = [(model_files, name, f"minigrad's model_files.{name}") for name in
+               ("save", "load", "save_checkpoint", "load_checkpoint", "_atomic_write")]
+    entries += [(tensor_nn.Savable, "save", "minigrad's model.save"),
+                (tensor_nn.Savable, "load", "minigrad's MLP.load")]
+    entries += [(pickle, name, f"pickle.{name}") for name in ("load", "loads", "Unpickler")]
+    if task == "weights":  # the exercise asks for the parameters, by hand
+        entries += [(module.Module, "state_dict", "the model's state_dict()"),
+                    (module.Module, "load_state_dict", "the model's load_state_dict()"),
+                    (module, "checked_state", "minigrad's module.checked_state")]
+    return entries
+
+
+def _randomized(model, rng):
+    """``model`` with every parameter drawn afresh: weights that no seed of MLP gives."""
+    for p in model.parameters():
+        p.data = rng.normal(size=p.data.shape).astype(p.data.dtype)
+    return model
 
 
 # ----- exercise 10.1: weights to a file and back --------------------------------------
@@ -53,63 +89,117 @@ def _archive_problem(path):
     return None
 
 
+# twelve arrays: names numbered p0, p1, ..., p11 sort as p0, p1, p10, p11, p2, ...
+SIZES = [6, 6, 6, 6, 6, 6]
+FEWER = [6, 6, 6, 6, 6]  # ten arrays
+MISFIT = [6, 6, 6, 6, 6, 4]  # twelve arrays, the last layer of another shape
+BY_HAND = "the exercise asks you to save and load the parameters with NumPy yourself"
+
+
+def _call_saver(what, save_weights, model, path):
+    """Run the reader's ``save_weights(model, path)``: None, or the FAIL it led to."""
+    name = os.path.basename(path)
+    try:
+        with forbidding(_file_entries("weights"), [save_weights], BY_HAND):
+            save_weights(model, path)
+    except Exception as error:
+        return report_raised(what, f"save_weights(model, {name!r})", error)
+    if not os.path.exists(path):
+        others = sorted(os.listdir(os.path.dirname(path)))
+        return report(False, what, f"save_weights wrote no file {name}"
+                                   + (f" (it wrote {', '.join(others)})" if others else
+                                      " (not filled in yet?)"))
+    problem = _archive_problem(path)
+    return report(False, what, problem) if problem else None
+
+
+def _loaded_problem(target, source, other, kind):
+    """What is wrong with ``target`` after loading ``source``'s file (a sentence), or None;
+    ``other`` is the model saved to the second file."""
+    saved = [q.data for q in source.parameters()]
+    for i, (name, p, q) in enumerate(zip(_parameter_names(source), target.parameters(),
+                                         source.parameters())):
+        if p.data.shape != q.data.shape:
+            return (f"after load_weights, {name} has shape {p.data.shape}, "
+                    f"the saved one {q.data.shape}")
+        if p.data.dtype != q.data.dtype:
+            return (f"after load_weights into a {kind} model, {name} has dtype {p.data.dtype}; "
+                    "keep the saved dtype")
+        if np.array_equal(p.data, q.data):
+            continue
+        where = f"after load_weights (the {kind} model), {name} differs from the saved one"
+        if np.array_equal(p.data, other.parameters()[i].data):
+            return (f"{where}: it holds the second model's, saved to the second file. Read the "
+                    "file you are given, not what your program remembers of a save")
+        if any(np.array_equal(p.data, a) for a in saved):
+            return (f"{where}: it holds another of the saved arrays. Are they read back in the "
+                    "order they were saved? (The model has 12 arrays, and names such as "
+                    "'p10' sort before 'p2')")
+        return where
+    return None
+
+
+@reports_forbidden("save_weights / load_weights")
 def check_weights_round_trip(save_weights, load_weights):
     """Exercise 10.1: ``save_weights(model, path)`` writes an MLP's parameters to an
     ``.npz`` file of plain arrays; ``load_weights(model, path)`` puts them into a model
     of the same architecture, bit for bit and in the saved dtype, and raises a ValueError,
-    changing nothing, when the file does not fit the model."""
+    changing nothing, when the file does not fit the model.
+
+    For each dtype, two models of twelve arrays with weights drawn at random are saved
+    to two files; the first file, renamed, is loaded into a third model. The model's
+    ``state_dict``/``load_state_dict``, minigrad's model files and pickle are traps.
+    """
     what = "save_weights / load_weights"
     if is_placeholder(save_weights) or is_placeholder(load_weights):
         return report(False, what, NOT_FILLED_IN)
+    rng = fresh_rng()
     with tempfile.TemporaryDirectory() as directory:
         for dtype in (np.float64, np.float32):
             kind = np.dtype(dtype).name
+            first, second = (os.path.join(directory, f"{which}_{kind}.npz")
+                             for which in ("first", "second"))
+            source = _randomized(MLP(3, SIZES, seed=0, dtype=dtype), rng)
+            other = _randomized(MLP(3, SIZES, seed=0, dtype=dtype), rng)
+            for model, path in ((source, first), (other, second)):
+                failed = _call_saver(what, save_weights, model, path)
+                if failed is not None:
+                    return failed
             path = os.path.join(directory, f"weights_{kind}.npz")
-            source = MLP(3, [5, 4, 2], seed=0, dtype=dtype)
+            os.replace(first, path)  # a name save_weights never saw
+            target = MLP(3, SIZES, seed=1, dtype=dtype)
+            call = f"load_weights(model, {os.path.basename(path)!r})"
             try:
-                save_weights(source, path)
+                with forbidding(_file_entries("weights"), [load_weights], BY_HAND):
+                    load_weights(target, path)
+            except ValueError as error:
+                return report(False, what, f"{call} raised ValueError: {error}; but the file fits "
+                                           "the model, as save_weights wrote it from one of the "
+                                           "same architecture")
             except Exception as error:
-                return report_raised(what, f"save_weights(model, {os.path.basename(path)!r})", error)
-            if not os.path.exists(path):
-                others = sorted(os.listdir(directory))
-                return report(False, what, f"save_weights wrote no file {os.path.basename(path)}"
-                                           + (f" (it wrote {', '.join(others)})" if others else
-                                              " (not filled in yet?)"))
-            problem = _archive_problem(path)
+                return report_raised(what, call, error)
+            problem = _loaded_problem(target, source, other, kind)
             if problem:
                 return report(False, what, problem)
-            target = MLP(3, [5, 4, 2], seed=1, dtype=dtype)
-            try:
-                load_weights(target, path)
-            except Exception as error:
-                return report_raised(what, f"load_weights(model, {os.path.basename(path)!r})", error)
-            for name, p, q in zip(_parameter_names(source), target.parameters(), source.parameters()):
-                if p.data.shape != q.data.shape:
-                    return report(False, what, f"after load_weights, {name} has shape {p.data.shape}, "
-                                               f"the saved one {q.data.shape}")
-                if p.data.dtype != q.data.dtype:
-                    return report(False, what, f"after load_weights into a {kind} model, {name} has dtype "
-                                               f"{p.data.dtype}; keep the saved dtype")
-                if not np.array_equal(p.data, q.data):
-                    return report(False, what, f"after load_weights (the {kind} model), {name} differs "
-                                               "from the saved one")
-        # MLP(3, [5, 3]) has fewer arrays; MLP(3, [5, 4, 3]) as many, but its last layer
-        # does not fit: a loader that changes layers while it checks them fails the second
-        for sizes in ([5, 3], [5, 4, 3]):
+        # MLP(3, MISFIT) has as many arrays, but its last layer does not fit: a loader that
+        # changes layers while it checks them fails it; MLP(3, FEWER) has fewer arrays
+        for sizes in (MISFIT, FEWER):
             label = f"MLP(3, {sizes})"
-            wrong = MLP(3, sizes, seed=2)
+            wrong = _randomized(MLP(3, sizes, seed=2), rng)
             before = [p.data.copy() for p in wrong.parameters()]
             try:
-                load_weights(wrong, os.path.join(directory, "weights_float64.npz"))
+                with forbidding(_file_entries("weights"), [load_weights], BY_HAND):
+                    load_weights(wrong, os.path.join(directory, "weights_float64.npz"))
             except ValueError:
                 pass
             except Exception as error:
-                return report(False, what, f"loading weights of MLP(3, [5, 4, 2]) into {label} raised "
-                                           f"{type(error).__name__} ({error}); raise a ValueError that says "
-                                           "what does not fit")
+                return report(False, what, f"loading weights of MLP(3, {SIZES}) into {label} raised "
+                                           f"{type(error).__name__} ({error}); raise a ValueError "
+                                           "that says what does not fit")
             else:
-                return report(False, what, f"loading weights of MLP(3, [5, 4, 2]) into {label} raised no "
-                                           "error: a file that does not fit must be refused with a ValueError")
+                return report(False, what, f"loading weights of MLP(3, {SIZES}) into {label} raised "
+                                           "no error: a file that does not fit must be refused with "
+                                           "a ValueError")
             for name, p, old in zip(_parameter_names(wrong), wrong.parameters(), before):
                 if p.data.shape != old.shape or not np.array_equal(p.data, old):
                     return report(False, what, f"the refused load still changed {name} of {label}: "
@@ -120,16 +210,21 @@ def check_weights_round_trip(save_weights, load_weights):
 
 # ----- exercise 10.2: an atomic save -------------------------------------------------
 
+WRITE_IT = "the exercise asks you to write the three steps yourself"
+
+
 class _Interrupted(KeyboardInterrupt):
     """What the checker's writer raises half way, as a Ctrl-C would."""
 
 
+@reports_forbidden("atomic_save")
 def check_atomic_save(atomic_save):
     """Exercise 10.2: ``atomic_save(path, write)`` calls ``write(file)`` with a binary file
     open for writing, and puts what it wrote at ``path`` all at once: written to a temporary
     file in the same directory, flushed and fsync'ed, then renamed over ``path``. If
     ``write`` raises, even KeyboardInterrupt, the old file stays as it was, no temporary file
-    is left behind, and the exception reaches the caller."""
+    is left behind, and the exception reaches the caller. What is written is drawn at random
+    on each run; minigrad's own atomic write is a trap."""
     what = "atomic_save"
     if is_placeholder(atomic_save):
         return report(False, what, NOT_FILLED_IN)
@@ -137,7 +232,7 @@ def check_atomic_save(atomic_save):
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "model.bin")
         name = os.path.basename(path)
-        new = bytes(range(256)) * 40
+        new = fresh_rng().integers(0, 256, size=10240, dtype=np.uint8).tobytes()
 
         # 1. a save that succeeds
         with open(path, "wb") as file:
@@ -164,9 +259,11 @@ def check_atomic_save(atomic_save):
             events.append(("rename", os.fspath(src), os.fspath(dst)))
             return real_rename(src, dst, *args, **kwargs)
 
-        with mock.patch("os.fsync", fsync), mock.patch("os.replace", replace), mock.patch("os.rename", rename):
+        with mock.patch("os.fsync", fsync), mock.patch("os.replace", replace), \
+                mock.patch("os.rename", rename):
             try:
-                atomic_save(path, write)
+                with forbidding(_file_entries("atomic"), [atomic_save], WRITE_IT):
+                    atomic_save(path, write)
             except Exception as error:
                 return report_raised(what, f"atomic_save({name!r}, write)", error)
         if not calls:
@@ -203,7 +300,8 @@ def check_atomic_save(atomic_save):
             raise _Interrupted("the checker's Ctrl-C, half way through the write")
 
         try:
-            atomic_save(path, interrupted_write)
+            with forbidding(_file_entries("atomic"), [atomic_save], WRITE_IT):
+                atomic_save(path, interrupted_write)
         except _Interrupted:
             pass
         except Exception as error:
@@ -222,7 +320,8 @@ def check_atomic_save(atomic_save):
         # 3. a file that does not exist yet
         fresh = os.path.join(directory, "fresh.bin")
         try:
-            atomic_save(fresh, lambda file: file.write(b"first save"))
+            with forbidding(_file_entries("atomic"), [atomic_save], WRITE_IT):
+                atomic_save(fresh, lambda file: file.write(b"first save"))
         except Exception as error:
             return report_raised(what, "atomic_save('fresh.bin', write) for a new file", error)
         if not os.path.exists(fresh):
@@ -235,11 +334,13 @@ def check_atomic_save(atomic_save):
 
 # ----- exercise 10.3: resume exactly ---------------------------------------------------
 
-def _resume_setup(seed):
-    X, y = make_spirals(n_samples=120, n_classes=3, noise=0.05, seed=3)
-    model = MLP(2, [16, 3], seed=seed)
+def _resume_setup(seeds, model_seed):
+    """A fresh model, Adam and DataLoader for the spirals drawn with ``seeds``."""
+    data_seed, loader_seed = seeds
+    X, y = make_spirals(n_samples=120, n_classes=3, noise=0.05, seed=data_seed)
+    model = MLP(2, [16, 3], seed=model_seed)
     optimizer = Adam(model.parameters(), lr=0.02)
-    loader = DataLoader(X, y, batch_size=16, seed=7)
+    loader = DataLoader(X, y, batch_size=16, seed=loader_seed)
     return model, optimizer, loader
 
 
@@ -258,54 +359,94 @@ def _state_equal(a, b):
     return all(np.array_equal(np.asarray(a[key]), np.asarray(b[key])) for key in a)
 
 
+def _snapshot(model, optimizer, loader):
+    """What a checkpoint must bring back: the weights, the optimizer's state, the epoch."""
+    return ([p.data.copy() for p in model.parameters()],
+            {key: np.array(value) for key, value in optimizer.state_dict().items()},
+            loader.epoch)
+
+
+def _restored_problem(model, optimizer, loader, saved, other):
+    """What ``restore_state`` got wrong (a sentence), or None; ``saved`` is the snapshot of
+    the run saved to the file restored, ``other`` that of the run saved to another file."""
+    weights, state, epoch = saved
+    for i, (name, p, w) in enumerate(zip(_parameter_names(model), model.parameters(), weights)):
+        if p.data.shape != w.shape or not np.array_equal(p.data, w):
+            if p.data.shape == w.shape and np.array_equal(p.data, other[0][i]):
+                return (f"after restore_state, {name} holds what was saved to the second file, "
+                        "not what the file given to restore_state holds: read the file, not what "
+                        "your program remembers of a save")
+            return f"after restore_state, {name} is not what it was when saved"
+    if not _state_equal(optimizer.state_dict(), state):
+        return ("after restore_state, the optimizer is not in the state it was in when saved "
+                "(Adam remembers more than the learning rate)")
+    if loader.epoch != epoch:
+        return (f"after restore_state, the DataLoader is at epoch {loader.epoch}, not {epoch}: "
+                "the batches that follow would not be those of the uninterrupted run")
+    return None
+
+
+RESUME_BY_HAND = ("the exercise asks you to write the checkpoint with NumPy, "
+                  "without minigrad's model files or pickle")
+
+
+@reports_forbidden("save_state / restore_state")
 def check_resume(save_state, restore_state):
     """Exercise 10.3: ``save_state(path, model, optimizer, loader)`` writes a checkpoint;
     ``restore_state(path, model, optimizer, loader)`` puts it into freshly made objects, so
     that training carries on exactly as if it had never stopped.
 
-    The checker trains a small spiral classifier for 6 epochs in one go, and again for 3
-    epochs, saves, makes new objects (a model with other initial weights, a new Adam, a new
-    DataLoader at epoch 0), restores and trains 3 more: the weights must be equal bit for bit.
+    The checker trains a small spiral classifier (data, seeds and initial weights drawn
+    afresh on every run) for 6 epochs in one go, and again for 3 epochs, and saves; a
+    second run, trained for 2 epochs from other weights, is saved to a second file. Then
+    it makes new objects (a model with other initial weights, a new Adam, a new
+    DataLoader at epoch 0), restores the first file under a new name and trains 3 more:
+    the weights must equal the uninterrupted run's bit for bit. minigrad's model files
+    and pickle are traps while the reader's functions run.
     """
     what = "save_state / restore_state"
     if is_placeholder(save_state) or is_placeholder(restore_state):
         return report(False, what, NOT_FILLED_IN)
-    reference = _resume_setup(seed=0)
+    seeds = [int(seed) for seed in fresh_rng().integers(0, 2**31, size=5)]
+    data, (first_seed, second_seed, fresh_seed) = seeds[:2], seeds[2:]
+    reference = _resume_setup(data, first_seed)
     _train(*reference, epochs=6)
     with tempfile.TemporaryDirectory() as directory:
+        snapshots = []
+        for name, model_seed, epochs in (("first.npz", first_seed, 3),
+                                         ("second.npz", second_seed, 2)):
+            path = os.path.join(directory, name)
+            run = _resume_setup(data, model_seed)
+            _train(*run, epochs=epochs)
+            snapshots.append(_snapshot(*run))
+            try:
+                with forbidding(_file_entries("resume"), [save_state], RESUME_BY_HAND):
+                    save_state(path, *run)
+            except Exception as error:
+                return report_raised(what, "save_state(path, model, optimizer, loader)", error)
+            if not os.path.exists(path):
+                return report(False, what, "save_state wrote no file at path"
+                                           + (" (not filled in yet?)" if not os.listdir(directory)
+                                              else ""))
+            problem = _archive_problem(path)
+            if problem:
+                return report(False, what, problem)
+            del run  # as if the process had ended
         path = os.path.join(directory, "run.npz")
-        model, optimizer, loader = _resume_setup(seed=0)
-        _train(model, optimizer, loader, epochs=3)
-        saved_weights = [p.data.copy() for p in model.parameters()]
-        saved_optimizer = {key: np.array(value) for key, value in optimizer.state_dict().items()}
-        saved_epoch = loader.epoch
+        os.replace(os.path.join(directory, "first.npz"), path)  # a name save_state never saw
+        model, optimizer, loader = _resume_setup(data, fresh_seed)
         try:
-            save_state(path, model, optimizer, loader)
-        except Exception as error:
-            return report_raised(what, "save_state(path, model, optimizer, loader)", error)
-        if not os.path.exists(path):
-            return report(False, what, "save_state wrote no file at path"
-                                       + (" (not filled in yet?)" if not os.listdir(directory) else ""))
-        del model, optimizer, loader  # as if the process had ended
-        model, optimizer, loader = _resume_setup(seed=1)
-        try:
-            restore_state(path, model, optimizer, loader)
+            with forbidding(_file_entries("resume"), [restore_state], RESUME_BY_HAND):
+                restore_state(path, model, optimizer, loader)
         except Exception as error:
             return report_raised(what, "restore_state(path, model, optimizer, loader)", error)
-        for name, p, saved in zip(_parameter_names(model), model.parameters(), saved_weights):
-            if p.data.shape != saved.shape or not np.array_equal(p.data, saved):
-                return report(False, what, f"after restore_state, {name} is not what it was when saved")
-        if not _state_equal(optimizer.state_dict(), saved_optimizer):
-            return report(False, what, "after restore_state, the optimizer is not in the state it was in "
-                                       "when saved (Adam remembers more than the learning rate)")
-        if loader.epoch != saved_epoch:
-            return report(False, what, f"after restore_state, the DataLoader is at epoch {loader.epoch}, not "
-                                       f"{saved_epoch}: the batches that follow would not be those of the "
-                                       "uninterrupted run")
+        problem = _restored_problem(model, optimizer, loader, *snapshots)
+        if problem:
+            return report(False, what, problem)
         _train(model, optimizer, loader, epochs=3)
     for name, p, q in zip(_parameter_names(model), model.parameters(), reference[0].parameters()):
         if not np.array_equal(p.data, q.data):
-            gap = float(np.max(np.abs(p.data - q.data)))
-            return report(False, what, f"after resuming, {name} differs from the uninterrupted run's "
-                                       f"(by up to {gap:.3g})")
-    return report(True, what + ": the resumed run ends with the uninterrupted run's weights, bit for bit")
+            return report(False, what, f"after resuming, {name} differs from the uninterrupted "
+                                       "run's")
+    return report(True, what + ": the resumed run ends with the uninterrupted run's weights, "
+                               "bit for bit")
