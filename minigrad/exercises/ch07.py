@@ -179,7 +179,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
-    return report(True, what + f", for {len(cases)} combinations of shapes, exact")
+    return report(True, what, f"exact, for {len(cases)} combinations of shapes")
 
 
 def _divide_gradients(G, arrays, _):

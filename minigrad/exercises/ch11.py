@@ -83,8 +83,8 @@ def check_multiply_adds(multiply_adds):
             return report(False, what, f"for width {width}, batch {batch} you count {got:,}: {direction} "
                                        "(count every product the forward pass makes and every one "
                                        "backward needs, and none the data needs)")
-    return report(True, what + f": your formula matches the graph's matrix products at {len(cases)} "
-                               "sizes and 3 drawn at random")
+    return report(True, what, f"your formula matches the graph's matrix products at {len(cases)} "
+                              "sizes and 3 drawn at random")
 
 
 def _fits(rng):
@@ -130,7 +130,8 @@ def check_per_node_fit(seconds_per_node):
             return report(False, what,
                           f"{where} your slope leaves a sum of squared errors {how}; the line through "
                           "0 that fits best minimises the sum of squared errors")
-    return report(True, what + ": your slope is the least-squares one on 3 sets of measurements")
+    return report(True, what, "your slope is the least-squares one on 3 sets of measurements, "
+                              "2 of them drawn at random")
 
 
 CROSSOVER_CASES = [(16, 1e-5, 1e-9, 21), (64, 2e-5, 5e-10, 21), (4, 3e-6, 2e-9, 30),
@@ -165,5 +166,5 @@ def check_crossover(crossover_batch):
                 "for costs drawn at random: at your batch"
             return report(False, what, f"{where} the arithmetic would take {side} time than the "
                                        "per-node overhead")
-    return report(True, what + f": right for {len(CROSSOVER_CASES)} sets of costs and 3 drawn "
-                               "at random")
+    return report(True, what, f"right for {len(CROSSOVER_CASES)} sets of costs and 3 drawn at "
+                              "random")
