@@ -9,9 +9,9 @@ import math
 import numbers
 import sys
 
-from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative, close_detail,
-                                describe_error, forbidding, fresh_rng, is_placeholder, not_filled_in,
-                                recording_calls, report, reports_forbidden)
+from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
+                                close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
+                                not_filled_in, recording_calls, report, reports_forbidden)
 
 
 def q(x):

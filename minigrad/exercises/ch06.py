@@ -46,7 +46,8 @@ def _graph_entries(answer):
     entries += [(Value, "__init__", "minigrad's Value"),
                 (Value, "_record", "minigrad's Value operations"),
                 (autograd, "topological_order", "minigrad's topological_order")]
-    entries += [(speed, name, f"minigrad's speed.{name}") for name in ("count_nodes", "scalar_nodes")]
+    entries += [(speed, name, f"minigrad's speed.{name}")
+                for name in ("count_nodes", "scalar_nodes")]
     return entries
 
 

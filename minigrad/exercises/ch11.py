@@ -8,7 +8,8 @@ import numpy as np
 
 from minigrad import speed
 from minigrad.autograd import topological_order
-from minigrad.exercises import call_answer, forbidding, fresh_rng, is_unset, report, reports_forbidden
+from minigrad.exercises import (call_answer, forbidding, fresh_rng, is_unset, report,
+                                reports_forbidden)
 
 WRITE_THE_COUNT = "the exercise asks you to write the count yourself"
 
@@ -128,8 +129,8 @@ def check_per_node_fit(seconds_per_node):
             how = f"{residual / least:.6g} times the smallest possible one" if number == 0 else \
                 "larger than the smallest possible one"
             return report(False, what,
-                          f"{where} your slope leaves a sum of squared errors {how}; the line through "
-                          "0 that fits best minimises the sum of squared errors")
+                          f"{where} your slope leaves a sum of squared errors {how}; the line "
+                          "through 0 that fits best minimises the sum of squared errors")
     return report(True, what, "your slope is the least-squares one on 3 sets of measurements, "
                               "2 of them drawn at random")
 
