@@ -122,10 +122,13 @@ def _swap_references(answers, replacements):
 
 def _replace_attribute(owner, name, new):
     """Set ``owner.name = new``; return a function that undoes it exactly."""
-    if isinstance(owner, type) and name not in vars(owner):
-        setattr(owner, name, new)
-        return functools.partial(delattr, owner, name)
-    old = getattr(owner, name)
+    if isinstance(owner, type):
+        if name not in vars(owner):
+            setattr(owner, name, new)
+            return functools.partial(delattr, owner, name)
+        old = vars(owner)[name]  # as stored: a classmethod must not come back as a bound method
+    else:
+        old = getattr(owner, name)
     setattr(owner, name, new)
     return functools.partial(setattr, owner, name, old)
 
