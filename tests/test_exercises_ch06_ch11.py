@@ -232,3 +232,47 @@ def test_multiply_adds_refuses_the_packages_count(capsys):
         out = verdict(capsys, ok)
         assert not ok and "minigrad's speed.multiply_adds" in out and "write the count yourself" in out, out
     assert speed.multiply_adds(4, 8) == solution_multiply_adds(4, 8)  # put back
+
+
+@pytest.mark.parametrize("width, batch", [(1, 1), (2, 3), (7, 3), (32, 10), (5, 64)])
+def test_the_checkers_count_is_the_graphs(width, batch):
+    assert ch11.step_multiply_adds(width, batch) == ch11.matmul_work_in_graph(width, batch)
+
+
+def test_chapter_11_answers_right_only_on_the_named_cases_fail(capsys):
+    counts = {(w, b): solution_multiply_adds(w, b) for w, b in [(1, 1), (4, 8), (16, 100), (3, 7), (64, 2)]}
+    assert ch11.check_multiply_adds(lambda w, b: counts.get((w, b), 0)) is False
+    assert "for a width and batch drawn at random you count too few, though your count is right" \
+        in verdict(capsys, False)
+
+    nodes, seconds = ch11._fits(np.random.default_rng())[0]  # the set named in messages
+    first_slope = float(nodes @ seconds / (nodes @ nodes))
+    assert ch11.check_per_node_fit(lambda n, t: first_slope) is False  # a number copied in
+    assert "on measurements drawn at random your slope leaves a sum of squared errors larger" \
+        in verdict(capsys, False)
+
+    def crossover(width, per_node, per_op, nodes=21):
+        return per_node * nodes / (per_op * solution_multiply_adds(width, 1))
+    table = {case: crossover(*case) for case in ch11.CROSSOVER_CASES}
+    assert ch11.check_crossover(lambda *case: table.get(case, 1.0)) is False
+    assert "for costs drawn at random: at your batch the arithmetic would take" in verdict(capsys, False)
+
+
+def test_crossover_passes_a_count_of_ones_own(capsys):
+    def crossover(width, per_node, per_op, nodes=21):  # the first exercise's count, not the package's
+        return per_node * nodes / (per_op * solution_multiply_adds(width, 1))
+    assert ch11.check_crossover(crossover) is True
+    verdict(capsys, True)
+
+
+def test_chapter_11_verdicts_read_the_same_on_every_run(capsys):
+    fit = lambda n, t: float(np.dot(n, t) / np.dot(n, n))
+    for checker, answer in ((ch11.check_multiply_adds, solution_multiply_adds),
+                            (ch11.check_per_node_fit, fit),
+                            (ch11.check_per_node_fit, lambda n, t: float(sum(t) / sum(n))),
+                            (ch11.check_crossover, lambda w, a, c, n=21: a * n / (c * speed.multiply_adds(w, 1)))):
+        outputs = set()
+        for _ in range(4):
+            checker(answer)
+            outputs.add(capsys.readouterr().out)
+        assert len(outputs) == 1, outputs

@@ -438,6 +438,19 @@ def test_weights_round_trip_refuses_state_dict_and_model_files(capsys):
     assert not ok and "calls minigrad's model.save" in out, out
 
 
+def test_the_traps_put_back_exactly_what_they_replaced(capsys):
+    from minigrad import model_files, module, tensor_nn
+    before = [vars(tensor_nn.Savable)["load"], vars(tensor_nn.Savable)["save"],
+              vars(module.Module)["state_dict"], model_files.load_checkpoint, pickle.load]
+    check_weights_round_trip(save_weights, load_weights)
+    check_resume(save_state, restore_state)
+    capsys.readouterr()
+    after = [vars(tensor_nn.Savable)["load"], vars(tensor_nn.Savable)["save"],
+             vars(module.Module)["state_dict"], model_files.load_checkpoint, pickle.load]
+    assert all(a is b for a, b in zip(before, after))
+    assert isinstance(vars(tensor_nn.Savable)["load"], classmethod)  # MLP.load still reads an MLP
+
+
 def test_weights_round_trip_refuses_reading_a_pickle(capsys):
     def pickle_beside(model, path):  # a good archive, and the model pickled beside it
         save_weights(model, path)

@@ -112,25 +112,77 @@ def test_ch01(capsys):
     assert_passes(capsys, ch01.check_sigmoid_derivative, lambda x: s(x) * (1 - s(x)))
     assert_fails(capsys, ch01.check_sigmoid_derivative, lambda x: s(x), hides=("0.0451",))
 
-    assert_passes(capsys, ch01.check_partials, -6.0, -0.75)
-    assert_fails(capsys, ch01.check_partials, ..., ..., says=NOT_FILLED)
-    assert_fails(capsys, ch01.check_partials, -6.0, ..., says=NOT_FILLED)
+    assert_passes(capsys, ch01.check_partials, r_partials)
+    assert_fails(capsys, ch01.check_partials, ..., says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_partials, lambda a, b: (..., ...), says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_partials, lambda a, b: (2 * a * b, ...), says=NOT_FILLED)
     # filled in, but not with a number: say so, not "not filled in yet"
-    out = assert_fails(capsys, ch01.check_partials, (-6.0,), -0.75,
+    out = assert_fails(capsys, ch01.check_partials, lambda a, b: ((2 * a * b,), a * a - 3),
                        says="dr/da should be a number, got tuple")
     assert NOT_FILLED not in out
-    assert_fails(capsys, ch01.check_partials, -6.0, (-0.75, None),
-                 says="dr/db should be a number, got tuple")
-    assert_fails(capsys, ch01.check_partials, "-6", -0.75, says="dr/da should be a number, got str")
-    out = assert_fails(capsys, ch01.check_partials, -6.0, 0.75, says="dr/db", hides=("-0.75",))
+    assert_fails(capsys, ch01.check_partials, lambda a, b: (2 * a * b, "-0.75"),
+                 says="dr/db should be a number, got str")
+    assert_fails(capsys, ch01.check_partials, lambda a, b: 2 * a * b, says="should return two numbers")
+    out = assert_fails(capsys, ch01.check_partials, lambda a, b: (2 * a * b, 3 - a * a),
+                       says="at (1.5, -2), dr/db", hides=("-0.75",))
     assert "dr/da:" not in out
 
-    assert_passes(capsys, ch01.check_best_step, 8e-9)
-    assert_passes(capsys, ch01.check_best_step, math.sqrt(4.05e-16 / 6.6))
+    assert_passes(capsys, ch01.check_best_step, best_step)
+    assert_passes(capsys, ch01.check_best_step, lambda x: 1.02 * best_step(x))
     assert_fails(capsys, ch01.check_best_step, ..., says=NOT_FILLED)
-    assert_fails(capsys, ch01.check_best_step, 1.0, says="too large", hides=("7.8e-09", "-8.1"))
-    assert_fails(capsys, ch01.check_best_step, 1e-12, says="too small")
-    assert_fails(capsys, ch01.check_best_step, -1e-8, says="positive")
+    assert_fails(capsys, ch01.check_best_step, lambda x: ..., says=NOT_FILLED)
+    assert_fails(capsys, ch01.check_best_step, 8e-9, says="should be a function of x")
+    assert_fails(capsys, ch01.check_best_step, lambda x: 1.0, says="at x = 2.2, h = 1 is more than three "
+                 "times too large", hides=("7.8e-09", "-8.1"))
+    assert_fails(capsys, ch01.check_best_step, lambda x: 1e-12, says="too small")
+    assert_fails(capsys, ch01.check_best_step, lambda x: -1e-8, says="positive")
+
+
+def r(a, b):  # the notebook's r, which a reader's r_partials may call
+    return a**2 * b - 3 * b
+
+
+def r_partials(a, b):
+    return 2 * a * b, a**2 - 3
+
+
+def best_step(x, eps=1e-16):  # balance 1/2 |f''| h = eps |f| / h, for f = x³ - 3x
+    return math.sqrt(2 * eps * abs(x**3 - 3 * x) / abs(6 * x))
+
+
+def test_ch01_partials_and_best_step_on_points_drawn_per_run(capsys):
+    # issue 16: numbers worked out once for (1.5, -2) or x = 2.2 fail at the points drawn at random
+    out = assert_fails(capsys, ch01.check_partials, lambda a, b: (-6.0, -0.75),
+                       says="at a point drawn at random, your partial derivatives are not the slopes "
+                            "of r, though they are at (1.5, -2)")
+    assert_fails(capsys, ch01.check_best_step, lambda x: 7.8e-9,
+                 says="at a point x drawn at random, your step is more than three times too")
+    outputs = set()
+    for _ in range(4):
+        for checker, answer in ((ch01.check_partials, r_partials), (ch01.check_best_step, best_step),
+                                (ch01.check_partials, lambda a, b: (2 * a * b, 3 - a * a))):
+            outputs.add(run(capsys, checker, answer)[1])
+    assert len(outputs) == 3, outputs  # one verdict per answer, whatever was drawn
+
+
+def test_ch01_partials_must_be_exact_and_by_hand(capsys):
+    def numerical(a, b, h=1e-6):  # the chapter's forward differences, on the notebook's r
+        return (r(a + h, b) - r(a, b)) / h, (r(a, b + h) - r(a, b)) / h
+    assert_fails(capsys, ch01.check_partials, numerical,
+                 says="calls r a small step away from (a, b): that is a numerical derivative")
+
+    def central(a, b, h=1e-5):  # no call to r: finite differences written out
+        def rr(a, b):
+            return a * a * b - 3 * b
+        return (rr(a + h, b) - rr(a - h, b)) / (2 * h), (rr(a, b + h) - rr(a, b - h)) / (2 * h)
+    assert_fails(capsys, ch01.check_partials, central, says="at (1.5, -2), dr/da: the derivative must be exact")
+
+    def with_backward(a, b):
+        a, b = Value(a), Value(b)
+        (a * a * b - 3 * b).backward()
+        return a.grad, b.grad
+    assert_fails(capsys, ch01.check_partials, with_backward,
+                 says="calls minigrad's Value.backward(): the exercise asks for the partial derivatives")
 
 
 def q(x):  # the notebook's q, which a reader's dq may call

@@ -34,8 +34,10 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
-           "autograd_entries", "backward_entries", "method_entries", "model_entries", "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in", "describe_error", "call_answer",
-           "as_numbers", "as_gradients", "arrays_close", "summed_to_shape", "close_detail", "check_close", "check_derivative",
+           "autograd_entries", "backward_entries", "method_entries", "model_entries",
+           "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in",
+           "describe_error", "call_answer", "as_numbers", "as_gradients", "arrays_close",
+           "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
 NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
@@ -72,7 +74,8 @@ class _Trap:
 
 
 def _functions_of(answer):
-    """The plain functions behind ``answer``: itself, a bound method's function, a class's methods."""
+    """The plain functions behind ``answer``: itself, a bound method's function, a class's
+    methods."""
     if isinstance(answer, type):
         found = []
         for klass in answer.__mro__:
@@ -119,10 +122,13 @@ def _swap_references(answers, replacements):
 
 def _replace_attribute(owner, name, new):
     """Set ``owner.name = new``; return a function that undoes it exactly."""
-    if isinstance(owner, type) and name not in vars(owner):
-        setattr(owner, name, new)
-        return functools.partial(delattr, owner, name)
-    old = getattr(owner, name)
+    if isinstance(owner, type):
+        if name not in vars(owner):
+            setattr(owner, name, new)
+            return functools.partial(delattr, owner, name)
+        old = vars(owner)[name]  # as stored: a classmethod must not come back as a bound method
+    else:
+        old = getattr(owner, name)
     setattr(owner, name, new)
     return functools.partial(setattr, owner, name, old)
 
@@ -230,8 +236,9 @@ def fresh_rng():
 
 
 def autograd_entries():
-    """:func:`forbidding`'s entries for an exercise done without autograd: the package's ways to get a gradient without writing the rule: backward,
-    the shared backpropagation, the gradient checks' measurements."""
+    """:func:`forbidding`'s entries for an exercise done without autograd: the package's ways
+    to get a gradient without writing the rule (backward, the shared backpropagation, the
+    gradient checks' measurements), and PyTorch's if the reader imported it."""
     from minigrad import autograd, gradcheck, tensor, value
     entries = [(value.Value, "backward", "minigrad's Value.backward()"),
                (tensor.Tensor, "backward", "minigrad's Tensor.backward()"),
@@ -366,9 +373,11 @@ def as_gradients(local):
 
 
 def arrays_close(got, expected, tol=1e-6):
-    """Whether the array ``got`` is finite and within ``tol`` (relative, for entries above 1) of ``expected``."""
+    """Whether the array ``got`` is finite and within ``tol`` (relative, for entries above 1)
+    of ``expected``."""
     scale = max(1.0, float(np.max(np.abs(expected)))) if np.size(expected) else 1.0
-    return bool(np.all(np.isfinite(got))) and float(np.max(np.abs(got - expected), initial=0.0)) <= tol * scale
+    gap = float(np.max(np.abs(got - expected), initial=0.0))
+    return bool(np.all(np.isfinite(got))) and gap <= tol * scale
 
 
 def summed_to_shape(grad, shape):
@@ -455,7 +464,8 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
     right = slope(x) if slope is not None else (f(x + h) - f(x - h)) / (2 * h)
     if not abs(got - right) <= tol * max(1.0, abs(right)):
         how = "too large" if got > right else "too small"
-        return f"{label} your derivative gives {got:.6g}, which is {how} to be the slope of {name} there"
+        return (f"{label} your derivative gives {got:.6g}, which is {how} to be the slope of "
+                f"{name} there")
     if slope is not None and not abs(got - right) <= 1e-13 * abs(right) + abs_tol:
         return f"{label}, {EXACT}"
     return None
@@ -481,9 +491,9 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
         if problem == NOT_FILLED_IN:
             return not_filled_in(what)
         if problem is not None:
-            if label.endswith("random") and "too" in problem:  # the drawn point's numbers stay unsaid
-                problem = (f"{label} your derivative is not the slope of {name}, though it is at the "
-                           "points named here: compute it from x")
+            if label.endswith("random") and "too" in problem:  # the drawn numbers stay unsaid
+                problem = (f"{label} your derivative is not the slope of {name}, though it is at "
+                           "the points named here: compute it from x")
             return report(False, what, problem)
     where = f"{len(points)} points" + (f" and {len(drawn)} drawn at random" if len(drawn) else "")
     return report(True, f"{what} at {where}" + (", exact" if slope is not None else ""))

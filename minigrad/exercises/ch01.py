@@ -1,8 +1,17 @@
-"""Checkers for the exercises of chapter 1, Derivatives by hand and by machine."""
+"""Checkers for the exercises of chapter 1, Derivatives by hand and by machine.
+
+Each answer is a function, tried at points named in the messages and at
+points drawn afresh on every run (whose messages name no drawn number), so
+that a number worked out once and typed in fails; the derivatives must be
+exact, closer than finite differences get.
+"""
 import math
 import numbers
+import sys
 
-from minigrad.exercises import check_close, check_derivative, fresh_rng, is_placeholder, not_filled_in, report
+from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
+                                close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
+                                not_filled_in, recording_calls, report, reports_forbidden)
 
 
 def q(x):
@@ -41,36 +50,116 @@ def check_sigmoid_derivative(dsigmoid):
                             abs_tol=1e-15)
 
 
-def check_partials(dr_da, dr_db):
-    """Exercise 1.3: the two partial derivatives of ``r(a, b) = a²b - 3b`` at (1.5, -2)."""
-    a, b = 1.5, -2.0
-    what = "[dr/da, dr/db] at (1.5, -2)"
-    answers = {"dr/da": dr_da, "dr/db": dr_db}
-    if any(answer is None or answer is Ellipsis for answer in answers.values()):
+def r(a, b):
+    """The function of exercise 1.3: a²b - 3b."""
+    return a * a * b - 3 * b
+
+
+def r_slopes(a, b):
+    """The exact partial derivatives of ``r``: (2ab, a² - 3), and the sizes of their terms
+    (what rounding is measured against: a² - 3 may cancel to nearly 0)."""
+    return (2 * a * b, a * a - 3), (abs(2 * a * b), a * a + 3)
+
+
+PARTIALS_POINT = (1.5, -2.0)
+BY_HAND = "the exercise asks for the partial derivatives by hand"
+
+
+def _partials_problem(r_partials, a, b, label):
+    """What is wrong with ``r_partials(a, b)`` (a sentence), or None; ``label`` names the point."""
+    with recording_calls(r_partials, ["r"], [sys.modules[__name__]]) as calls:
+        with forbidding(autograd_entries(), [r_partials], BY_HAND):
+            try:
+                got = r_partials(a, b)
+            except Exception as error:  # the reader's code is under test: report, don't crash
+                return f"{label}, r_partials raised {describe_error(error)}"
+    if is_placeholder(got):
+        return NOT_FILLED_IN
+    try:
+        dr_da, dr_db = got
+    except (TypeError, ValueError):
+        return f"r_partials should return two numbers, (dr/da, dr/db), got {got!r}"
+    for name, value in (("dr/da", dr_da), ("dr/db", dr_db)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return f"{name} should be a number, got {type(value).__name__}"
+    nearby = [args for args in calls if len(args) == 2 and (args[0], args[1]) != (a, b)
+              and all(abs(x - y) <= 1e-2 * max(1.0, abs(y)) for x, y in zip(args, (a, b)))]
+    if nearby:
+        return ("your r_partials calls r a small step away from (a, b): that is a numerical "
+                "derivative (finite differences); the exercise asks for the rule, exact")
+    exact, scales = r_slopes(a, b)
+    wrong = close_detail([dr_da, dr_db], list(exact), tol=1e-5, names=["dr/da", "dr/db"])
+    if wrong is not None:
+        if label.endswith("random"):
+            return (f"{label}, your partial derivatives are not the slopes of r, though they are "
+                    "at (1.5, -2): compute them from a and b")
+        return f"{label}, {wrong}"
+    for name, got_one, right, scale in zip(("dr/da", "dr/db"), (dr_da, dr_db), exact, scales):
+        if not abs(got_one - right) <= 1e-13 * scale:
+            return f"{label}, {name}: {EXACT}"
+    return None
+
+
+@reports_forbidden("partial derivatives of r")
+def check_partials(r_partials):
+    """Exercise 1.3: ``r_partials(a, b)`` returns ``(dr/da, dr/db)`` for ``r(a, b) = a²b - 3b``,
+    exactly: at (1.5, -2) and at four points drawn at random, to 1e-13 of the terms' size."""
+    what = "partial derivatives of r"
+    if is_placeholder(r_partials):
         return not_filled_in(what)
-    for name, answer in answers.items():
-        if isinstance(answer, bool) or not isinstance(answer, numbers.Real):
-            return report(False, what, f"{name} should be a number, got {type(answer).__name__}")
-    return check_close(what, [dr_da, dr_db], [2 * a * b, a * a - 3], names=["dr/da", "dr/db"])
+    rng = fresh_rng()
+    points = [(PARTIALS_POINT, "at (1.5, -2)")]
+    points += [((float(a), float(b)), "at a point drawn at random")
+               for a, b in rng.uniform(-5, 5, size=(4, 2))]
+    for (a, b), label in points:
+        problem = _partials_problem(r_partials, a, b, label)
+        if problem == NOT_FILLED_IN:
+            return not_filled_in(what)
+        if problem is not None:
+            return report(False, what, problem)
+    return report(True, what, "exact, at (1.5, -2) and at 4 points drawn at random")
+
+
+def f(x):
+    """The function of exercise 1.4, the chapter's f: x³ - 3x."""
+    return x**3 - 3 * x
 
 
 def best_forward_step(x=2.2, eps=1e-16):
-    """Where the forward difference's two errors balance for f(x) = x³ - 3x."""
-    f = x**3 - 3 * x
-    second = 6 * x
-    return math.sqrt(abs(f) * eps / (0.5 * second))
+    """Where the forward difference's two errors balance for f(x) = x³ - 3x:
+    ½|f''(x)| h = eps |f(x)| / h, with f''(x) = 6x."""
+    return math.sqrt(abs(f(x)) * eps / (0.5 * abs(6 * x)))
 
 
-def check_best_step(my_h):
-    """Exercise 1.4: the predicted best step of the forward difference, within a factor of 3."""
-    what = "the best step of the forward difference at x = 2.2"
-    if is_placeholder(my_h):
+def check_best_step(best_step):
+    """Exercise 1.4: ``best_step(x)``, the predicted best step of the forward difference of
+    f at x, within a factor of 3: at x = 2.2 and at four points drawn at random."""
+    what = "the best step of the forward difference"
+    if is_placeholder(best_step):
         return not_filled_in(what)
-    if not isinstance(my_h, numbers.Real) or not my_h > 0:
-        return report(False, what, f"a step is a positive number, got {my_h!r}")
-    ratio = my_h / best_forward_step()
-    if ratio > 3:
-        return report(False, what, f"h = {my_h:.2g} is more than three times too large")
-    if ratio < 1 / 3:
-        return report(False, what, f"h = {my_h:.2g} is more than three times too small")
-    return report(True, what)
+    if not callable(best_step):
+        return report(False, what, f"best_step should be a function of x, got "
+                                   f"{type(best_step).__name__} {best_step!r}")
+    rng = fresh_rng()
+    # far from 2.2 as well as near it, so that no single number is within 3 of every answer
+    sizes = [rng.uniform(2, 5), rng.uniform(2, 5), rng.uniform(10, 50), rng.uniform(10, 50)]
+    drawn = [float(x) for x in rng.choice([-1, 1], size=4) * sizes]
+    for number, x in enumerate([2.2] + drawn):
+        label = "at x = 2.2" if number == 0 else "at a point x drawn at random"
+        try:
+            h = best_step(x)
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return report(False, what, f"{label} best_step raised {describe_error(error)}")
+        if is_placeholder(h):
+            return not_filled_in(what)
+        if isinstance(h, bool) or not isinstance(h, numbers.Real) or not h > 0:
+            return report(False, what, f"{label} best_step gave {h!r}: a step is a positive number")
+        ratio = h / best_forward_step(x)
+        if 1 / 3 <= ratio <= 3:
+            continue
+        how = "large" if ratio > 3 else "small"
+        if number == 0:
+            return report(False, what, f"{label}, h = {h:.2g} is more than three times too {how}")
+        return report(False, what, f"{label}, your step is more than three times too {how}, though "
+                                   "it is right at x = 2.2: compute it from f(x) and f''(x)")
+    return report(True, what, "at x = 2.2 and at 4 points drawn at random")

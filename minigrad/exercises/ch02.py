@@ -65,7 +65,9 @@ def _operators_problem(value_class, what, p_data, q_data, where):
         if not math.isclose(result.data, data, rel_tol=1e-12):
             return report(False, what, f"{text} computes the wrong number{where}")
         recorded = tuple(getattr(result, "_prev", ()))
-        if prev is not None and not (len(recorded) == len(prev) and all(r is s for r, s in zip(recorded, prev))):
+        same_inputs = prev is not None and len(recorded) == len(prev) \
+            and all(r is s for r, s in zip(recorded, prev))
+        if prev is not None and not same_inputs:
             names = " and ".join("p" if s is p else "q" for s in prev)
             return report(False, what, f"{text} should record its input{'s' if len(prev) > 1 else ''} "
                                        f"{names}, in that order, in _prev")
@@ -121,7 +123,8 @@ def check_sigmoid_neuron(sigmoid_neuron, value_class):
         if detail is not None:
             if where.endswith("random"):  # the drawn numbers' gradients stay unsaid
                 wrong = [f"do/d{k}" for k, g, r in zip(names, grads, right)
-                         if not (isinstance(g, numbers.Real) and math.isclose(g, r, rel_tol=1e-9, abs_tol=1e-9))]
+                         if not (isinstance(g, numbers.Real)
+                                 and math.isclose(g, r, rel_tol=1e-9, abs_tol=1e-9))]
                 detail = (f"{', '.join(wrong)} wrong, though right with the chapter's numbers: compute "
                           "every gradient from the nodes' data, not from numbers worked out once")
             return report(False, what, f"{where}: {detail}")

@@ -3,9 +3,9 @@ import math
 import numbers
 
 from minigrad import autograd
-from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail, describe_error, forbidding,
-                                fresh_rng, gradient_detail, is_placeholder, not_filled_in, report,
-                                reports_forbidden)
+from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
+                                describe_error, forbidding, fresh_rng, gradient_detail,
+                                is_placeholder, not_filled_in, report, reports_forbidden)
 from minigrad.value import Value
 
 RULE = "the exercise asks you to write the rule itself"
@@ -200,7 +200,8 @@ def check_paths(paths_by_hand):
             except Exception as error:
                 return report(False, what, f"paths_by_hand raised {describe_error(error)}")
         y, z = x * x, x * x + x
-        right = [y, z + y, 2 * x * (z + y) + y]  # out = z y: dz = y; y feeds out and z; x feeds y twice, z once
+        # out = z y: dz = y; y feeds out and z; x feeds y twice, z once
+        right = [y, z + y, 2 * x * (z + y) + y]
         detail = close_detail(got, right, names=names)
         if detail is not None and x == 2.0:
             return report(False, what, f"at x = 2: {detail}")

@@ -46,7 +46,8 @@ def _graph_entries(answer):
     entries += [(Value, "__init__", "minigrad's Value"),
                 (Value, "_record", "minigrad's Value operations"),
                 (autograd, "topological_order", "minigrad's topological_order")]
-    entries += [(speed, name, f"minigrad's speed.{name}") for name in ("count_nodes", "scalar_nodes")]
+    entries += [(speed, name, f"minigrad's speed.{name}")
+                for name in ("count_nodes", "scalar_nodes")]
     return entries
 
 
@@ -84,8 +85,8 @@ def check_layer_nodes(layer_nodes):
             return report(False, what,
                           f"for nin={nin}, nout={nout}, batch={batch} your formula gives {got:,} "
                           f"nodes, but the layer builds {how} than that")
-    return report(True, what + f": your formula matches the graph at {len(NODE_SIZES)} sizes "
-                               "and at 4 drawn at random")
+    return report(True, what, f"your formula matches the graph at {len(NODE_SIZES)} sizes and at "
+                              "4 drawn at random")
 
 
 DOT_SHAPES = [(3, 5, 4), (1, 1, 1), (6, 2, 3), (4, 4, 7)]
@@ -123,8 +124,8 @@ def check_dot_products(all_dots):
                             f"row {j} of B" if number < len(DOT_SHAPES) else \
                             "an entry is not the dot product of its row of A with its row of B"
                     return report(False, what, f"for {label}, {where}")
-    return report(True, what + f": every entry is the right dot product, for {len(DOT_SHAPES)} "
-                               "pairs of shapes and 2 drawn at random")
+    return report(True, what, f"every entry is the right dot product, for {len(DOT_SHAPES)} "
+                              "pairs of shapes and 2 drawn at random")
 
 
 SHAPE_ARRAYS = {"X": (100, 2), "W": (2, 16), "b": (16,), "G": (100, 16)}

@@ -141,8 +141,8 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         expected = forward(*arrays, extra)
         data = as_numbers(data)
         if data is None:
-            return report(False, what, f"the result {op_name}'s __init__ records is not an array of "
-                                       "numbers: record the array it computes (not a node)")
+            return report(False, what, f"the result {op_name}'s __init__ records is not an array "
+                                       "of numbers: record the array it computes (not a node)")
         if data.shape != expected.shape or not arrays_close(data, expected):
             return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
                                        + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
@@ -179,7 +179,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
-    return report(True, what + f", for {len(cases)} combinations of shapes, exact")
+    return report(True, what, f"exact, for {len(cases)} combinations of shapes")
 
 
 def _divide_gradients(G, arrays, _):

@@ -12,9 +12,9 @@ import numbers
 import numpy as np
 
 from minigrad import tensor
-from minigrad.exercises import (as_gradients, as_numbers, arrays_close, autograd_entries, forbidding,
-                                fresh_rng, is_unset, not_filled_in, report, reports_forbidden,
-                                summed_to_shape)
+from minigrad.exercises import (as_gradients, as_numbers, arrays_close, autograd_entries,
+                                forbidding, fresh_rng, is_unset, not_filled_in, report,
+                                reports_forbidden, summed_to_shape)
 from minigrad.exercises.ch07 import RULE, rule_entries, rule_problem
 from minigrad.tensor import Tensor
 
@@ -156,22 +156,24 @@ def check_leaky_init(std_fn):
             return report(False, what, f"{call} should return one number")
         std = float(std)
         if not math.isfinite(std) or std <= 0:
-            return report(False, what, f"{call} gave " + (f"{std}" if named else "a number that is not")
-                                       + (": a standard deviation is a positive number" if named else
-                                          " positive: a standard deviation is a positive number"))
+            gave = f"{std}:" if named else "a number that is not positive:"
+            return report(False, what, f"{call} gave {gave} a standard deviation is a positive "
+                                       "number")
         # A layer multiplies the mean square of its signal by nin std² times what the
         # leaky ReLU keeps of it: (1 + slope²) / 2 for inputs symmetric around 0.
         factor = nin * std ** 2 * (1 + slope ** 2) / 2
         if abs(factor - 1) > 1e-6:
             if not named:
-                return report(False, what, f"with a layer size and slope drawn at random, your std "
-                                           f"makes every layer {'grow' if factor > 1 else 'shrink'} "
-                                           "the mean square of the signal, though it is right for the "
-                                           "cases named here: compute it from nin and slope")
+                change = "grow" if factor > 1 else "shrink"
+                return report(False, what, f"with a layer size and slope drawn at random, your "
+                                           f"std makes every layer {change} the mean square of the "
+                                           "signal, though it is right for the cases named here: "
+                                           "compute it from nin and slope")
             return report(False, what, f"with nin = {nin} and slope = {slope}, your std makes every layer "
                                        f"multiply the mean square of the signal by {_factor_text(factor)}; "
                                        "it should stay the same")
-    return report(True, what, f"for {len(_LEAKY_CASES)} layer sizes and slopes, and 4 drawn at random")
+    return report(True, what, f"for {len(_LEAKY_CASES)} layer sizes and slopes, and 4 drawn at "
+                              "random")
 
 
 # ----- exercise: cross-entropy against a distribution -------------------------------
@@ -202,8 +204,8 @@ def check_soft_targets(grad_fn):
               rng.dirichlet(np.ones(3), size=2))]
     for description, Z, Q in cases:
         try:
-            with np.errstate(all="ignore"), forbidding(autograd_entries(), [grad_fn],
-                                                       "the exercise asks for the gradient by hand"):
+            with np.errstate(all="ignore"), forbidding(
+                    autograd_entries(), [grad_fn], "the exercise asks for the gradient by hand"):
                 got = grad_fn(Z.copy(), Q.copy())
         except Exception as error:
             return report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")

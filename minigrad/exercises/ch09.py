@@ -60,9 +60,9 @@ def _split_problem(result, y, fraction, call, named=True):
         in_test = int(np.sum(y[test] == c))
         if abs(in_test - fraction * in_class) >= 1:
             if not named:
-                return (f"{call}: a class has too {'many' if in_test > fraction * in_class else 'few'} "
-                        f"of its examples in the test set; a fraction {fraction} of each class "
-                        "should be (up to rounding)")
+                how = "many" if in_test > fraction * in_class else "few"
+                return (f"{call}: a class has too {how} of its examples in the test set; a "
+                        f"fraction {fraction} of each class should be (up to rounding)")
             return (f"{call}: class {c} has {in_class} examples and {in_test} of them in the test "
                     f"set; a fraction {fraction} of each class should be (up to rounding)")
     return None

@@ -193,13 +193,13 @@ def check_weights_round_trip(save_weights, load_weights):
             except ValueError:
                 pass
             except Exception as error:
-                return report(False, what, f"loading weights of MLP(3, {SIZES}) into {label} raised "
-                                           f"{type(error).__name__} ({error}); raise a ValueError "
-                                           "that says what does not fit")
+                return report(False, what, f"loading weights of MLP(3, {SIZES}) into {label} "
+                                           f"raised {type(error).__name__} ({error}); raise a "
+                                           "ValueError that says what does not fit")
             else:
-                return report(False, what, f"loading weights of MLP(3, {SIZES}) into {label} raised "
-                                           "no error: a file that does not fit must be refused with "
-                                           "a ValueError")
+                return report(False, what, f"loading weights of MLP(3, {SIZES}) into {label} "
+                                           "raised no error: a file that does not fit must be "
+                                           "refused with a ValueError")
             for name, p, old in zip(_parameter_names(wrong), wrong.parameters(), before):
                 if p.data.shape != old.shape or not np.array_equal(p.data, old):
                     return report(False, what, f"the refused load still changed {name} of {label}: "
