@@ -118,14 +118,15 @@ class Tensor:
 
         The inputs are remembered (and the data clock, to detect later changes
         to their data) only if a gradient must flow back to one of them;
-        otherwise the result is a leaf that needs no gradient. (Every operation
-        has one or two inputs: ``inputs[0]`` and ``inputs[-1]`` are all of them.)
+        otherwise the result is a leaf that needs no gradient. (The first and
+        the last input, all of them for one or two, are looked at first.)
         """
         self._data = data if type(data) is np.ndarray else np.asarray(data)  # 0-d results are NumPy scalars
         self._grad = None
         self.name = ""
         self._version = 0
-        if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad):
+        if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad
+                                       or any(x.requires_grad for x in inputs[1:-1])):
             self.requires_grad = True
             self._prev = inputs
             self._seen = autograd._data_clock
