@@ -242,8 +242,12 @@ def import_torch(threads=1):
 
 
 def torch_available():
-    """Whether PyTorch can be imported here."""
-    if "torch" in sys.modules:
+    """Whether PyTorch can be imported here.
+
+    (``sys.modules["torch"] = None`` is Python's way to make ``import torch``
+    fail, as if it were not installed: the tests' MINIGRAD_TORCH=0 does so.)
+    """
+    if sys.modules.get("torch") is not None:
         return True
     import importlib.util
     return importlib.util.find_spec("torch") is not None
@@ -693,7 +697,7 @@ def _machine():
     info = {"python": platform.python_version(), "numpy": np.__version__,
             "platform": platform.platform(), "processor": platform.processor() or platform.machine(),
             "cpus": os.cpu_count(), "blas_threads": 1 if threads_limited() else "default"}
-    if "torch" in sys.modules:
+    if sys.modules.get("torch") is not None:
         info["torch"] = sys.modules["torch"].__version__
     return info
 

@@ -3,11 +3,16 @@
 Hypothesis runs a modest number of examples by default so the whole suite stays
 quick on a shared machine; ``HYPOTHESIS_PROFILE=thorough pytest`` runs many more.
 No profile has a deadline: a slow moment of the machine must not fail a test.
+
+``MINIGRAD_TORCH=0`` (as in the GitHub workflow) runs the tests as if PyTorch
+were not installed, even where it is: every comparison with it skips, and what
+remains must still catch a wrong gradient or a wrong optimizer step.
 """
 import gc
 import os
 import random
 import shutil
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -16,6 +21,9 @@ settings.register_profile("default", max_examples=60, deadline=None)
 settings.register_profile("thorough", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+if os.environ.get("MINIGRAD_TORCH") == "0":
+    sys.modules["torch"] = None  # `import torch` now raises ImportError, as where it is absent
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,59 @@ def test_a_new_operation_is_one_small_class_in_either_engine(engine):
     assert float(x.grad) == 7.0
 
 
+def multiply_add(engine):
+    """a·b + c, an operation with three inputs, in the chapters' recipe."""
+    class MultiplyAdd(engine):
+        __slots__ = ()
+        _op = "a*b+c"
+
+        def __init__(self, a, b, c):
+            self._record(a.data * b.data + c.data, a, b, c)
+
+        def _backward(self, grad):  # d/da = b, d/db = a, d/dc = 1
+            a, b, c = self._prev
+            return grad * b.data, grad * a.data, grad
+    return MultiplyAdd
+
+
+def test_an_operation_with_three_inputs_passes_each_its_own_gradient():
+    MultiplyAdd = multiply_add(Value)
+    a, b, c = Value(2.0), Value(-3.0), Value(0.5)
+    out = MultiplyAdd(a, b, c)
+    (out * out).backward()  # d(out²) = 2·out = 2·(-5.5) = -11
+    assert out._prev == (a, b, c)
+    assert (a.grad, b.grad, c.grad) == (-11.0 * -3.0, -11.0 * 2.0, -11.0)
+    x = Value(1.5)
+    MultiplyAdd(x, x, x).backward()  # x² + x: one input three times
+    assert x.grad == 2 * 1.5 + 1
+
+
+def test_a_tensor_operation_with_three_inputs_sums_each_gradient_back_to_its_input():
+    MultiplyAdd = multiply_add(Tensor)
+    a = Tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    b = Tensor([10.0, 20.0, 30.0])  # broadcast over the rows
+    c = Tensor([[1.0], [2.0]])      # broadcast over the columns
+    w = np.array([[1.0, -1.0, 2.0], [0.5, 3.0, -2.0]])
+    (MultiplyAdd(a, b, c) * w).sum().backward()
+    np.testing.assert_array_equal(a.grad, w * b.data)
+    np.testing.assert_array_equal(b.grad, (w * a.data).sum(axis=0))
+    np.testing.assert_array_equal(c.grad, w.sum(axis=1, keepdims=True))
+    x = Tensor([1.0, -2.0])
+    MultiplyAdd(x, x, x).sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * x.data + 1)
+
+
+@pytest.mark.parametrize("needs_grad", [0, 1, 2])
+def test_a_tensor_operation_with_three_inputs_records_them_when_any_one_needs_a_gradient(needs_grad):
+    MultiplyAdd = multiply_add(Tensor)
+    a, b, c = (Tensor([2.0, 3.0], requires_grad=i == needs_grad) for i in range(3))
+    out = MultiplyAdd(a, b, c)
+    assert out.requires_grad and out._prev == (a, b, c)
+    out.sum().backward()
+    expected = [b.data, a.data, np.ones(2)][needs_grad]
+    np.testing.assert_array_equal((a, b, c)[needs_grad].grad, expected)
+
+
 # ----- leaves own their gradients ----------------------------------------------------------
 
 def test_leaves_that_received_the_same_gradient_do_not_share_an_array():

@@ -6,7 +6,7 @@ the chapter's class (the part the checkers use) is defined here.
 import numpy as np
 import pytest
 
-from minigrad import Tensor
+from minigrad import Tensor, numerical_gradients
 from minigrad.exercises import ch07, ch08, summed_to_shape
 
 
@@ -314,6 +314,19 @@ def test_batch_matmul_reports_errors_raised_in_the_shared_loop(capsys):
     ok, out = run(capsys, ch08.check_batch_matmul, BatchMatMulRaisingLate)
     assert not ok
     assert "backward() through BatchMatMul raised ValueError: a rule that fails in the shared loop" in out
+
+
+def test_batch_matmul_reference_agrees_with_central_differences():
+    """The same check as the next test, without PyTorch: the rule against differences of the forward."""
+    rng = np.random.default_rng(1)
+    for sa, sb in ch08._BATCH_CASES:
+        A, B = rng.normal(size=sa), rng.normal(size=sb)
+        G = rng.normal(size=(A @ B).shape)
+        at, bt = Tensor(A), Tensor(B)
+        (BatchMatMul(at, bt) * G).sum().backward()
+        numeric = numerical_gradients(lambda a, b: (BatchMatMul(a, b) * G).sum(), [Tensor(A), Tensor(B)])
+        np.testing.assert_allclose(at.grad, numeric[0], atol=1e-8)
+        np.testing.assert_allclose(bt.grad, numeric[1], atol=1e-8)
 
 
 def test_batch_matmul_reference_agrees_with_torch(torch):

@@ -156,6 +156,49 @@ def test_binary_cross_entropy_tensor_matches_values_and_pytorch():
     np.testing.assert_allclose(t.grad, tp.grad.numpy(), rtol=1e-10)
 
 
+@pytest.mark.parametrize("engine", ["Value", "Tensor"])
+def test_binary_cross_entropy_value_and_gradient_in_closed_form(engine):
+    """-mean(y log p + (1 - y) log(1 - p)), whose slope in p is (p - y) / (p (1 - p)) / n: no PyTorch needed."""
+    p = np.array([0.1, 0.8, 0.5, 0.999, 0.02, 0.65])
+    y = np.array([0.0, 1.0, 1.0, 0.0, 0.5, 0.25])
+    expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    slope = (p - y) / (p * (1 - p)) / len(p)
+    if engine == "Value":
+        vs = values(p)
+        loss = binary_cross_entropy(vs, list(y))
+        loss.backward()
+        value, gradient = loss.data, grads(vs)
+    else:
+        t = Tensor(p)
+        loss = binary_cross_entropy(t, y)
+        loss.backward()
+        value, gradient = loss.item(), t.grad
+    assert math.isclose(value, expected, rel_tol=1e-12)
+    np.testing.assert_allclose(gradient, slope, rtol=1e-9)
+
+
+@pytest.mark.parametrize("engine", ["Value", "Tensor"])
+def test_cross_entropy_of_a_batch_in_closed_form(engine):
+    """The mean of logsumexp(row) - row[target], with slope (softmax(row) - onehot) / n: no PyTorch needed."""
+    batch = np.array([[0.5, -1.0, 2.0], [3.0, 0.0, -2.5], [0.0, 0.0, 0.0], [-4.0, 1.0, 1.5]])
+    targets = [2, 0, 1, 1]
+    total = np.log(np.exp(batch).sum(axis=1, keepdims=True))
+    expected = np.mean(total[:, 0] - batch[np.arange(4), targets])
+    slope = (np.exp(batch - total) - np.eye(3)[targets]) / len(batch)
+    if engine == "Value":
+        rows = value_rows(batch)
+        loss = cross_entropy_loss(rows, targets)
+        loss.backward()
+        value, gradient = loss.data, [grads(row) for row in rows]
+    else:
+        t = Tensor(batch)
+        loss = cross_entropy_loss(t, targets)
+        loss.backward()
+        value, gradient = loss.item(), t.grad
+    assert math.isclose(value, expected, rel_tol=1e-12)
+    np.testing.assert_allclose(gradient, slope, rtol=1e-9, atol=1e-15)
+
+
 def test_binary_cross_entropy_of_a_confident_mistake_is_large_but_finite():
     p = Value(0.0)
     loss = binary_cross_entropy([p], [1.0])

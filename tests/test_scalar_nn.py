@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from minigrad import Value
+from minigrad import Value, gradcheck
 from minigrad.autograd import topological_order
 from minigrad.datasets import make_moons
 from minigrad.value_nn import ACTIVATIONS, Neuron, ValueLayer as Layer, ValueMLP as MLP
@@ -83,6 +83,18 @@ def test_one_node_per_scalar_operation():
     assert len(nodes) == leaves + hidden + output == 36
     ops = [n._op for n in nodes if n._op]
     assert ops.count("*") == 3 * 2 + 3 and ops.count("+") == 3 * 2 + 3 and ops.count("relu") == 3
+
+
+def test_mlp_gradients_match_central_differences():
+    """The network of the next test, without PyTorch: every parameter's gradient against differences."""
+    model = MLP(3, [4, 4, 2], act="tanh", last_act="linear", seed=5)
+    xs = [[0.5, -1.0, 2.0], [1.5, 0.2, -0.7]]
+    params = model.parameters()
+
+    def loss(*ps):
+        assert list(ps) == params  # gradcheck nudges these very Values
+        return sum(sum(o * o for o in model(x)) for x in xs)
+    assert gradcheck(loss, params) < 1e-7
 
 
 def test_mlp_matches_pytorch(torch):

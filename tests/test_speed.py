@@ -56,17 +56,85 @@ def test_the_engines_compute_the_same_losses(width, batch):
 def test_pytorch_computes_the_same_losses(torch):
     check = speed.agreement(8, 16, steps=3, engines=("scalar", "tensor", "torch"))
     assert check["max_gap"] <= 1e-12
-    result = speed.measure("torch", 2, 4, repeats=1, min_time=0.001)
-    assert result["nodes"] is None and result["seconds"] > 0
 
 
-def test_measure_returns_a_median_of_its_runs():
-    result = speed.measure("scalar", 2, 4, repeats=3, min_time=0.001)
+class FakeClock:
+    """A ``time.perf_counter`` that moves only when a training step runs, by a chosen amount."""
+
+    def __init__(self):
+        self.now = 0.0
+        self.cost = 0.0  # seconds that each step takes, from now on
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """Steps that take the time we say: what measure() reports can then be known exactly.
+
+    Each step still runs the engine's real training step, and is counted."""
+    clock = FakeClock()
+    clock.losses = []
+    monkeypatch.setattr(speed.time, "perf_counter", clock)
+    real_make_step = speed.make_step
+
+    def make_step(engine, problem):
+        runner = real_make_step(engine, problem)
+        real_step = runner.step
+
+        def step():
+            clock.losses.append(real_step())
+            clock.now += clock.cost
+        runner.step = step
+        return runner
+    monkeypatch.setattr(speed, "make_step", make_step)
+    return clock
+
+
+@pytest.mark.parametrize("engine", ["scalar", "tensor", "torch"])
+def test_measure_reports_seconds_per_step_and_the_median_of_its_runs(engine, fake_clock, request):
+    if engine == "torch":
+        request.getfixturevalue("torch")  # skips when PyTorch is not installed
+    costs = iter([0.004, 0.001, 0.005, 0.002])  # the warm-up step's, then each run's
+    fake_clock.cost = next(costs)
+    real_one_run = speed._one_run
+
+    def one_run(runner, steps):  # each run at its own speed
+        seconds = real_one_run(runner, steps)
+        fake_clock.cost = next(costs, None)
+        return seconds
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(speed, "_one_run", one_run)
+        result = speed.measure(engine, 2, 4, repeats=3, min_time=0.01)
     assert set(result) == {"engine", "width", "batch", "seconds", "runs", "steps_per_run", "nodes"}
-    assert len(result["runs"]) == 3 and all(t > 0 for t in result["runs"])
-    assert result["seconds"] == sorted(result["runs"])[1]
-    assert result["nodes"] == speed.scalar_nodes(2, 4)
-    assert result["steps_per_run"] >= 1
+    assert (result["engine"], result["width"], result["batch"]) == (engine, 2, 4)
+    assert result["steps_per_run"] == 3  # enough 0.004 s steps for a run to last min_time = 0.01 s
+    assert result["runs"] == pytest.approx([0.001, 0.005, 0.002], rel=1e-9)  # seconds per step
+    assert result["seconds"] == pytest.approx(0.002, rel=1e-9)  # their median
+    assert len(fake_clock.losses) == 1 + 3 * 3  # the warm-up step, then 3 runs of 3 steps
+    assert fake_clock.losses[-1] < fake_clock.losses[0]  # real training steps
+    assert result["nodes"] == (None if engine == "torch" else speed.count_nodes(engine, 2, 4))
+    if engine == "scalar":
+        assert result["nodes"] == speed.scalar_nodes(2, 4)
+
+
+@pytest.mark.parametrize("warm_up_seconds, steps", [(1.0, 1), (1e-12, 1000)])
+def test_a_run_is_one_step_at_least_and_a_thousand_at_most(warm_up_seconds, steps, monkeypatch):
+    """A step slower than min_time still makes a run of one step; a nearly free one, no endless run."""
+    class Runner:
+        name = "fake"
+    monkeypatch.setattr(speed, "_one_run", lambda runner, n: warm_up_seconds)
+    (runs, steps_per_run), = speed._time_engines([Runner()], repeats=2, min_time=0.01).values()
+    assert steps_per_run == steps and runs == [warm_up_seconds] * 2
+
+
+def test_a_blocked_import_of_pytorch_counts_as_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # what MINIGRAD_TORCH=0 does for the tests
+    assert speed.torch_available() is False and speed.import_torch() is None
+    assert "torch" not in speed._machine()
+    with pytest.raises(ValueError, match="PyTorch is not installed"):
+        speed.compare(engines=("scalar", "tensor", "torch"), **TINY)
 
 
 def test_compare_returns_plain_data_for_every_size_and_engine(tiny_results):

@@ -132,10 +132,23 @@ def test_mixing_with_numbers_and_arrays_on_either_side(op):
             np.testing.assert_allclose(out.data, expected)
 
 
-def test_numpy_scalar_on_the_left_gives_a_tensor():
-    t = Tensor([1.0, 2.0])
-    for result in [np.float64(2) * t, np.float64(2) + t, np.float32(2) - t, np.ones(2) / t, np.array(2.0) ** t]:
-        assert isinstance(result, Tensor)
+@pytest.mark.parametrize("f, value, slope", [
+    (lambda t: np.float64(2) * t, lambda x: 2 * x, lambda x: np.full(2, 2.0)),
+    (lambda t: np.float64(2) + t, lambda x: x + 2, lambda x: np.ones(2)),
+    (lambda t: np.float32(2) - t, lambda x: 2 - x, lambda x: -np.ones(2)),
+    (lambda t: np.ones(2) / t, lambda x: 1 / x, lambda x: -1 / x ** 2),
+    (lambda t: np.array(2.0) ** t, lambda x: 2 ** x, lambda x: 2 ** x * np.log(2)),
+], ids=["np.float64 *", "np.float64 +", "np.float32 -", "array /", "0-d array **"])
+def test_numpy_scalar_on_the_left_gives_a_tensor_in_the_graph(f, value, slope):
+    """NumPy must hand the operation to the Tensor (not loop over it): the result is a Tensor,
+    with the right numbers, and a gradient flows back through it."""
+    x = np.array([1.0, 2.0])
+    t = Tensor(x)
+    result = f(t)
+    assert isinstance(result, Tensor) and result.dtype == np.float64
+    np.testing.assert_allclose(result.data, value(x), rtol=1e-15)
+    result.sum().backward()
+    np.testing.assert_allclose(t.grad, slope(x), rtol=1e-15)
 
 
 def test_unsupported_operands():
@@ -286,18 +299,23 @@ def _every_op(t, other):
 
 
 def test_float32_is_kept_through_every_op_and_its_gradient():
-    t = Tensor(rand(2, 3), dtype=np.float32)
-    other = Tensor(rand(2, 3), dtype=np.float32)
+    """Every operation keeps float32 and computes, to float32's precision, what float64 does."""
+    x, y = rand(2, 3), rand(2, 3)
+    t, other = Tensor(x, dtype=np.float32), Tensor(y, dtype=np.float32)
+    t64, other64 = Tensor(x.astype(np.float32), dtype=np.float64), Tensor(y.astype(np.float32), dtype=np.float64)
     count = 0
-    for group in _every_op(t, other):
-        for out in group:
+    for group, group64 in zip(_every_op(t, other), _every_op(t64, other64)):
+        for out, out64 in zip(group, group64):
             assert out.dtype == np.float32, out._op
+            np.testing.assert_allclose(out.data, out64.data, rtol=1e-5, atol=1e-6, err_msg=out._op)
             count += 1
-            loss = out.sum() if out.ndim else out
-            t.grad, other.grad = None, None
-            loss.backward()
+            for tensors, result in [((t, other), out), ((t64, other64), out64)]:
+                for leaf in tensors:
+                    leaf.grad = None
+                (result.sum() if result.ndim else result).backward()
             assert t.grad.dtype == np.float32 and other.grad.dtype == np.float32, out._op
-            assert t.grad.shape == t.shape
+            for g, g64 in [(t.grad, t64.grad), (other.grad, other64.grad)]:
+                np.testing.assert_allclose(g, g64, rtol=1e-4, atol=1e-5, err_msg=out._op)
     assert count > 40
 
 
@@ -365,7 +383,9 @@ def test_shapes_reshape_transpose_and_zero_gradients():
     assert x.shape == (2, 2)
     x = x.reshape(4, 1)
     assert x.shape == (4, 1)
+    np.testing.assert_array_equal(x.data, [[1.0], [2.0], [3.0], [4.0]])  # row by row
     assert x.T.shape == (1, 4)
+    np.testing.assert_array_equal(x.T.data, [[1.0, 2.0, 3.0, 4.0]])
 
 
 def test_truth_value_as_numpy():
