@@ -65,6 +65,6 @@ def live_nodes():
     gc.collect()
     gc.disable()
     try:
-        yield lambda kind: sum(1 for obj in gc.get_objects() if isinstance(obj, kind))
+        yield lambda kind: sum(1 for obj in gc.get_objects() if issubclass(type(obj), kind))
     finally:
         gc.enable()
