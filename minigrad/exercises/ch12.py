@@ -1,0 +1,274 @@
+"""Checkers for the exercises of chapter 12, convolution and pooling.
+
+Each prints PASS, or FAIL with what is wrong (which case, which part),
+without printing the expected answer; each also returns True or False.
+Answers are tried on cases named in the messages and on shapes drawn afresh
+on every run (whose messages name no drawn number). The reference answers
+are closed forms in plain NumPy (windows read with ``sliding_window_view``
+and summed with ``einsum``), never the package's convolution; while the
+reader's code runs, the package's convolution and pooling, any autograd and
+PyTorch's versions (if imported) are traps. A gradient rule is compared with
+the exact one to about 1e-13, closer than finite differences reach.
+"""
+import sys
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from minigrad import tensor_conv
+from minigrad.exercises import (as_numbers, autograd_entries, forbidding, fresh_rng, is_unset,
+                                not_filled_in, report, reports_forbidden)
+from minigrad.exercises.ch07 import rule_problem
+
+__all__ = ["check_conv2d_loops", "check_conv_weight_grad", "check_max_pool_backward"]
+
+WRITE_LOOPS = "the exercise asks you to write the convolution yourself, with loops"
+WRITE_RULE = "the exercise asks you to write the rule, without any autograd"
+
+
+def _package_entries(*names):
+    """:func:`forbidding`'s entries for the package's convolution and pooling (``names`` of
+    :mod:`minigrad.tensor_conv`), as ``minigrad.conv2d`` reaches them too, and PyTorch's
+    functional versions if the reader imported PyTorch."""
+    import minigrad
+    entries = []
+    for name in names:
+        entries.append((tensor_conv, name, f"minigrad's {name}"))
+        if hasattr(minigrad, name):
+            entries.append((minigrad, name, f"minigrad's {name}"))
+    entries += [(tensor_conv.Conv2dOp, "__init__", "minigrad's conv2d"),
+                (tensor_conv.Conv2dOp, "_backward", "minigrad's conv2d rule"),
+                (tensor_conv.MaxPool2dOp, "__init__", "minigrad's max_pool2d"),
+                (tensor_conv.MaxPool2dOp, "_backward", "minigrad's max_pool2d rule")]
+    functional = sys.modules.get("torch.nn.functional")
+    if functional is not None:  # only if the reader imported it: the checker never does
+        entries += [(functional, name, f"PyTorch's {name}")
+                    for name in ("conv2d", "max_pool2d", "unfold", "fold")]
+    return entries
+
+
+def reference_conv2d(x, w, b, stride, padding):
+    """out[n, o, i, j] = b[o] + Σ_c Σ_p Σ_q w[o, c, p, q] x[n, c, s·i + p, s·j + q], x padded."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    views = sliding_window_view(x, w.shape[2:], axis=(2, 3))[:, :, ::stride, ::stride]
+    return np.einsum("ncijpq,ocpq->noij", views, w) + b[:, None, None]
+
+
+def _describe(shapes, stride=None, padding=None):
+    x_shape, w_shape = shapes
+    text = f"x of shape {x_shape} and a weight of shape {w_shape}"
+    if stride is not None:
+        text += f", stride {stride}, padding {padding}"
+    return text
+
+
+# ----- exercise: the convolution as loops, with stride and padding -----------------
+
+# (x's shape, the weight's shape, stride, padding): named in the messages
+_CONV_CASES = [((2, 1, 5, 5), (3, 1, 3, 3), 1, 0),
+               ((1, 2, 6, 7), (2, 2, 3, 2), 1, 1),
+               ((2, 3, 7, 7), (4, 3, 3, 3), 2, 1),
+               ((1, 1, 8, 8), (2, 1, 2, 2), 2, 0),
+               ((2, 2, 6, 5), (3, 2, 3, 3), 2, 0),
+               ((1, 1, 4, 4), (1, 1, 3, 3), 3, 2)]
+
+
+def _drawn_conv_case(rng):
+    n, c, o = (int(v) for v in rng.integers(1, 4, size=3))
+    kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
+    stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    h = int(rng.integers(max(kh - 2 * padding, 1), 10))
+    wd = int(rng.integers(max(kw - 2 * padding, 1), 10))
+    return (n, c, h, wd), (o, c, kh, kw), stride, padding
+
+
+@reports_forbidden("conv2d_loops(x, w, b, stride, padding)")
+def check_conv2d_loops(conv_fn):
+    """Check the reader's ``conv2d_loops(x, w, b, stride, padding)`` (NumPy arrays in, a NumPy
+    array out) against the closed form on the named cases and on 6 drawn at random."""
+    what = "conv2d_loops(x, w, b, stride, padding)"
+    if is_unset(conv_fn):
+        return not_filled_in(what, "conv2d_loops")
+    rng = fresh_rng()
+    cases = [(case, True) for case in _CONV_CASES]
+    cases += [(_drawn_conv_case(rng), False) for _ in range(6)]
+    for (x_shape, w_shape, stride, padding), named in cases:
+        x, w = rng.normal(size=x_shape), rng.normal(size=w_shape)
+        b = rng.normal(size=w_shape[0])
+        described = (_describe((x_shape, w_shape), stride, padding) if named
+                     else "shapes, a stride and a padding drawn at random")
+        try:
+            with forbidding(_package_entries("conv2d", "im2col", "col2im", "windows"),
+                            [conv_fn], WRITE_LOOPS):
+                got = conv_fn(x.copy(), w.copy(), b.copy(), stride, padding)
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return report(False, what, f"for {described}, your function raised "
+                                       f"{type(error).__name__}: {error}")
+        if is_unset(got):
+            return not_filled_in(what, "conv2d_loops")
+        got = as_numbers(got)
+        if got is None:
+            return report(False, what, "conv2d_loops should return an array of numbers")
+        expected = reference_conv2d(x, w, b, stride, padding)
+        if got.shape != expected.shape:
+            if got.ndim != 4 or got.shape[:2] != expected.shape[:2]:
+                problem = ("the output should have shape (N, O, OH, OW): N images, one "
+                           "channel per filter")
+            else:
+                problem = ("the output's height or width is wrong: how many places can a "
+                           "window of kh rows stop at, in H + 2·padding rows, moving "
+                           "stride rows at a time?")
+            if named:
+                problem += f" (got shape {got.shape})"
+            if not named:
+                return report(False, what, f"for {described}, {problem}; it is right for the "
+                                           "cases named here: compute the size from the shapes")
+            return report(False, what, f"for {described}, {problem}")
+        if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
+            hint, gap = "", got - expected
+            if np.allclose(gap, -b[:, None, None]):
+                hint = ": is the bias added?"
+            elif np.allclose(gap, gap[:, :, :1, :1]):  # off by one number per filter
+                hint = ": is the bias added once to each output (not once per product)?"
+            return report(False, what, f"for {described}, the output has the right shape but "
+                                       f"wrong numbers{hint}")
+    return report(True, what, f"for {len(_CONV_CASES)} named cases and 6 drawn at random, "
+                              "strides and paddings included")
+
+
+# ----- exercise: the weight gradient, a sum over positions ---------------------------
+
+_GRAD_CASES = [((2, 1, 5, 5), (3, 1, 3, 3)), ((1, 2, 6, 7), (2, 2, 3, 2)),
+               ((3, 3, 4, 4), (4, 3, 2, 2)), ((2, 2, 5, 4), (1, 2, 1, 1))]
+
+
+def exact_weight_grad(x, G, kh, kw):
+    """dL/dw[o, c, p, q] = Σ_n Σ_i Σ_j G[n, o, i, j] x[n, c, i + p, j + q] (stride 1, no
+    padding), and the same sum over the sizes of its terms."""
+    views = sliding_window_view(x, (kh, kw), axis=(2, 3))
+    grad = np.einsum("noij,ncijpq->ocpq", G, views)
+    scale = np.einsum("noij,ncijpq->ocpq", np.abs(G), np.abs(views))
+    return grad, scale
+
+
+@reports_forbidden("conv_weight_grad(x, G, kh, kw)")
+def check_conv_weight_grad(grad_fn):
+    """Check ``grad_fn(x, G, kh, kw)`` = dL/dw for out = conv2d(x, w) (stride 1, no padding)
+    and G = dL/dout, against the exact sum over positions (to about 1e-13)."""
+    what = "conv_weight_grad(x, G, kh, kw)"
+    if is_unset(grad_fn):
+        return not_filled_in(what, "conv_weight_grad")
+    rng = fresh_rng()
+    cases = [(case, True) for case in _GRAD_CASES]
+    for _ in range(4):
+        n, c, o = (int(v) for v in rng.integers(1, 4, size=3))
+        kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
+        h, wd = int(rng.integers(kh, 8)), int(rng.integers(kw, 8))
+        cases.append((((n, c, h, wd), (o, c, kh, kw)), False))
+    entries = autograd_entries() + _package_entries("conv2d", "im2col", "col2im", "windows")
+    for (x_shape, w_shape), named in cases:
+        n, c, h, wd = x_shape
+        o, _, kh, kw = w_shape
+        x = rng.normal(size=x_shape)
+        G = rng.normal(size=(n, o, h - kh + 1, wd - kw + 1))
+        described = _describe((x_shape, w_shape)) if named else "shapes drawn at random"
+        try:
+            with forbidding(entries, [grad_fn], WRITE_RULE):
+                got = grad_fn(x.copy(), G.copy(), kh, kw)
+        except Exception as error:
+            return report(False, what, f"for {described}, your function raised "
+                                       f"{type(error).__name__}: {error}")
+        if is_unset(got):
+            return not_filled_in(what, "conv_weight_grad")
+        got = as_numbers(got)
+        if got is None:
+            return report(False, what, "conv_weight_grad should return an array of numbers")
+        if got.shape != w_shape:
+            shown = f" (got shape {got.shape})" if named else ""
+            return report(False, what, f"for {described}, the gradient should have the "
+                                       f"weight's shape, (O, C, kh, kw){shown}")
+        exact, scale = exact_weight_grad(x, G, kh, kw)
+        problem = rule_problem("the weight", got, exact, scale, described)
+        if problem:
+            if "is wrong" in problem:
+                problem += (": each weight meets the pixel under it at every position "
+                            "of the window; add one product per position (and per image)")
+            return report(False, what, problem)
+    return report(True, what, f"for {len(_GRAD_CASES)} named cases and 4 drawn at random, exact")
+
+
+# ----- exercise: max pooling's backward ----------------------------------------------
+
+# (x's shape, k): windows of k x k, side by side
+_POOL_CASES = [((1, 1, 4, 4), 2), ((2, 3, 6, 6), 2), ((1, 2, 6, 6), 3), ((2, 1, 5, 7), 2)]
+
+
+def exact_pool_grad(x, G, k):
+    """dL/dx for out = max over each k x k window (stride k): G goes to the first largest
+    entry of its window (in reading order), 0 elsewhere; rows and columns left over get 0."""
+    n, c, h, w = x.shape
+    oh, ow = h // k, w // k
+    windows = x[:, :, :oh * k, :ow * k].reshape(n, c, oh, k, ow, k).transpose(0, 1, 2, 4, 3, 5)
+    first = windows.reshape(n, c, oh, ow, k * k).argmax(axis=-1)
+    routed = np.zeros((n, c, oh, ow, k * k))
+    np.put_along_axis(routed, first[..., None], G[..., None], axis=-1)
+    grad = np.zeros_like(x)
+    grad[:, :, :oh * k, :ow * k] = (routed.reshape(n, c, oh, ow, k, k)
+                                    .transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh * k, ow * k))
+    return grad
+
+
+@reports_forbidden("max_pool_backward(x, G, k)")
+def check_max_pool_backward(backward_fn):
+    """Check ``backward_fn(x, G, k)`` = dL/dx for max pooling over k x k windows with stride k,
+    on inputs with ties (the first largest entry gets the gradient) and leftover edges."""
+    what = "max_pool_backward(x, G, k)"
+    if is_unset(backward_fn):
+        return not_filled_in(what, "max_pool_backward")
+    rng = fresh_rng()
+    cases = [(shape, k, True, False) for shape, k in _POOL_CASES]
+    cases.append(((2, 2, 6, 6), 2, True, True))  # small whole numbers: windows with ties
+    for _ in range(4):
+        k = int(rng.integers(2, 4))
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)),
+                 int(rng.integers(k, 3 * k + 2)), int(rng.integers(k, 3 * k + 2)))
+        cases.append((shape, k, False, bool(rng.integers(2))))
+    entries = autograd_entries() + _package_entries("max_pool2d")
+    for shape, k, named, ties in cases:
+        x = (rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape))
+        G = rng.normal(size=shape[:2] + (shape[2] // k, shape[3] // k))
+        described = (f"x of shape {shape}, k = {k}" + (", with ties" if ties else "") if named
+                     else "a shape drawn at random")
+        try:
+            with forbidding(entries, [backward_fn], WRITE_RULE):
+                got = backward_fn(x.copy(), G.copy(), k)
+        except Exception as error:
+            return report(False, what, f"for {described}, your function raised "
+                                       f"{type(error).__name__}: {error}")
+        if is_unset(got):
+            return not_filled_in(what, "max_pool_backward")
+        got = as_numbers(got)
+        if got is None:
+            return report(False, what, "max_pool_backward should return an array of numbers")
+        if got.shape != shape:
+            shown = f" (got shape {got.shape})" if named else ""
+            return report(False, what, f"for {described}, the gradient should have x's "
+                                       f"shape{shown}")
+        exact = exact_pool_grad(x, G, k)
+        if np.array_equal(got, exact):
+            continue
+        if np.allclose(got, exact, rtol=1e-6, atol=1e-6):
+            return report(False, what, f"for {described}, the gradient is close to the right one "
+                                       "but not equal to it, as a numerical derivative would be: "
+                                       "route each gradient, exactly")
+        windows_hit = np.count_nonzero(got[:, :, :shape[2] // k * k, :shape[3] // k * k])
+        if ties and windows_hit > G.size:
+            hint = (": where several entries tie for the largest, only the first (in reading "
+                    "order) gets the window's gradient")
+        elif np.any(got[:, :, shape[2] // k * k:]) or np.any(got[:, :, :, shape[3] // k * k:]):
+            hint = ": rows or columns left over at the edge belong to no window"
+        else:
+            hint = ": each window's gradient goes to the position of its largest entry"
+        return report(False, what, f"for {described}, the gradient is wrong{hint}")
+    return report(True, what, f"for {len(_POOL_CASES) + 1} named cases (ties included) and 4 "
+                              "drawn at random, exact")
