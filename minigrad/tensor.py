@@ -753,7 +753,7 @@ class Log(Tensor):
         x = a.data
         if np.any(x <= 0):  # (a NaN is not: log(NaN) is NaN)
             raise ValueError(f"log is defined for positive numbers only; this tensor has entries that are "
-                             f"not (smallest: {x[x <= 0].min()!r})")
+                             f"not (smallest: {x[x <= 0].min().item()!r})")
         self._record(np.log(x), a)
 
     def _backward(self, grad):  # d(ln x)/dx = 1/x
