@@ -135,7 +135,7 @@ def backpropagate_arrays(order, root, gradient):
         if not inputs or grad is None:
             continue  # a leaf, or a node that no gradient reached
         if node._seen < now:  # data was assigned since this node ran:
-            check_unchanged(node)  # raises if it was an input's
+            check_unchanged(node)  # raises if it was its own or an input's
         local = node._backward(grad)
         if len(inputs) == 1:  # one or two inputs unpacked: zip costs more
             accumulate(inputs[0], local[0], grad)

@@ -123,8 +123,11 @@ class Tensor:
     graph walk uses them) compare nodes, not numbers; ``t in [a, b]`` is
     ambiguous for tensors of more than one number, as for NumPy arrays.
 
-    A NaN gives NaN in every operation, as in NumPy; the gradient at a NaN
-    input is NaN too.
+    A NaN gives NaN in every operation, as in NumPy. Its gradient follows
+    each rule: NaN where the slope depends on the input (exp, log, tanh,
+    sigmoid, powers, products, and relu, clip and max, whose comparisons
+    have no answer for a NaN), the usual one where it does not (a sum, ``+``,
+    a reshape). PyTorch gives 1 for relu and 0 for clamp there.
     """
 
     __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_version", "_seen")
@@ -781,7 +784,7 @@ class ReLU(Tensor):
 
     def _backward(self, grad):  # d(relu x)/dx = 1 where x > 0, else 0
         # The output is > 0, 0, or NaN where x was NaN: its sign is the
-        # slope (1, 0 or NaN), and np.sign is as fast as a mask (measured).
+        # slope, 1, 0 or NaN (a mask, out > 0, would say 0 for a NaN).
         return (grad * np.sign(self._data),)
 
 

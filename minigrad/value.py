@@ -32,8 +32,10 @@ Numbers that go wrong, as in NumPy, PyTorch and the Tensor engine:
   consistent here: ``math.exp(1000.0)`` and ``1e200 ** 2`` raise an
   OverflowError, ``1e200 * 1e200`` is inf.) Gradients overflow the same way.
   A loss of inf or nan says that training diverged.
-* **NaN stays NaN.** A NaN input gives a NaN result and a NaN gradient in
-  every operation (``Value(float("nan")).relu()`` is nan, not 0).
+* **NaN stays NaN.** A NaN input gives a NaN result in every operation
+  (``Value(float("nan")).relu()`` is nan, not 0), and a NaN gradient
+  wherever the slope depends on it (relu's included); as in the Tensor
+  engine.
 * What has no value at all is an error: division by zero, the log of a
   number <= 0, a negative number to a fractional power.
 
