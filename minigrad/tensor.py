@@ -123,11 +123,11 @@ class Tensor:
     graph walk uses them) compare nodes, not numbers; ``t in [a, b]`` is
     ambiguous for tensors of more than one number, as for NumPy arrays.
 
-    A NaN gives NaN in every operation, as in NumPy. Its gradient follows
-    each rule: NaN where the slope depends on the input (exp, log, tanh,
-    sigmoid, powers, products, and relu, clip and max, whose comparisons
-    have no answer for a NaN), the usual one where it does not (a sum, ``+``,
-    a reshape). PyTorch gives 1 for relu and 0 for clamp there.
+    A NaN gives NaN in every operation, as in NumPy and PyTorch. Its
+    gradient is PyTorch's too: NaN where the rule computes with the input
+    (exp, log, tanh, sigmoid, powers, products, and max, whose winner is
+    the NaN), the usual one where it does not (a sum, ``+``, a reshape);
+    relu passes the gradient at a NaN, clip gives 0 there.
     """
 
     __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_version", "_seen")
@@ -783,9 +783,10 @@ class ReLU(Tensor):
         self._record(np.maximum(a._data, 0), a)
 
     def _backward(self, grad):  # d(relu x)/dx = 1 where x > 0, else 0
-        # The output is > 0, 0, or NaN where x was NaN: its sign is the
-        # slope, 1, 0 or NaN (a mask, out > 0, would say 0 for a NaN).
-        return (grad * np.sign(self._data),)
+        # The output is 0 where x <= 0; where x is NaN it is NaN, and the
+        # gradient passes, as in PyTorch (a NaN slope, with np.sign, would
+        # cost this rule twice the instructions: measured).
+        return (grad * (self._data != 0),)
 
 
 class Sigmoid(Tensor):
@@ -873,16 +874,12 @@ class Clip(Tensor):
         self._record(np.clip(a.data, low, high), a)
 
     def _backward(self, grad):
-        # 1 where low <= x <= high, the bounds included (as PyTorch's clamp);
-        # outside, the result is a constant: 0. NaN where x is NaN.
+        # 1 where low <= x <= high, the bounds included; outside, the result
+        # is a constant: 0. For a NaN x, 0 too. All as PyTorch's clamp.
         x = self._prev[0].data
-        slope = np.ones(x.shape, dtype=x.dtype)
-        if self.low is not None:
-            slope[x < self.low] = 0
-        if self.high is not None:
-            slope[x > self.high] = 0
-        slope[np.isnan(x)] = np.nan
-        return (grad * slope,)
+        low = -np.inf if self.low is None else self.low
+        high = np.inf if self.high is None else self.high
+        return (grad * ((x >= low) & (x <= high)),)
 
 
 # ----- helpers ------------------------------------------------------------------------

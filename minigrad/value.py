@@ -34,8 +34,8 @@ Numbers that go wrong, as in NumPy, PyTorch and the Tensor engine:
   A loss of inf or nan says that training diverged.
 * **NaN stays NaN.** A NaN input gives a NaN result in every operation
   (``Value(float("nan")).relu()`` is nan, not 0), and a NaN gradient
-  wherever the slope depends on it (relu's included); as in the Tensor
-  engine.
+  where the rule computes with it (exp, tanh, products, ...); relu passes
+  the gradient at a NaN. All as in the Tensor engine and PyTorch.
 * What has no value at all is an error: division by zero, the log of a
   number <= 0, a negative number to a fractional power.
 
@@ -363,8 +363,8 @@ class ReLU(Value):
         self._record(0.0 if x <= 0 else x, a)  # NaN is not <= 0: it stays NaN
 
     def _backward(self, grad):  # d(relu a)/da = 1 where a > 0, else 0
-        out = self.data  # > 0, or 0.0, or NaN where a was NaN: then the gradient is NaN
-        return (grad if out > 0 else out,)
+        # the output is 0.0 where a <= 0; at a NaN, the gradient passes (as PyTorch's relu)
+        return (grad if self.data != 0.0 else 0.0,)
 
 
 class Sigmoid(Value):
