@@ -23,6 +23,7 @@ A rule holds no reference to its own node beyond ``self``, and a node refers
 only to its inputs: a graph has no reference cycles and is freed the moment
 its last name goes away.
 """
+import threading
 from contextlib import contextmanager
 
 import numpy as np
@@ -134,7 +135,7 @@ def backpropagate_arrays(order, root, gradient):
         if not inputs or grad is None:
             continue  # a leaf, or a node that no gradient reached
         if node._seen < now:  # data was assigned since this node ran:
-            check_unchanged(node)  # raises if it was an input's
+            check_unchanged(node)  # raises if it was its own or an input's
         local = node._backward(grad)
         if len(inputs) == 1:  # one or two inputs unpacked: zip costs more
             accumulate(inputs[0], local[0], grad)
@@ -215,8 +216,15 @@ def check_unchanged(node):
     step for example, the rule would silently use the new numbers with the old
     result. Every assignment of data ticks a clock; a tensor notes the tick of
     its last one (``_version``), an operation the tick when it ran (``_seen``),
-    much as PyTorch's version counters do.
+    much as PyTorch's version counters do. The node's own data counts too:
+    ``Exp``'s rule reads its result, and ``h -= 1`` under ``no_grad`` changes it.
     """
+    if node._version > node._seen:
+        raise RuntimeError(
+            f"the result of the {node._op!r} operation (shape {node.data.shape}) was given new data "
+            f"after it was computed (for example by `-=` under no_grad or `.data = ...`): the gradients "
+            f"through it would be computed from the wrong numbers. Run the forward pass again, then "
+            f"call backward()")
     for position, parent in enumerate(node._prev):
         if parent._version > node._seen:
             name = f" {parent.name!r}" if parent.name else ""
@@ -238,12 +246,26 @@ def zero_grad(parameters):
         p.grad = getattr(p, "_grad_zero", 0.0)  # 0.0 for a scalar class of the reader's own
 
 
-_grad_enabled = True
+class _GradMode(threading.local):
+    """Per thread: whether this thread records graphs (``no_grad`` switches it off)."""
+
+    enabled = True  # what every thread starts with
+
+
+_grad_mode = _GradMode()
+_no_grad_lock = threading.Lock()
+_no_grad_blocks = 0  # how many no_grad() blocks are open now, in all threads together
+
+# True while no thread at all is inside no_grad(): then every operation may
+# record its inputs without asking its own thread (a thread-local lookup would
+# cost every node of the scalar engine measurable time). The engines test
+# `_all_threads_record or _grad_mode.enabled`, which is is_grad_enabled().
+_all_threads_record = True
 
 
 def is_grad_enabled():
-    """Whether new operations are being recorded for backpropagation."""
-    return _grad_enabled
+    """Whether new operations in this thread are being recorded for backpropagation."""
+    return _all_threads_record or _grad_mode.enabled
 
 
 @contextmanager
@@ -253,10 +275,19 @@ def no_grad():
     Their results are leaves: nothing is kept for a backward pass, which saves
     memory and time. Use it for evaluation and for updates to parameters,
     which are not part of what we differentiate. Both engines honour it.
+
+    The switch is per thread, as in PyTorch: a thread inside ``no_grad()``
+    does not stop another thread from recording its graph.
     """
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
+    global _all_threads_record, _no_grad_blocks
+    previous, _grad_mode.enabled = _grad_mode.enabled, False
+    with _no_grad_lock:
+        _no_grad_blocks += 1
+        _all_threads_record = False
     try:
         yield
     finally:
-        _grad_enabled = previous
+        _grad_mode.enabled = previous
+        with _no_grad_lock:
+            _no_grad_blocks -= 1
+            _all_threads_record = _no_grad_blocks == 0

@@ -23,6 +23,13 @@ def check_float_dtype(dtype, what="a Tensor"):
     return dtype
 
 
+def check_name(name):
+    """``name`` if it is a str (a node's label, for drawings and messages), else a TypeError."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (a label), got {type(name).__name__} {name!r}")
+    return name
+
+
 def check_positive_int(value, name):
     """``value`` as an int if it is a whole number of at least 1 (not a bool), else a ValueError."""
     if type(value) is int and value >= 1:  # the usual case, without the slower checks below

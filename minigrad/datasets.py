@@ -18,7 +18,7 @@ from importlib import resources
 
 import numpy as np
 
-from minigrad.checks import check_class_labels
+from minigrad.checks import check_class_labels, check_finite_real
 
 __all__ = ["make_moons", "make_circles", "make_linear_regression", "make_spirals", "make_xor",
            "load_digits", "Digits", "load_names", "train_test_split", "DataLoader"]
@@ -38,13 +38,9 @@ def _check_real(value, name, low=0.0, high=math.inf, low_open=False, high_open=F
     """``value`` as a float in the interval [low, high] (open at an end if asked)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or math.isnan(value):
         raise ValueError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high or math.isinf(value):
-        left, right = "(" if low_open else "[", ")" if high_open else "]"
-        raise ValueError(f"{name} must be in {left}{low:g}, {high:g}{right}, got {value!r}")
-    return value
+    return check_finite_real(value, name, low if math.isfinite(low) else None,
+                             high if math.isfinite(high) else None,
+                             low_open=low_open, high_open=high_open)
 
 
 def _split_evenly(n, k):
@@ -128,6 +124,8 @@ def make_linear_regression(n_samples=100, n_features=1, noise=0.1, coef=None, bi
         w = rng.uniform(-2.0, 2.0, size=n_features)
     else:
         try:
+            if isinstance(coef, (str, bytes)) or np.asarray(coef).dtype.kind not in "iuf":
+                raise TypeError  # "1" would be read as the number 1.0 by NumPy
             w = np.atleast_1d(np.asarray(coef, dtype=np.float64))
         except (TypeError, ValueError):
             raise ValueError(f"coef must be None, True, False or {n_features} numbers, got {coef!r}") from None

@@ -84,7 +84,7 @@ def _escape(text):
 
 
 def _label(node, show_grad):
-    fields = [node.name] if node.name else []
+    fields = [str(node.name)] if node.name else []  # a name set after construction may be no str
     data = node.data
     if isinstance(data, np.ndarray):
         fields.append(f"shape {data.shape}")

@@ -10,13 +10,20 @@ is over every output, so both forms give the same number.
 A call that cannot mean what it says (outputs that are plain numbers, targets
 of another shape, logits given where probabilities are expected) raises a
 TypeError or ValueError that says what was wrong.
+
+NaN, as in PyTorch: a NaN among a model's outputs (scores, logits,
+predictions) gives a NaN loss and NaN gradients, as NaN goes through every
+operation; a training loop that prints its loss shows it. What must lie in a
+range is checked, and NaN is not in any: probabilities for
+``binary_cross_entropy`` (in [0, 1]), targets in [0, 1], class labels, and
+hinge labels of -1 or +1 are refused with a ValueError naming the NaN.
 """
 import numbers
 
 import numpy as np
 
-from minigrad.checks import check_class_labels
-from minigrad.tensor import CrossEntropy, Tensor
+from minigrad.checks import check_class_labels, check_finite_real
+from minigrad.tensor import CrossEntropy, Tensor, warn_if_softmax_output
 from minigrad.value import Value
 
 __all__ = ["mse_loss", "hinge_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -164,7 +171,11 @@ def binary_cross_entropy(probabilities, targets, eps=1e-12):
     (a logit) is refused with a ValueError. For raw scores use
     :func:`binary_cross_entropy_with_logits`, which is also more accurate.
     ``p`` is clipped to [eps, 1 - eps] so a confident mistake costs a large but
-    finite loss instead of log(0); where it is clipped, no gradient flows.
+    finite loss instead of log(0); where it is clipped, no gradient flows (at
+    the bounds themselves it still does, as for :meth:`Tensor.clip`). The
+    interval is taken in ``p``'s own precision: in float32, 1 - 1e-12 rounds
+    to 1, so the upper end is the largest float32 below 1 (1 - 2**-24), and a
+    probability that rounded to exactly 1.0 still gives a finite loss.
     """
     what = "binary_cross_entropy"
     if isinstance(probabilities, Tensor):
@@ -172,17 +183,32 @@ def binary_cross_entropy(probabilities, targets, eps=1e-12):
         targets = _targets(targets, probabilities, what)
         _check_targets_in_0_1(targets, what)
         _check_probabilities(probabilities.data, what)
-        p = probabilities.clip(eps, 1 - eps)  # outside the interval: a constant, no gradient
+        low, high = _probability_bounds(eps, probabilities.dtype)
+        p = probabilities.clip(low, high)  # outside the interval: a constant, no gradient
         return -(targets * p.log() + (1 - targets) * (1 - p).log()).mean()
     probabilities, targets = _value_pairs(probabilities, targets, what, "probabilities")
     _check_targets_in_0_1([_number(y) for y in targets], what)
     _check_probabilities(np.array([p.data for p in probabilities]), what)
+    low, high = _probability_bounds(eps, np.dtype(np.float64))
     terms = []
     for p, y in zip(probabilities, targets):
-        # Outside [eps, 1 - eps] the clipped p is a constant: no gradient flows back.
-        p_safe = p if eps <= p.data <= 1 - eps else Value(min(max(p.data, eps), 1 - eps))
+        # Outside [low, high] the clipped p is a constant: no gradient flows back.
+        p_safe = p if low <= p.data <= high else Value(min(max(p.data, low), high))
         terms.append(-(y * p_safe.log() + (1 - y) * (1 - p_safe).log()))
     return _mean(terms)
+
+
+def _probability_bounds(eps, dtype):
+    """[eps, 1 - eps] as two numbers of ``dtype``, both strictly between 0 and 1 in that dtype.
+
+    1 - eps may round to 1 (in float32, 1 - 1e-12 does), and eps to 0: then
+    the nearest number of ``dtype`` inside (0, 1) takes its place.
+    """
+    eps = check_finite_real(eps, "binary_cross_entropy: eps", 0, 0.5, high_open=True)
+    kind = dtype.type
+    low = max(kind(eps), np.finfo(dtype).smallest_normal)
+    high = min(kind(1 - eps), np.nextafter(kind(1), kind(0)))
+    return low, high
 
 
 def _check_probabilities(p, what):
@@ -190,7 +216,12 @@ def _check_probabilities(p, what):
     if np.any(outside):
         index = tuple(int(i) for i in np.argwhere(outside)[0])
         where = f" at index {index[0] if len(index) == 1 else index}" if index else ""
-        raise ValueError(f"{what} expects probabilities in [0, 1], got {p[outside].ravel()[0].item()!r}{where}: "
+        bad = p[outside].ravel()[0].item()
+        if bad != bad:  # NaN: not a logit given by mistake, but no number at all
+            raise ValueError(f"{what} expects probabilities in [0, 1], got nan{where}: the model's "
+                             "outputs contain NaN (did training diverge? a smaller learning "
+                             "rate may help)")
+        raise ValueError(f"{what} expects probabilities in [0, 1], got {bad!r}{where}: "
                          "apply sigmoid first (p = z.sigmoid()), or pass the raw scores to "
                          "binary_cross_entropy_with_logits")
 
@@ -206,6 +237,9 @@ def binary_cross_entropy_with_logits(logits, targets):
     and its derivative is simply σ(z) - y, however large |z| is: a confident
     mistake still gets the full gradient, where the probability form, once
     σ(z) rounds to 0 or 1, gets none. Targets are in [0, 1].
+
+    A NaN logit gives a NaN loss (and NaN gradients), as in PyTorch: a logit
+    may be any number, so no range is checked (see the module's docstring).
     """
     what = "binary_cross_entropy_with_logits"
     if isinstance(logits, Tensor):
@@ -281,6 +315,7 @@ def _label_array(targets):
 
 def _tensor_cross_entropy(logits, targets):
     what = "cross_entropy_loss"
+    warn_if_softmax_output(logits, what, stacklevel=4)  # at the caller of cross_entropy_loss
     ndim = logits.ndim
     if ndim == 1:  # the logits of one example: a batch of one row
         logits = logits.reshape(1, -1)

@@ -32,12 +32,13 @@ of computing a wrong gradient. Writing into the array itself
 import collections.abc
 import math
 import numbers
+import warnings
 
 import numpy as np
 
 from minigrad import autograd
 from minigrad.autograd import backpropagate
-from minigrad.checks import FLOAT_DTYPES, check_class_labels, check_float_dtype
+from minigrad.checks import FLOAT_DTYPES, check_class_labels, check_float_dtype, check_name
 
 
 def _as_array(data, dtype):
@@ -97,6 +98,36 @@ class Tensor:
     ``dtype=np.float32``; an array of the right dtype is used as it is, not
     copied (like ``np.asarray``). ``requires_grad=False`` marks data that needs
     no gradient, such as a batch of inputs: no gradient is computed for it.
+
+    In-place arithmetic (``t -= x``, also ``+=``, ``*=``, ``/=``) follows PyTorch:
+
+    * inside ``with no_grad():``, and for a tensor that needs no gradient
+      combined with one that needs none, it gives ``t`` new numbers: ``t``
+      stays the same object, so ``for p in model.parameters(): p -= lr *
+      p.grad`` trains. The numbers go into a new array, of ``t``'s shape and
+      dtype, as ``t.data = t.data - x`` would (an array that shared the old
+      one, such as the one ``t`` was made from, keeps its numbers), and the
+      change counts as a change of ``t.data``: a backward pass through an
+      operation that read the old numbers raises an error;
+    * outside ``no_grad()``, a leaf that requires a gradient (a parameter) is
+      refused with a RuntimeError, as in PyTorch: write ``p.data -= ...``;
+    * outside ``no_grad()``, a tensor computed in a graph (``loss +=
+      penalty``), or a tensor combined with one that needs a gradient, gets a
+      new node, as ``loss = loss + penalty`` gives: other names for the old
+      tensor still see the old one (in PyTorch they would see the change).
+
+    Comparisons (``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=``) are element-wise,
+    as in NumPy and PyTorch, and give a NumPy array of booleans (no gradient
+    flows through a comparison): ``np.mean(pred == labels)`` is an accuracy.
+    A tensor still hashes by identity, so sets and dicts of tensors (the
+    graph walk uses them) compare nodes, not numbers; ``t in [a, b]`` is
+    ambiguous for tensors of more than one number, as for NumPy arrays.
+
+    A NaN gives NaN in every operation, as in NumPy and PyTorch. Its
+    gradient is PyTorch's too: NaN where the rule computes with the input
+    (exp, log, tanh, sigmoid, powers, products, and max, whose winner is
+    the NaN), the usual one where it does not (a sum, ``+``, a reshape);
+    relu passes the gradient at a NaN, clip gives 0 there.
     """
 
     __slots__ = ("_data", "_grad", "requires_grad", "name", "_prev", "_version", "_seen")
@@ -108,7 +139,7 @@ class Tensor:
         self._data = _as_array(data, dtype)
         self._grad = None
         self.requires_grad = bool(requires_grad)
-        self.name = name
+        self.name = name if type(name) is str else check_name(name)
         self._prev = ()
         self._version = 0
         self._seen = None
@@ -126,8 +157,9 @@ class Tensor:
         self._grad = None
         self.name = ""
         self._version = 0
-        if autograd._grad_enabled and (inputs[0].requires_grad or inputs[-1].requires_grad
-                                       or len(inputs) > 2 and any(t.requires_grad for t in inputs[1:-1])):
+        if ((inputs[0].requires_grad or inputs[-1].requires_grad
+                or len(inputs) > 2 and any(t.requires_grad for t in inputs[1:-1]))
+                and (autograd._all_threads_record or autograd._grad_mode.enabled)):
             self.requires_grad = True
             self._prev = inputs
             self._seen = autograd._data_clock
@@ -221,6 +253,82 @@ class Tensor:
     def __pos__(self):
         return self
 
+    # In place: `p -= lr * p.grad` (see the class docstring).
+    def __iadd__(self, other):
+        return self._in_place(np.add, other, "+=")
+
+    def __isub__(self, other):
+        return self._in_place(np.subtract, other, "-=")
+
+    def __imul__(self, other):
+        return self._in_place(np.multiply, other, "*=")
+
+    def __itruediv__(self, other):
+        return self._in_place(np.divide, other, "/=")
+
+    def _in_place(self, ufunc, other, op):
+        """``self op= other``: new numbers for ``self`` where no graph is recorded, else a new node."""
+        needs_graph = self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        if needs_graph and autograd.is_grad_enabled():
+            if self.requires_grad and not self._prev:
+                name = f" {self.name!r}" if self.name else ""
+                raise RuntimeError(
+                    f"`p {op} ...` on a tensor{name} of shape {self.shape} that requires a gradient "
+                    f"(a parameter) outside `with no_grad():`; PyTorch refuses it too. To update a "
+                    f"parameter, change its numbers: `p.data {op} ...`, or do the update inside "
+                    f"`with no_grad():`; to build a graph, write `p = p {op[0]} ...`")
+            return NotImplemented  # Python then makes the new node: `self = self op other`
+        value = _lift(other, self, op)._data
+        if op == "/=" and not np.all(value):
+            raise ZeroDivisionError(f"/=: division by an array of shape {value.shape} that contains zeros")
+        try:
+            result = ufunc(self._data, value, dtype=self._data.dtype)
+        except ValueError:
+            result = None
+        if result is None or np.shape(result) != self.shape:
+            raise ValueError(f"{op}: a tensor of shape {self.shape} cannot take an operand of shape "
+                             f"{value.shape} in place (the result must keep the tensor's shape)")
+        self.data = result  # counts as a change of the data (the data clock ticks)
+        return self
+
+    # ----- comparisons: element-wise, NumPy booleans (see the class docstring) -----
+
+    __hash__ = object.__hash__  # a node is itself: defining __eq__ would otherwise remove it
+
+    def __eq__(self, other):
+        return self._compare(np.equal, other, "==")
+
+    def __ne__(self, other):
+        return self._compare(np.not_equal, other, "!=")
+
+    def __lt__(self, other):
+        return self._compare(np.less, other, "<")
+
+    def __le__(self, other):
+        return self._compare(np.less_equal, other, "<=")
+
+    def __gt__(self, other):
+        return self._compare(np.greater, other, ">")
+
+    def __ge__(self, other):
+        return self._compare(np.greater_equal, other, ">=")
+
+    def _compare(self, ufunc, other, op):
+        """``ufunc(self.data, other)`` as a NumPy array of booleans; NotImplemented for a non-number."""
+        if isinstance(other, Tensor):
+            value = other._data
+        elif isinstance(other, (numbers.Real, np.ndarray, np.generic, list, tuple)):
+            value = np.asarray(other)
+            if value.dtype.kind not in "fiub":
+                return NotImplemented  # `t == "a"` is False, `t < "a"` a TypeError, as for other types
+        else:
+            return NotImplemented
+        try:
+            return ufunc(self._data, value)
+        except ValueError:
+            raise ValueError(f"{op}: shapes {self.shape} and {value.shape} do not broadcast "
+                             "together") from None
+
     # Reflected forms: `2 + t`, `x - t`, `2 ** t`, ... make a constant Tensor of the other operand.
     def __radd__(self, other):
         return Add(_lift(other, self, "+"), self)
@@ -309,10 +417,16 @@ class Tensor:
         as one operation with the well-known gradient (softmax - onehot) / n, so
         that a training step does not pay for four separate operations.
         """
+        warn_if_softmax_output(self, "cross_entropy", stacklevel=3)
         return CrossEntropy(self, targets)
 
     def clip(self, low, high):
-        """Entries limited to [low, high]; outside it they are constants, so no gradient flows there."""
+        """Entries limited to [low, high] (``None``: no bound on that side).
+
+        The gradient passes where ``low <= x <= high``, the bounds included
+        (as PyTorch's ``clamp``); outside, the result is a constant, so no
+        gradient flows there.
+        """
         return Clip(self, low, high)
 
     def mse(self, target):
@@ -568,7 +682,11 @@ class Max(Tensor):
         x = self._prev[0].data
         kept = _kept_shape(x.shape, self.axes)
         winners = x == self.data.reshape(kept)
-        return (winners * (grad.reshape(kept) / winners.sum(axis=self.axes, keepdims=True)),)
+        count = winners.sum(axis=self.axes, keepdims=True)
+        # A NaN maximum equals no entry: the count is 0, and the whole
+        # group's gradient is 0 * (grad / 0) = NaN, as NaN goes on.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (winners * (grad.reshape(kept) / count),)
 
 
 class Reshape(Tensor):
@@ -638,9 +756,9 @@ class Log(Tensor):
 
     def __init__(self, a):
         x = a.data
-        if not np.all(x > 0):
+        if np.any(x <= 0):  # (a NaN is not: log(NaN) is NaN)
             raise ValueError(f"log is defined for positive numbers only; this tensor has entries that are "
-                             f"not (smallest: {np.min(x)!r})")
+                             f"not (smallest: {x[x <= 0].min().item()!r})")
         self._record(np.log(x), a)
 
     def _backward(self, grad):  # d(ln x)/dx = 1/x
@@ -667,7 +785,10 @@ class ReLU(Tensor):
         self._record(np.maximum(a._data, 0), a)
 
     def _backward(self, grad):  # d(relu x)/dx = 1 where x > 0, else 0
-        return (grad * (self._data > 0),)
+        # The output is 0 where x <= 0; where x is NaN it is NaN, and the
+        # gradient passes, as in PyTorch (a NaN slope, with np.sign, would
+        # cost this rule twice the instructions: measured).
+        return (grad * (self._data != 0),)
 
 
 class Sigmoid(Tensor):
@@ -743,19 +864,42 @@ class CrossEntropy(Tensor):
 
 
 class Clip(Tensor):
+    """Entries limited to [low, high]; a bound of ``None`` is no bound. See :meth:`Tensor.clip`."""
+
     __slots__ = ("low", "high")
     _op = "clip"
 
     def __init__(self, a, low, high):
+        if low is None and high is None:
+            raise ValueError("clip needs a lower or an upper bound (or both); got None for both")
         self.low, self.high = low, high
         self._record(np.clip(a.data, low, high), a)
 
-    def _backward(self, grad):  # 1 inside [low, high]; outside, the result is a constant
+    def _backward(self, grad):
+        # 1 where low <= x <= high, the bounds included; outside, the result
+        # is a constant: 0. For a NaN x, 0 too. All as PyTorch's clamp.
         x = self._prev[0].data
-        return (grad * ((x >= self.low) & (x <= self.high)),)
+        low = -np.inf if self.low is None else self.low
+        high = np.inf if self.high is None else self.high
+        return (grad * ((x >= low) & (x <= high)),)
 
 
 # ----- helpers ------------------------------------------------------------------------
+
+
+def warn_if_softmax_output(logits, who, stacklevel):
+    """Warn when the logits given to a cross-entropy come straight out of a softmax.
+
+    Cross-entropy applies softmax itself: given probabilities, it applies a
+    second one, whose outputs all lie within a factor e of each other, and
+    training stalls far above the loss it could reach (no error says so).
+    """
+    if isinstance(logits, Softmax):  # stacklevel: the frame to show (the user's call)
+        warnings.warn(
+            f"{who}: these logits are the output of a softmax (probabilities); cross-entropy "
+            "applies softmax itself, so it would apply it twice and training would stall at a "
+            "high loss. Pass the scores before the softmax (an MLP's default "
+            "last_activation='linear' gives them)", stacklevel=stacklevel)
 
 
 def log_softmax(x, axis=-1):
@@ -849,10 +993,18 @@ def _axes(axis, ndim):
     """``axis`` (None, an int or a tuple of ints) as a tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    if isinstance(axis, numbers.Integral):
+        axes = (axis,)
+    elif isinstance(axis, (tuple, list)):
+        axes = tuple(axis)
+    else:
+        axes = (axis,)  # not an axis: the check below says so
     result = []
     for a in axes:
-        if not isinstance(a, numbers.Integral) or not -ndim <= a < max(ndim, 1) or ndim == 0:
+        if not isinstance(a, numbers.Integral) or isinstance(a, (bool, np.bool_)):
+            raise TypeError(f"axis must be an int, a tuple of ints, or None; got {axis!r} "
+                            f"({type(axis).__name__})")
+        if not -ndim <= a < max(ndim, 1) or ndim == 0:
             raise ValueError(f"axis {a!r} is out of range for a tensor with {ndim} dimensions")
         result.append(int(a) % ndim)
     if len(set(result)) != len(result):
@@ -874,7 +1026,10 @@ def _plain_index(index):
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
     if isinstance(index, list):
-        return np.asarray(index)
+        array = np.asarray(index)
+        # [] gives an array of floats, which NumPy refuses as an index; as
+        # NumPy's own a[[]] does, it selects nothing.
+        return array.astype(np.intp) if array.size == 0 else array
     return index
 
 

@@ -22,12 +22,41 @@ one node per operation (``python -m benchmarks scalar`` measures the ratio on
 your machine).
 
 To add an operation, write one more class like these.
+
+Numbers that go wrong, as in NumPy, PyTorch and the Tensor engine:
+
+* **Overflow gives infinity.** A result too large for a float64 is ``inf``
+  (or ``-inf``), whichever operation made it: ``Value(1e200) ** 2``,
+  ``Value(2.0) ** Value(2000.0)``, ``Value(1000.0).exp()`` and
+  ``Value(1e200) * Value(1e200)`` are all ``inf``. (Plain Python is not
+  consistent here: ``math.exp(1000.0)`` and ``1e200 ** 2`` raise an
+  OverflowError, ``1e200 * 1e200`` is inf.) Gradients overflow the same way.
+  A loss of inf or nan says that training diverged.
+* **NaN stays NaN.** A NaN input gives a NaN result in every operation
+  (``Value(float("nan")).relu()`` is nan, not 0), and a NaN gradient
+  where the rule computes with it (exp, tanh, products, ...); relu passes
+  the gradient at a NaN. All as in the Tensor engine and PyTorch.
+* What has no value at all is an error: division by zero, the log of a
+  number <= 0, a negative number to a fractional power.
+
+In-place arithmetic (``p -= x``, also ``+=``, ``*=``, ``/=``) follows PyTorch:
+
+* inside ``with no_grad():`` it changes ``p.data`` (``p`` stays the same
+  object), so ``for p in model.parameters(): p -= lr * p.grad`` trains;
+* outside, on a leaf (a parameter, an input, a constant) it is refused with a
+  RuntimeError: it would either train nothing (``p`` would name a new node
+  and the parameter stay as it was) or change a number the graph was built
+  from. Write ``p.data -= lr * p.grad`` to update a parameter;
+* outside, on a computed node (``loss += penalty``) it makes a new node, as
+  ``loss = loss + penalty`` does.
 """
 import math
 import numbers
+import operator
 
 from minigrad import autograd
 from minigrad.autograd import backpropagate
+from minigrad.checks import check_name
 
 
 class Value:
@@ -35,6 +64,23 @@ class Value:
 
     ``Value(3.0)`` is a leaf: an input or a parameter. Operations on Values make
     nodes that remember their inputs (``_prev``) and the operation (``_op``).
+
+    Change ``.data`` only after ``backward()``, never between the forward pass
+    and ``backward()``: the rules read their inputs' ``.data`` when they run,
+    and this engine does not notice a change, so ::
+
+        w, x = Value(2.0), Value(3.0)
+        loss = w * x            # 6.0
+        w.data = 5.0            # e.g. an optimizer step taken too early
+        loss.backward()
+        x.grad                  # 5.0, the slope at the new w; it was 2.0
+
+    gives the gradient at the new numbers on the old graph, with no error.
+    (The Tensor engine raises an error there. Noticing it here would mean
+    every multiplication keeping the two numbers it read and checking them
+    in backward(): measured, 2.6% more machine instructions per training
+    step of ``python -m benchmarks scalar``, so the scalar engine trusts
+    the order forward, backward, update.)
     """
 
     __slots__ = ("data", "grad", "name", "_prev")
@@ -45,7 +91,7 @@ class Value:
     def __init__(self, data, *, name=""):
         self.data = data if type(data) is float else _as_float(data)
         self.grad = 0.0
-        self.name = name
+        self.name = name if type(name) is str else check_name(name)
         self._prev = ()
 
     def _record(self, data, *inputs):
@@ -53,7 +99,11 @@ class Value:
         self.data = data
         self.grad = 0.0
         self.name = ""
-        self._prev = inputs if autograd._grad_enabled else ()
+        # No thread inside no_grad(), or not this one (see autograd.no_grad)
+        if autograd._all_threads_record or autograd._grad_mode.enabled:
+            self._prev = inputs
+        else:
+            self._prev = ()
 
     # ----- arithmetic: each makes a node of the class below that computes it -----
 
@@ -84,6 +134,35 @@ class Value:
         return Neg(self)
 
     def __pos__(self):
+        return self
+
+    # In place: `p -= lr * p.grad` (see the module's docstring).
+    def __iadd__(self, other):
+        return self._in_place(other, "+=")
+
+    def __isub__(self, other):
+        return self._in_place(other, "-=")
+
+    def __imul__(self, other):
+        return self._in_place(other, "*=")
+
+    def __itruediv__(self, other):
+        return self._in_place(other, "/=")
+
+    def _in_place(self, other, op):
+        """``self op= other``: the number changes under no_grad, a new node for a graph's node."""
+        if autograd.is_grad_enabled():
+            if self._prev:  # a node of a graph: `loss += x` is `loss = loss + x`
+                return NotImplemented  # Python then calls __add__ (or __radd__)
+            raise RuntimeError(
+                f"`p {op} ...` on a Value that is a leaf (a parameter, an input or a "
+                f"constant, {self!r}) outside `with no_grad():` would not change the "
+                f"parameter, only make the name p refer to a new node. To update "
+                f"a parameter, change its number: `p.data {op} ...` (or do the "
+                f"update inside `with no_grad():`); to build a graph, write "
+                f"`p = p {op[0]} ...`")
+        number = other.data if isinstance(other, Value) else _lift(other, op).data
+        self.data = _IN_PLACE[op](self.data, number)
         return self
 
     # Reflected forms: `2 + v`, `2 - v`, `2 ** v`, ... turn the number into a Value.
@@ -192,9 +271,9 @@ class Pow(Value):
     __slots__ = ("exponent",)
 
     def __init__(self, a, n):
-        self.exponent = float(n)
+        self.exponent = _as_float(n)
         _check_power(a.data, self.exponent)
-        self._record(a.data ** self.exponent, a)
+        self._record(_power(a.data, self.exponent), a)
 
     @property
     def _op(self):
@@ -216,7 +295,7 @@ class PowValue(Value):
             raise ValueError(f"a negative base ({a.data!r}) raised to a Value exponent has no real "
                              "derivative with respect to the exponent; use a plain number as exponent")
         _check_power(a.data, b.data)
-        self._record(a.data ** b.data, a, b)
+        self._record(_power(a.data, b.data), a, b)
 
     def _backward(self, grad):  # d(a^b)/da = b a^(b-1),  d(a^b)/db = a^b ln a
         a, b = self._prev
@@ -243,8 +322,8 @@ class Exp(Value):
     def __init__(self, a):
         try:
             e = math.exp(a.data)
-        except OverflowError:
-            raise OverflowError(f"exp({a.data!r}) is too large for a float64") from None
+        except OverflowError:  # too large for a float64: inf (see the module's docstring)
+            e = math.inf
         self._record(e, a)
 
     def _backward(self, grad):  # d(e^a)/da = e^a, which is this node's value
@@ -280,10 +359,12 @@ class ReLU(Value):
     _op = "relu"
 
     def __init__(self, a):
-        self._record(a.data if a.data > 0 else 0.0, a)
+        x = a.data
+        self._record(0.0 if x <= 0 else x, a)  # NaN is not <= 0: it stays NaN
 
     def _backward(self, grad):  # d(relu a)/da = 1 where a > 0, else 0
-        return (grad if self.data > 0 else 0.0,)
+        # the output is 0.0 where a <= 0; at a NaN, the gradient passes (as PyTorch's relu)
+        return (grad if self.data != 0.0 else 0.0,)
 
 
 class Sigmoid(Value):
@@ -304,7 +385,10 @@ class Sigmoid(Value):
 def _as_float(data):
     """``data`` as a Python float, or a clear error saying why it cannot be one."""
     if isinstance(data, numbers.Real):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:  # an int beyond float64's range
+            raise ValueError(f"{data} is too large for a float64") from None
     if isinstance(data, Value):
         raise TypeError(f"Value() takes a number, got another Value ({data!r}); use it directly")
     if getattr(data, "shape", None) == ():  # a 0-d NumPy array holds one number
@@ -343,7 +427,24 @@ def _power_slope(base, exponent):
         return 0.0
     if base == 0.0 and exponent < 1.0:
         return math.inf
-    return exponent * base ** (exponent - 1.0)
+    return exponent * _power(base, exponent - 1.0)
+
+
+def _power(base, exponent):
+    """``base ** exponent``, or ±inf where that is too large for a float64.
+
+    Python raises OverflowError there (for ``*`` it gives inf): the engine
+    gives inf for every operation. A negative base has an integer exponent
+    here (``_check_power``), so the sign is that of ``base`` for an odd one.
+    """
+    try:
+        return base ** exponent
+    except OverflowError:
+        return -math.inf if base < 0 and exponent % 2 == 1 else math.inf
+
+
+_IN_PLACE = {"+=": operator.add, "-=": operator.sub, "*=": operator.mul,
+             "/=": operator.truediv}
 
 
 def _sigmoid(x):

@@ -10,6 +10,7 @@ import random
 
 from minigrad.checks import check_activation, check_positive_int
 from minigrad.module import Module
+from minigrad.tensor import Tensor
 from minigrad.value import Value
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -65,6 +66,14 @@ class Neuron(Module):
         return f"Neuron({len(self.w)}, activation={self.activation!r})"
 
 
+def _check_example(x, nin, who):
+    """Refuse a Tensor (or an array of a batch) given to a network of Values, saying what to do."""
+    if isinstance(x, Tensor):
+        raise TypeError(f"{who} works with Values (the scalar engine) and takes one example as a "
+                        f"list of {nin} numbers or Values; got a Tensor of shape {x.shape}. For "
+                        "Tensors use minigrad.MLP (the tensor engine), or pass x.data.tolist()")
+
+
 class ValueLayer(Module):
     """``nout`` neurons that all read the same inputs; one output if ``nout == 1``."""
 
@@ -75,6 +84,7 @@ class ValueLayer(Module):
         self.neurons = [Neuron(nin, activation, rng) for _ in range(nout)]
 
     def __call__(self, x):
+        _check_example(x, len(self.neurons[0].w), "a ValueLayer")
         out = [n(x) for n in self.neurons]
         return out[0] if len(out) == 1 else out
 
@@ -114,6 +124,7 @@ class ValueMLP(Module):
         self.layers = [ValueLayer(sizes[i], sizes[i + 1], activations[i], rng) for i in range(len(nouts))]
 
     def __call__(self, x):
+        _check_example(x, self.nin, "a ValueMLP")
         if len(x) != self.nin:
             raise ValueError(f"this MLP takes {self.nin} inputs, got {len(x)}")
         for layer in self.layers:
