@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from benchmarks.tensor import _fmt_time, check_agreement, keep_freed_memory, time_engines
+from benchmarks.tensor import AutogradNetwork, _fmt_time, check_agreement, keep_freed_memory, time_engines
 from minigrad.datasets import load_digits
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import SGD
@@ -58,7 +58,7 @@ def make_problem(batch=64, seed=0):
     return X, y, weights
 
 
-class _AutogradCNN:
+class _AutogradCNN(AutogradNetwork):
     """The same step code for minigrad and PyTorch: subclasses set the operations."""
 
     def loss(self):
@@ -67,19 +67,6 @@ class _AutogradCNN:
         h = self.pool(self.conv(h, c2, b2, padding=1).relu(), 2)
         h = (h.reshape(len(self.y), -1) @ w1 + v1).relu()
         return self.cross_entropy(h @ w2 + v2, self.y)
-
-    def step(self):
-        loss = self.loss()
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
-        return loss
-
-    def gradients(self):
-        loss = self.loss()
-        self.optimizer.zero_grad()
-        loss.backward()
-        return float(loss.item()), [self.to_numpy(p.grad) for p in self.params]
 
 
 class MinigradCNN(_AutogradCNN):

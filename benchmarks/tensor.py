@@ -57,21 +57,13 @@ def make_problem(sizes, batch, seed=0):
 
 # ----- the three engines: each has setup(weights) -> step() and gradients() --------------
 
-class _AutogradMLP:
-    """The step of an engine with autograd (minigrad, PyTorch): the same code for both.
+class AutogradNetwork:
+    """A training step and the gradients of an engine with autograd (minigrad,
+    PyTorch): the same code for both, and for every benchmark's network.
 
-    A subclass sets ``X``, ``y``, ``layers`` (pairs W, b), ``params``, ``optimizer``,
-    ``cross_entropy(logits, targets)`` and ``to_numpy(gradient)`` (a copy, as an ndarray).
+    A subclass defines ``loss()`` and sets ``params``, ``optimizer`` and
+    ``to_numpy(gradient)`` (a copy, as an ndarray).
     """
-
-    def loss(self):
-        h = self.X
-        last = len(self.layers) - 1
-        for i, (W, b) in enumerate(self.layers):
-            h = h @ W + b
-            if i < last:
-                h = h.relu()
-        return self.cross_entropy(h, self.y)
 
     def step(self):
         loss = self.loss()
@@ -85,6 +77,23 @@ class _AutogradMLP:
         self.optimizer.zero_grad()
         loss.backward()
         return float(loss.item()), [self.to_numpy(p.grad) for p in self.params]
+
+
+class _AutogradMLP(AutogradNetwork):
+    """The MLP of an engine with autograd (minigrad, PyTorch): the same code for both.
+
+    A subclass sets ``X``, ``y``, ``layers`` (pairs W, b), ``params``, ``optimizer``,
+    ``cross_entropy(logits, targets)`` and ``to_numpy(gradient)`` (a copy, as an ndarray).
+    """
+
+    def loss(self):
+        h = self.X
+        last = len(self.layers) - 1
+        for i, (W, b) in enumerate(self.layers):
+            h = h @ W + b
+            if i < last:
+                h = h.relu()
+        return self.cross_entropy(h, self.y)
 
 
 class MinigradMLP(_AutogradMLP):
