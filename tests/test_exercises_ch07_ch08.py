@@ -8,15 +8,7 @@ import pytest
 
 from minigrad import Tensor, numerical_gradients
 from minigrad.exercises import ch07, ch08, summed_to_shape
-
-
-def run(capsys, checker, *args):
-    """The checker's verdict and its message, with the wrapped lines joined again."""
-    ok = checker(*args)
-    out = capsys.readouterr().out
-    assert out.startswith("PASS" if ok else "FAIL"), out
-    assert all(len(line) <= 78 for line in out.splitlines()), out  # fits a notebook's column
-    return ok, " ".join(out.split())
+from exercise_verdicts import run
 
 
 # ----- a reader's MiniTensor, as chapter 7 builds it ---------------------------------

@@ -5,15 +5,7 @@ import pytest
 import minigrad
 from minigrad import Tensor, gradcheck
 from minigrad.exercises import ch12
-
-
-def run(capsys, checker, *args):
-    """The checker's verdict and its message, with the wrapped lines joined again."""
-    ok = checker(*args)
-    out = capsys.readouterr().out
-    assert out.startswith("PASS" if ok else "FAIL"), out
-    assert all(len(line) <= 78 for line in out.splitlines()), out  # fits a notebook's column
-    return ok, " ".join(out.split())
+from exercise_verdicts import run
 
 
 # ----- the solutions, as the chapter gives them ----------------------------------------
