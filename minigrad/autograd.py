@@ -43,7 +43,7 @@ def topological_order(root):
     backward pass, is the same on every run.
     """
     order = []
-    visited = {root}  # nodes hash by identity: no engine defines __eq__
+    visited = {root}  # nodes hash by identity (Tensor keeps object.__hash__)
     stack = [(root, iter(root._prev))]
     while stack:
         node, parents = stack[-1]
