@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTATIONS = [
     # --- the lines of issue 18 ----------------------------------------------------------------
     ("Clip's mask excludes its bounds", "tensor.py",
-     "(x >= self.low) & (x <= self.high)", "(x > self.low) & (x < self.high)"),
+     "(x >= low) & (x <= high)", "(x > low) & (x < high)"),
     ("SGD ignores weight_decay without momentum", "optim.py",
      "if not self.momentum and not self.weight_decay:", "if not self.momentum:"),
     ("weight decay with the wrong sign", "optim.py",
@@ -86,7 +86,7 @@ MUTATIONS = [
     ("Value: tanh' = 1 + tanh²", "value.py",
      "return (grad * (1.0 - self.data * self.data),)", "return (grad * (1.0 + self.data * self.data),)"),
     ("Value: relu passes the gradient at its negative side", "value.py",
-     "return (grad if self.data > 0 else 0.0,)", "return (grad if self.data >= -1 else 0.0,)"),
+     "return (grad if self.data != 0.0 else 0.0,)", "return (grad,)"),
     ("Value: a**b gets no gradient for b", "value.py",
      "return grad * _power_slope(a.data, b.data), grad * self.data * log_a",
      "return grad * _power_slope(a.data, b.data), 0.0"),
@@ -101,7 +101,7 @@ MUTATIONS = [
      "return (_spread(grad / self.count, self.kept_shape, self._prev[0].shape),)",
      "return (_spread(grad, self.kept_shape, self._prev[0].shape),)"),
     ("Tensor: max gives every tie the whole gradient", "tensor.py",
-     "return (winners * (grad.reshape(kept) / winners.sum(axis=self.axes, keepdims=True)),)",
+     "return (winners * (grad.reshape(kept) / count),)",
      "return (winners * grad.reshape(kept),)"),
     ("Tensor: softmax sums over every axis", "tensor.py",
      "return (s * (grad - (grad * s).sum(axis=self.axis, keepdims=True)),)",
@@ -120,7 +120,7 @@ MUTATIONS = [
     ("model files: a version below 1 accepted", "model_files.py",
      "int(version) < 1", "int(version) < 0"),
     ("model files: a saved file keeps mkstemp's private mode", "model_files.py",
-     "os.chmod(temporary, 0o666 & ~_UMASK)", "pass"),
+     "os.chmod(temporary, mode)", "pass"),
 ]
 
 
