@@ -82,6 +82,24 @@ def _drawn_conv_case(rng):
     return (n, c, h, wd), (o, c, kh, kw), stride, padding
 
 
+def _run_answer(what, name, function, entries, task, described, *args):
+    """The reader's function called on ``args`` with the package's ``entries``
+    trapped: ``(array, None)``, or ``(None, verdict)`` after reporting that it
+    raised, is not filled in, or returned no array of numbers."""
+    try:
+        with forbidding(entries, [function], task):
+            got = function(*args)
+    except Exception as error:  # the reader's code is under test: report, don't crash
+        return None, report(False, what, f"for {described}, your function raised "
+                                         f"{type(error).__name__}: {error}")
+    if is_unset(got):
+        return None, not_filled_in(what, name)
+    got = as_numbers(got)
+    if got is None:
+        return None, report(False, what, f"{name} should return an array of numbers")
+    return got, None
+
+
 @reports_forbidden("conv2d_loops(x, w, b, stride, padding)")
 def check_conv2d_loops(conv_fn):
     """Check the reader's ``conv2d_loops(x, w, b, stride, padding)`` (NumPy arrays in, a NumPy
@@ -97,18 +115,11 @@ def check_conv2d_loops(conv_fn):
         b = rng.normal(size=w_shape[0])
         described = (_describe((x_shape, w_shape), stride, padding) if named
                      else "shapes, a stride and a padding drawn at random")
-        try:
-            with forbidding(_package_entries("conv2d", "im2col", "col2im", "windows"),
-                            [conv_fn], WRITE_LOOPS):
-                got = conv_fn(x.copy(), w.copy(), b.copy(), stride, padding)
-        except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what, f"for {described}, your function raised "
-                                       f"{type(error).__name__}: {error}")
-        if is_unset(got):
-            return not_filled_in(what, "conv2d_loops")
-        got = as_numbers(got)
+        entries = _package_entries("conv2d", "im2col", "col2im", "windows")
+        got, verdict = _run_answer(what, "conv2d_loops", conv_fn, entries, WRITE_LOOPS,
+                                   described, x.copy(), w.copy(), b.copy(), stride, padding)
         if got is None:
-            return report(False, what, "conv2d_loops should return an array of numbers")
+            return verdict
         expected = reference_conv2d(x, w, b, stride, padding)
         if got.shape != expected.shape:
             if got.ndim != 4 or got.shape[:2] != expected.shape[:2]:
@@ -172,17 +183,10 @@ def check_conv_weight_grad(grad_fn):
         x = rng.normal(size=x_shape)
         G = rng.normal(size=(n, o, h - kh + 1, wd - kw + 1))
         described = _describe((x_shape, w_shape)) if named else "shapes drawn at random"
-        try:
-            with forbidding(entries, [grad_fn], WRITE_RULE):
-                got = grad_fn(x.copy(), G.copy(), kh, kw)
-        except Exception as error:
-            return report(False, what, f"for {described}, your function raised "
-                                       f"{type(error).__name__}: {error}")
-        if is_unset(got):
-            return not_filled_in(what, "conv_weight_grad")
-        got = as_numbers(got)
+        got, verdict = _run_answer(what, "conv_weight_grad", grad_fn, entries, WRITE_RULE,
+                                   described, x.copy(), G.copy(), kh, kw)
         if got is None:
-            return report(False, what, "conv_weight_grad should return an array of numbers")
+            return verdict
         if got.shape != w_shape:
             shown = f" (got shape {got.shape})" if named else ""
             return report(False, what, f"for {described}, the gradient should have the "
@@ -239,17 +243,10 @@ def check_max_pool_backward(backward_fn):
         G = rng.normal(size=shape[:2] + (shape[2] // k, shape[3] // k))
         described = (f"x of shape {shape}, k = {k}" + (", with ties" if ties else "") if named
                      else "a shape drawn at random")
-        try:
-            with forbidding(entries, [backward_fn], WRITE_RULE):
-                got = backward_fn(x.copy(), G.copy(), k)
-        except Exception as error:
-            return report(False, what, f"for {described}, your function raised "
-                                       f"{type(error).__name__}: {error}")
-        if is_unset(got):
-            return not_filled_in(what, "max_pool_backward")
-        got = as_numbers(got)
+        got, verdict = _run_answer(what, "max_pool_backward", backward_fn, entries, WRITE_RULE,
+                                   described, x.copy(), G.copy(), k)
         if got is None:
-            return report(False, what, "max_pool_backward should return an array of numbers")
+            return verdict
         if got.shape != shape:
             shown = f" (got shape {got.shape})" if named else ""
             return report(False, what, f"for {described}, the gradient should have x's "
