@@ -36,11 +36,13 @@ from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradient
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "backward_entries", "method_entries", "model_entries",
            "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in",
-           "describe_error", "call_answer", "as_numbers", "as_gradients", "arrays_close",
+           "describe_error", "call_answer", "unusable_function", "as_numbers", "as_gradients", "arrays_close",
            "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
 NOT_FILLED_IN = "not filled in yet: replace the ... with your answer"
+#: The same, for a starter cell whose code has several ``...`` to replace.
+NOT_FILLED_IN_CODE = "not filled in yet: replace each ... with your code and run the cell again"
 
 
 # ----- judging the method ------------------------------------------------------------
@@ -324,6 +326,17 @@ def not_filled_in(what, where=None):
     detail = NOT_FILLED_IN if where is None else f"{where} is not filled in yet (it gives None or ...)"
     return report(False, what, detail)
 
+
+
+def unusable_function(what, answer, name, unfilled=NOT_FILLED_IN):
+    """The FAIL verdict (False) for an answer that is still the placeholder, or is
+    not a function (``name``: what the exercise calls it); None for a function,
+    which the checker then tries."""
+    if is_placeholder(answer):
+        return report(False, what, unfilled)
+    if not callable(answer):
+        return report(False, what, f"{name} should be a function, got {type(answer).__name__}")
+    return None
 
 def describe_error(error):
     """``TypeError: message``, for reporting an exception raised by the reader's code."""

@@ -11,12 +11,12 @@ import sys
 import numpy as np
 
 from minigrad import datasets, optim
-from minigrad.exercises import (forbidding, fresh_rng, is_placeholder, report, report_raised,
-                                reports_forbidden)
+from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, forbidding, fresh_rng,
+                                is_placeholder, report, report_raised, reports_forbidden,
+                                unusable_function)
 
 __all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step"]
 
-NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
 WRITE_IT = "the exercise asks you to write it with NumPy"
 
 
@@ -86,11 +86,9 @@ def check_stratified_split(stratified_split):
     ``(train, test)`` that split the examples so that every class puts (up to rounding) the
     fraction ``test_fraction`` of its examples in the test set, chosen at random with ``rng``."""
     what = "stratified_split"
-    if is_placeholder(stratified_split):
-        return report(False, what, NOT_FILLED_IN)
-    if not callable(stratified_split):
-        return report(False, what, f"stratified_split should be a function, got "
-                                   f"{type(stratified_split).__name__}")
+    unusable = unusable_function(what, stratified_split, "stratified_split", NOT_FILLED_IN)
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     seed, other_seed = (int(n) for n in rng.choice(2**31, size=2, replace=False))
     entries = _library_entries([("sklearn.model_selection",
@@ -170,11 +168,9 @@ def check_precision_recall(precision_recall):
     j; recall of class i: the fraction of the examples of class i predicted i. A class that
     is never predicted (or never occurs) gets a precision (or recall) of 0."""
     what = "precision_recall"
-    if is_placeholder(precision_recall):
-        return report(False, what, NOT_FILLED_IN)
-    if not callable(precision_recall):
-        return report(False, what, f"precision_recall should be a function, got "
-                                   f"{type(precision_recall).__name__}")
+    unusable = unusable_function(what, precision_recall, "precision_recall", NOT_FILLED_IN)
+    if unusable is not None:
+        return unusable
     entries = _library_entries([("sklearn.metrics", ("precision_recall_fscore_support",
                                                      "precision_score", "recall_score"))])
     cases = _confusion_matrices(fresh_rng())
@@ -241,10 +237,9 @@ def check_adam_step(adam_step):
     Adam's equations written out here; minigrad's ``Adam`` is a trap while it runs.
     """
     what = "adam_step"
-    if is_placeholder(adam_step):
-        return report(False, what, NOT_FILLED_IN)
-    if not callable(adam_step):
-        return report(False, what, f"adam_step should be a function, got {type(adam_step).__name__}")
+    unusable = unusable_function(what, adam_step, "adam_step", NOT_FILLED_IN)
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     scales = np.array([[100.0, 1.0, 0.01], [3.0, 0.3, 30.0]])  # gradients of very different sizes
     target = rng.normal(size=(2, 3))

@@ -22,15 +22,14 @@ import numpy as np
 
 from minigrad import model_files, module, tensor_nn
 from minigrad.datasets import DataLoader, make_spirals
-from minigrad.exercises import (forbidding, fresh_rng, is_placeholder, report, report_raised,
-                                reports_forbidden)
+from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, forbidding, fresh_rng,
+                                is_placeholder, report, report_raised, reports_forbidden)
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import Adam
 from minigrad.tensor_nn import MLP
 
 __all__ = ["check_weights_round_trip", "check_atomic_save", "check_resume"]
 
-NOT_FILLED_IN = "not filled in yet: replace each ... with your code and run the cell again"
 
 
 def _parameter_names(model):

@@ -18,7 +18,8 @@ import minigrad
 from minigrad import tensor_norm
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, forbidding, fresh_rng, is_placeholder, is_unset,
-                                not_filled_in, report, report_raised, reports_forbidden)
+                                not_filled_in, report, report_raised, reports_forbidden,
+                                unusable_function)
 from minigrad.exercises.ch07 import NOT_EXACT
 from minigrad.tensor import Tensor
 
@@ -96,11 +97,9 @@ def check_batch_norm_train(batch_norm_train):
     eps)`` returns ``(y, new_running_mean, new_running_var)`` for a batch ``x`` of shape (N, C),
     as BatchNorm1d computes them in training mode, without the package's normalisation."""
     what = "batch_norm_train"
-    if is_placeholder(batch_norm_train):
-        return not_filled_in(what)
-    if not callable(batch_norm_train):
-        return report(False, what, f"batch_norm_train should be a function, got "
-                                   f"{type(batch_norm_train).__name__}")
+    unusable = unusable_function(what, batch_norm_train, "batch_norm_train")
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     shapes = [(8, 3, True), (int(rng.integers(2, 6)), int(rng.integers(1, 5)), False),
               (int(rng.integers(20, 60)), int(rng.integers(5, 16)), False)]
@@ -256,10 +255,9 @@ def check_dropout(dropout):
     and the others divided by ``1 - p``, so the expected output is ``x``; ``x`` itself when
     not training."""
     what = "dropout"
-    if is_placeholder(dropout):
-        return not_filled_in(what)
-    if not callable(dropout):
-        return report(False, what, f"dropout should be a function, got {type(dropout).__name__}")
+    unusable = unusable_function(what, dropout, "dropout")
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     x = rng.uniform(0.5, 2.0, size=(200, 50)) * rng.choice([-1.0, 1.0], size=(200, 50))
     seed = int(rng.integers(2**31))
@@ -357,10 +355,9 @@ def check_warmup_cosine(schedule):
     learning rate of step ``step`` (from 0): a linear warm-up to ``lr_max`` over the first
     ``warmup_steps`` steps, then half a cosine from ``lr_max`` down towards ``lr_min``."""
     what = "warmup_cosine"
-    if is_placeholder(schedule):
-        return not_filled_in(what)
-    if not callable(schedule):
-        return report(False, what, f"warmup_cosine should be a function, got {type(schedule).__name__}")
+    unusable = unusable_function(what, schedule, "warmup_cosine")
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     total = int(rng.integers(50, 400))
     settings = [((100, 10, 0.1, 0.001), True),
