@@ -10,7 +10,7 @@ dropout (:mod:`minigrad.tensor_norm`), embeddings
 (:mod:`minigrad.tensor_embedding`) and attention
 (:mod:`minigrad.tensor_attention`).
 """
-from minigrad import datasets
+from minigrad import datasets, model_files  # model_files makes Module.save and .load work
 from minigrad.autograd import is_grad_enabled, no_grad
 from minigrad.convert import from_scalar, to_scalar
 from minigrad.datasets import (DataLoader, load_digits, load_names, make_circles, make_linear_regression,

@@ -57,6 +57,7 @@ import contextlib
 import errno
 import json
 import math
+import numbers
 import os
 import stat
 import struct
@@ -68,16 +69,26 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from minigrad import tensor_nn as nn
-from minigrad.module import checked_state, shared_names
+from minigrad.module import Module, Sequential, checked_state, set_file_functions, shared_names
 from minigrad.optim import Optimizer
+from minigrad.tensor_attention import CausalSelfAttention, TransformerBlock
+from minigrad.tensor_conv import Conv2d, Flatten, MaxPool2d
+from minigrad.tensor_embedding import Embedding
+from minigrad.tensor_norm import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
 
 __all__ = ["save", "load", "save_checkpoint", "load_checkpoint", "Checkpoint", "ModelFileError",
-           "FORMAT", "VERSION", "save_model", "load_model"]
+           "register", "FORMAT", "VERSION", "save_model", "load_model"]
 
 FORMAT = "minigrad-model"
 VERSION = 2
-KINDS = {"MLP": nn.MLP, "Layer": nn.Layer, "Linear": nn.Linear}  # the networks a file may hold
+# The classes a file may name, by name: nothing else is ever built from a file. register() adds
+# classes of your own.
+KINDS = {cls.__name__: cls for cls in (
+    Sequential, Conv2d, MaxPool2d, Flatten, BatchNorm1d, BatchNorm2d, LayerNorm, Dropout, Embedding,
+    CausalSelfAttention, TransformerBlock, nn.MLP, nn.Layer, nn.Linear)}
+BUILT_IN = tuple(KINDS)
 STATE = "model.state."  # the prefix of the state dict's entries in a file
+EVALUATING = "model.eval_modules"  # the modules in evaluation mode, by name (absent: none)
 # What a file may ask of a reader, checked before anything is built from it:
 MAX_CONFIG_CHARS = 1_000_000  # model.config's JSON text (an MLP of 1,000 layers takes ~20,000)
 MAX_NESTING = 100  # brackets within brackets, in any JSON document of a file
@@ -179,24 +190,102 @@ def _build(arrays, fail):
         config = _parse_json(_text(arrays, "model.config", fail), "model.config", fail, MAX_CONFIG_CHARS)
         state = {key[len(STATE):]: value for key, value in arrays.items() if key.startswith(STATE)}
     if kind not in KINDS:
-        raise fail(f"unknown model kind {kind!r}; a model file holds a {', a '.join(KINDS)}")
+        raise fail(f"unknown model kind {kind!r}; a model file holds one of minigrad's layers "
+                   f"({', '.join(BUILT_IN)}) or a class given to minigrad.model_files.register")
     try:  # before building: a config must not make us allocate more than the file holds
-        needed = KINDS[kind].config_size(config)
-    except (TypeError, ValueError) as error:
-        raise fail(f"its config {_shorten(config)} does not describe a {kind}: {error}") from None
+        needed = _config_size(kind, config)
+    except (TypeError, ValueError, KeyError) as error:
+        raise fail(f"its config {_shorten(config)} does not describe a {kind}: {_reason(error)}") from None
     held = sum(value.size for value in state.values())
     if needed > held + CONFIG_SLACK:
         raise fail(f"its config describes a {kind} of {needed:,} numbers, but its weights hold "
                    f"only {held:,}")
     try:
-        model = KINDS[kind].from_config(config)
-    except (TypeError, ValueError) as error:
-        raise fail(f"its config {_shorten(config)} does not describe a {kind}: {error}") from None
+        with nn.default_generator_kept():
+            model = _from_config(kind, config)
+    except (TypeError, ValueError, KeyError) as error:
+        raise fail(f"its config {_shorten(config)} does not describe a {kind}: {_reason(error)}") from None
     try:
         model.load_state_dict(state)
     except (TypeError, ValueError) as error:
         raise fail(f"its weights do not fit the {kind} its config describes: {error}") from None
+    if EVALUATING in arrays:
+        _set_evaluating(model, _parse_json(_text(arrays, EVALUATING, fail), EVALUATING, fail,
+                                           MAX_CONFIG_CHARS), fail)
     return model
+
+
+def _reason(error):
+    return error.args[0] if isinstance(error, KeyError) and error.args else error
+
+
+# A module inside a config is a node {"module": class name, "config": its config}.
+
+def _is_node(value):
+    return isinstance(value, dict) and set(value) == {"module", "config"}
+
+
+def _settings(config, kind):
+    """The settings of a config (a dict), each checked to be plain data or a node."""
+    if not isinstance(config, dict):
+        raise TypeError(f"a {kind}'s config is a dict, got a {type(config).__name__}")
+    return config.values()
+
+
+def _config_size(kind, config, where=""):
+    """How many numbers building ``config`` allocates (modules of unknown size count 0)."""
+    cls = KINDS[kind]
+    if cls in (nn.MLP, nn.Layer, nn.Linear):  # their configs hold no nodes
+        return cls.config_size(config)
+    total = 0
+    stack = list(_settings(config, kind))
+    while stack:
+        value = stack.pop()
+        if _is_node(value):
+            name = _checked_kind(value["module"], where)
+            total += _config_size(name, value["config"], where)
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            raise ValueError(f"a {kind}'s settings are numbers, strings, lists or modules, "
+                             f"not {_shorten(value, 80)}")
+    return total + (cls.config_size(config) or 0)
+
+
+def _checked_kind(kind, where):
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise ValueError(f"unknown module class {_shorten(kind, 80)}; a model file holds minigrad's "
+                         f"layers ({', '.join(BUILT_IN)}) and classes given to "
+                         "minigrad.model_files.register")
+    return kind
+
+
+def _from_config(kind, config):
+    """The module of class ``kind`` that ``config`` describes, its parts built first."""
+    def built(value):
+        if _is_node(value):
+            return _from_config(_checked_kind(value["module"], ""), value["config"])
+        if isinstance(value, list):
+            return [built(item) for item in value]
+        return value
+
+    cls = KINDS[kind]
+    if cls in (nn.MLP, nn.Layer, nn.Linear):
+        return cls.from_config(config)
+    _settings(config, kind)
+    module = cls.from_config({key: built(value) for key, value in config.items()})
+    if type(module) is not cls:
+        raise TypeError(f"{kind}.from_config built a {type(module).__name__}")
+    return module
+
+
+def _set_evaluating(model, names, fail):
+    modules = dict(model.named_modules())
+    if not isinstance(names, list) or not all(isinstance(name, str) and name in modules
+                                              for name in names):
+        raise fail(f"its {EVALUATING} should list modules of the model, got {_shorten(names)}")
+    for name in names:
+        modules[name].training = False
 
 
 def _shorten(value, limit=300):
@@ -227,11 +316,43 @@ def _target(path):
     return path
 
 
-def _kind(model):
-    for name in ("Linear", "Layer", "MLP"):  # Linear before Layer: it is a Layer too
-        if isinstance(model, KINDS[name]):
-            return name
-    raise TypeError(f"can save a minigrad.tensor_nn MLP, Layer or Linear, not {type(model).__name__}")
+def _kind(module, where=""):
+    """The name under which a file holds ``module``'s class: a known class, exactly."""
+    name = type(module).__name__
+    if KINDS.get(name) is not type(module):
+        inside = f"its {where} is a {name}: " if where else ""
+        raise TypeError(f"cannot save {inside}a model file holds networks built from minigrad's "
+                        f"tensor layers ({', '.join(BUILT_IN[:-3])}, MLP, Layer or Linear, not {name}) "
+                        "and modules of classes given to minigrad.model_files.register (each "
+                        "describing itself with a config() method)")
+    return name
+
+
+def _described(module, where=""):
+    """``(kind, config)`` of ``module`` as plain JSON data, its parts as nodes."""
+    kind = _kind(module, where)
+    config = module.config()
+    if not isinstance(config, dict):
+        raise TypeError(f"{kind}.config() should return a dict, got a {type(config).__name__}")
+
+    def plain(value, name):
+        if isinstance(value, Module):
+            part_kind, part_config = _described(value, name)
+            return {"module": part_kind, "config": part_config}
+        if isinstance(value, (list, tuple)):
+            return [plain(item, f"{name}.{i}") for i, item in enumerate(value)]
+        if value is None or isinstance(value, (bool, str, np.bool_)):
+            return bool(value) if isinstance(value, np.bool_) else value
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real) and math.isfinite(value):
+            return float(value)
+        raise TypeError(f"cannot save a {kind}: its setting {name} is {_shorten(value, 80)} "
+                        f"(a {type(value).__name__}); a model file keeps settings that are numbers, "
+                        "strings, booleans, None, lists of them, or modules")
+
+    prefix = f"{where}." if where else ""
+    return kind, {key: plain(value, prefix + str(key)) for key, value in config.items()}
 
 
 def _model_arrays(model, path="the file"):
@@ -242,7 +363,7 @@ def _model_arrays(model, path="the file"):
         return ValueError(f"cannot save this {kind} to {path}: {what}")
 
     try:
-        config = model.config()
+        _, config = _described(model)
     except ValueError as error:
         raise fail(error) from None
     arrays = {
@@ -252,12 +373,35 @@ def _model_arrays(model, path="the file"):
         "model.config": np.array(json.dumps(config)),
     }
     arrays.update({STATE + name: np.asarray(value) for name, value in model.state_dict().items()})
+    evaluating = [name for name, module in model.named_modules() if not module.training]
+    if evaluating:
+        arrays[EVALUATING] = np.array(json.dumps(evaluating))
     built = _build(arrays, lambda what: fail(f"the file would not load back: {what}"))
     if shared_names(built) != shared_names(model):  # sharing a file cannot express
         pairs = ", ".join(f"{name} is {first}" for name, first in shared_names(model).items())
         raise fail(f"some of its parameters are shared ({pairs}); a model file keeps sharing only "
-                   "of whole layers, an MLP's layer used more than once (MLP.from_layers([L, L]))")
+                   "of whole layers, an MLP's layer used more than once (MLP.from_layers([L, L])), "
+                   "or a Sequential's (Sequential(L, L))")
     return arrays
+
+
+def register(cls):
+    """Let model files hold modules of ``cls``, a Module subclass of your own; returns ``cls``.
+
+    The class describes itself as minigrad's layers do: ``config()`` returns
+    the arguments that build it again (numbers, strings, lists, or modules),
+    and ``cls.from_config(config)`` (by default ``cls(**config)``) builds it.
+    Register it before saving and before loading: loading builds only the
+    classes it knows by name, never imports one a file names. Usable as a
+    class decorator.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"register takes a subclass of minigrad.Module, got {cls!r}")
+    if KINDS.get(cls.__name__, cls) is not cls:
+        raise ValueError(f"cannot register {cls.__module__}.{cls.__qualname__}: a file names a class by "
+                         f"its name, and {cls.__name__!r} already means {KINDS[cls.__name__]}")
+    KINDS[cls.__name__] = cls
+    return cls
 
 
 def _write_npz(file, arrays):
@@ -343,7 +487,7 @@ def _atomic_write(path, arrays):
 
 
 def save(model, path):
-    """Save ``model`` (a :class:`minigrad.tensor_nn.MLP`, ``Layer`` or ``Linear``) to ``path``.
+    """Save ``model`` (a network of minigrad's tensor layers, see :data:`KINDS`) to ``path``.
 
     ``.npz`` is added to the name if it is missing. Returns the path written.
     A model that could not be loaded back (say, a bias replaced by one of the
@@ -687,9 +831,9 @@ def load_checkpoint(path, model=None, optimizer=None):
         return Checkpoint(saved, state, kind, info)
 
     # check everything first ...
-    if type(saved) is not type(model) or saved.config() != model.config():
-        raise ValueError(f"{path} holds {saved!r} ({saved.dtype}), which does not match the model given, "
-                         f"{model!r} ({model.dtype})")
+    if _described(saved) != _described(model):
+        raise ValueError(f"{path} holds {_summary(saved)}, which does not match the model given, "
+                         f"{_summary(model)}")
     weights = checked_state(model, saved.state_dict())
     optimizer_state = None
     if optimizer is not None:
@@ -702,8 +846,18 @@ def load_checkpoint(path, model=None, optimizer=None):
         except (TypeError, ValueError) as error:
             raise ModelFileError(f"{path} holds an optimizer state that cannot be restored: {error}") from None
     # ... then change everything
-    for p, value in weights:
-        p.data = value
+    for owner, attribute, value in weights:
+        setattr(owner, attribute, value)
+    for (_, module), (_, saved_module) in zip(model.named_modules(), saved.named_modules()):
+        module.training = saved_module.training
     for name, value in (optimizer_state or {}).items():
         setattr(optimizer, name, value)
     return Checkpoint(model, state, kind, info)
+
+
+def _summary(model):
+    dtype = getattr(model, "dtype", None)
+    return f"{model!r} ({dtype})" if dtype is not None else repr(model)
+
+
+set_file_functions(save, load)  # Module.save and Module.load call these

@@ -160,6 +160,16 @@ class CausalSelfAttention(Module):
     def parameters(self):
         return [p for layer in (self.query, self.key, self.value, self.proj) for p in layer.parameters()]
 
+    def config(self):
+        """The arguments that build this layer again (see ``Module.config``)."""
+        return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "dtype": str(self.query.dtype)}
+
+    @classmethod
+    def config_size(cls, config):
+        """Four C x C maps with their biases."""
+        embed_dim = check_positive_int(config["embed_dim"], "embed_dim")
+        return 4 * (embed_dim * embed_dim + embed_dim)
+
     def __repr__(self):
         return f"CausalSelfAttention(embed_dim={self.embed_dim}, num_heads={self.num_heads})"
 
@@ -195,6 +205,20 @@ class TransformerBlock(Module):
     def parameters(self):
         return [p for m in (self.norm1, self.attention, self.norm2, self.expand, self.contract)
                 for p in m.parameters()]
+
+    def config(self):
+        """The arguments that build this block again (see ``Module.config``)."""
+        return {"embed_dim": self.attention.embed_dim, "num_heads": self.attention.num_heads,
+                "hidden": self.expand.nout, "dropout": self.dropout.p, "dtype": str(self.expand.dtype)}
+
+    @classmethod
+    def config_size(cls, config):
+        """Two layer norms, the attention, and the MLP's two layers."""
+        embed_dim = check_positive_int(config["embed_dim"], "embed_dim")
+        hidden = config.get("hidden")
+        hidden = 4 * embed_dim if hidden is None else check_positive_int(hidden, "hidden")
+        return (4 * embed_dim + CausalSelfAttention.config_size(config)
+                + 2 * embed_dim * hidden + hidden + embed_dim)
 
     def __repr__(self):
         return (f"TransformerBlock(embed_dim={self.attention.embed_dim}, num_heads={self.attention.num_heads}, "

@@ -336,6 +336,20 @@ class Conv2d(Module):
     def parameters(self):
         return [self.weight] if self.bias is None else [self.weight, self.bias]
 
+    def config(self):
+        """The arguments that build this layer again (see ``Module.config``)."""
+        out_channels, in_channels, kh, kw = self.weight.shape
+        return {"in_channels": in_channels, "out_channels": out_channels, "kernel_size": [kh, kw],
+                "stride": list(self.stride), "padding": list(self.padding),
+                "bias": self.bias is not None, "dtype": str(self.weight.dtype)}
+
+    @classmethod
+    def config_size(cls, config):
+        kh, kw = _pair(config["kernel_size"], "kernel_size")
+        out_channels = check_positive_int(config["out_channels"], "out_channels")
+        in_channels = check_positive_int(config["in_channels"], "in_channels")
+        return out_channels * in_channels * kh * kw + out_channels * bool(config.get("bias", True))
+
     def __repr__(self):
         out_channels, in_channels, kh, kw = self.weight.shape
         return (f"Conv2d({in_channels}, {out_channels}, kernel_size={(kh, kw)}, stride={self.stride}, "
@@ -352,6 +366,13 @@ class MaxPool2d(Module):
     def __call__(self, x):
         return max_pool2d(x, self.kernel_size, self.stride)
 
+    def config(self):
+        return {"kernel_size": list(self.kernel_size), "stride": list(self.stride)}
+
+    @classmethod
+    def config_size(cls, config):
+        return 0
+
     def __repr__(self):
         return f"MaxPool2d(kernel_size={self.kernel_size}, stride={self.stride})"
 
@@ -364,6 +385,13 @@ class Flatten(Module):
 
     def __call__(self, x):
         return flatten(x, self.start_dim, self.end_dim)
+
+    def config(self):
+        return {"start_dim": self.start_dim, "end_dim": self.end_dim}
+
+    @classmethod
+    def config_size(cls, config):
+        return 0
 
     def __repr__(self):
         return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"

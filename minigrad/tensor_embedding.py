@@ -68,5 +68,15 @@ class Embedding(Module):
     def parameters(self):
         return [self.weight]
 
+    def config(self):
+        """The arguments that build this layer again (see ``Module.config``)."""
+        return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
+                "dtype": str(self.weight.dtype)}
+
+    @classmethod
+    def config_size(cls, config):
+        return (check_positive_int(config["num_embeddings"], "num_embeddings")
+                * check_positive_int(config["embedding_dim"], "embedding_dim"))
+
     def __repr__(self):
         return f"Embedding({self.num_embeddings}, {self.embedding_dim})"

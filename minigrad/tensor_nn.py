@@ -11,6 +11,7 @@ in one NumPy call: neuron j of the scalar layer is column ``W[:, j]`` with
 bias ``b[j]`` (:mod:`minigrad.convert` copies a network from one engine to the
 other).
 """
+import contextlib
 import math
 import numbers
 
@@ -20,7 +21,8 @@ from minigrad.checks import FLOAT_DTYPES, check_activation, check_float_dtype, c
 from minigrad.module import Module
 from minigrad.tensor import Tensor
 
-__all__ = ["Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed"]
+__all__ = ["Linear", "Layer", "MLP", "ACTIVATIONS", "init_std", "manual_seed",
+           "default_generator_kept"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "softmax", "linear")
 
@@ -32,6 +34,22 @@ def manual_seed(seed):
     """Reseed the generator that layers built without a ``seed`` draw their weights from."""
     global _default_rng
     _default_rng = np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def default_generator_kept():
+    """Run the ``with`` block, then put minigrad's default generator back in the state it had.
+
+    Building a module only to load weights into draws placeholder weights
+    from it; putting it back means that loading a model never changes what
+    the next layer built without a seed draws.
+    """
+    generator = _default_rng
+    state = generator.bit_generator.state
+    try:
+        yield
+    finally:
+        generator.bit_generator.state = state
 
 
 def _generator(seed):
@@ -96,38 +114,7 @@ def _config_values(config, keys, kind):
     return [config[k] for k in keys]
 
 
-class Savable:
-    """``save`` and ``load`` for the networks of this module: thin methods over :mod:`minigrad.model_files`.
-
-    The file format lives in ``minigrad.model_files``, written as free
-    functions over what a network describes of itself, ``config()`` (its
-    architecture) and ``state_dict()`` (its arrays), as in PyTorch. To build a
-    network back, model_files imports this module; so this module does not
-    import model_files at its top, and the dependency at import time goes one
-    way only (model_files -> tensor_nn, no cycle). The import below runs when
-    ``save`` or ``load`` is called, when both modules are long loaded.
-    """
-
-    def save(self, path):
-        """Write the weights and the architecture to ``path`` (``.npz`` is added if missing); returns the path.
-
-        The same as ``minigrad.model_files.save(self, path)``.
-        """
-        from minigrad import model_files
-        return model_files.save(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """The network saved in ``path`` by :meth:`save`, ready to predict or to train further.
-
-        The same as ``minigrad.model_files.load(path, expected=cls)``: the file
-        must hold a network of this class.
-        """
-        from minigrad import model_files
-        return model_files.load(path, expected=cls)
-
-
-class Layer(Module, Savable):
+class Layer(Module):
     """A fully connected layer: ``activation(x @ W + b)``, for one input or a batch.
 
     ``W`` has shape (nin, nout), drawn from a normal distribution with the
@@ -249,7 +236,7 @@ class Linear(Layer):
         return f"Linear(nin={self.nin}, nout={self.nout})"
 
 
-class MLP(Module, Savable):
+class MLP(Module):
     """A multi-layer perceptron: layers applied one after another.
 
     ``MLP(2, [16, 16, 1])`` reads inputs of width 2, has two hidden layers of

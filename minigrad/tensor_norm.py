@@ -23,6 +23,7 @@ the layer back the freedom to choose another mean and spread: y = γ x̂ + β.
 The gradient of the normalisation, one operation (:class:`Normalize`), is
 derived in its ``_backward``; γ and β are an ordinary product and sum.
 """
+import math
 import numbers
 
 import numpy as np
@@ -154,6 +155,7 @@ class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ in the shapes they accept."""
 
     ndims, shapes = (), ""
+    buffer_names = ("running_mean", "running_var")  # part of the state, stepped by no optimizer
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype=np.float64):
@@ -181,6 +183,19 @@ class _BatchNorm(Module):
 
     def parameters(self):
         return [] if self.weight is None else [self.weight, self.bias]
+
+    def config(self):
+        """The arguments that build this layer again (see ``Module.config``)."""
+        arrays = [a for a in (getattr(self.weight, "data", None), self.running_mean) if a is not None]
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                "affine": self.weight is not None, "track_running_stats": self.running_mean is not None,
+                "dtype": str(arrays[0].dtype) if arrays else "float64"}
+
+    @classmethod
+    def config_size(cls, config):
+        """γ and β (if affine), the running mean and variance (if tracked): C numbers each."""
+        count = bool(config.get("affine", True)) * 2 + bool(config.get("track_running_stats", True)) * 2
+        return count * check_positive_int(config["num_features"], "num_features")
 
     def __repr__(self):
         return f"{type(self).__name__}({self.num_features}, eps={self.eps:g}, momentum={self.momentum:g})"
@@ -234,6 +249,19 @@ class LayerNorm(Module):
     def parameters(self):
         return [] if self.weight is None else [self.weight, self.bias]
 
+    def config(self):
+        """The arguments that build this layer again (see ``Module.config``)."""
+        return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
+                "elementwise_affine": self.weight is not None,
+                "dtype": str(self.weight.dtype) if self.weight is not None else "float64"}
+
+    @classmethod
+    def config_size(cls, config):
+        shape = config["normalized_shape"]
+        shape = [shape] if isinstance(shape, numbers.Integral) else shape
+        size = math.prod(check_positive_int(n, "each size in normalized_shape") for n in shape)
+        return 2 * size * bool(config.get("elementwise_affine", True))
+
     def __repr__(self):
         return f"LayerNorm({self.normalized_shape}, eps={self.eps:g})"
 
@@ -255,6 +283,15 @@ class Dropout(Module):
         if not isinstance(x, Tensor):
             x = Tensor(x, requires_grad=False)
         return dropout(x, self.p, self.rng, self.training)
+
+    def config(self):
+        """``{"p": p}``. Its generator is not part of it: a loaded layer draws from minigrad's
+        default generator."""
+        return {"p": self.p}
+
+    @classmethod
+    def config_size(cls, config):
+        return 0
 
     def __repr__(self):
         return f"Dropout(p={self.p:g})"

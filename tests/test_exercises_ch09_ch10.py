@@ -439,16 +439,16 @@ def test_weights_round_trip_refuses_state_dict_and_model_files(capsys):
 
 
 def test_the_traps_put_back_exactly_what_they_replaced(capsys):
-    from minigrad import model_files, module, tensor_nn
-    before = [vars(tensor_nn.Savable)["load"], vars(tensor_nn.Savable)["save"],
+    from minigrad import model_files, module
+    before = [vars(module.Module)["load"], vars(module.Module)["save"],
               vars(module.Module)["state_dict"], model_files.load_checkpoint, pickle.load]
     check_weights_round_trip(save_weights, load_weights)
     check_resume(save_state, restore_state)
     capsys.readouterr()
-    after = [vars(tensor_nn.Savable)["load"], vars(tensor_nn.Savable)["save"],
+    after = [vars(module.Module)["load"], vars(module.Module)["save"],
              vars(module.Module)["state_dict"], model_files.load_checkpoint, pickle.load]
     assert all(a is b for a, b in zip(before, after))
-    assert isinstance(vars(tensor_nn.Savable)["load"], classmethod)  # MLP.load still reads an MLP
+    assert isinstance(vars(module.Module)["load"], classmethod)  # MLP.load still reads an MLP
 
 
 def test_weights_round_trip_refuses_reading_a_pickle(capsys):
