@@ -89,6 +89,7 @@ KINDS = {cls.__name__: cls for cls in (
 BUILT_IN = tuple(KINDS)
 STATE = "model.state."  # the prefix of the state dict's entries in a file
 EVALUATING = "model.eval_modules"  # the modules in evaluation mode, by name (absent: none)
+GENERATORS = "model.generators"  # the states of the generators that modules draw from (dropout)
 # What a file may ask of a reader, checked before anything is built from it:
 MAX_CONFIG_CHARS = 1_000_000  # model.config's JSON text (an MLP of 1,000 layers takes ~20,000)
 MAX_NESTING = 100  # brackets within brackets, in any JSON document of a file
@@ -212,6 +213,9 @@ def _build(arrays, fail):
     if EVALUATING in arrays:
         _set_evaluating(model, _parse_json(_text(arrays, EVALUATING, fail), EVALUATING, fail,
                                            MAX_CONFIG_CHARS), fail)
+    if GENERATORS in arrays:
+        _set_generators(model, _parse_json(_text(arrays, GENERATORS, fail), GENERATORS, fail,
+                                           MAX_CONFIG_CHARS), fail)
     return model
 
 
@@ -277,6 +281,65 @@ def _from_config(kind, config):
     if type(module) is not cls:
         raise TypeError(f"{kind}.from_config built a {type(module).__name__}")
     return module
+
+
+def _generator_uses(model):
+    """``(module name, attribute, generator)`` for each generator that ``model``'s modules draw from."""
+    return [(name, attribute, getattr(module, attribute)) for name, module in model.named_modules()
+            for attribute in type(module).generator_names]
+
+
+def _generator_states(model):
+    """``{"states": [...], "uses": [[module name, attribute, index], ...]}``: each generator's
+    state once (modules that share a generator share it after loading too); None if none."""
+    states, index, uses = [], {}, []
+    for name, attribute, generator in _generator_uses(model):
+        if id(generator) not in index:
+            bits = getattr(generator, "bit_generator", generator)
+            if type(bits) is not np.random.PCG64:
+                where = f"{name}.{attribute}" if name else attribute
+                raise TypeError(f"cannot save the generator {where}, which draws from a "
+                                f"{type(bits).__name__}: a model file keeps NumPy Generators of "
+                                "PCG64 (np.random.default_rng's)")
+            index[id(generator)] = len(states)
+            states.append(generator.bit_generator.state)
+        uses.append([name, attribute, index[id(generator)]])
+    return {"states": states, "uses": uses} if uses else None
+
+
+def _generator(state):
+    """A new PCG64 Generator in ``state`` (a PCG64 state as JSON gave it), every field checked."""
+    def bounded(value, bits):
+        return type(value) is int and 0 <= value < 2 ** bits
+
+    if not (isinstance(state, dict) and set(state) == {"bit_generator", "state", "has_uint32", "uinteger"}
+            and state["bit_generator"] == "PCG64" and isinstance(state["state"], dict)
+            and set(state["state"]) == {"state", "inc"}
+            and all(bounded(v, 128) for v in state["state"].values())
+            and state["has_uint32"] in (0, 1) and bounded(state["uinteger"], 32)):
+        raise ValueError(f"{_shorten(state, 80)} is not the state of a PCG64 generator")
+    generator = np.random.Generator(np.random.PCG64(0))
+    generator.bit_generator.state = state
+    return generator
+
+
+def _set_generators(model, stored, fail):
+    try:
+        if not isinstance(stored, dict) or set(stored) != {"states", "uses"}:
+            raise ValueError("it should hold states and uses")
+        generators = [_generator(state) for state in stored["states"]]
+        wanted = sorted((name, attribute) for name, attribute, _ in _generator_uses(model))
+        uses = stored["uses"]
+        if not (isinstance(uses, list) and all(
+                isinstance(use, list) and len(use) == 3 and type(use[2]) is int
+                and 0 <= use[2] < len(generators) for use in uses)
+                and sorted((name, attribute) for name, attribute, _ in uses) == wanted):
+            raise ValueError(f"its uses should name each of the model's generators {wanted} once")
+    except ValueError as error:
+        raise fail(f"its {GENERATORS} entry is damaged: {error}") from None
+    modules = dict(model.named_modules())
+    for name, attribute, i in uses:
+        setattr(modules[name], attribute, generators[i])
 
 
 def _set_evaluating(model, names, fail):
@@ -376,6 +439,9 @@ def _model_arrays(model, path="the file"):
     evaluating = [name for name, module in model.named_modules() if not module.training]
     if evaluating:
         arrays[EVALUATING] = np.array(json.dumps(evaluating))
+    generators = _generator_states(model)
+    if generators:
+        arrays[GENERATORS] = np.array(json.dumps(generators))
     built = _build(arrays, lambda what: fail(f"the file would not load back: {what}"))
     if shared_names(built) != shared_names(model):  # sharing a file cannot express
         pairs = ", ".join(f"{name} is {first}" for name, first in shared_names(model).items())
@@ -850,6 +916,8 @@ def load_checkpoint(path, model=None, optimizer=None):
         setattr(owner, attribute, value)
     for (_, module), (_, saved_module) in zip(model.named_modules(), saved.named_modules()):
         module.training = saved_module.training
+        for attribute in type(module).generator_names:  # new generators, shared as they were
+            setattr(module, attribute, getattr(saved_module, attribute))
     for name, value in (optimizer_state or {}).items():
         setattr(optimizer, name, value)
     return Checkpoint(model, state, kind, info)

@@ -22,6 +22,9 @@ class Module:
     # Attributes holding arrays that are part of the module's state but that no optimizer
     # steps (batch normalisation's running statistics): state_dict() lists them too.
     buffer_names = ()
+    # Attributes holding the NumPy Generator the module draws from as it runs (dropout's): a
+    # checkpoint keeps its state, so that a resumed run draws what the run would have drawn.
+    generator_names = ()
 
     def parameters(self):
         return []

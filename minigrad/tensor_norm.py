@@ -275,6 +275,8 @@ class Dropout(Module):
     layers made with the same seed drop the same numbers, call after call.
     """
 
+    generator_names = ("rng",)
+
     def __init__(self, p=0.5, seed=None):
         self.p = check_finite_real(p, "p", 0, 1)
         self.rng = _generator(seed)
@@ -285,8 +287,7 @@ class Dropout(Module):
         return dropout(x, self.p, self.rng, self.training)
 
     def config(self):
-        """``{"p": p}``. Its generator is not part of it: a loaded layer draws from minigrad's
-        default generator."""
+        """``{"p": p}``; a model file keeps the state of its generator apart (``generator_names``)."""
         return {"p": self.p}
 
     @classmethod

@@ -375,6 +375,65 @@ def test_a_checkpoint_resumes_adam_bit_for_bit(tmp_path, make, train, resume):
     assert running_statistics(model) == running_statistics(straight)
 
 
+def dropping_transformer(seed=0):
+    """Two blocks whose dropouts draw from one generator, and a dropout of its own generator."""
+    rng = np.random.default_rng(seed)
+    return Sequential(Embedding(11, 8, seed=rng), TransformerBlock(8, 2, hidden=16, dropout=0.2, seed=rng),
+                      TransformerBlock(8, 2, hidden=16, dropout=0.3, seed=rng), Dropout(0.1, seed=seed + 1),
+                      Linear(8, 11, seed=rng))
+
+
+@pytest.mark.parametrize("resume", ["into-fresh-objects", "from-the-loaded-model"])
+def test_a_checkpoint_resumes_dropout_bit_for_bit(tmp_path, resume):
+    straight = dropping_transformer()
+    straight_losses = train_transformer(straight, Adam(straight.parameters(), lr=0.01), 5, 0)
+    model = dropping_transformer()
+    optimizer = Adam(model.parameters(), lr=0.01)
+    losses = train_transformer(model, optimizer, 2, 0)
+    save_checkpoint(model, optimizer, tmp_path / "ckpt")
+    if resume == "into-fresh-objects":
+        model = dropping_transformer(seed=4)
+        optimizer = Adam(model.parameters())
+        load_checkpoint(tmp_path / "ckpt", model, optimizer)
+    else:
+        model = load_checkpoint(tmp_path / "ckpt").model
+        optimizer = Adam(model.parameters())
+        load_checkpoint(tmp_path / "ckpt", model, optimizer)
+    assert model[1].dropout.rng is model[2].dropout.rng  # shared as they were
+    assert model[3].rng is not model[1].dropout.rng
+    losses += train_transformer(model, optimizer, 3, 2)
+    assert losses == straight_losses and same_state(model, straight)
+
+
+def test_a_loaded_dropout_draws_from_a_generator_of_its_own(tmp_path):
+    layer = Dropout(0.5)  # draws from minigrad's default generator
+    path = save(layer, tmp_path / "d")
+    tensor_nn.manual_seed(0)
+    loaded = load(path)
+    assert loaded.rng is not tensor_nn._default_rng
+    assert loaded.rng.bit_generator.state == layer.rng.bit_generator.state
+    other = Dropout(0.5, seed=np.random.Generator(np.random.MT19937(0)))
+    with pytest.raises(TypeError, match=r"cannot save the generator rng, which draws from a MT19937"):
+        save(other, tmp_path / "mt")
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda g: g["states"][0]["state"].update(state=2 ** 128), "is not the state of a PCG64 generator"),
+    (lambda g: g["states"][0].update(bit_generator="MT19937"), "is not the state of a PCG64 generator"),
+    (lambda g: g["uses"].pop(), r"should name each of the model's generators"),
+    (lambda g: g["uses"][0].__setitem__(2, 5), r"should name each of the model's generators"),
+    (lambda g: g.update(extra=1), "should hold states and uses"),
+])
+def test_a_damaged_generator_entry_is_refused(tmp_path, change, message):
+    arrays = dict(model_files._model_arrays(dropping_transformer()))
+    generators = json.loads(str(arrays["model.generators"]))
+    change(generators)
+    arrays["model.generators"] = np.array(json.dumps(generators))
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ModelFileError, match=r"bad\.npz .*model\.generators entry is damaged: .*" + message):
+        load(tmp_path / "bad.npz")
+
+
 def test_a_checkpoint_restores_the_modes_and_refuses_another_architecture(tmp_path):
     model = cnn().eval()
     path = save_checkpoint(model, None, tmp_path / "c")
