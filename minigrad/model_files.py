@@ -1,26 +1,46 @@
 """Model files: a trained network in one ``.npz`` file, and checkpoints to resume training.
 
 Free functions over what a network says about itself, as in PyTorch: its
-``config()`` (the architecture, plain data) and its ``state_dict()`` (the
-arrays, by name). :func:`save` writes both; :func:`load` builds the network
-back with ``from_config`` and fills it with ``load_state_dict``. This module
-imports the networks (:mod:`minigrad.tensor_nn`), never the other way round;
-``model.save(path)`` and ``MLP.load(path)`` are thin methods that call these
-functions.
+``config()`` (the settings that build it again, plain data) and its
+``state_dict()`` (the arrays, by name: parameters and buffers such as a
+batch norm's running statistics). :func:`save` writes both; :func:`load`
+builds the network back with ``from_config`` and fills it with
+``load_state_dict``. Any network of minigrad's tensor layers can be saved:
+an MLP, a ``Sequential`` of convolutions, a transformer, containers within
+containers, and modules of your own classes once :func:`register` ed.
+
+The layers know nothing of files: this module imports them (to build them
+back), never the other way round. ``model.save(path)`` and ``MLP.load(path)``
+are thin methods of :class:`minigrad.module.Module` that call :func:`save` and
+:func:`load`, which this module hands over to it when it is imported
+(``set_file_functions``), so that no import goes back.
 
 A model file is a NumPy ``.npz`` archive (a zip of ``.npy`` arrays) holding
 
 * ``minigrad.format`` = "minigrad-model" and ``minigrad.version`` = 2, so that
   loading recognises its own files and rejects everything else;
-* ``model.kind`` ("MLP", "Layer" or "Linear") and ``model.config``, the
-  config as JSON text, e.g. ``{"sizes": [2, 16, 1], "activations": ["relu",
-  "linear"], "dtype": "float64"}``: the architecture (an MLP that uses one
-  layer twice says so in ``"tied_layers"``, and loads back sharing it);
+* ``model.kind``, the class of the network (one of :data:`KINDS`: "MLP",
+  "Sequential", "Conv2d", ...), and ``model.config``, its config as JSON
+  text. An MLP's is ``{"sizes": [2, 16, 1], "activations": ["relu",
+  "linear"], "dtype": "float64"}``; a module inside a config is written
+  ``{"module": "Conv2d", "config": {...}}``, so that the config of a
+  Sequential describes the tree of modules, each by its class name and its
+  settings. An MLP or a Sequential that uses one layer twice says so in
+  ``"tied_layers"``, and loads back sharing it;
 * ``model.state.<name>`` for each entry of the state dict
-  (``model.state.layers.0.W``, ...), in the dtype it had.
+  (``model.state.layers.0.W``, ``model.state.layers.1.running_mean``, ...),
+  in the dtype it had;
+* if some modules are in evaluation mode, ``model.eval_modules``, their names
+  (JSON); if some draw random numbers (dropout), ``model.generators``, the
+  states of their generators (JSON), each once: modules that shared one
+  share one after loading.
 
+Loading builds only the classes of :data:`KINDS`, by name; it never imports
+what a file names. A network holding a module of another class is refused
+when saving, with a TypeError naming the class, before anything is written.
 (Files of version 1, which listed ``model.sizes``, ``model.activations`` and
-``layers.i.W``/``layers.i.b``, are still read.)
+``layers.i.W``/``layers.i.b``, are still read; version 2 was first written for
+MLPs and layers only, and a file of those is written as it was then.)
 
 A checkpoint is a model file that also holds an optimizer's state (Adam's
 ``m``, ``v`` and step count ``t``; SGD's velocities), taken from
@@ -35,8 +55,10 @@ The promises:
   not a minigrad model raises an error naming the file and the problem (a
   file you may not read raises PermissionError, as any file would). Nothing
   is allocated before it is checked against the file: each member's declared
-  shape against the bytes that hold it, the config's size against the weights
-  stored; a config's length and nesting are bounded.
+  shape against the bytes that hold it, the config's size (the sum of what
+  each module of the tree says it holds, ``config_size``) against the
+  weights stored; a config's length and nesting are bounded. (A module of
+  your own that cannot tell its size, None, is checked once built.)
 * ``load(name)`` reads what ``save(name)`` wrote: ``name.npz`` (``.npz`` is
   added to a name without it), or ``name`` itself if there is no ``name.npz``.
 * Saving checks the model first, with the very checks loading applies (it
@@ -220,7 +242,9 @@ def _build(arrays, fail):
 
 
 def _reason(error):
-    return error.args[0] if isinstance(error, KeyError) and error.args else error
+    if isinstance(error, KeyError):  # a setting a config lacks
+        return f"it lacks the setting {error.args[0]!r}" if error.args else "it lacks a setting"
+    return error
 
 
 # A module inside a config is a node {"module": class name, "config": its config}.
@@ -229,57 +253,74 @@ def _is_node(value):
     return isinstance(value, dict) and set(value) == {"module", "config"}
 
 
-def _settings(config, kind):
-    """The settings of a config (a dict), each checked to be plain data or a node."""
+def _parts(config, kind):
+    """``(path, node)`` for each module among the settings of ``config`` (in lists too), once
+    checked that the rest is plain data: a dict is a config's only dict, and a node's."""
     if not isinstance(config, dict):
         raise TypeError(f"a {kind}'s config is a dict, got a {type(config).__name__}")
-    return config.values()
-
-
-def _config_size(kind, config, where=""):
-    """How many numbers building ``config`` allocates (modules of unknown size count 0)."""
-    cls = KINDS[kind]
-    if cls in (nn.MLP, nn.Layer, nn.Linear):  # their configs hold no nodes
-        return cls.config_size(config)
-    total = 0
-    stack = list(_settings(config, kind))
+    parts, stack = [], [(str(key), value) for key, value in reversed(config.items())]
     while stack:
-        value = stack.pop()
+        path, value = stack.pop()
         if _is_node(value):
-            name = _checked_kind(value["module"], where)
-            total += _config_size(name, value["config"], where)
+            parts.append((path, value))
         elif isinstance(value, list):
-            stack.extend(value)
+            stack.extend((f"{path}.{i}", item) for i, item in reversed(list(enumerate(value))))
         elif isinstance(value, dict):
-            raise ValueError(f"a {kind}'s settings are numbers, strings, lists or modules, "
-                             f"not {_shorten(value, 80)}")
-    return total + (cls.config_size(config) or 0)
+            raise ValueError(f"a {kind}'s settings are numbers, strings, lists or modules; "
+                             f"its {path} is {_shorten(value, 80)}")
+    return parts
 
 
-def _checked_kind(kind, where):
+def _part_kind(path, node):
+    kind = node["module"]
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"unknown module class {_shorten(kind, 80)}; a model file holds minigrad's "
-                         f"layers ({', '.join(BUILT_IN)}) and classes given to "
+        raise ValueError(f"{path} is of an unknown module class {_shorten(kind, 80)}; a model file holds "
+                         f"minigrad's layers ({', '.join(BUILT_IN)}) and classes given to "
                          "minigrad.model_files.register")
     return kind
 
 
+def _in_part(path, kind, error):
+    """The error of a module inside a config, saying where it is: a ValueError."""
+    return ValueError(f"{path} (a {kind}): {_reason(error)}")
+
+
+def _config_size(kind, config):
+    """How many numbers building ``config`` allocates (modules of unknown size count 0)."""
+    cls = KINDS[kind]
+    if cls in (nn.MLP, nn.Layer, nn.Linear):  # their configs hold no modules
+        return cls.config_size(config)
+    total = 0
+    for path, node in _parts(config, kind):
+        part = _part_kind(path, node)
+        try:
+            total += _config_size(part, node["config"])
+        except (TypeError, ValueError, KeyError) as error:
+            raise _in_part(path, part, error) from None
+    return total + (cls.config_size(config) or 0)
+
+
 def _from_config(kind, config):
     """The module of class ``kind`` that ``config`` describes, its parts built first."""
-    def built(value):
-        if _is_node(value):
-            return _from_config(_checked_kind(value["module"], ""), value["config"])
-        if isinstance(value, list):
-            return [built(item) for item in value]
-        return value
-
     cls = KINDS[kind]
     if cls in (nn.MLP, nn.Layer, nn.Linear):
         return cls.from_config(config)
-    _settings(config, kind)
-    module = cls.from_config({key: built(value) for key, value in config.items()})
+    built = {id(node): (path, node) for path, node in _parts(config, kind)}
+    for key, (path, node) in built.items():
+        part = _part_kind(path, node)
+        try:
+            built[key] = _from_config(part, node["config"])
+        except (TypeError, ValueError, KeyError) as error:
+            raise _in_part(path, part, error) from None
+
+    def settings(value):
+        if isinstance(value, dict):  # a node: _parts allows no other dict
+            return built[id(value)]
+        return [settings(item) for item in value] if isinstance(value, list) else value
+
+    module = cls.from_config({key: settings(value) for key, value in config.items()})
     if type(module) is not cls:
-        raise TypeError(f"{kind}.from_config built a {type(module).__name__}")
+        raise TypeError(f"{kind}.from_config built a {type(module).__name__}, not a {kind}")
     return module
 
 
@@ -335,7 +376,7 @@ def _set_generators(model, stored, fail):
                 and 0 <= use[2] < len(generators) for use in uses)
                 and sorted((name, attribute) for name, attribute, _ in uses) == wanted):
             raise ValueError(f"its uses should name each of the model's generators {wanted} once")
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise fail(f"its {GENERATORS} entry is damaged: {error}") from None
     modules = dict(model.named_modules())
     for name, attribute, i in uses:
@@ -383,8 +424,8 @@ def _kind(module, where=""):
     """The name under which a file holds ``module``'s class: a known class, exactly."""
     name = type(module).__name__
     if KINDS.get(name) is not type(module):
-        inside = f"its {where} is a {name}: " if where else ""
-        raise TypeError(f"cannot save {inside}a model file holds networks built from minigrad's "
+        what = f"this network: its {where} is a {name};" if where else f"a {name}:"
+        raise TypeError(f"cannot save {what} a model file holds networks built from minigrad's "
                         f"tensor layers ({', '.join(BUILT_IN[:-3])}, MLP, Layer or Linear, not {name}) "
                         "and modules of classes given to minigrad.model_files.register (each "
                         "describing itself with a config() method)")

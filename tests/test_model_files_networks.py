@@ -214,11 +214,11 @@ def registered(monkeypatch):
 
 def test_a_module_of_your_own_is_refused_on_save_until_registered(tmp_path):
     model = CharModel(11, 8, 2, seed=0)
-    with pytest.raises(TypeError, match=r"cannot save a model file .*not CharModel\) and modules of classes "
+    with pytest.raises(TypeError, match=r"cannot save a CharModel: a model file .*not CharModel\) and modules of classes "
                                         r"given to minigrad\.model_files\.register"):
         model.save(tmp_path / "m")
     nested = Sequential(Linear(2, 2, seed=0), Square())
-    with pytest.raises(TypeError, match=r"cannot save its layers\.1 is a Square: .*not Square\)"):
+    with pytest.raises(TypeError, match=r"cannot save this network: its layers\.1 is a Square; .*not Square\)"):
         save(nested, tmp_path / "m")
     assert os.listdir(tmp_path) == []  # never a file that lost part of the network
 
