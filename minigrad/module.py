@@ -222,8 +222,9 @@ class Sequential(Module):
     def from_config(cls, config):
         """The Sequential that ``config`` describes, its layers already built (None where tied)."""
         if not isinstance(config, dict) or set(config) - {"tied_layers"} != {"layers"}:
+            got = sorted(map(str, config)) if isinstance(config, dict) else repr(config)
             raise ValueError(f"a Sequential's config has the keys layers and (if any are tied) "
-                             f"tied_layers, got {sorted(map(str, config)) if isinstance(config, dict) else config!r}")
+                             f"tied_layers, got {got}")
         layers, tied = list(config["layers"]), config.get("tied_layers", [])
         if not isinstance(tied, list):
             raise ValueError(f"a Sequential's tied_layers are pairs [later, earlier], got {tied!r}")
@@ -360,7 +361,8 @@ def checked_state(module, state):
                 raise TypeError(f"{who}: {name} should be a number, got {value!r}")
             updates.append((p, "data", float(number)))
     for name, owner, attribute in buffers:
-        updates.append((owner, attribute, _checked_array(who, name, state[name], getattr(owner, attribute))))
+        current = getattr(owner, attribute)
+        updates.append((owner, attribute, _checked_array(who, name, state[name], current)))
     return updates
 
 
