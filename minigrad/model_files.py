@@ -426,7 +426,8 @@ def _kind(module, where=""):
     if KINDS.get(name) is not type(module):
         what = f"this network: its {where} is a {name};" if where else f"a {name}:"
         raise TypeError(f"cannot save {what} a model file holds networks built from minigrad's "
-                        f"tensor layers ({', '.join(BUILT_IN[:-3])}, MLP, Layer or Linear, not {name}) "
+                        f"tensor layers ({', '.join(BUILT_IN[:-1])} or {BUILT_IN[-1]}, "
+                        f"not {name}) "
                         "and modules of classes given to minigrad.model_files.register (each "
                         "describing itself with a config() method)")
     return name

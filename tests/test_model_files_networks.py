@@ -153,6 +153,18 @@ def test_loading_a_tree_does_not_move_the_default_generator(tmp_path):
     assert np.array_equal(Linear(3, 3).W.data, expected)
 
 
+@pytest.mark.parametrize("layer", [
+    Conv2d(2, 3, (3, 2), stride=2, padding=1, seed=0), Conv2d(2, 3, 3, bias=False, seed=0), MaxPool2d(2),
+    Flatten(), BatchNorm1d(5), BatchNorm2d(4, affine=False), BatchNorm1d(3, track_running_stats=False),
+    LayerNorm((2, 3)), LayerNorm(4, elementwise_affine=False), Dropout(0.2), Embedding(7, 3, seed=0),
+    TransformerBlock(8, 2, seed=0), TransformerBlock(6, 3, hidden=5, seed=0), Linear(3, 2, seed=0),
+    MLP(2, [3, 4], seed=0)], ids=lambda layer: repr(layer).replace(" ", ""))
+def test_config_size_counts_exactly_what_a_layer_holds(layer):
+    """The size checked before building is the size built: the state dict's numbers."""
+    held = sum(value.size for value in layer.state_dict().values())
+    assert type(layer).config_size(json.loads(json.dumps(model_files._described(layer)[1]))) == held
+
+
 # ----- modules of your own ------------------------------------------------------------------------
 
 class CharModel(Module):
