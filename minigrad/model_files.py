@@ -437,8 +437,8 @@ def _described(module, where=""):
     """``(kind, config)`` of ``module`` as plain JSON data, its parts as nodes."""
     kind = _kind(module, where)
     config = module.config()
-    if not isinstance(config, dict):
-        raise TypeError(f"{kind}.config() should return a dict, got a {type(config).__name__}")
+    if not isinstance(config, dict) or not all(isinstance(key, str) for key in config):
+        raise TypeError(f"{kind}.config() should return a dict with str keys, got {_shorten(config, 80)}")
 
     def plain(value, name):
         if isinstance(value, Module):
@@ -505,10 +505,10 @@ def register(cls):
     """
     if not (isinstance(cls, type) and issubclass(cls, Module)):
         raise TypeError(f"register takes a subclass of minigrad.Module, got {cls!r}")
-    if KINDS.get(cls.__name__, cls) is not cls:
+    if cls.__name__ in BUILT_IN and KINDS[cls.__name__] is not cls:
         raise ValueError(f"cannot register {cls.__module__}.{cls.__qualname__}: a file names a class by "
-                         f"its name, and {cls.__name__!r} already means {KINDS[cls.__name__]}")
-    KINDS[cls.__name__] = cls
+                         f"its name, and {cls.__name__!r} means minigrad's {KINDS[cls.__name__]}")
+    KINDS[cls.__name__] = cls  # a class of yours defined again (a notebook cell run twice) replaces it
     return cls
 
 

@@ -268,9 +268,12 @@ def test_register_refuses_what_is_not_a_module_or_takes_a_known_name(registered)
     with pytest.raises(TypeError, match="subclass of minigrad.Module"):
         register(int)
     impostor = type("Conv2d", (Module,), {})
-    with pytest.raises(ValueError, match=r"'Conv2d' already means"):
+    with pytest.raises(ValueError, match=r"'Conv2d' means minigrad's <class 'minigrad\.tensor_conv\.Conv2d'>"):
         register(impostor)
+    assert model_files.KINDS["Conv2d"] is Conv2d
     assert register(CharModel) is CharModel  # registering again is harmless
+    again = register(type("CharModel", (CharModel,), {}))  # the class defined again, in a notebook
+    assert model_files.KINDS["CharModel"] is again
 
 
 def test_a_subclass_of_a_known_layer_is_not_saved_as_its_parent(tmp_path):
