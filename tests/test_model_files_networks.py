@@ -511,9 +511,13 @@ def imported_modules(path, package="minigrad"):
     """The modules of ``package`` that the file ``path`` imports, at its top or inside functions."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
+        # imports this scan could not follow would hide a cycle: the package uses none
+        assert not (isinstance(node, ast.ImportFrom) and node.level), f"{path}: a relative import"
+        assert not (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", ""))
+                    in ("import_module", "__import__")), f"{path}: an import by a function call"
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
             for alias in node.names:  # from minigrad import tensor_nn: the module minigrad.tensor_nn
                 candidate = f"{node.module}.{alias.name}"
                 names.add(candidate if module_file(candidate) else node.module)
