@@ -223,3 +223,11 @@ def test_unknown_engines_and_pieces_are_named():
         pieces("scalar")
     with pytest.raises(ValueError, match="no piece for chapter 1, exercise 9"):
         keep("value", 1, 9, lambda: True)
+
+
+def test_a_function_of_another_name_is_kept_under_the_file_s_name(engine_dir):
+    namespace = run_cell("def topo_iterative(root):\n    return [root]\n", {})
+    source = your_engine.piece_source(("topological_order",),
+                                      {"topological_order": namespace["topo_iterative"]})
+    assert source == ("def topo_iterative(root):\n    return [root]\n\n"
+                      "topological_order = topo_iterative\n")

@@ -228,7 +228,8 @@ def _function_source(function):
 
 def piece_source(targets, answers):
     """The source of a piece whose ``targets`` are given by ``answers`` (name -> object):
-    a class or function as written, and for ``Owner.attr`` the function set there
+    a class or function as written (a function of another name followed by
+    ``target = its_name``), and for ``Owner.attr`` the function set there
     followed by the line that sets it (unless it is written in the class itself)."""
     parts, written = [], set()
     for target in targets:
@@ -243,7 +244,10 @@ def piece_source(targets, answers):
             if isinstance(owner, type):
                 parts.append(_class_source(owner))
             elif _plain_function(owner) is not None:
-                parts.append(_function_source(_plain_function(owner)))
+                function = _plain_function(owner)
+                parts.append(_function_source(function))
+                if function.__name__ != owner_name:  # the reader's name, and the file's
+                    parts.append(f"{owner_name} = {function.__name__}\n")
             else:
                 raise EngineError(f"{owner_name} should be a class or a function, "
                                   f"got {type(owner).__name__}")
