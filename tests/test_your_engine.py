@@ -229,5 +229,5 @@ def test_a_function_of_another_name_is_kept_under_the_file_s_name(engine_dir):
     namespace = run_cell("def topo_iterative(root):\n    return [root]\n", {})
     source = your_engine.piece_source(("topological_order",),
                                       {"topological_order": namespace["topo_iterative"]})
-    assert source == ("def topo_iterative(root):\n    return [root]\n\n"
+    assert source == ("def topo_iterative(root):\n    return [root]\n\n\n"
                       "topological_order = topo_iterative\n")
