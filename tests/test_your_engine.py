@@ -231,3 +231,19 @@ def test_a_function_of_another_name_is_kept_under_the_file_s_name(engine_dir):
                                       {"topological_order": namespace["topo_iterative"]})
     assert source == ("def topo_iterative(root):\n    return [root]\n\n\n"
                       "topological_order = topo_iterative\n")
+
+
+def test_keeping_a_later_piece_fills_in_the_earlier_ones_it_builds_on(engine_dir, capsys):
+    namespace = notebook_value()
+    run_cell("def sigmoid(self):\n    return Value(1 / (1 + math.exp(-self.data)), (self,), "
+             "'sigmoid')\n\nValue.sigmoid = sigmoid\n", namespace)
+
+    def check_sigmoid(Value):
+        return report(Value(0.0).sigmoid().data == 0.5, "sigmoid")
+
+    assert keep("value", 2, 3, check_sigmoid, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("PASS: sigmoid, kept in yourgrad/value.py")
+    assert "with the course's solutions to exercise 2.2, which it builds on" in out
+    text = (engine_dir / "value.py").read_text()
+    assert "# chapter 2, exercise 2: " in text and "(the course's solution)" in text

@@ -16,8 +16,9 @@ The API, for the checkers of both Parts:
     returns a bool). If it passes, write the piece's source, found from the
     answers, into ``yourgrad/<engine>.py``, import that file afresh and run
     ``check`` again, silently, on the same names taken from the file: only
-    then is the PASS printed, with ", kept in yourgrad/<engine>.py". A piece
-    that needs a name the file does not define (a notebook global) is
+    then is the PASS printed, with ", kept in yourgrad/<engine>.py" (pieces
+    of earlier exercises that the file lacks are filled in from the course's
+    solutions first, and the PASS says which). A piece that needs a name the file does not define (a notebook global) is
     refused, naming it; a piece that fails from the file is not kept. The
     keyword names are the names in the file (``Value=Value``).
 
@@ -384,6 +385,7 @@ def keep(engine, chapter, exercise, check, **answers):
     old_text = path.read_text() if path.exists() else None
     header, blocks = _split(old_text) if old_text is not None else (_header(engine), {})
     blocks = {key: block for key, (_, block) in blocks.items()}
+    earlier = _fill_in(engine, blocks, (chapter, exercise))
     blocks[(chapter, exercise)] = _block(chapter, exercise, piece.title, source)
     text = _assemble(header, blocks)
     _ensure_package(path.parent)
@@ -412,7 +414,22 @@ def keep(engine, chapter, exercise, check, **answers):
     _install(engine, module)
     first, _, rest = printed.partition("\n")
     sys.stdout.write(f"{first}, kept in {_shown(engine)}\n{rest}")
+    if earlier:
+        numbers = ", ".join(f"{piece.chapter}.{piece.exercise}" for piece in earlier)
+        print(f"  (with the course's solutions to exercise{'s' if len(earlier) > 1 else ''} "
+              f"{numbers}, which it builds on)")
     return True
+
+
+def _fill_in(engine, blocks, before):
+    """Add to ``blocks`` the reference's pieces before ``before`` that it lacks; return them."""
+    filled = []
+    for piece in pieces(engine):
+        key = (piece.chapter, piece.exercise)
+        if key < before and key not in blocks:
+            blocks[key] = _block(*key, piece.title, piece.source, from_reference=True)
+            filled.append(piece)
+    return filled
 
 
 # ----- catching up ----------------------------------------------------------------------
@@ -425,12 +442,7 @@ def catch_up(engine, chapter):
     fresh = not path.exists()
     header, blocks = (_header(engine), {}) if fresh else _split(path.read_text())
     blocks = {key: block for key, (_, block) in blocks.items()}
-    filled = []
-    for piece in needed:
-        key = (piece.chapter, piece.exercise)
-        if key not in blocks:
-            blocks[key] = _block(*key, piece.title, piece.source, from_reference=True)
-            filled.append(piece)
+    filled = _fill_in(engine, blocks, (chapter, 0))
     if filled:
         _ensure_package(path.parent)
         _write_atomically(path, _assemble(header, blocks))
