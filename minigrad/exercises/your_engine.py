@@ -113,11 +113,10 @@ def _split(text):
 
 def _targets(block):
     """The names a block defines and the class attributes it sets, in its order (a function
-    that is set on a class counts as that attribute only)."""
+    that is set on a class, or given another name, counts as that attribute or name only)."""
     found, body = [], ast.parse(block).body
     attached = {node.value.id for node in body if isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Name)
-                and all(isinstance(target, ast.Attribute) for target in node.targets)}
+                and isinstance(node.value, ast.Name)}
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             if node.name not in attached:
@@ -452,8 +451,10 @@ def catch_up(engine, chapter):
     if not needed:
         print(f"{_shown(engine)}: nothing to catch up before chapter {chapter}")
     elif fresh:
+        chapters = f"chapter {needed[0].chapter}" if needed[0].chapter == chapter - 1 \
+            else f"chapters {needed[0].chapter}-{chapter - 1}"
         print(f"{_shown(engine)} did not exist: made it from the course's solutions to "
-              f"chapters {needed[0].chapter}-{chapter - 1} ({len(filled)} pieces)")
+              f"{chapters} ({len(filled)} pieces)")
     else:
         print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before chapter {chapter} "
               "are yours" + (", the rest filled in from the course's solutions:"
