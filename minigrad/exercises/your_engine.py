@@ -22,10 +22,11 @@ The API, for the checkers of both Parts:
     refused, naming it; a piece that fails from the file is not kept. The
     keyword names are the names in the file (``Value=Value``).
 
-``catch_up(engine, chapter)``
+``catch_up(engine, chapter, exercise=0)``
     Fill in, from the reference solution, every piece of the chapters before
-    ``chapter`` that the file lacks, name each one, and return the module
-    imported afresh (``yg = catch_up("value", 3)``, then ``yg.Value``).
+    ``chapter`` (with ``exercise``: every piece before that exercise) that the
+    file lacks, name each one, and return the module imported afresh
+    (``yg = catch_up("value", 3)``, then ``yg.Value``).
 
 ``load(engine)``
     The reader's module, imported afresh from the file (no catch-up).
@@ -434,29 +435,33 @@ def _fill_in(engine, blocks, before):
 
 # ----- catching up ----------------------------------------------------------------------
 
-def catch_up(engine, chapter):
-    """Fill in the reference's pieces of chapters before ``chapter`` that the reader's file
-    lacks, say which, and return the module imported afresh."""
+def catch_up(engine, chapter, exercise=0):
+    """Fill in the reference's pieces of chapters before ``chapter`` (with ``exercise``: the
+    pieces before that exercise of ``chapter``) that the reader's file lacks, say which, and
+    return the module imported afresh."""
     path = engine_path(engine)
-    needed = [piece for piece in pieces(engine) if piece.chapter < chapter]
+    before = (chapter, exercise)
+    where = f"exercise {chapter}.{exercise}" if exercise else f"chapter {chapter}"
+    needed = [piece for piece in pieces(engine) if (piece.chapter, piece.exercise) < before]
     fresh = not path.exists()
     header, blocks = (_header(engine), {}) if fresh else _split(path.read_text())
     blocks = {key: block for key, (_, block) in blocks.items()}
-    filled = _fill_in(engine, blocks, (chapter, 0))
+    filled = _fill_in(engine, blocks, before)
     if filled:
         _ensure_package(path.parent)
         _write_atomically(path, _assemble(header, blocks))
     module = load(engine)
     yours = len(needed) - len(filled)
     if not needed:
-        print(f"{_shown(engine)}: nothing to catch up before chapter {chapter}")
+        print(f"{_shown(engine)}: nothing to catch up before {where}")
     elif fresh:
-        chapters = f"chapter {needed[0].chapter}" if needed[0].chapter == chapter - 1 \
-            else f"chapters {needed[0].chapter}-{chapter - 1}"
+        last = needed[-1].chapter
+        chapters = f"chapter {last}" if needed[0].chapter == last \
+            else f"chapters {needed[0].chapter}-{last}"
         print(f"{_shown(engine)} did not exist: made it from the course's solutions to "
               f"{chapters} ({len(filled)} pieces)")
     else:
-        print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before chapter {chapter} "
+        print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before {where} "
               "are yours" + (", the rest filled in from the course's solutions:"
                              if filled else ""))
         for piece in filled:
