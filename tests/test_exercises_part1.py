@@ -391,7 +391,7 @@ def test_ch02_downhill(capsys):
 # ----- chapter 3 -------------------------------------------------------------------------
 
 
-def engine_piece(chapter, exercise, replace=()):
+def engine_piece(chapter, exercise, replace=(), prelude=""):
     """The course's solution of an exercise that builds the reader's engine, run as a notebook
     cell on the engine as kept so far (the earlier pieces caught up from the course's), with
     each ``(old, new)`` of ``replace`` made first; returns the cell's namespace."""
@@ -402,7 +402,7 @@ def engine_piece(chapter, exercise, replace=()):
     for old, new in replace:
         assert old in source, old
         source = source.replace(old, new)
-    return run_cell("import math\nfrom yourgrad.value import *\n" + source)
+    return run_cell(prelude + "import math\nfrom yourgrad.value import *\n" + source)
 
 
 RULES = ["Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh"]
@@ -774,6 +774,80 @@ def test_ch04_judges_the_method(capsys):
 # ----- chapter 5 -------------------------------------------------------------------------
 
 
+def sgd(*replace):
+    return engine_piece(5, 2, replace)["SGD"]
+
+
+def milestone(*replace):
+    namespace = engine_piece(5, 4, replace)
+    return namespace["hinge_loss"], namespace["train"]
+
+
+LEFT = ["Value", "Log", "ReLU", "Sigmoid"]
+NETWORK = ["Value", "activate", "Neuron", "Layer", "MLP"]
+
+
+def test_ch04_more_operations(capsys, own_engine_directory):
+    namespace = engine_piece(4, 4)
+    out = assert_passes(capsys, ch04.check_more_operations, *(namespace[k] for k in LEFT))
+    assert "kept in yourgrad/value.py" in out
+    for replace, says in [
+            (("        return (grad / a.data,)", "        return (1 / a.data,)"), "a.log()"),
+            (("    return self + (-other)", "    return self + other"), "a - b"),
+            (("        return (grad if a.data > 0 else 0.0,)", "        return (grad,)"), "(-a).relu()"),
+            (("        e = math.exp(-abs(a.data))  # never overflows\n"
+              "        s = 1 / (1 + e) if a.data >= 0 else e / (1 + e)",
+              "        s = 1 / (1 + math.exp(-a.data))"), "sigmoid at a = -1000 raised"),
+            (("    return other * self ** -1", "    return self * as_value(other) ** -1"), "2.0 / a")]:
+        namespace = engine_piece(4, 4, [replace])
+        assert_fails(capsys, ch04.check_more_operations, *(namespace[k] for k in LEFT), says=says)
+
+
+def test_ch04_network(capsys, own_engine_directory):
+    namespace = engine_piece(4, 5)
+    out = assert_passes(capsys, ch04.check_network, *(namespace[k] for k in NETWORK))
+    assert "kept in yourgrad/value.py" in out
+    for replace, says in [
+            (("        return self.w + [self.b]", "        return [self.b] + self.w"), "weights first"),
+            (("        return outs[0] if len(outs) == 1 else outs", "        return outs"), "not a list of one"),
+            (("        rng = random.Random(seed)", "        rng = random"), "the same seed"),
+            (("        activations = [activation] * (len(nouts) - 1) + [\"linear\"]",
+              "        activations = [activation] * len(nouts)"), "the last linear")]:
+        namespace = engine_piece(4, 5, [replace])
+        assert_fails(capsys, ch04.check_network, *(namespace[k] for k in NETWORK), says=says)
+    namespace = engine_piece(4, 5, [("class MLP:\n", "class MLP(ValueMLP):\n"),
+                                    ("        rng = random.Random(seed)",
+                                     "        super().__init__(nin, nouts, activation, seed=seed)\n"
+                                     "        rng = random.Random(seed)")],
+                             prelude="from minigrad.value_nn import ValueMLP\n")
+    assert_fails(capsys, ch04.check_network, *(namespace[k] for k in NETWORK),
+                 says="calls minigrad's ValueMLP")
+
+
+def test_the_milestone(capsys, own_engine_directory):
+    out = assert_passes(capsys, ch05.check_milestone, *milestone())
+    assert "kept in yourgrad/value.py" in out and "XOR (4 of 4 right)" in out
+    assert_fails(capsys, ch05.check_milestone, *milestone(
+        ("        optimizer.zero_grad()                         # backward\n", "")),
+        says="Part I milestone")
+    assert_fails(capsys, ch05.check_milestone, *milestone(
+        ("    losses = [(1 - label * score).relu()", "    losses = [(1 - label * score)")),
+        says="not the mean of max(0, 1 - label * score)")
+    assert_fails(capsys, ch05.check_milestone, *milestone(
+        ("def train(model, inputs, labels, optimizer, steps):\n",
+         "def train(model, inputs, labels, optimizer, steps):\n"
+         "    import minigrad\n    optimizer = minigrad.SGD(model.parameters(), lr=0.1)\n")),
+        says="calls minigrad's SGD: the milestone runs your engine alone")
+
+
+def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):
+    hinge_loss, train = milestone()
+    path = own_engine_directory / "value.py"
+    path.write_text(path.read_text() + "\nfrom minigrad import Adam\n")
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="your engine uses minigrad's Adam: the milestone runs your engine alone")
+
+
 def test_ch05(capsys):
     def mse_gradient(predictions, targets):
         return [2 * (p.data - t) / len(predictions) for p, t in zip(predictions, targets)]
@@ -786,20 +860,18 @@ def test_ch05(capsys):
     shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
 
-    def momentum_steps(steps, lr, momentum):  # the notebook's solution
-        a, b, va, vb = 0.0, 0.0, 0.0, 0.0
-        for _ in range(steps):
-            va = momentum * va + 2 * (a - 1)
-            vb = momentum * vb + 20 * (b + 2)
-            a, b = a - lr * va, b - lr * vb
-        return a, b
-    a, b = momentum_steps(5, 0.02, 0.9)
-    outputs = {assert_passes(capsys, ch05.check_momentum, momentum_steps) for _ in range(5)}
+    outputs = {assert_passes(capsys, ch05.check_momentum, sgd()) for _ in range(3)}
     assert len(outputs) == 1
     assert_fails(capsys, ch05.check_momentum, ..., says=NOT_FILLED)
-    assert_fails(capsys, ch05.check_momentum, lambda *s: (..., ...), says=NOT_FILLED)
-    assert_fails(capsys, ch05.check_momentum, lambda *s: (0.0, 0.0), says="still where they started")
-    assert_fails(capsys, ch05.check_momentum, lambda *s: (a, b + 0.1), says="b:", hides=(f"{b:.6g}",))
+    assert_fails(capsys, ch05.check_momentum, sgd(("            p.data -= self.lr * v", "            pass")),
+                 says="still where they started")
+    assert_fails(capsys, ch05.check_momentum,
+                 sgd(("v = self.momentum * self.velocities[i] + p.grad", "v = self.momentum * v + p.grad"),
+                     ("        for i, p in enumerate(self.parameters):",
+                      "        v = 0.0\n        for i, p in enumerate(self.parameters):")),
+                 says="after 5 steps: a:")
+    assert_fails(capsys, ch05.check_momentum, sgd(("            p.grad = 0.0", "            pass")),
+                 says="zero_grad() should set every parameter's grad to 0")
 
     def logsumexp(zs):
         m = max(zs)
@@ -829,18 +901,16 @@ def test_ch05_judges_the_method(capsys):
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown if len(ps) == 4 else [0.0] * len(ps),
                  says="compute it from the inputs")
 
-    def with_sgd(steps, lr, momentum):  # issue 16's cheat: the package's SGD
-        a, b = Value(0.0), Value(0.0)
-        optimizer = SGD([a, b], lr=lr, momentum=momentum)
-        for _ in range(steps):
-            optimizer.zero_grad()
-            ((a - 1) ** 2 + 10 * (b + 2) ** 2).backward()
-            optimizer.step()
-        return a.data, b.data
+    with_sgd = sgd(("    def step(self):\n", "    def step(self):\n        import minigrad\n"
+                    "        minigrad.SGD(self.parameters, lr=self.lr).step()\n        return\n"))
     assert_fails(capsys, ch05.check_momentum, with_sgd,
-                 says="calls minigrad's SGD: the exercise asks you to take the steps by hand")
+                 says="calls minigrad's SGD: the exercise asks you to write it")
     five = ch05._momentum_reference(5, 0.02, 0.9)
-    assert_fails(capsys, ch05.check_momentum, lambda *s: five, says="drawn at random: use the arguments")
+    assert_fails(capsys, ch05.check_momentum, sgd(
+        ("            p.data -= self.lr * v",
+         "            p.data = FIVE[i]"),
+        ("class SGD:", f"FIVE = {list(five)!r}\n\n\nclass SGD:")),
+        says="drawn at random: use the arguments")
 
     # issue 16's cheat: NumPy's log-sum-exp
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: float(np.logaddexp.reduce(zs)),
