@@ -288,7 +288,10 @@ def _check_network(Value, activate, Neuron, Layer, MLP):
         try:
             with forbidding(entries, [Value, activate, Neuron, Layer, MLP], OWN):
                 model, again = MLP(nin, nouts, activation, seed), MLP(nin, nouts, activation, seed)
-                params = list(model.parameters())
+                params = model.parameters()
+                if is_placeholder(params):
+                    return not_filled_in(what)
+                params = list(params)
                 out = model(x)
         except Exception as error:
             return report(False, what, f"{shown} raised {describe_error(error)}")
