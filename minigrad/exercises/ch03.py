@@ -36,7 +36,8 @@ def check_softplus(cls):
     if is_placeholder(cls):
         return not_filled_in(what)
     if not (isinstance(cls, type) and issubclass(cls, Value)):
-        return report(False, what, f"Softplus should be a class derived from minigrad's Value, got {cls!r}")
+        return report(False, what,
+                      f"Softplus should be a class derived from minigrad's Value, got {cls!r}")
     for x in [0.0, 1.5, -2.0, 30.0, 1000.0, -1000.0]:
         try:
             node = cls(Value(x))
@@ -46,7 +47,8 @@ def check_softplus(cls):
             return report(False, what, "not filled in yet: Softplus.__init__ recorded no result "
                                        "(it should call self._record(result, a))")
         if not math.isclose(node.data, softplus_reference(x), rel_tol=1e-12, abs_tol=1e-300):
-            return report(False, what, f"Softplus(Value({x:g})).data = {node.data!r} is not ln(1 + e^{x:g})")
+            return report(False, what, f"Softplus(Value({x:g})).data = {node.data!r} is not "
+                                       f"ln(1 + e^{x:g})")
         if len(node._prev) != 1 or node._prev[0].data != x:
             return report(False, what, "a Softplus node should record its one input in _prev")
     rng = fresh_rng()
@@ -63,17 +65,19 @@ def check_softplus(cls):
         if returned is None and a.grad == 0.0:
             return not_filled_in(what)
         if a.grad != 0.0:
-            return report(False, what, "_backward changed the input's grad itself; it should return "
-                                       "the local gradient and leave the adding to the traversal")
+            return report(False, what, "_backward changed the input's grad itself; it should "
+                                       "return the local gradient and leave the adding to the "
+                                       "traversal")
         if not isinstance(returned, (tuple, list)) or len(returned) != 1:
-            return report(False, what, f"_backward should return a tuple of one gradient per input, "
-                                       f"(g,), got {returned!r}")
+            return report(False, what, "_backward should return a tuple of one gradient per "
+                                       f"input, (g,), got {returned!r}")
         right = 2.0 * sigmoid_reference(x)
         got = returned[0]
-        if not isinstance(got, numbers.Real) or not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-300):
+        if not isinstance(got, numbers.Real) \
+                or not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-300):
             returns = "" if x in drawn else f" returns {got!r}"
-            return report(False, what, f"{at}, _backward(2.0){returns}: it should be the gradient it "
-                                       "receives times the derivative of softplus")
+            return report(False, what, f"{at}, _backward(2.0){returns}: it should be the "
+                                       "gradient it receives times the derivative of softplus")
         if not math.isclose(got, right, rel_tol=1e-13):
             return report(False, what, f"{at}, _backward(2.0): {EXACT}")
     for x in [1000.0, -1000.0]:
@@ -81,9 +85,11 @@ def check_softplus(cls):
         try:
             cls(a).backward()
         except Exception as error:
-            return report(False, what, f"the backward pass at a = {x:g} raised {describe_error(error)}")
+            return report(False, what,
+                          f"the backward pass at a = {x:g} raised {describe_error(error)}")
         if not math.isclose(a.grad, 1.0 if x > 0 else 0.0, abs_tol=1e-12):
-            return report(False, what, f"at a = {x:g} the gradient is {a.grad!r}: not the sigmoid of a")
+            return report(False, what,
+                          f"at a = {x:g} the gradient is {a.grad!r}: not the sigmoid of a")
 
     def softplus_of(a, b):
         return cls(a * b - 1.0) * b
@@ -109,7 +115,8 @@ def check_paths(paths_by_hand):
         return not_filled_in(what)
     drawn = [float(x) for x in fresh_rng().uniform(-3, 3, size=3)]
     for x in [2.0] + drawn:
-        with forbidding(autograd_entries() + backward_entries(paths_by_hand), [paths_by_hand], BY_HAND):
+        entries = autograd_entries() + backward_entries(paths_by_hand)
+        with forbidding(entries, [paths_by_hand], BY_HAND):
             try:
                 got = paths_by_hand(x)
             except Exception as error:
@@ -121,8 +128,8 @@ def check_paths(paths_by_hand):
         if detail is not None and x == 2.0:
             return report(False, what, f"at x = 2: {detail}")
         if detail is not None:
-            return report(False, what, "right at x = 2 but not at an x drawn at random: compute the "
-                                       "gradients from x, not from numbers worked out once")
+            return report(False, what, "right at x = 2 but not at an x drawn at random: compute "
+                                       "the gradients from x, not from numbers worked out once")
     return report(True, what, "at x = 2 and at three x drawn at random")
 
 
@@ -202,7 +209,8 @@ def _check_topological_sort(topological_order):
         try:
             order = list(order)
         except TypeError:
-            return report(False, what, f"your sort returned {type(order).__name__}, not a list of nodes")
+            return report(False, what,
+                          f"your sort returned {type(order).__name__}, not a list of nodes")
         everything = _every_node(root)
         position = {}
         for i, node in enumerate(order):
@@ -211,16 +219,17 @@ def _check_topological_sort(topological_order):
             position[id(node)] = i
         missing = [node for node in everything if id(node) not in position]
         if missing:
-            return report(False, what, f"on {description}, node {_label(missing[0])} is missing"
-                                       + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            return report(False, what,
+                          f"on {description}, node {_label(missing[0])} is missing{more}")
         if len(order) != len(everything):
             return report(False, what, f"on {description}, the order has {len(order)} entries, "
                                        f"the graph {len(everything)} nodes")
         for node in order:
             for parent in node._prev:
                 if position[id(parent)] > position[id(node)]:
-                    return report(False, what, f"on {description}, node {_label(node)} comes before "
-                                               f"its input {_label(parent)}")
+                    return report(False, what, f"on {description}, node {_label(node)} comes "
+                                               f"before its input {_label(parent)}")
     return report(True, what, "on a small graph, a graph with a node used twice, and a chain "
                               "10,000 deep")
 
@@ -317,8 +326,8 @@ def _rule_problem(Value, cls, text, build, name, slopes, inputs, value, x, y, at
         with forbidding(autograd_entries(), [cls], OWN_RULE):
             node = build(a, b)
     except Exception as error:
-        hint = ": is the method set on your Value?" if isinstance(error, (TypeError, AttributeError)) \
-            else ""
+        hint = ": is the method set on your Value?" \
+            if isinstance(error, (TypeError, AttributeError)) else ""
         return f"{text} {at} raised {describe_error(error)}{hint}"
     if is_placeholder(node):
         return not_filled_in("your operations and their rules") or True

@@ -3,8 +3,8 @@ import math
 import numbers
 import random
 
-from minigrad.exercises import (describe_error, forbidding, fresh_rng, is_placeholder, model_entries,
-                                not_filled_in, report, reports_forbidden)
+from minigrad.exercises import (describe_error, forbidding, fresh_rng, is_placeholder,
+                                model_entries, not_filled_in, report, reports_forbidden)
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -12,7 +12,8 @@ from minigrad.value_nn import ValueMLP
 PARAM_SHAPES = [(2, [16, 16, 1]), (3, [4, 4, 1]), (64, [32, 16, 10]),
                 (1, [1]), (5, [7]), (10, [3, 3, 3, 2])]
 
-WITHOUT_BUILDING = "the exercise asks for the count (or the weights) by formula, without building a model"
+WITHOUT_BUILDING = ("the exercise asks for the count (or the weights) by formula, without "
+                    "building a model")
 
 
 def _parameter_count(nin, nouts):
@@ -29,11 +30,13 @@ def check_param_count(n_parameters):
     if is_placeholder(n_parameters):
         return not_filled_in(what)
     rng = fresh_rng()
-    drawn = [(int(rng.integers(1, 30)), [int(n) for n in rng.integers(1, 30, size=int(rng.integers(1, 5)))])
+    drawn = [(int(rng.integers(1, 30)),
+              [int(n) for n in rng.integers(1, 30, size=int(rng.integers(1, 5)))])
              for _ in range(4)]
     for number, (nin, nouts) in enumerate(PARAM_SHAPES + drawn):
         named = number < len(PARAM_SHAPES)
-        call = f"n_parameters({nin}, {nouts})" if named else "for a shape drawn at random, n_parameters"
+        call = f"n_parameters({nin}, {nouts})" if named \
+            else "for a shape drawn at random, n_parameters"
         try:
             with forbidding(model_entries(n_parameters), [n_parameters], WITHOUT_BUILDING):
                 got = n_parameters(nin, list(nouts))
@@ -67,7 +70,8 @@ def check_linear_collapse(collapse):
     names = ["w1", "b1", "w2", "b2", "w3", "b3"]
     rng = fresh_rng()
     chains = [[0.8, -0.5, 1.5, 0.25, -2.0, 0.4]]  # biases too: zeros would hide mistakes
-    chains += [[round(float(v), 3) for v in rng.choice([-1, 1], size=6) * rng.uniform(0.3, 2, size=6)]
+    chains += [[round(float(v), 3)
+                for v in rng.choice([-1, 1], size=6) * rng.uniform(0.3, 2, size=6)]
                for _ in range(4)]
     for trial, values in enumerate(chains):
         try:
@@ -107,7 +111,8 @@ def check_bends(bends):
     """Exercise 4.3: ``bends(model)`` lists where a one-input ReLU network's hidden
     neurons switch on or off (the x where each neuron's sum is 0), in increasing order."""
     what = "where a ReLU network bends"
-    seeds = [int(seed) for seed in fresh_rng().integers(0, 2**31, size=3)]  # networks not seen before
+    # networks not seen before
+    seeds = [int(seed) for seed in fresh_rng().integers(0, 2**31, size=3)]
     for seed, hidden in zip(seeds, [3, 5, 8]):
         model = _relu_network(seed, hidden)
         try:
@@ -135,7 +140,8 @@ def check_bends(bends):
                                            "bends is listed more than once, and another neuron's "
                                            "bend is missing")
             return report(False, what, f"a network with {hidden} hidden neurons: at one of your "
-                                       "bends no hidden neuron's sum is 0, so nothing switches there")
+                                       "bends no hidden neuron's sum is 0, so nothing switches "
+                                       "there")
     return report(True, what, "on three random networks with non-zero biases")
 
 
@@ -317,7 +323,8 @@ def _check_network(Value, activate, Neuron, Layer, MLP):
             return report(False, what, "a last layer of one neuron should give its output "
                                        "itself, not a list of one")
         if len(outs) != len(expected) or not all(
-                math.isclose(o.data, e, rel_tol=1e-9, abs_tol=1e-12) for o, e in zip(outs, expected)):
+                math.isclose(o.data, e, rel_tol=1e-9, abs_tol=1e-12)
+                for o, e in zip(outs, expected)):
             return report(False, what, f"{shown}: the output is not what its weights compute "
                                        "(hidden layers with the activation, the last linear)")
         # the gradients of the first output, with the reader's backward, against minigrad's

@@ -11,8 +11,9 @@ import sys
 import numpy as np
 
 from minigrad import optim
-from minigrad.exercises import (autograd_entries, close_detail, describe_error, forbidding, fresh_rng,
-                                is_placeholder, not_filled_in, report, reports_forbidden)
+from minigrad.exercises import (autograd_entries, close_detail, describe_error, forbidding,
+                                fresh_rng, is_placeholder, not_filled_in, report,
+                                reports_forbidden)
 from minigrad.exercises.your_engine import keep
 from minigrad.losses import cross_entropy_loss
 from minigrad.value import Value
@@ -31,7 +32,8 @@ def check_mse_gradient(mse_gradient):
         return not_filled_in(what)
     rng = fresh_rng()
     cases = [([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
-    cases += [(list(map(float, rng.uniform(-3, 3, size=n))), list(map(float, rng.uniform(-3, 3, size=n))))
+    cases += [(list(map(float, rng.uniform(-3, 3, size=n))),
+               list(map(float, rng.uniform(-3, 3, size=n))))
               for n in (1, 3, 7)]
     for ps, ts in cases:
         try:
@@ -45,7 +47,8 @@ def check_mse_gradient(mse_gradient):
         detail = close_detail(got, right, names=[f"dL/dp{j}" for j in range(len(ps))])
         if detail is not None:
             if len(ps) != 4:  # drawn at random: what the numbers are stays unsaid
-                detail = "not the derivative (it is for the exercise's list?): compute it from the inputs"
+                detail = ("not the derivative (it is for the exercise's list?): compute it "
+                          "from the inputs")
             return report(False, what, f"for {len(ps)} predictions: {detail}")
     return report(True, what, "for lists of 1, 3, 4 and 7 predictions")
 
@@ -63,8 +66,10 @@ def _momentum_reference(steps, lr, momentum):
 
 def _optimizer_entries():
     """The optimizers the exercises ask the reader to write: minigrad's, PyTorch's."""
-    entries = [(optim.SGD, "__init__", "minigrad's SGD"), (optim.SGD, "step", "minigrad's SGD.step()"),
-               (optim.Adam, "__init__", "minigrad's Adam"), (optim.Adam, "step", "minigrad's Adam.step()")]
+    entries = [(optim.SGD, "__init__", "minigrad's SGD"),
+               (optim.SGD, "step", "minigrad's SGD.step()"),
+               (optim.Adam, "__init__", "minigrad's Adam"),
+               (optim.Adam, "step", "minigrad's Adam.step()")]
     torch = sys.modules.get("torch")
     if torch is not None:
         entries += [(torch.optim.SGD, "__init__", "PyTorch's SGD"),
@@ -169,7 +174,7 @@ def _check_milestone(hinge_loss, train):
     from minigrad.datasets import make_moons
     engine = _engine_of(train)
     borrowed = sorted(name for name, obj in engine.items() if not name.startswith("__")
-                      and getattr(obj, "__module__", "") and str(obj.__module__).startswith("minigrad"))
+                      and str(getattr(obj, "__module__", "") or "").startswith("minigrad"))
     if borrowed:
         return report(False, MILESTONE, f"your engine uses minigrad's {borrowed[0]}: {ALONE}")
     missing = [name for name in ("Value", "MLP", "SGD") if name not in engine]
@@ -268,13 +273,14 @@ def check_logsumexp(logsumexp):
     if is_placeholder(logsumexp):
         return not_filled_in(what)
     rng = fresh_rng()
-    drawn = [list(map(float, rng.normal(size=int(rng.integers(1, 8))) * scale)) for scale in (3, 300)]
+    drawn = [list(map(float, rng.normal(size=int(rng.integers(1, 8))) * scale))
+             for scale in (3, 300)]
     for zs in LOGSUMEXP_CASES + drawn:
         named = zs in LOGSUMEXP_CASES
         for_zs = f"for zs = {zs}" if named else "for logits drawn at random"
         try:
-            with forbidding(_library_entries(), [logsumexp], "the exercise asks you to write it with "
-                                                             "math.exp, math.log and max"):
+            with forbidding(_library_entries(), [logsumexp], "the exercise asks you to write it "
+                                                             "with math.exp, math.log and max"):
                 got = logsumexp(list(zs))
         except (OverflowError, ZeroDivisionError, ValueError) as error:
             return report(False, what, f"{for_zs} it raised {describe_error(error)}: "
@@ -294,6 +300,7 @@ def check_logsumexp(logsumexp):
         ours = logsumexp(list(zs)) - zs[t]
         theirs = cross_entropy_loss([Value(z) for z in zs], t).data
         if not math.isclose(ours, theirs, rel_tol=1e-12, abs_tol=1e-12):
-            return report(False, what, f"the cross-entropy for zs = {zs}, class {t} differs from minigrad's")
-    return report(True, what, f"on {len(LOGSUMEXP_CASES)} lists of logits, up to ±1000, more drawn at "
-                              "random, and as cross-entropy against minigrad's")
+            return report(False, what, f"the cross-entropy for zs = {zs}, class {t} differs "
+                                       "from minigrad's")
+    return report(True, what, f"on {len(LOGSUMEXP_CASES)} lists of logits, up to ±1000, more "
+                              "drawn at random, and as cross-entropy against minigrad's")

@@ -18,9 +18,10 @@ The API, for the checkers of both Parts:
     ``check`` again, silently, on the same names taken from the file: only
     then is the PASS printed, with ", kept in yourgrad/<engine>.py" (pieces
     of earlier exercises that the file lacks are filled in from the course's
-    solutions first, and the PASS says which). A piece that needs a name the file does not define (a notebook global) is
-    refused, naming it; a piece that fails from the file is not kept. The
-    keyword names are the names in the file (``Value=Value``).
+    solutions first, and the PASS says which). A piece that needs a name the
+    file does not define (a notebook global) is refused, naming it; a piece
+    that fails from the file is not kept. The keyword names are the names in
+    the file (``Value=Value``).
 
 ``catch_up(engine, chapter, exercise=0)``
     Fill in, from the reference solution, every piece of the chapters before
@@ -134,8 +135,8 @@ def _targets(block):
 def _reference_text(engine):
     path = REFERENCE / f"{engine}.py"
     if not path.exists():
-        raise ValueError(f"no engine called {engine!r}: the course has "
-                         f"{sorted(p.stem for p in REFERENCE.glob('*.py') if p.stem != '__init__')}")
+        engines = sorted(p.stem for p in REFERENCE.glob("*.py") if p.stem != "__init__")
+        raise ValueError(f"no engine called {engine!r}: the course has {engines}")
     return path.read_text()
 
 
@@ -406,9 +407,10 @@ def keep(engine, chapter, exercise, check, **answers):
     from_file = {name: getattr(module, name, None) for name in answers}
     again, printed_again = _silently(check, from_file)
     if not again:
-        first = printed_again.strip().splitlines()
-        return report(False, what, "passed here, but not kept: taken from the file alone it "
-                                   "fails: " + " ".join(line.strip() for line in first[1:2] or first))
+        lines = printed_again.strip().splitlines()
+        why = " ".join(line.strip() for line in lines[1:] or lines)
+        return report(False, what, f"passed here, but not kept: taken from the file alone it "
+                                   f"fails: {why}")
     if old_text is not None and (chapter, exercise) in _split(old_text)[1]:
         _write_atomically(path.with_name(path.name + ".bak"), old_text)
     _write_atomically(path, text)
