@@ -264,3 +264,23 @@ def test_the_notebooks_solutions_are_the_reference(engine):
                     f"{where}: {node.name} differs between the notebook and the reference"
             elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute):
                 assert ast.dump(node) in attachments, f"{where}: {ast.unparse(node)} is not in the notebook"
+
+
+def test_a_class_body_reading_its_own_names_is_no_notebook_global():
+    namespace = run_cell("class Scale:\n    factor = 2.0\n    double = factor * 2\n\n"
+                         "    def apply(self, x):\n        return x * self.double\n")
+    source = your_engine.piece_source(("Scale",), namespace)
+    assert your_engine._missing_names(source, {}) == []
+    assert your_engine._missing_names("def f():\n    return helper()\n", {}) == ["helper"]
+
+
+def test_a_long_pass_line_keeps_the_word_kept_on_a_line_of_its_own(engine_dir, capsys):
+    namespace = notebook_value()
+
+    def check(Value):
+        return report((Value(5.0) - Value(2.0)).data == 3.0,
+                      "subtraction, powers and division, forward, recorded")
+    assert keep("value", 2, 2, check, Value=namespace["Value"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == ["PASS: subtraction, powers and division, forward, recorded",
+                          "  kept in yourgrad/value.py"]

@@ -269,11 +269,15 @@ def piece_source(targets, answers):
 # ----- names a piece needs -------------------------------------------------------------
 
 def _global_names(code):
-    """The global names ``code`` (and the functions and classes inside it) reads."""
-    names = set()
+    """The global names ``code`` (and the functions and classes inside it) reads; a name a
+    class body reads after setting it (``_op = "+"``, then ``_op``) is the class's own."""
+    names, stored = set(), set()
     for instruction in dis.get_instructions(code):
-        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+        if instruction.opname == "LOAD_GLOBAL" or (instruction.opname == "LOAD_NAME"
+                                                   and instruction.argval not in stored):
             names.add(instruction.argval)
+        elif instruction.opname == "STORE_NAME" and code.co_name != "<module>":
+            stored.add(instruction.argval)
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names |= _global_names(constant)
@@ -369,7 +373,8 @@ def keep(engine, chapter, exercise, check, **answers):
     """Judge the answers with ``check``; keep a passing piece in the reader's file.
 
     Returns the verdict. What is printed is the checker's own FAIL, or its
-    PASS (with "kept in yourgrad/<engine>.py" added to its first line) once
+    PASS (with "kept in yourgrad/<engine>.py" added to its first line, or on
+    a line of its own where the first would pass 77 characters) once
     the piece, written into the file and imported from it, has passed again.
     """
     verdict, printed = _silently(check, answers)
@@ -416,7 +421,9 @@ def keep(engine, chapter, exercise, check, **answers):
     _write_atomically(path, text)
     _install(engine, module)
     first, _, rest = printed.partition("\n")
-    sys.stdout.write(f"{first}, kept in {_shown(engine)}\n{rest}")
+    kept = f"kept in {_shown(engine)}"
+    joined = f"{first}, {kept}" if len(first) + len(kept) <= 75 else f"{first}\n  {kept}"
+    sys.stdout.write(f"{joined}\n{rest}")
     if earlier:
         numbers = ", ".join(f"{piece.chapter}.{piece.exercise}" for piece in earlier)
         print(f"  (with the course's solutions to exercise{'s' if len(earlier) > 1 else ''} "
