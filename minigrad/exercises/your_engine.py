@@ -1,0 +1,462 @@
+"""The reader's own engine, kept in files they can open: ``yourgrad/``.
+
+The exercises of each Part, together, write an engine: ``yourgrad/value.py``
+(Part I, the scalar engine) and ``yourgrad/tensor.py`` (Part II). When a
+checker passes a piece of it (a class, a function, methods attached to a
+class), the piece's source is written into the file, in the course's order,
+under a marker line ``# chapter N, exercise M: title``; so the file reads top
+to bottom like a package. The directory ``yourgrad/`` is made next to the
+notebooks (the kernel's working directory; ``MINIGRAD_YOURGRAD`` names
+another) on first use.
+
+The API, for the checkers of both Parts:
+
+``keep(engine, chapter, exercise, check, **answers)``
+    Run ``check(**answers)`` (an exercise's checker: prints PASS or FAIL,
+    returns a bool). If it passes, write the piece's source, found from the
+    answers, into ``yourgrad/<engine>.py``, import that file afresh and run
+    ``check`` again, silently, on the same names taken from the file: only
+    then is the PASS printed, with ", kept in yourgrad/<engine>.py" (pieces
+    of earlier exercises that the file lacks are filled in from the course's
+    solutions first, and the PASS says which). A piece that needs a name the file does not define (a notebook global) is
+    refused, naming it; a piece that fails from the file is not kept. The
+    keyword names are the names in the file (``Value=Value``).
+
+``catch_up(engine, chapter)``
+    Fill in, from the reference solution, every piece of the chapters before
+    ``chapter`` that the file lacks, name each one, and return the module
+    imported afresh (``yg = catch_up("value", 3)``, then ``yg.Value``).
+
+``load(engine)``
+    The reader's module, imported afresh from the file (no catch-up).
+
+``pieces(engine)``
+    The reference's pieces, in the course's order: ``Piece`` tuples
+    ``(chapter, exercise, title, source, targets)``.
+
+The reference solutions are files of the same form in the package,
+``minigrad/exercises/reference/<engine>.py``: one place, which the notebooks'
+solution cells agree with (a test checks it), and which ``catch_up`` copies
+pieces from. Its marker lines define the pieces: each piece's *targets* are
+the names its block defines (``Neuron``) and the class attributes it sets
+(``Value.__sub__``).
+
+Writes are atomic (a temporary file, then ``os.replace``); when a piece that
+the file holds already is replaced by a new answer, the file as it was is
+kept beside it as ``<engine>.py.bak``.
+"""
+import ast
+import builtins
+import contextlib
+import dis
+import importlib
+import inspect
+import io
+import linecache
+import os
+import re
+import sys
+import tempfile
+import textwrap
+import types
+from collections import namedtuple
+from pathlib import Path
+
+from minigrad.exercises import describe_error, report
+
+__all__ = ["Piece", "keep", "catch_up", "load", "pieces", "engine_directory", "engine_path",
+           "piece_source", "EngineError"]
+
+REFERENCE = Path(__file__).resolve().parent / "reference"
+MARKER = re.compile(r"^# chapter (\d+), exercise (\d+): (.*?)(?: \(the course's solution\))?$")
+FROM_REFERENCE = " (the course's solution)"
+
+Piece = namedtuple("Piece", "chapter exercise title source targets")
+
+
+class EngineError(RuntimeError):
+    """The reader's engine file cannot be used (it does not import, or a piece is unreadable)."""
+
+
+# ----- where the files are -----------------------------------------------------------
+
+def engine_directory():
+    """``yourgrad/`` in the working directory (a notebook's own), or ``$MINIGRAD_YOURGRAD``."""
+    return Path(os.environ.get("MINIGRAD_YOURGRAD") or Path.cwd() / "yourgrad")
+
+
+def engine_path(engine):
+    """The reader's file of ``engine`` ("value" or "tensor")."""
+    return engine_directory() / f"{engine}.py"
+
+
+def _shown(engine):
+    return f"yourgrad/{engine}.py"
+
+
+# ----- reading files made of marked blocks ---------------------------------------------
+
+def _split(text):
+    """``(header, {(chapter, exercise): (title, block)})`` of a file of marked blocks."""
+    header, blocks, key = [], {}, None
+    for line in text.splitlines(keepends=True):
+        found = MARKER.match(line.rstrip("\n"))
+        if found:
+            key = (int(found[1]), int(found[2]))
+            blocks[key] = [found[3], [line]]
+        elif key is None:
+            header.append(line)
+        else:
+            blocks[key][1].append(line)
+    return "".join(header), {k: (title, "".join(lines)) for k, (title, lines) in blocks.items()}
+
+
+def _targets(block):
+    """The names a block defines and the class attributes it sets, in its order (a function
+    that is set on a class counts as that attribute only)."""
+    found, body = [], ast.parse(block).body
+    attached = {node.value.id for node in body if isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Name)
+                and all(isinstance(target, ast.Attribute) for target in node.targets)}
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            if node.name not in attached:
+                found.append(node.name)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                    found.append(f"{target.value.id}.{target.attr}")
+                elif isinstance(target, ast.Name):
+                    found.append(target.id)
+    return tuple(found)
+
+
+def _reference_text(engine):
+    path = REFERENCE / f"{engine}.py"
+    if not path.exists():
+        raise ValueError(f"no engine called {engine!r}: the course has "
+                         f"{sorted(p.stem for p in REFERENCE.glob('*.py') if p.stem != '__init__')}")
+    return path.read_text()
+
+
+def pieces(engine):
+    """The reference's pieces of ``engine``, in the course's order."""
+    _, blocks = _split(_reference_text(engine))
+    return [Piece(chapter, exercise, title, _strip_marker(block), _targets(block))
+            for (chapter, exercise), (title, block) in sorted(blocks.items())]
+
+
+def _piece(engine, chapter, exercise):
+    for piece in pieces(engine):
+        if (piece.chapter, piece.exercise) == (chapter, exercise):
+            return piece
+    raise ValueError(f"the course's {engine} engine has no piece for chapter {chapter}, "
+                     f"exercise {exercise}")
+
+
+def _strip_marker(block):
+    return block.split("\n", 1)[1] if block.startswith("# chapter") else block
+
+
+def _header(engine):
+    header, _ = _split(_reference_text(engine))
+    return header
+
+
+def _assemble(header, blocks):
+    """The file's text: the header, then the blocks in the course's order."""
+    parts = [header.rstrip("\n") + "\n"]
+    for key in sorted(blocks):
+        parts.append("\n\n" + blocks[key].rstrip("\n") + "\n")
+    return "".join(parts)
+
+
+def _block(chapter, exercise, title, source, from_reference=False):
+    mark = f"# chapter {chapter}, exercise {exercise}: {title}"
+    return mark + (FROM_REFERENCE if from_reference else "") + "\n" + source.rstrip("\n") + "\n"
+
+
+# ----- the source of what a notebook cell defined ------------------------------------
+
+def _cell_text(code):
+    """The text of the file or notebook cell that compiled ``code`` (IPython puts its
+    cells in linecache)."""
+    lines = linecache.getlines(code.co_filename)
+    if not lines:
+        raise EngineError(f"the source of {code.co_name} cannot be found "
+                          f"(was it typed at a prompt, or made with exec?)")
+    return "".join(lines)
+
+
+def _segment(text, kind, name, line):
+    """The source of the ``kind`` (def or class) called ``name`` that holds ``line``."""
+    found = None
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, kind) and node.name == name \
+                and node.lineno <= line <= (node.end_lineno or node.lineno):
+            found = node
+    if found is None:
+        raise EngineError(f"the source of {name} cannot be found in the cell that defined it")
+    start = min([found.lineno] + [d.lineno for d in getattr(found, "decorator_list", [])])
+    lines = text.splitlines(keepends=True)[start - 1:found.end_lineno]
+    return textwrap.dedent("".join(lines))
+
+
+def _plain_function(obj):
+    obj = getattr(obj, "__func__", obj)  # static and class methods
+    return obj if isinstance(obj, types.FunctionType) else None
+
+
+def _class_source(cls):
+    """A class's source, also for a class defined in a notebook cell (where
+    ``inspect.getsource`` raises): found through one of its own methods."""
+    for member in vars(cls).values():
+        function = _plain_function(member)
+        if function is not None and function.__qualname__.startswith(cls.__qualname__ + "."):
+            code = function.__code__
+            return _segment(_cell_text(code), ast.ClassDef, cls.__name__, code.co_firstlineno)
+    try:
+        return inspect.getsource(cls)
+    except (OSError, TypeError):
+        raise EngineError(f"the source of class {cls.__name__} cannot be found: "
+                          "define it in a notebook cell or a file") from None
+
+
+def _function_source(function):
+    code = function.__code__
+    return _segment(_cell_text(code), ast.FunctionDef, function.__name__, code.co_firstlineno)
+
+
+def piece_source(targets, answers):
+    """The source of a piece whose ``targets`` are given by ``answers`` (name -> object):
+    a class or function as written (a function of another name followed by
+    ``target = its_name``), and for ``Owner.attr`` the function set there
+    followed by the line that sets it (unless it is written in the class itself)."""
+    parts, written = [], set()
+    for target in targets:
+        owner_name, _, attribute = target.partition(".")
+        if owner_name not in answers:
+            raise EngineError(f"the piece needs {owner_name}, which the checker was not given")
+        owner = answers[owner_name]
+        if not attribute:
+            if owner_name in written:
+                continue
+            written.add(owner_name)
+            if isinstance(owner, type):
+                parts.append(_class_source(owner))
+            elif _plain_function(owner) is not None:
+                function = _plain_function(owner)
+                parts.append(_function_source(function))
+                if function.__name__ != owner_name:  # the reader's name, and the file's
+                    parts.append(f"{owner_name} = {function.__name__}\n")
+            else:
+                raise EngineError(f"{owner_name} should be a class or a function, "
+                                  f"got {type(owner).__name__}")
+            continue
+        member = vars(owner).get(attribute) if isinstance(owner, type) else None
+        function = _plain_function(member)
+        if function is None:
+            raise EngineError(f"{target} should be a function, got {type(member).__name__}")
+        if function.__qualname__ == f"{owner.__qualname__}.{attribute}" and owner_name in written:
+            continue  # written inside the class
+        parts.append(_function_source(function))
+        parts.append(f"{target} = {function.__name__}\n")
+    return "\n\n".join(part.rstrip("\n") + "\n" for part in parts)
+
+
+# ----- names a piece needs -------------------------------------------------------------
+
+def _global_names(code):
+    """The global names ``code`` (and the functions and classes inside it) reads."""
+    names = set()
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+            names.add(instruction.argval)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _global_names(constant)
+    return names
+
+
+def _missing_names(source, namespace):
+    """The names ``source`` reads that neither ``namespace`` nor the builtins hold."""
+    return sorted(name for name in _global_names(compile(source, "<piece>", "exec"))
+                  if name not in namespace and not hasattr(builtins, name))
+
+
+# ----- writing and importing -----------------------------------------------------------
+
+def _write_atomically(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _ensure_package(directory):
+    init = directory / "__init__.py"
+    if not init.exists():
+        _write_atomically(init, '"""Your own engine, written in the course\'s exercises."""\n')
+
+
+def _execute(engine, text, path):
+    """A fresh module ``yourgrad.<engine>`` made by running ``text`` (the file's text)."""
+    name = f"yourgrad.{engine}"
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    module.__package__ = "yourgrad"
+    linecache.checkcache(str(path))  # tracebacks and getsource read the new text
+    exec(compile(text, str(path), "exec"), module.__dict__)  # noqa: S102 - the reader's own file
+    return module
+
+
+def _install(engine, module):
+    """Make ``import yourgrad.<engine>`` give ``module`` from now on."""
+    directory = engine_directory()
+    parent = str(directory.parent)
+    if parent not in sys.path:
+        sys.path.insert(0, parent)
+    package = sys.modules.get("yourgrad")
+    if package is None or Path(getattr(package, "__file__", "") or "").parent != directory:
+        package = types.ModuleType("yourgrad")
+        package.__file__ = str(directory / "__init__.py")
+        package.__path__ = [str(directory)]
+        sys.modules["yourgrad"] = package
+    sys.modules[f"yourgrad.{engine}"] = module
+    setattr(package, engine, module)
+
+
+def load(engine):
+    """The reader's ``yourgrad/<engine>.py``, imported afresh; EngineError if it is missing
+    or does not import."""
+    path = engine_path(engine)
+    if not path.exists():
+        raise EngineError(f"{_shown(engine)} does not exist yet: run the chapter's catch-up cell")
+    text = path.read_text()
+    try:
+        module = _execute(engine, text, path)
+    except Exception as error:
+        raise EngineError(f"{path} does not import: {describe_error(error)}") from error
+    _install(engine, module)
+    return module
+
+
+# ----- keeping a piece ------------------------------------------------------------------
+
+def _silently(check, answers):
+    """``check(**answers)`` with its printing caught: (verdict, what it printed)."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        try:
+            verdict = bool(check(**answers))
+        except Exception as error:  # the file's code is under test: report, don't crash
+            print(f"FAIL: the check raised {describe_error(error)}")
+            verdict = False
+    return verdict, printed.getvalue()
+
+
+def keep(engine, chapter, exercise, check, **answers):
+    """Judge the answers with ``check``; keep a passing piece in the reader's file.
+
+    Returns the verdict. What is printed is the checker's own FAIL, or its
+    PASS (with "kept in yourgrad/<engine>.py" added to its first line) once
+    the piece, written into the file and imported from it, has passed again.
+    """
+    verdict, printed = _silently(check, answers)
+    if not verdict:
+        sys.stdout.write(printed)
+        return False
+    piece = _piece(engine, chapter, exercise)
+    what = printed.split("\n", 1)[0].removeprefix("PASS: ")
+    try:
+        source = piece_source(piece.targets, answers)
+        ast.parse(source)
+    except (EngineError, SyntaxError) as error:
+        return report(False, what, f"passed, but cannot be kept in {_shown(engine)}: {error}")
+    path = engine_path(engine)
+    old_text = path.read_text() if path.exists() else None
+    header, blocks = _split(old_text) if old_text is not None else (_header(engine), {})
+    blocks = {key: block for key, (_, block) in blocks.items()}
+    earlier = _fill_in(engine, blocks, (chapter, exercise))
+    blocks[(chapter, exercise)] = _block(chapter, exercise, piece.title, source)
+    text = _assemble(header, blocks)
+    _ensure_package(path.parent)
+    try:
+        module = _execute(engine, text, path)
+    except Exception as error:
+        return report(False, what, f"passed here, but not kept: {_shown(engine)} with it does "
+                                   f"not import ({describe_error(error)}): fix the file, or "
+                                   "delete it and run the chapter's catch-up cell")
+    missing = _missing_names(source, vars(module))
+    if missing:
+        names = ", ".join(f"`{name}`" for name in missing)
+        return report(False, what, f"passed here, but not kept: your code uses {names}, which "
+                                   f"this notebook defines but {_shown(engine)} does not. Write "
+                                   "the piece with the file's own names (import what it needs "
+                                   "inside it)")
+    from_file = {name: getattr(module, name, None) for name in answers}
+    again, printed_again = _silently(check, from_file)
+    if not again:
+        first = printed_again.strip().splitlines()
+        return report(False, what, "passed here, but not kept: taken from the file alone it "
+                                   "fails: " + " ".join(line.strip() for line in first[1:2] or first))
+    if old_text is not None and (chapter, exercise) in _split(old_text)[1]:
+        _write_atomically(path.with_name(path.name + ".bak"), old_text)
+    _write_atomically(path, text)
+    _install(engine, module)
+    first, _, rest = printed.partition("\n")
+    sys.stdout.write(f"{first}, kept in {_shown(engine)}\n{rest}")
+    if earlier:
+        numbers = ", ".join(f"{piece.chapter}.{piece.exercise}" for piece in earlier)
+        print(f"  (with the course's solutions to exercise{'s' if len(earlier) > 1 else ''} "
+              f"{numbers}, which it builds on)")
+    return True
+
+
+def _fill_in(engine, blocks, before):
+    """Add to ``blocks`` the reference's pieces before ``before`` that it lacks; return them."""
+    filled = []
+    for piece in pieces(engine):
+        key = (piece.chapter, piece.exercise)
+        if key < before and key not in blocks:
+            blocks[key] = _block(*key, piece.title, piece.source, from_reference=True)
+            filled.append(piece)
+    return filled
+
+
+# ----- catching up ----------------------------------------------------------------------
+
+def catch_up(engine, chapter):
+    """Fill in the reference's pieces of chapters before ``chapter`` that the reader's file
+    lacks, say which, and return the module imported afresh."""
+    path = engine_path(engine)
+    needed = [piece for piece in pieces(engine) if piece.chapter < chapter]
+    fresh = not path.exists()
+    header, blocks = (_header(engine), {}) if fresh else _split(path.read_text())
+    blocks = {key: block for key, (_, block) in blocks.items()}
+    filled = _fill_in(engine, blocks, (chapter, 0))
+    if filled:
+        _ensure_package(path.parent)
+        _write_atomically(path, _assemble(header, blocks))
+    module = load(engine)
+    yours = len(needed) - len(filled)
+    if not needed:
+        print(f"{_shown(engine)}: nothing to catch up before chapter {chapter}")
+    elif fresh:
+        print(f"{_shown(engine)} did not exist: made it from the course's solutions to "
+              f"chapters {needed[0].chapter}-{chapter - 1} ({len(filled)} pieces)")
+    else:
+        print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before chapter {chapter} "
+              "are yours" + (", the rest filled in from the course's solutions:"
+                             if filled else ""))
+        for piece in filled:
+            print(f"  chapter {piece.chapter}, exercise {piece.exercise}: {piece.title}")
+    return module

@@ -1,0 +1,249 @@
+"""The reader's own engine in yourgrad/: pieces kept only when they pass, re-checked
+from the file, catch-up from the course's solutions, and files never lost."""
+import itertools
+import linecache
+import os
+import sys
+
+import pytest
+
+from minigrad.exercises import report, your_engine
+from minigrad.exercises.your_engine import catch_up, keep, pieces
+
+_cells = itertools.count()
+
+
+def run_cell(source, namespace):
+    """Run ``source`` as IPython runs a notebook cell: compiled under a made-up file name
+    that only linecache knows (so ``inspect.getsource`` of a class raises)."""
+    name = f"<ipython-input-{next(_cells)}-cell>"
+    linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
+    exec(compile(source, name, "exec"), namespace)
+    return namespace
+
+
+VALUE_CELL = '''
+import math
+
+class Value:
+    def __init__(self, data, _children=(), _op="", name=""):
+        self.data = data
+        self.grad = 0.0
+        self.name = name
+        self._prev = tuple(_children)
+        self._op = _op
+
+    def __add__(self, other):
+        return Value(self.data + other.data, (self, other), "+")
+
+    def __mul__(self, other):
+        return Value(self.data * other.data, (self, other), "*")
+'''
+
+OPERATORS_CELL = '''
+def sub(self, other):
+    return Value(self.data - other.data, (self, other), "-")
+
+def power(self, k):
+    return Value(self.data ** k, (self,), f"**{k}")
+
+def div(self, other):
+    return self * other ** -1
+
+Value.__sub__ = sub
+Value.__pow__ = power
+Value.__truediv__ = div
+'''
+
+
+def check_operators(Value):
+    """A small stand-in for chapter 2's checker: p - q, p ** 2 and p / q."""
+    p, q = Value(5.0), Value(-2.0)
+    try:
+        ok = ((p - q).data == 7.0 and (p ** 2).data == 25.0 and (p / q).data == -2.5)
+    except Exception as error:
+        return report(False, "operators", f"raised {error!r}")
+    return report(ok, "operators", "" if ok else "wrong numbers")
+
+
+@pytest.fixture
+def engine_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGRAD_YOURGRAD", str(tmp_path / "yourgrad"))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # keep() puts the directory's parent on it
+    yield tmp_path / "yourgrad"
+    for name in [name for name in sys.modules if name.split(".")[0] == "yourgrad"]:
+        del sys.modules[name]
+
+
+def notebook_value(extra=OPERATORS_CELL):
+    namespace = run_cell(VALUE_CELL, {})
+    return run_cell(extra, namespace) if extra else namespace
+
+
+def test_a_passing_piece_is_kept_and_imported_from_the_file(engine_dir, capsys):
+    namespace = notebook_value()
+    assert keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("PASS: operators, kept in yourgrad/value.py")
+    text = (engine_dir / "value.py").read_text()
+    assert "# chapter 2, exercise 2: " in text
+    assert "class Value:" in text and "Value.__sub__ = sub" in text
+    assert (engine_dir / "__init__.py").exists()
+    module = your_engine.load("value")
+    assert module.Value is not namespace["Value"]
+    assert (module.Value(5.0) - module.Value(2.0)).data == 3.0
+    import yourgrad.value  # the notebook's later `import yourgrad.value` gets the same module
+    assert yourgrad.value is module
+
+
+def test_the_class_source_comes_from_the_cell_not_inspect(engine_dir):
+    namespace = notebook_value()
+    source = your_engine.piece_source(("Value", "Value.__sub__"), {"Value": namespace["Value"]})
+    assert source.startswith("class Value:\n")
+    assert "def sub(self, other):" in source and source.rstrip().endswith("Value.__sub__ = sub")
+    assert "def power" not in source  # only the targets asked for
+
+
+def test_a_failing_answer_is_not_kept(engine_dir, capsys):
+    wrong = OPERATORS_CELL.replace("self.data - other.data", "other.data - self.data")
+    namespace = notebook_value(wrong)
+    assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: operators") and "kept" not in out
+    assert not (engine_dir / "value.py").exists()
+
+
+def test_a_piece_using_a_notebook_global_is_refused_with_its_name(engine_dir, capsys):
+    cell = OPERATORS_CELL.replace("return self * other ** -1",
+                                  "return self * other ** MINUS_ONE")
+    namespace = notebook_value("MINUS_ONE = -1\n" + cell)
+    assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: operators") and "`MINUS_ONE`" in out
+    assert not (engine_dir / "value.py").exists()
+
+
+def test_a_piece_that_fails_from_the_file_alone_is_not_kept(engine_dir, capsys):
+    # the notebook's Value has __neg__ from a cell the piece does not include
+    cell = OPERATORS_CELL.replace("return Value(self.data - other.data, (self, other), \"-\")",
+                                  "return self + (-other)")
+    namespace = notebook_value("def neg(self):\n    return Value(-self.data, (self,), 'neg')\n"
+                               "Value.__neg__ = neg\n" + cell)
+    assert check_operators(namespace["Value"])
+    capsys.readouterr()
+    assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: operators") and "from the file alone it fails" in out
+    assert not (engine_dir / "value.py").exists()
+
+
+def test_catch_up_fills_exactly_what_is_missing(engine_dir, capsys):
+    namespace = notebook_value()
+    keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    mine = (engine_dir / "value.py").read_text()
+    capsys.readouterr()
+    module = catch_up("value", 3)
+    out = capsys.readouterr().out
+    before = [p for p in pieces("value") if p.chapter < 3]
+    assert f"1 of the {len(before)} pieces before chapter 3 are yours" in out
+    filled = [p for p in before if (p.chapter, p.exercise) != (2, 2)]
+    for piece in filled:
+        assert f"chapter {piece.chapter}, exercise {piece.exercise}: {piece.title}" in out
+    text = (engine_dir / "value.py").read_text()
+    assert mine.split("\n\n\n# chapter 2, exercise 2")[1] in text  # the reader's piece untouched
+    assert text.count("(the course's solution)") == len(filled)
+    assert module.Value(0.0).sigmoid().data == 0.5
+    capsys.readouterr()
+    catch_up("value", 3)  # a second time: nothing more to fill
+    assert "the rest filled in" not in capsys.readouterr().out
+
+
+def test_catch_up_in_a_fresh_clone_says_everything_is_the_course_s(engine_dir, capsys):
+    module = catch_up("value", 3)
+    out = capsys.readouterr().out
+    assert "did not exist: made it from the course's solutions" in out
+    assert (module.Value(5.0) / module.Value(-2.0)).data == -2.5
+    text = (engine_dir / "value.py").read_text()
+    assert text.startswith(your_engine._header("value").rstrip("\n"))
+    for piece in pieces("value"):
+        marker = f"# chapter {piece.chapter}, exercise {piece.exercise}: {piece.title}"
+        assert (marker in text) == (piece.chapter < 3)
+
+
+def test_the_file_reads_in_the_course_s_order(engine_dir, capsys):
+    catch_up("value", 99)
+    keys = []
+    for line in (engine_dir / "value.py").read_text().splitlines():
+        found = your_engine.MARKER.match(line)
+        if found:
+            keys.append((int(found[1]), int(found[2])))
+    assert keys == sorted(keys) == [(p.chapter, p.exercise) for p in pieces("value")]
+
+
+def test_replacing_a_piece_keeps_the_old_file_as_bak(engine_dir, capsys):
+    catch_up("value", 3)
+    before = (engine_dir / "value.py").read_text()
+    assert not (engine_dir / "value.py.bak").exists()
+    namespace = notebook_value()
+    assert keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    assert (engine_dir / "value.py.bak").read_text() == before
+    after = (engine_dir / "value.py").read_text()
+    assert after != before and "name=\"\"):\n" in after
+
+
+def test_a_failed_write_leaves_the_file_as_it_was(engine_dir, capsys, monkeypatch):
+    catch_up("value", 3)
+    before = (engine_dir / "value.py").read_text()
+
+    def broken_replace(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    namespace = notebook_value()
+    with pytest.raises(OSError, match="disk full"):
+        keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    monkeypatch.undo()
+    assert (engine_dir / "value.py").read_text() == before
+    assert sorted(p.name for p in engine_dir.iterdir()) == ["__init__.py", "value.py"]
+
+
+def test_a_file_that_does_not_import_is_reported_naming_it(engine_dir, capsys):
+    catch_up("value", 3)
+    path = engine_dir / "value.py"
+    path.write_text(path.read_text() + "\nthis is not python\n")
+    with pytest.raises(your_engine.EngineError, match="value.py does not import"):
+        catch_up("value", 3)
+    namespace = notebook_value()
+    assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    assert "does not import" in capsys.readouterr().out
+
+
+def test_unknown_engines_and_pieces_are_named():
+    with pytest.raises(ValueError, match="no engine called 'scalar'"):
+        pieces("scalar")
+    with pytest.raises(ValueError, match="no piece for chapter 1, exercise 9"):
+        keep("value", 1, 9, lambda: True)
+
+
+def test_a_function_of_another_name_is_kept_under_the_file_s_name(engine_dir):
+    namespace = run_cell("def topo_iterative(root):\n    return [root]\n", {})
+    source = your_engine.piece_source(("topological_order",),
+                                      {"topological_order": namespace["topo_iterative"]})
+    assert source == ("def topo_iterative(root):\n    return [root]\n\n\n"
+                      "topological_order = topo_iterative\n")
+
+
+def test_keeping_a_later_piece_fills_in_the_earlier_ones_it_builds_on(engine_dir, capsys):
+    namespace = notebook_value()
+    run_cell("def sigmoid(self):\n    return Value(1 / (1 + math.exp(-self.data)), (self,), "
+             "'sigmoid')\n\nValue.sigmoid = sigmoid\n", namespace)
+
+    def check_sigmoid(Value):
+        return report(Value(0.0).sigmoid().data == 0.5, "sigmoid")
+
+    assert keep("value", 2, 3, check_sigmoid, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("PASS: sigmoid, kept in yourgrad/value.py")
+    assert "with the course's solutions to exercise 2.2, which it builds on" in out
+    text = (engine_dir / "value.py").read_text()
+    assert "# chapter 2, exercise 2: " in text and "(the course's solution)" in text
