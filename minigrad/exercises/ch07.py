@@ -17,6 +17,7 @@ from minigrad import tensor
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, forbidding, fresh_rng, is_unset, not_filled_in,
                                 report, reports_forbidden, summed_to_shape)
+from minigrad.exercises.your_engine import keep
 
 WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
 RULE = "the exercise asks you to write the rule, without any autograd"
@@ -200,16 +201,21 @@ def _permute_gradients(G, arrays, axes):
     return [(moved, np.abs(moved))]
 
 
+def check_divide(Div, MiniTensor):
+    """Exercise 7.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 2, _check_divide, Div=Div, MiniTensor=MiniTensor)
+
+
 @reports_forbidden("Div(a, b)")
-def check_divide(div_class, tensor_class):
+def _check_divide(Div, MiniTensor):
     """Check a reader's ``Div(a, b)`` operation on their ``MiniTensor`` class."""
     what = "Div(a, b)"
-    if is_unset(div_class) or is_unset(tensor_class):
+    if is_unset(Div) or is_unset(MiniTensor):
         return not_filled_in(what, "Div")
     cases = [(shapes, None) for shapes in _DIVIDE_CASES]
-    return _check_op("Div", div_class, lambda leaves, _: div_class(*leaves), lambda a, b, _: a / b,
-                     _divide_gradients, tensor_class, cases, what,
-                     rule_entries(div_class, getattr(tensor, "Div", None)))
+    return _check_op("Div", Div, lambda leaves, _: Div(*leaves), lambda a, b, _: a / b,
+                     _divide_gradients, MiniTensor, cases, what,
+                     rule_entries(Div, getattr(tensor, "Div", None)))
 
 
 # ----- exercise: transposing any axes -----------------------------------------------
@@ -218,16 +224,21 @@ _PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1
                   ((3, 3, 3), (1, 2, 0)), ((2, 3, 4, 5), (0, 3, 1, 2)), ((2, 3, 4), (0, 1, 2))]
 
 
+def check_permute(Permute, MiniTensor):
+    """Exercise 7.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 3, _check_permute, Permute=Permute, MiniTensor=MiniTensor)
+
+
 @reports_forbidden("Permute(a, axes)")
-def check_permute(permute_class, tensor_class):
+def _check_permute(Permute, MiniTensor):
     """Check a reader's ``Permute(a, axes)`` operation on their ``MiniTensor`` class."""
     what = "Permute(a, axes)"
-    if is_unset(permute_class) or is_unset(tensor_class):
+    if is_unset(Permute) or is_unset(MiniTensor):
         return not_filled_in(what, "Permute")
     cases = [((shape,), axes) for shape, axes in _PERMUTE_CASES]
-    return _check_op("Permute", permute_class, lambda leaves, axes: permute_class(leaves[0], axes),
-                     lambda a, axes: np.transpose(a, axes), _permute_gradients, tensor_class, cases,
-                     what, rule_entries(permute_class, getattr(tensor, "Transpose", None)))
+    return _check_op("Permute", Permute, lambda leaves, axes: Permute(leaves[0], axes),
+                     lambda a, axes: np.transpose(a, axes), _permute_gradients, MiniTensor, cases,
+                     what, rule_entries(Permute, getattr(tensor, "Transpose", None)))
 
 
 # ----- the engine written with the chapter: MiniTensor, its loop, its operations -----
@@ -362,9 +373,20 @@ def _engine_problem(pieces, rng, runs):
     return None
 
 
-@reports_forbidden(ENGINE)
 def check_engine(MiniTensor, topological_order, unbroadcast, accumulate, mini_backpropagate,
                  Add, Mul, Tanh, Relu, Sum, Mean, Max, Reshape, Transpose, GetItem):
+    """The engine the chapter writes, kept in the reader's ``yourgrad/tensor.py`` when it
+    passes :func:`_check_engine`."""
+    return keep("tensor", 7, 0, _check_engine, MiniTensor=MiniTensor,
+                topological_order=topological_order, unbroadcast=unbroadcast,
+                accumulate=accumulate, mini_backpropagate=mini_backpropagate, Add=Add, Mul=Mul,
+                Tanh=Tanh, Relu=Relu, Sum=Sum, Mean=Mean, Max=Max, Reshape=Reshape,
+                Transpose=Transpose, GetItem=GetItem)
+
+
+@reports_forbidden(ENGINE)
+def _check_engine(MiniTensor, topological_order, unbroadcast, accumulate, mini_backpropagate,
+                  Add, Mul, Tanh, Relu, Sum, Mean, Max, Reshape, Transpose, GetItem):
     """The chapter's engine as a whole, on arrays and shapes drawn afresh on every run:
     ``unbroadcast`` against the sum over copies, ``topological_order`` on a chain deeper
     than recursion allows, and every operation's result and gradients (after the

@@ -16,6 +16,7 @@ from minigrad.exercises import (as_gradients, as_numbers, arrays_close, autograd
                                 forbidding, fresh_rng, is_unset, not_filled_in, report,
                                 reports_forbidden)
 from minigrad.exercises.ch07 import _check_op, rule_entries, rule_problem
+from minigrad.exercises.your_engine import keep
 
 __all__ = ["check_matmul", "check_leaky_init", "check_soft_targets", "check_layers"]
 
@@ -26,8 +27,13 @@ _BATCH_CASES = [((3, 2, 4), (4, 5)), ((2, 3, 4), (2, 4, 2)), ((4, 3, 3), (3, 3))
                 ((2, 3, 3), (2, 3, 3)), ((1, 2, 3), (3, 2)), ((4, 3), (3, 5))]
 
 
-@reports_forbidden("MatMul(a, b)")
 def check_matmul(MatMul, MiniTensor):
+    """Exercise 8.1, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 8, 1, _check_matmul, MatMul=MatMul, MiniTensor=MiniTensor)
+
+
+@reports_forbidden("MatMul(a, b)")
+def _check_matmul(MatMul, MiniTensor):
     """Check a reader's ``MatMul(a, b)`` on their ``MiniTensor``, for a stack ``a``
     (batch, n, k) times a shared ``b`` (k, m) or a stack ``b`` (batch, k, m), and for
     plain matrices, on arrays drawn at random: its gradients, summed back to each
@@ -358,8 +364,14 @@ def _mlp_problem(MLP, CrossEntropy, MiniTensor, rng):
     return None
 
 
-@reports_forbidden(LAYERS)
 def check_layers(CrossEntropy, Linear, MLP, MiniTensor):
+    """Exercise 8.4, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 8, 4, _check_layers, CrossEntropy=CrossEntropy, Linear=Linear,
+                MLP=MLP, MiniTensor=MiniTensor)
+
+
+@reports_forbidden(LAYERS)
+def _check_layers(CrossEntropy, Linear, MLP, MiniTensor):
     """Your engine's ``CrossEntropy(logits, targets)`` (the mean over the rows, one
     operation with an exact rule, finite for logits of ±1000), ``Linear(nin, nout, rng,
     relu=True)`` (W and b drawn from ``rng`` with a scale that keeps the signal's size)

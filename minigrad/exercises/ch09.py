@@ -11,6 +11,7 @@ import sys
 import numpy as np
 
 from minigrad import datasets, optim
+from minigrad.exercises.your_engine import keep
 from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, as_numbers, forbidding,
                                 fresh_rng, is_placeholder, report, report_raised,
                                 reports_forbidden, unusable_function)
@@ -228,8 +229,13 @@ def _optimizer_entries():
     return entries
 
 
-@reports_forbidden("adam_step")
 def check_adam_step(adam_step):
+    """Exercise 9.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 9, 3, _check_adam_step, adam_step=adam_step)
+
+
+@reports_forbidden("adam_step")
+def _check_adam_step(adam_step):
     """Exercise 9.3: ``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` returns the new
     ``(p, m, v)`` after Adam's update number ``t`` (counted from 1), as NumPy arrays.
 
@@ -406,8 +412,13 @@ def _batches_problem(Batches, rng):
     return None
 
 
-@reports_forbidden(OPTIMIZER)
 def check_optimizer(Adam, Batches):
+    """Exercise 9.4, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 9, 4, _check_optimizer, Adam=Adam, Batches=Batches)
+
+
+@reports_forbidden(OPTIMIZER)
+def _check_optimizer(Adam, Batches):
     """Exercise 9.4: your engine's ``Adam(params, lr, betas, eps)`` (``step``,
     ``zero_grad``, ``state_dict``/``load_state_dict``) against Adam's equations, and
     ``Batches(X, y, batch_size, seed)``, whose epochs each give every example once, in

@@ -428,6 +428,7 @@ def save_weights(model, path):
     arrays = {f"p{i}": p.data for i, p in enumerate(model.parameters())}
     np.savez(path, **arrays)
 
+
 def load_weights(model, path):
     params = model.parameters()
     with np.load(path, allow_pickle=False) as archive:
@@ -467,6 +468,7 @@ def save_state(path, model, optimizer, loader):
         arrays[f"optimizer.{key}"] = value     # m.0, v.0, ..., t, lr, ...
     arrays["loader.epoch"] = loader.epoch      # the data order
     np.savez(path, **arrays)
+
 
 def restore_state(path, model, optimizer, loader):
     with np.load(path, allow_pickle=False) as archive:

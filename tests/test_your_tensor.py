@@ -1,0 +1,126 @@
+"""Part II's own engine, yourgrad/tensor.py: the course's reference is the notebooks' code,
+every piece has a checker that passes it and keeps it, and the milestone trains the digits
+with the file alone."""
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from minigrad.exercises import ch07, ch08, ch09, ch10, part2_milestone, your_engine
+from minigrad.exercises.your_engine import catch_up, pieces
+from test_your_engine import engine_dir, run_cell  # noqa: F401 - a fixture, and its helper
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+#: Each piece's checker, by (chapter, exercise), called with the piece's names.
+CHECKERS = {(7, 0): ch07.check_engine, (7, 2): ch07.check_divide, (7, 3): ch07.check_permute,
+            (8, 1): ch08.check_matmul, (8, 4): ch08.check_layers,
+            (9, 3): ch09.check_adam_step, (9, 4): ch09.check_optimizer,
+            (10, 1): ch10.check_weights_round_trip, (10, 2): ch10.check_atomic_save,
+            (10, 3): ch10.check_resume, (11, 4): part2_milestone.check_milestone}
+
+#: What a checker needs beyond the piece's own names.
+ALSO = {(7, 2): ("MiniTensor",), (7, 3): ("MiniTensor",), (8, 1): ("MiniTensor",),
+        (8, 4): ("MiniTensor",), (11, 4): ("MLP", "Adam", "Batches", "MiniTensor")}
+
+
+def _notebook_definitions():
+    """name -> the ast dump of its last definition in chapters 7-11's code cells (a solution
+    comes after its starter; a later cell improves an earlier one)."""
+    found = {}
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        if not 7 <= int(path.name[:2]) <= 11:
+            continue
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            try:
+                tree = ast.parse("".join(cell["source"]))
+            except SyntaxError:  # a cell with IPython's own syntax
+                continue
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    found[node.name] = (path.name, ast.dump(node))
+    return found
+
+
+def test_every_piece_is_the_notebooks_code():
+    """One place: the reference's pieces are the chapters' cells and folded solutions."""
+    defined = _notebook_definitions()
+    for piece in pieces("tensor"):
+        for node in ast.parse(piece.source).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                assert node.name in defined, f"{node.name} is in no notebook of chapters 7-11"
+                where, dump = defined[node.name]
+                assert dump == ast.dump(node), f"{node.name} differs from its code in {where}"
+
+
+def test_every_piece_has_a_checker():
+    assert {(p.chapter, p.exercise) for p in pieces("tensor")} == set(CHECKERS)
+
+
+def _answers(module, piece):
+    names = [t for t in piece.targets if "." not in t] + list(ALSO.get((piece.chapter,
+                                                                          piece.exercise), ()))
+    return {name: getattr(module, name) for name in names}
+
+
+@pytest.mark.slow
+def test_the_reference_passes_every_checker_and_is_kept(engine_dir, capsys):  # noqa: F811
+    catch_up("tensor", 12)
+    capsys.readouterr()
+    for piece in pieces("tensor"):
+        module = your_engine.load("tensor")  # the file as the last piece left it
+        assert CHECKERS[piece.chapter, piece.exercise](**_answers(module, piece)), piece.title
+        out = capsys.readouterr().out
+        assert out.startswith("PASS: ") and ", kept in yourgrad/tensor.py" in out, out
+    text = (engine_dir / "tensor.py").read_text()
+    assert "(the course's solution)" not in text  # every piece was kept by its checker
+    assert [line for line in text.splitlines() if line.startswith("# chapter")] == \
+        [f"# chapter {p.chapter}, exercise {p.exercise}: {p.title}" for p in pieces("tensor")]
+
+
+def test_a_kept_operation_brings_the_engine_it_builds_on(engine_dir, capsys):  # noqa: F811
+    """Division kept in a fresh directory: chapter 7's engine comes with it, from the course."""
+    module = catch_up("tensor", 8)
+    capsys.readouterr()
+    (engine_dir / "tensor.py").unlink()
+    cell = run_cell("import numpy as np\n" + your_engine._piece("tensor", 7, 2).source,
+                    {"MiniTensor": module.MiniTensor})
+    assert ch07.check_divide(cell["Div"], module.MiniTensor)
+    out = capsys.readouterr().out
+    assert out.startswith("PASS: Div(a, b)") and "kept in yourgrad/tensor.py" in out
+    kept = your_engine.load("tensor")
+    assert hasattr(kept, "Div") and hasattr(kept, "mini_backpropagate")
+
+
+@pytest.mark.slow
+def test_the_milestone_fails_a_loop_that_never_zeroes_the_gradients(engine_dir, capsys):  # noqa: F811
+    module = catch_up("tensor", 11)
+    capsys.readouterr()
+    source = your_engine._piece("tensor", 11, 4).source.replace(
+        "            optimizer.zero_grad()\n", "")
+    cell = run_cell("import time\n" + source, {"CrossEntropy": module.CrossEntropy})
+    assert not part2_milestone.check_milestone(cell["train"], module.MLP, module.Adam,
+                                               module.Batches, module.MiniTensor)
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: Part II milestone") and "short of 97%" in out
+    assert "def train" not in (engine_dir / "tensor.py").read_text()
+
+
+def test_the_milestone_refuses_minigrads_own_engine(engine_dir, capsys):  # noqa: F811
+    module = catch_up("tensor", 11)
+    capsys.readouterr()
+    cell = run_cell('''
+import time
+from minigrad import Adam as PackageAdam
+
+def train(model, optimizer, batches, epochs):
+    PackageAdam(model.parameters(), lr=0.01)
+    return [1.0] * epochs
+''', {})
+    assert not part2_milestone.check_milestone(cell["train"], module.MLP, module.Adam,
+                                               module.Batches, module.MiniTensor)
+    out = capsys.readouterr().out
+    assert "your answer calls minigrad's Adam" in out
