@@ -26,6 +26,17 @@ if os.environ.get("MINIGRAD_TORCH") == "0":
     sys.modules["torch"] = None  # `import torch` now raises ImportError, as where it is absent
 
 
+@pytest.fixture(autouse=True)
+def own_engine_directory(tmp_path, monkeypatch):
+    """Checkers keep a passing piece in the reader's ``yourgrad/``: in a test, a temporary
+    one (``MINIGRAD_YOURGRAD``), and the ``yourgrad`` modules are forgotten afterwards."""
+    monkeypatch.setenv("MINIGRAD_YOURGRAD", str(tmp_path / "yourgrad"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    yield tmp_path / "yourgrad"
+    for name in [name for name in sys.modules if name.split(".")[0] == "yourgrad"]:
+        del sys.modules[name]
+
+
 @pytest.fixture(scope="session")
 def torch():
     """PyTorch, or the test is skipped (with the reason) when it is not installed.

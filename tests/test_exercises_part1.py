@@ -12,7 +12,7 @@ import pytest
 from minigrad import Value
 from minigrad.autograd import topological_order
 from minigrad.exercises import ch01, ch02, ch03, ch04, ch05, check_close, check_derivative, check_gradients
-from exercise_verdicts import run
+from exercise_verdicts import run, run_cell
 
 
 def assert_fails(capsys, checker, *args, says=None, hides=()):
@@ -235,37 +235,50 @@ def test_ch01_a_table_of_the_named_points_fails(capsys):
 # ----- chapter 2 -------------------------------------------------------------------------
 
 
-class ChapterValue:
-    """Chapter 2's class, with the exercise's operators when ``complete``."""
-
+CHAPTER_CELL = """
+class Value:
     def __init__(self, data, _children=(), _op="", name=""):
         self.data, self.grad, self.name = data, 0.0, name
         self._prev, self._op = tuple(_children), _op
 
     def __add__(self, other):
-        return ChapterValue(self.data + other.data, (self, other), "+")
+        return Value(self.data + other.data, (self, other), "+")
 
     def __mul__(self, other):
-        return ChapterValue(self.data * other.data, (self, other), "*")
+        return Value(self.data * other.data, (self, other), "*")
+"""
+
+#: Chapter 2's class, defined in a notebook cell, without the exercise's operators.
+ChapterValue = run_cell(CHAPTER_CELL)["Value"]
 
 
 def with_operators(sub_op="-", swap=False):
-    class V(ChapterValue):
-        def __add__(self, other):
-            return V(self.data + other.data, (self, other), "+")
+    """A class of its own, chapter 2's, with the exercise's operators set on it as the
+    notebook sets them."""
+    inputs = "(other, self)" if swap else "(self, other)"
+    namespace = run_cell(CHAPTER_CELL)
+    return run_cell(f"""
+def sub(self, other):
+    return Value(self.data - other.data, {inputs}, {sub_op!r})
 
-        def __mul__(self, other):
-            return V(self.data * other.data, (self, other), "*")
+def power(self, k):
+    return Value(self.data ** k, (self,), f"**{{k}}")
 
-        def __sub__(self, other):
-            return V(self.data - other.data, (other, self) if swap else (self, other), sub_op)
+def div(self, other):
+    return self * other ** -1
 
-        def __pow__(self, k):
-            return V(self.data ** k, (self,), f"**{k}")
+Value.__sub__ = sub
+Value.__pow__ = power
+Value.__truediv__ = div
+""", namespace)["Value"]
 
-        def __truediv__(self, other):
-            return self * other ** -1
-    return V
+
+def with_sigmoid():
+    """Chapter 2's class with exercise 2.3's ``sigmoid``."""
+    namespace = run_cell(CHAPTER_CELL)
+    return run_cell("import math\n\ndef sigmoid(self):\n"
+                    "    return Value(1 / (1 + math.exp(-self.data)), (self,), 'sigmoid')\n\n"
+                    "Value.sigmoid = sigmoid\n", namespace)["Value"]
 
 
 def test_ch02(capsys):
@@ -285,7 +298,7 @@ def test_ch02(capsys):
 
 
 def chapter_sigmoid(v):
-    return ChapterValue(1 / (1 + math.exp(-v.data)), (v,), "sigmoid")
+    return v.sigmoid()
 
 
 def neuron_by_hand(x1, x2, w1, w2, bias):
@@ -302,21 +315,24 @@ def neuron_by_hand(x1, x2, w1, w2, bias):
     return o
 
 
+SigmoidValue = with_sigmoid()
+
+
 def test_ch02_sigmoid_neuron(capsys):
     for _ in range(10):
-        assert_passes(capsys, ch02.check_sigmoid_neuron, neuron_by_hand, ChapterValue)
-    assert_fails(capsys, ch02.check_sigmoid_neuron, None, ChapterValue, says=NOT_FILLED)
+        assert_passes(capsys, ch02.check_sigmoid_neuron, neuron_by_hand, SigmoidValue)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, None, SigmoidValue, says=NOT_FILLED)
 
     def forward_only(x1, x2, w1, w2, bias):
         return chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
-    assert_fails(capsys, ch02.check_sigmoid_neuron, forward_only, ChapterValue, says=NOT_FILLED)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, forward_only, SigmoidValue, says=NOT_FILLED)
 
     def tanh_rule(x1, x2, w1, w2, bias):
         o = neuron_by_hand(x1, x2, w1, w2, bias)
         g = 1 - o.data ** 2
         x1.grad, x2.grad, w1.grad, w2.grad, bias.grad = w1.data * g, w2.data * g, x1.data * g, x2.data * g, g
         return o
-    assert_fails(capsys, ch02.check_sigmoid_neuron, tanh_rule, ChapterValue, says="do/dx1")
+    assert_fails(capsys, ch02.check_sigmoid_neuron, tanh_rule, SigmoidValue, says="do/dx1")
 
 
 def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
@@ -327,11 +343,11 @@ def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
         for leaf, p in zip((x1, x2, w1, w2, bias), pkg):
             leaf.grad = p.grad
         return o
-    assert_fails(capsys, ch02.check_sigmoid_neuron, copied, ChapterValue,
+    assert_fails(capsys, ch02.check_sigmoid_neuron, copied, SigmoidValue,
                  says="calls minigrad's Value.backward(): the exercise asks you to backpropagate by hand")
 
     chapter = [-0.75 * 0.2139, 1.2 * 0.2139, 2.0 * 0.2139, 0.5 * 0.2139, 0.2139]
-    o_chapter = neuron_by_hand(*map(ChapterValue, ch02.NEURON.values()))
+    o_chapter = neuron_by_hand(*map(SigmoidValue, ch02.NEURON.values()))
     exact = [leaf_grad for leaf_grad in ch02._sigmoid_neuron_gradients(*ch02.NEURON.values())[1]]
     assert [round(g, 4) for g in exact] == [round(g, 4) for g in chapter]
 
@@ -341,7 +357,7 @@ def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
             leaf.grad = g
         return o
     assert o_chapter.data > 0
-    out = assert_fails(capsys, ch02.check_sigmoid_neuron, hard_coded, ChapterValue, says="drawn at random")
+    out = assert_fails(capsys, ch02.check_sigmoid_neuron, hard_coded, SigmoidValue, says="drawn at random")
     assert "not from numbers worked out once" in out
 
 

@@ -1,26 +1,12 @@
 """The reader's own engine in yourgrad/: pieces kept only when they pass, re-checked
 from the file, catch-up from the course's solutions, and files never lost."""
-import itertools
-import linecache
 import os
-import sys
 
 import pytest
 
+from exercise_verdicts import run_cell
 from minigrad.exercises import report, your_engine
 from minigrad.exercises.your_engine import catch_up, keep, pieces
-
-_cells = itertools.count()
-
-
-def run_cell(source, namespace):
-    """Run ``source`` as IPython runs a notebook cell: compiled under a made-up file name
-    that only linecache knows (so ``inspect.getsource`` of a class raises)."""
-    name = f"<ipython-input-{next(_cells)}-cell>"
-    linecache.cache[name] = (len(source), None, source.splitlines(keepends=True), name)
-    exec(compile(source, name, "exec"), namespace)
-    return namespace
-
 
 VALUE_CELL = '''
 import math
@@ -67,12 +53,8 @@ def check_operators(Value):
 
 
 @pytest.fixture
-def engine_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("MINIGRAD_YOURGRAD", str(tmp_path / "yourgrad"))
-    monkeypatch.setattr(sys, "path", list(sys.path))  # keep() puts the directory's parent on it
-    yield tmp_path / "yourgrad"
-    for name in [name for name in sys.modules if name.split(".")[0] == "yourgrad"]:
-        del sys.modules[name]
+def engine_dir(own_engine_directory):
+    return own_engine_directory  # conftest's temporary yourgrad/
 
 
 def notebook_value(extra=OPERATORS_CELL):

@@ -4,6 +4,7 @@ import numbers
 
 from minigrad.exercises import (autograd_entries, check_close, close_detail, describe_error, forbidding,
                                 fresh_rng, is_placeholder, not_filled_in, report, reports_forbidden)
+from minigrad.exercises.your_engine import keep
 
 # the neuron of the chapter: inputs, weights and bias
 NEURON = {"x1": 2.0, "x2": 0.5, "w1": -0.75, "w2": 1.2, "b": 1.7}
@@ -30,7 +31,15 @@ def _reaches(root, target):
 
 def check_operators(value_class):
     """Exercise 2.2: ``-``, ``** k`` and ``/`` on the chapter's ``Value`` class, forward only,
-    each recording its inputs (``_prev``) and operation (``_op``)."""
+    each recording its inputs (``_prev``) and operation (``_op``). A pass keeps the class,
+    with them, in the reader's ``yourgrad/value.py``."""
+    if is_placeholder(value_class):
+        return not_filled_in("subtraction, powers and division")
+    return keep("value", 2, 2, _check_operators, Value=value_class)
+
+
+def _check_operators(Value):
+    value_class = Value
     what = "subtraction, powers and division"
     drawn = fresh_rng().choice([-1.0, 1.0], size=2) * fresh_rng().uniform(0.5, 4.0, size=2)
     for p_data, q_data, where in [(5.0, -2.0, ""), (*map(float, drawn), ", with p and q drawn at random")]:
@@ -90,12 +99,23 @@ def _sigmoid_neuron_gradients(x1, x2, w1, w2, b):
 BY_HAND = "the exercise asks you to backpropagate by hand, setting each .grad yourself"
 
 
-@reports_forbidden("sigmoid neuron gradients")
 def check_sigmoid_neuron(sigmoid_neuron, value_class):
     """Exercise 2.3: ``sigmoid_neuron(x1, x2, w1, w2, b)`` builds the sigmoid neuron on the
     five leaves (``value_class`` objects) and backpropagates by hand, setting every ``.grad``;
     it returns the output ``o``. Tried on the chapter's numbers and on numbers drawn at
-    random, with every autograd of the package a trap."""
+    random, with every autograd of the package a trap. A pass keeps ``Value.sigmoid`` in
+    the reader's ``yourgrad/value.py``."""
+    if is_placeholder(sigmoid_neuron) or is_placeholder(value_class):
+        return not_filled_in("sigmoid neuron gradients")
+    if not callable(getattr(value_class, "sigmoid", None)):
+        return report(False, "sigmoid neuron gradients", f"{value_class.__name__} has no "
+                                                         "sigmoid method: set Value.sigmoid")
+    return keep("value", 2, 3, lambda Value: _check_sigmoid_neuron(sigmoid_neuron, Value),
+                Value=value_class)
+
+
+@reports_forbidden("sigmoid neuron gradients")
+def _check_sigmoid_neuron(sigmoid_neuron, value_class):
     what = "sigmoid neuron gradients"
     if is_placeholder(sigmoid_neuron) or is_placeholder(value_class):
         return not_filled_in(what)

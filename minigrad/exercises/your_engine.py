@@ -229,7 +229,7 @@ def _function_source(function):
 
 def piece_source(targets, answers):
     """The source of a piece whose ``targets`` are given by ``answers`` (name -> object):
-    a class or function as written (a function of another name followed by
+    a class or function as written (one of another name followed by
     ``target = its_name``), and for ``Owner.attr`` the function set there
     followed by the line that sets it (unless it is written in the class itself)."""
     parts, written = [], set()
@@ -245,18 +245,19 @@ def piece_source(targets, answers):
             if isinstance(owner, type):
                 parts.append(_class_source(owner))
             elif _plain_function(owner) is not None:
-                function = _plain_function(owner)
-                parts.append(_function_source(function))
-                if function.__name__ != owner_name:  # the reader's name, and the file's
-                    parts.append(f"{owner_name} = {function.__name__}\n")
+                owner = _plain_function(owner)
+                parts.append(_function_source(owner))
             else:
                 raise EngineError(f"{owner_name} should be a class or a function, "
                                   f"got {type(owner).__name__}")
+            if owner.__name__ != owner_name:  # the reader's name, and the file's
+                parts.append(f"{owner_name} = {owner.__name__}\n")
             continue
         member = vars(owner).get(attribute) if isinstance(owner, type) else None
         function = _plain_function(member)
         if function is None:
-            raise EngineError(f"{target} should be a function, got {type(member).__name__}")
+            raise EngineError(f"{target} should be a function set on {owner_name}, got "
+                              f"{type(member).__name__}")
         if function.__qualname__ == f"{owner.__qualname__}.{attribute}" and owner_name in written:
             continue  # written inside the class
         parts.append(_function_source(function))
