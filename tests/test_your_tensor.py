@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from exercise_verdicts import run_cell
 from minigrad.exercises import ch07, ch08, ch09, ch10, part2_milestone, your_engine
 from minigrad.exercises.your_engine import catch_up, pieces
-from test_your_engine import engine_dir, run_cell  # noqa: F401 - a fixture, and its helper
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -67,7 +67,7 @@ def _answers(module, piece):
 
 
 @pytest.mark.slow
-def test_the_reference_passes_every_checker_and_is_kept(engine_dir, capsys):  # noqa: F811
+def test_the_reference_passes_every_checker_and_is_kept(own_engine_directory, capsys):
     catch_up("tensor", 12)
     capsys.readouterr()
     for piece in pieces("tensor"):
@@ -75,17 +75,17 @@ def test_the_reference_passes_every_checker_and_is_kept(engine_dir, capsys):  # 
         assert CHECKERS[piece.chapter, piece.exercise](**_answers(module, piece)), piece.title
         out = capsys.readouterr().out
         assert out.startswith("PASS: ") and ", kept in yourgrad/tensor.py" in out, out
-    text = (engine_dir / "tensor.py").read_text()
+    text = (own_engine_directory / "tensor.py").read_text()
     assert "(the course's solution)" not in text  # every piece was kept by its checker
     assert [line for line in text.splitlines() if line.startswith("# chapter")] == \
         [f"# chapter {p.chapter}, exercise {p.exercise}: {p.title}" for p in pieces("tensor")]
 
 
-def test_a_kept_operation_brings_the_engine_it_builds_on(engine_dir, capsys):  # noqa: F811
+def test_a_kept_operation_brings_the_engine_it_builds_on(own_engine_directory, capsys):
     """Division kept in a fresh directory: chapter 7's engine comes with it, from the course."""
     module = catch_up("tensor", 8)
     capsys.readouterr()
-    (engine_dir / "tensor.py").unlink()
+    (own_engine_directory / "tensor.py").unlink()
     cell = run_cell("import numpy as np\n" + your_engine._piece("tensor", 7, 2).source,
                     {"MiniTensor": module.MiniTensor})
     assert ch07.check_divide(cell["Div"], module.MiniTensor)
@@ -96,7 +96,7 @@ def test_a_kept_operation_brings_the_engine_it_builds_on(engine_dir, capsys):  #
 
 
 @pytest.mark.slow
-def test_the_milestone_fails_a_loop_that_never_zeroes_the_gradients(engine_dir, capsys):  # noqa: F811
+def test_the_milestone_fails_a_loop_that_never_zeroes_the_gradients(own_engine_directory, capsys):
     module = catch_up("tensor", 11)
     capsys.readouterr()
     source = your_engine._piece("tensor", 11, 4).source.replace(
@@ -106,10 +106,10 @@ def test_the_milestone_fails_a_loop_that_never_zeroes_the_gradients(engine_dir, 
                                                module.Batches, module.MiniTensor)
     out = capsys.readouterr().out
     assert out.startswith("FAIL: Part II milestone") and "short of 97%" in out
-    assert "def train" not in (engine_dir / "tensor.py").read_text()
+    assert "def train" not in (own_engine_directory / "tensor.py").read_text()
 
 
-def test_the_milestone_refuses_minigrads_own_engine(engine_dir, capsys):  # noqa: F811
+def test_the_milestone_refuses_minigrads_own_engine(own_engine_directory, capsys):
     module = catch_up("tensor", 11)
     capsys.readouterr()
     cell = run_cell('''
