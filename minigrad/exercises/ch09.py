@@ -320,6 +320,8 @@ def _adam_problem(Adam, rng):
         optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     except Exception as error:
         return f"Adam(params, lr=..., betas=..., eps=...) raised {type(error).__name__}: {error}"
+    if not vars(optimizer):
+        return "Adam's __init__ keeps nothing (not filled in yet?)"
     for t in range(1, 6):
         grads = [rng.normal(size=s.shape) * scale for s, scale in zip(starts, (100.0, 0.01))]
         if t == 3:
@@ -383,6 +385,8 @@ def _batches_problem(Batches, rng):
     try:
         batches, other = Batches(X.copy(), y.copy(), size, seed), Batches(X.copy(), y.copy(),
                                                                             size, seed + 1)
+        if not vars(batches):
+            return "Batches' __init__ keeps nothing (not filled in yet?)"
         epochs = [[(np.asarray(xb), np.asarray(yb)) for xb, yb in batches] for _ in range(2)]
         batches.epoch = 1
         again = [(np.asarray(xb), np.asarray(yb)) for xb, yb in batches]

@@ -329,7 +329,7 @@ class Linear:
 
     def __call__(self, x):
         out = MatMul(x, self.W) + self.b
-        return Relu(out) if self.relu else out
+        return out.relu() if self.relu else out
 
     def parameters(self):
         return [self.W, self.b]
