@@ -293,7 +293,7 @@ def _check_adam_step(adam_step):
                 elif name == "p":
                     hint = "; m and v agree, so look at the step itself"
                 return report(False, what, f"after step {t}, {detail} differs from Adam's{hint}")
-    return report(True, what + ": five steps agree with Adam's equations")
+    return report(True, what, "five steps agree with Adam's equations")
 
 
 # ----- exercise 9.4: your engine's Adam and mini-batches -------------------------------
