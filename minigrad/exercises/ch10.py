@@ -209,8 +209,8 @@ def _check_weights_round_trip(save_weights, load_weights):
                 if p.data.shape != old.shape or not np.array_equal(p.data, old):
                     return report(False, what, f"the refused load still changed {name} of {label}: "
                                                "check that everything fits before changing anything")
-    return report(True, what + ": bit-for-bit round trips in float64 and float32, "
-                               "and a clear refusal for a model that does not fit")
+    return report(True, what, "bit-for-bit round trips in float64 and float32, "
+                              "and a clear refusal for a model that does not fit")
 
 
 # ----- exercise 10.2: an atomic save -------------------------------------------------
@@ -339,7 +339,8 @@ def _check_atomic_save(atomic_save):
         with open(fresh, "rb") as file:
             if file.read() != b"first save":
                 return report(False, what, "a new file does not hold what write(file) wrote")
-    return report(True, what + ": all or nothing, fsync'ed before the rename, nothing left behind")
+    return report(True, what, "all or nothing, fsync'ed before the rename, nothing left "
+                              "behind")
 
 
 # ----- exercise 10.3: resume exactly ---------------------------------------------------
@@ -464,5 +465,5 @@ def _check_resume(save_state, restore_state):
         if not np.array_equal(p.data, q.data):
             return report(False, what, f"after resuming, {name} differs from the uninterrupted "
                                        "run's")
-    return report(True, what + ": the resumed run ends with the uninterrupted run's weights, "
-                               "bit for bit")
+    return report(True, what, "the resumed run ends with the uninterrupted run's weights, "
+                              "bit for bit")
