@@ -15,8 +15,8 @@ import numpy as np
 
 from minigrad import tensor
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
-                                backward_entries, forbidding, fresh_rng, is_unset, not_filled_in,
-                                report, reports_forbidden, summed_to_shape)
+                                backward_entries, describe_error, forbidding, fresh_rng, is_unset,
+                                not_filled_in, report, reports_forbidden, summed_to_shape)
 from minigrad.exercises.your_engine import keep
 
 WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
@@ -79,7 +79,8 @@ def check_outer_gradients(outer_gradients):
             with forbidding(autograd_entries(), [outer_gradients], WITHOUT_AUTOGRAD):
                 result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
+            return report(False, what,
+                          f"with {shapes}, your function raised {describe_error(error)}")
         if is_unset(result):
             return not_filled_in(what, "outer_gradients")
         try:
@@ -99,12 +100,12 @@ def check_outer_gradients(outer_gradients):
                 return report(False, what, f"{name} is not an array of numbers")
             shape = inputs[name].shape
             if got.shape != shape:
-                return report(False, what, f"{name} has shape {got.shape}, but a gradient has the shape "
-                                           f"of its input: {shape} (with {shapes})")
+                return report(False, what, f"{name} has shape {got.shape}, but a gradient has "
+                                           f"the shape of its input: {shape} (with {shapes})")
             if not arrays_close(got, expected[name]):
-                return report(False, what, f"{name} has the right shape but wrong numbers (with {shapes}): "
-                                           f"which entries of out is each entry of {name[1:]} used in, and "
-                                           f"with which local derivative?")
+                return report(False, what, f"{name} has the right shape but wrong numbers (with "
+                                           f"{shapes}): which entries of out is each entry of "
+                                           f"{name[1:]} used in, and with which local derivative?")
     return report(True, what + ", for two sets of shapes")
 
 
@@ -130,12 +131,12 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         try:
             leaves = [tensor_class(a.copy()) for a in arrays]
         except Exception as error:
-            return report(False, what, f"MiniTensor(array) raised {type(error).__name__}: {error}")
+            return report(False, what, f"MiniTensor(array) raised {describe_error(error)}")
         try:
             with forbidding(entries, [op_class], RULE):
                 node = make(leaves, extra)
         except Exception as error:
-            return report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
+            return report(False, what, f"{op_name}({described}) raised {describe_error(error)}")
         data = getattr(node, "data", None)
         if is_unset(data):
             return not_filled_in(what, f"{op_name}'s __init__ (it records no result)")
@@ -145,8 +146,9 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             return report(False, what, f"the result {op_name}'s __init__ records is not an array "
                                        "of numbers: record the array it computes (not a node)")
         if data.shape != expected.shape or not arrays_close(data, expected):
-            return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
-                                       + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
+            wrong_shape = f" (shape {data.shape})" if data.shape != expected.shape else ""
+            return report(False, what, f"forward pass: the result of {op_name} for {described} "
+                                       f"is wrong{wrong_shape}")
         prev = getattr(node, "_prev", ())
         if len(prev) != len(leaves) or any(p is not leaf for p, leaf in zip(prev, leaves)):
             return report(False, what, f"{op_name} must record its inputs, in order: "
@@ -156,7 +158,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             with forbidding(entries, [op_class], RULE):
                 local = node._backward(G.copy())
         except Exception as error:
-            return report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
+            return report(False, what, f"{op_name}._backward raised {describe_error(error)} "
                                        f"(for {described})")
         if is_unset(local):
             return not_filled_in(what, f"{op_name}._backward")
@@ -175,8 +177,9 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
                 return report(False, what, f"the gradient for {name} is not an array of numbers")
             summed = summed_to_shape(g, a.shape)
             if summed is None:
-                return report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
-                                           f"belong to {name} of shape {a.shape} (for {described})")
+                return report(False, what, f"the gradient for {name} has shape {g.shape}, which "
+                                           f"cannot belong to {name} of shape {a.shape} (for "
+                                           f"{described})")
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
@@ -341,7 +344,7 @@ def _engine_problem(pieces, rng, runs):
             root = root.sum()
             root.backward()
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return f"for {label}, the forward or backward pass raised {type(error).__name__}: {error}"
+            return f"for {label}, the forward or backward pass raised {describe_error(error)}"
         data = as_numbers(getattr(out, "data", None))
         if data is None or data.shape != expected.shape or not arrays_close(data, expected):
             return f"the forward pass of {label} is wrong"
@@ -364,7 +367,7 @@ def _engine_problem(pieces, rng, runs):
         try:
             root.backward()
         except Exception as error:
-            return f"for {label}, a second backward() raised {type(error).__name__}: {error}"
+            return f"for {label}, a second backward() raised {describe_error(error)}"
         if not all(np.allclose(leaf.grad, 2 * g, rtol=1e-12, atol=1e-300)
                    for leaf, g in zip(mine, first)):
             return (f"for {label}, a second backward() does not add the same gradients to the "

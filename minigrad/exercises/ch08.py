@@ -13,8 +13,8 @@ import numpy as np
 
 from minigrad import tensor
 from minigrad.exercises import (as_gradients, as_numbers, arrays_close, autograd_entries,
-                                forbidding, fresh_rng, is_unset, not_filled_in, report,
-                                reports_forbidden)
+                                describe_error, forbidding, fresh_rng, is_unset, not_filled_in,
+                                report, reports_forbidden)
 from minigrad.exercises.ch07 import _check_op, rule_entries, rule_problem
 from minigrad.exercises.your_engine import keep
 
@@ -89,7 +89,7 @@ def check_leaky_init(std_fn):
         try:
             std = std_fn(nin, slope)
         except Exception as error:
-            return report(False, what, f"{call} raised {type(error).__name__}: {error}")
+            return report(False, what, f"{call} raised {describe_error(error)}")
         if is_unset(std):
             return not_filled_in(what, "leaky_relu_std")
         if not isinstance(std, (numbers.Real, np.floating, np.ndarray)) or np.ndim(std) != 0:
@@ -109,9 +109,9 @@ def check_leaky_init(std_fn):
                                            f"std makes every layer {change} the mean square of the "
                                            "signal, though it is right for the cases named here: "
                                            "compute it from nin and slope")
-            return report(False, what, f"with nin = {nin} and slope = {slope}, your std makes every layer "
-                                       f"multiply the mean square of the signal by {_factor_text(factor)}; "
-                                       "it should stay the same")
+            return report(False, what, f"with nin = {nin} and slope = {slope}, your std makes "
+                                       "every layer multiply the mean square of the signal by "
+                                       f"{_factor_text(factor)}; it should stay the same")
     return report(True, what, f"for {len(_LEAKY_CASES)} layer sizes and slopes, and 4 drawn at "
                               "random")
 
@@ -125,12 +125,14 @@ def _softmax_rows(Z):
 
 @reports_forbidden("the gradient of cross-entropy against soft targets")
 def check_soft_targets(grad_fn):
-    """Check ``grad_fn(Z, Q)`` = dL/dZ for L = mean over rows of -Σ_j Q[r, j] log softmax(Z[r])_j."""
+    """Check ``grad_fn(Z, Q)`` = dL/dZ for L = mean over rows of
+    -Σ_j Q[r, j] log softmax(Z[r])_j."""
     what = "the gradient of cross-entropy against soft targets"
     if is_unset(grad_fn):
         return not_filled_in(what, "soft_cross_entropy_grad")
     rng = fresh_rng()
-    cases = [("random logits and targets", rng.normal(size=(5, 4)) * 2, rng.dirichlet(np.ones(4), size=5)),
+    cases = [("random logits and targets", rng.normal(size=(5, 4)) * 2,
+              rng.dirichlet(np.ones(4), size=5)),
              ("one-hot targets", rng.normal(size=(3, 6)), np.eye(6)[[1, 5, 0]]),
              ("a single row", rng.normal(size=(1, 3)), rng.dirichlet(np.ones(3), size=1)),
              # every row has a logit near 1000: too large for exp, fine shifted by any row's max
@@ -140,7 +142,8 @@ def check_soft_targets(grad_fn):
              # Shifting by the largest logit of the whole batch, not of each row, leaves
              # the first row's exponentials at e^-2000 = 0, and its softmax 0 / 0.
              ("a row of logits near -1000 next to a row with +1000",
-              np.array([[-1000.0, -1001.0, -999.5], [1000.0, 0.0, -1000.0]]) + rng.normal(size=(2, 3)),
+              np.array([[-1000.0, -1001.0, -999.5], [1000.0, 0.0, -1000.0]])
+              + rng.normal(size=(2, 3)),
               rng.dirichlet(np.ones(3), size=2))]
     for description, Z, Q in cases:
         try:
@@ -148,24 +151,26 @@ def check_soft_targets(grad_fn):
                     autograd_entries(), [grad_fn], "the exercise asks for the gradient by hand"):
                 got = grad_fn(Z.copy(), Q.copy())
         except Exception as error:
-            return report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
+            return report(False, what,
+                          f"for {description}, your function raised {describe_error(error)}")
         if is_unset(got):
             return not_filled_in(what, "soft_cross_entropy_grad")
         got = as_numbers(got)
         if got is None:
             return report(False, what, "soft_cross_entropy_grad should return an array of numbers")
         if got.shape != Z.shape:
-            return report(False, what, f"for logits of shape {Z.shape} the gradient has shape {got.shape}; "
-                                       "a gradient has the shape of its tensor")
+            return report(False, what, f"for logits of shape {Z.shape} the gradient has shape "
+                                       f"{got.shape}; a gradient has the shape of its tensor")
         if not np.all(np.isfinite(got)):
+            hint = ": does your softmax overflow, or divide 0 by 0 in some row?"
             return report(False, what, f"for {description} your gradient contains inf or nan"
-                                       + (": does your softmax overflow, or divide 0 by 0 in some row?"
-                                          if "1000" in description else ""))
+                                       + (hint if "1000" in description else ""))
         expected = (_softmax_rows(Z) - Q) / len(Z)
         if not arrays_close(got, expected, tol=1e-8):
             hint = ""
             if len(Z) > 1 and arrays_close(got / len(Z), expected, tol=1e-8):
-                hint = ": it is off by a factor of the number of rows (the loss is a mean over the rows)"
+                hint = (": it is off by a factor of the number of rows (the loss is a mean over "
+                        "the rows)")
             return report(False, what, f"wrong numbers for {description}, shape {Z.shape}{hint}")
     return report(True, what, f"in {len(cases)} cases, including logits of ±1000")
 
@@ -210,7 +215,7 @@ def _cross_entropy_problem(CrossEntropy, MiniTensor, rng):
             with np.errstate(all="ignore"):
                 node = CrossEntropy(MiniTensor(Z.copy()), targets.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return f"CrossEntropy for {described} raised {type(error).__name__}: {error}"
+            return f"CrossEntropy for {described} raised {describe_error(error)}"
         if is_unset(getattr(node, "data", None)):
             return "CrossEntropy's __init__ records no result (not filled in yet?)"
         loss = as_numbers(node.data)
@@ -227,7 +232,7 @@ def _cross_entropy_problem(CrossEntropy, MiniTensor, rng):
             with np.errstate(all="ignore"):
                 local = as_gradients(node._backward(np.array(G)))
         except Exception as error:
-            return f"CrossEntropy._backward for {described} raised {type(error).__name__}: {error}"
+            return f"CrossEntropy._backward for {described} raised {describe_error(error)}"
         if local is None or len(local) != 1:
             return "CrossEntropy._backward must return a tuple with one gradient: (g,)"
         g = as_numbers(local[0])
@@ -251,7 +256,7 @@ def _weights_of(layer, MiniTensor, nin, nout, call):
     except AttributeError as error:
         return f"{call}.parameters() raised AttributeError: {error} (not filled in yet?)"
     except Exception as error:
-        return f"{call}.parameters() raised {type(error).__name__}: {error}"
+        return f"{call}.parameters() raised {describe_error(error)}"
     if len(params) != 2 or not all(isinstance(p, MiniTensor) for p in params):
         return f"{call}.parameters() should be [W, b], two MiniTensors"
     W, b = (np.asarray(p.data) for p in params)
@@ -271,7 +276,7 @@ def _linear_problem(Linear, MiniTensor, rng):
         try:
             layers.append(Linear(nin, nout, np.random.default_rng(draw), relu=relu))
         except Exception as error:
-            return f"{call} raised {type(error).__name__}: {error}"
+            return f"{call} raised {describe_error(error)}"
         found = _weights_of(layers[-1], MiniTensor, nin, nout, call)
         if isinstance(found, str):
             return found
@@ -287,7 +292,7 @@ def _linear_problem(Linear, MiniTensor, rng):
         try:
             out = as_numbers(layer(MiniTensor(x.copy())).data)
         except Exception as error:
-            return f"calling a Linear layer on a batch raised {type(error).__name__}: {error}"
+            return f"calling a Linear layer on a batch raised {describe_error(error)}"
         z = x @ W + b
         expected = np.maximum(z, 0.0) if relu else z
         if out is None or out.shape != expected.shape or not arrays_close(out, expected, 1e-12):
@@ -334,11 +339,11 @@ def _mlp_problem(MLP, CrossEntropy, MiniTensor, rng):
     try:
         models = [MLP(2, sizes, seed=s) for s in (seed, seed, seed + 1)]
     except Exception as error:
-        return f"{call} raised {type(error).__name__}: {error}"
+        return f"{call} raised {describe_error(error)}"
     try:
         params = [list(model.parameters()) for model in models]
     except Exception as error:
-        return f"{call}.parameters() raised {type(error).__name__}: {error}"
+        return f"{call}.parameters() raised {describe_error(error)}"
     shapes = [(2, 5), (5,), (5, 4), (4,), (4, 3), (3,)]
     if [np.shape(p.data) for p in params[0]] != shapes:
         return (f"{call}.parameters() should be W and b of each layer in turn, of shapes "
@@ -355,7 +360,7 @@ def _mlp_problem(MLP, CrossEntropy, MiniTensor, rng):
         logits = model(MiniTensor(X.copy()))
         CrossEntropy(logits, y.copy()).backward()
     except Exception as error:
-        return f"the forward or backward pass of an MLP raised {type(error).__name__}: {error}"
+        return f"the forward or backward pass of an MLP raised {describe_error(error)}"
     if not arrays_close(as_numbers(logits.data), Z, 1e-12):
         return (f"the scores of {call} are wrong: a ReLU after every layer but the last, "
                 "whose scores go to the loss as they are")
@@ -364,7 +369,8 @@ def _mlp_problem(MLP, CrossEntropy, MiniTensor, rng):
         if p.grad is None or np.shape(p.grad) != exact.shape:
             return f"after backward(), {name} has no gradient of its shape"
         if not np.all(np.abs(p.grad - exact) <= 1e-11 * max(1.0, float(np.abs(exact).max()))):
-            return f"after backward() through the MLP and CrossEntropy, the gradient of {name} is wrong"
+            return (f"after backward() through the MLP and CrossEntropy, the gradient of {name} "
+                    "is wrong")
     return None
 
 

@@ -12,8 +12,8 @@ import numpy as np
 
 from minigrad import datasets, optim
 from minigrad.exercises.your_engine import keep
-from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, as_numbers, forbidding,
-                                fresh_rng, is_placeholder, report, report_raised,
+from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, as_numbers, describe_error,
+                                forbidding, fresh_rng, is_placeholder, report, report_raised,
                                 reports_forbidden, unusable_function)
 
 __all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step",
@@ -107,7 +107,8 @@ def check_stratified_split(stratified_split):
             result = split(y, fraction, seed)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report_raised(what, call, error)
-        if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
+        if is_placeholder(result) or (isinstance(result, tuple)
+                                      and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         problem = _split_problem(result, y, fraction, call, named)
         if problem:
@@ -117,18 +118,21 @@ def check_stratified_split(stratified_split):
         first, again, other = (np.sort(split(y, fraction, s)[1]) for s in (seed, seed, other_seed))
     except Exception as error:
         return report_raised(what, "stratified_split(y, 0.2, rng)", error)
-    ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in [(0, 10), (1, 6), (2, 4)]])),
-            np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in [(0, 10), (1, 6), (2, 4)]]))]
+    shares = [(0, 10), (1, 6), (2, 4)]
+    ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in shares])),
+            np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in shares]))]
     if any(np.array_equal(first, end) for end in ends):
-        return report(False, what, "for labels sorted by class, the test set takes the first (or last) "
-                                   "examples of each class: choose them at random with rng")
+        return report(False, what, "for labels sorted by class, the test set takes the first (or "
+                                   "last) examples of each class: choose them at random with rng")
     if not np.array_equal(first, again):
-        return report(False, what, "two generators made from the same seed gave different test sets: "
-                                   "draw from the rng argument, not from another source of randomness")
+        return report(False, what, "two generators made from the same seed gave different test "
+                                   "sets: draw from the rng argument, not from another source of "
+                                   "randomness")
     if np.array_equal(first, other):
         return report(False, what, "generators made from different seeds gave the same test set: "
                                    "the choice should come from rng")
-    return report(True, what + ": every class split in the right proportion, at random, reproducibly")
+    return report(True, what + ": every class split in the right proportion, at random, "
+                               "reproducibly")
 
 
 # ----- exercise 9.2: precision and recall ----------------------------------------------
@@ -183,7 +187,8 @@ def check_precision_recall(precision_recall):
                 result = precision_recall(matrix.copy())
         except Exception as error:
             return report_raised(what, call, error)
-        if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
+        if is_placeholder(result) or (isinstance(result, tuple)
+                                      and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         try:
             precision, recall = (np.asarray(part, dtype=float) for part in result)
@@ -192,12 +197,12 @@ def check_precision_recall(precision_recall):
         expected_precision, expected_recall = _precision_recall(matrix)
         for name, got in (("precision", precision), ("recall", recall)):
             if got.shape != (k,):
-                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold one "
-                                           f"number per class, shape ({k},)")
+                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold "
+                                           f"one number per class, shape ({k},)")
         if np.allclose(precision, expected_recall) and np.allclose(recall, expected_precision) \
                 and not np.allclose(precision, expected_precision):
-            return report(False, what, f"{call}: precision and recall are swapped (rows of C are the "
-                                       "true classes, columns the predictions)")
+            return report(False, what, f"{call}: precision and recall are swapped (rows of C are "
+                                       "the true classes, columns the predictions)")
         for name, got, expected in (("precision", precision, expected_precision),
                                     ("recall", recall, expected_recall)):
             if np.any(np.isnan(got)):
@@ -222,7 +227,8 @@ def _adam_reference(p, g, m, v, t, lr, beta1, beta2, eps):
 
 
 def _optimizer_entries():
-    entries = [(optim.Adam, "__init__", "minigrad's Adam"), (optim.Adam, "step", "minigrad's Adam.step()")]
+    entries = [(optim.Adam, "__init__", "minigrad's Adam"),
+               (optim.Adam, "step", "minigrad's Adam.step()")]
     torch = sys.modules.get("torch")
     if torch is not None:
         entries.append((torch.optim.Adam, "__init__", "PyTorch's Adam"))
@@ -260,12 +266,14 @@ def _check_adam_step(adam_step):
     p, m, v = start.copy(), np.zeros((2, 3)), np.zeros((2, 3))
     for t in range(1, 6):
         g = gradient(p)
-        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1], reference[2],
+        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1],
+                                    reference[2],
                                     t, lr, beta1, beta2, eps)
         call = f"adam_step(p, g, m, v, t={t}, ...)"
         previous = p.copy()
         try:
-            with forbidding(_optimizer_entries(), [adam_step], "the exercise asks you to write the step"):
+            with forbidding(_optimizer_entries(), [adam_step],
+                            "the exercise asks you to write the step"):
                 result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
         except Exception as error:
             return report_raised(what, call, error)
@@ -275,9 +283,11 @@ def _check_adam_step(adam_step):
             p, m, v = (np.asarray(x, dtype=float) for x in result)
         except (TypeError, ValueError):
             return report(False, what, f"{call} should return the three arrays (p, m, v)")
-        for name, got, expected in (("m", m, reference[1]), ("v", v, reference[2]), ("p", p, reference[0])):
+        for name, got, expected in (("m", m, reference[1]), ("v", v, reference[2]),
+                                    ("p", p, reference[0])):
             if got.shape != expected.shape:
-                return report(False, what, f"{call}: the new {name} has shape {got.shape}, not {expected.shape}")
+                return report(False, what, f"{call}: the new {name} has shape {got.shape}, not "
+                                           f"{expected.shape}")
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
                 detail = {"m": "m (the running average of the gradients)",
                           "v": "v (the running average of the squared gradients)",
@@ -286,10 +296,12 @@ def _check_adam_step(adam_step):
                 m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
                 eps_inside = previous - lr * m_hat / np.sqrt(v_hat + eps)
                 if name == "p" and np.allclose(got, eps_inside, rtol=1e-9, atol=1e-12):
-                    hint = ("; m and v agree, and so does the bias correction: the difference is where "
-                            "eps goes (it is added after the square root is taken, not inside it)")
+                    hint = ("; m and v agree, and so does the bias correction: the difference "
+                            "is where eps goes (it is added after the square root is taken, not "
+                            "inside it)")
                 elif name == "p" and t == 1:
-                    hint = "; m and v agree, so look at the step itself (is each average corrected for its start at 0?)"
+                    hint = ("; m and v agree, so look at the step itself (is each average "
+                            "corrected for its start at 0?)")
                 elif name == "p":
                     hint = "; m and v agree, so look at the step itself"
                 return report(False, what, f"after step {t}, {detail} differs from Adam's{hint}")
@@ -319,7 +331,7 @@ def _adam_problem(Adam, rng):
     try:
         optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     except Exception as error:
-        return f"Adam(params, lr=..., betas=..., eps=...) raised {type(error).__name__}: {error}"
+        return f"Adam(params, lr=..., betas=..., eps=...) raised {describe_error(error)}"
     if not vars(optimizer):
         return "Adam's __init__ keeps nothing (not filled in yet?)"
     for t in range(1, 6):
@@ -331,7 +343,7 @@ def _adam_problem(Adam, rng):
         try:
             optimizer.step()
         except Exception as error:
-            return f"step {t} raised {type(error).__name__}: {error}"
+            return f"step {t} raised {describe_error(error)}"
         for i, (p, g) in enumerate(zip(params, grads)):
             if g is not None:
                 reference[i] = list(_adam_reference(*reference[i][:1], g, *reference[i][1:], t,
@@ -348,7 +360,7 @@ def _adam_problem(Adam, rng):
     try:
         optimizer.zero_grad()
     except Exception as error:
-        return f"zero_grad() raised {type(error).__name__}: {error}"
+        return f"zero_grad() raised {describe_error(error)}"
     if any(p.grad is not None and np.any(p.grad) for p in params):
         return "after zero_grad(), a parameter still holds a gradient"
     try:
@@ -357,7 +369,7 @@ def _adam_problem(Adam, rng):
         resumed = Adam(copies, lr=0.5, betas=(0.5, 0.5), eps=1.0)
         resumed.load_state_dict({key: np.asarray(value) for key, value in state.items()})
     except Exception as error:
-        return f"state_dict() or load_state_dict() raised {type(error).__name__}: {error}"
+        return f"state_dict() or load_state_dict() raised {describe_error(error)}"
     if any(np.asarray(value).dtype == object for value in state.values()):
         return "state_dict() should hold numbers and arrays only, which np.savez stores"
     for t in range(2):
@@ -392,7 +404,7 @@ def _batches_problem(Batches, rng):
         again = [(np.asarray(xb), np.asarray(yb)) for xb, yb in batches]
         elsewhere = [(np.asarray(xb), np.asarray(yb)) for xb, yb in other]
     except Exception as error:
-        return f"{call} raised {type(error).__name__}: {error}"
+        return f"{call} raised {describe_error(error)}"
     for number, epoch in enumerate(epochs):
         sizes = [len(xb) for xb, _ in epoch]
         if not sizes or any(s != size for s in sizes[:-1]) or not 0 < sizes[-1] <= size:

@@ -69,8 +69,8 @@ def _archive_problem(path):
         loaded = np.load(path, allow_pickle=False)
     except ValueError as error:
         if "pickle" in str(error):
-            return ("the file holds pickled objects, which np.load(path, allow_pickle=False) refuses: "
-                    "store plain arrays with np.savez")
+            return ("the file holds pickled objects, which np.load(path, allow_pickle=False) "
+                    "refuses: store plain arrays with np.savez")
         return f"the file cannot be read by np.load ({error})"
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         return f"the file cannot be read by np.load ({error})"
@@ -80,7 +80,8 @@ def _archive_problem(path):
         for name in loaded.files:
             try:
                 loaded[name]
-            except ValueError as error:  # an array of Python objects is refused only when it is read
+            # an array of Python objects is refused only when it is read
+            except ValueError as error:
                 if "pickle" in str(error):
                     return (f"the file's entry {name!r} holds pickled objects, which np.load(path, "
                             "allow_pickle=False) refuses: store plain arrays")
@@ -207,8 +208,9 @@ def _check_weights_round_trip(save_weights, load_weights):
                                            "refused with a ValueError")
             for name, p, old in zip(_parameter_names(wrong), wrong.parameters(), before):
                 if p.data.shape != old.shape or not np.array_equal(p.data, old):
-                    return report(False, what, f"the refused load still changed {name} of {label}: "
-                                               "check that everything fits before changing anything")
+                    return report(False, what, f"the refused load still changed {name} of "
+                                               f"{label}: check that everything fits before "
+                                               "changing anything")
     return report(True, what, "bit-for-bit round trips in float64 and float32, "
                               "and a clear refusal for a model that does not fit")
 
@@ -281,25 +283,27 @@ def _check_atomic_save(atomic_save):
         with open(path, "rb") as file:
             contents = file.read()
         if contents != new:
-            return report(False, what, f"after atomic_save, {name} does not hold exactly what write(file) wrote")
+            return report(False, what, f"after atomic_save, {name} does not hold exactly what "
+                                       "write(file) wrote")
         renames = [event for event in events if event[0] == "rename"]
         if not renames:
-            return report(False, what, "the new file was not put in place by a rename (os.replace): "
-                                       "a reader could see it half written")
+            return report(False, what, "the new file was not put in place by a rename "
+                                       "(os.replace): a reader could see it half written")
         _, source, target = renames[-1]
         if os.path.abspath(target) != os.path.abspath(path):
             return report(False, what, "the last rename does not go to the path being saved")
         if os.path.dirname(os.path.abspath(source)) != os.path.dirname(os.path.abspath(path)):
-            return report(False, what, "the temporary file is in another directory than the target: "
-                                       "a rename is atomic only within one file system")
+            return report(False, what, "the temporary file is in another directory than the "
+                                       "target: a rename is atomic only within one file system")
         fsyncs = [event for event in events[:events.index(renames[-1])] if event[0] == "fsync"]
         if not fsyncs:
-            return report(False, what, "nothing was fsync'ed before the rename: after a power cut the "
-                                       "new name could point to data that never reached the disk")
+            return report(False, what, "nothing was fsync'ed before the rename: after a power cut "
+                                       "the new name could point to data that never reached the "
+                                       "disk")
         if all(size != len(new) for _, size in fsyncs):
-            return report(False, what, "when os.fsync ran, part of what write(file) wrote was still in "
-                                       "Python's buffer, not in the file: flush Python's buffer "
-                                       "before fsync (file.flush())")
+            return report(False, what, "when os.fsync ran, part of what write(file) wrote was "
+                                       "still in Python's buffer, not in the file: flush Python's "
+                                       "buffer before fsync (file.flush())")
         if sorted(os.listdir(directory)) != [name]:
             return report(False, what, "a successful save left other files in the directory: "
                                        f"{sorted(set(os.listdir(directory)) - {name})}")
@@ -315,17 +319,20 @@ def _check_atomic_save(atomic_save):
         except _Interrupted:
             pass
         except Exception as error:
-            return report_raised(what, f"atomic_save({name!r}, write) with a write that is interrupted", error)
+            return report_raised(what, f"atomic_save({name!r}, write) with a write that is "
+                                       "interrupted", error)
         else:
-            return report(False, what, "a write that was interrupted raised nothing from atomic_save: "
-                                       "the caller must learn that the save failed")
+            return report(False, what, "a write that was interrupted raised nothing from "
+                                       "atomic_save: the caller must learn that the save failed")
         with open(path, "rb") as file:
             if file.read() != new:
-                return report(False, what, f"an interrupted save changed {name}: the previous file is lost")
+                return report(False, what, f"an interrupted save changed {name}: the previous file "
+                                           "is lost")
         left = sorted(set(os.listdir(directory)) - {name})
         if left:
-            return report(False, what, f"an interrupted save left a temporary file behind ({len(left)} "
-                                       "extra file): clean up on any exception, KeyboardInterrupt included")
+            return report(False, what, "an interrupted save left a temporary file behind "
+                                       f"({len(left)} extra file): clean up on any exception, "
+                                       "KeyboardInterrupt included")
 
         # 3. a file that does not exist yet
         fresh = os.path.join(directory, "fresh.bin")

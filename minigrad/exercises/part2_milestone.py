@@ -22,7 +22,7 @@ from minigrad.exercises.your_engine import keep
 
 __all__ = ["check_milestone"]
 
-WHAT = "Part II milestone: the digits, with your own engine"
+WHAT = "Part II milestone: digits by your engine"
 YOURS = "the milestone asks for your own engine, layers and optimizer"
 TARGET = 0.97
 HIDDEN, EPOCHS, BATCH, LR, SEED = 128, 20, 32, 0.01, 0
