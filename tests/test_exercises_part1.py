@@ -4,6 +4,8 @@ Each checker must PASS the chapter's solution, say "not filled in yet" for the
 starter's placeholder, FAIL a wrong answer with a message that names what is
 wrong, and never print the answer it expects.
 """
+import contextlib
+import io
 import math
 import random
 
@@ -13,6 +15,7 @@ from minigrad import Value
 from minigrad.autograd import topological_order
 from minigrad.exercises import ch01, ch02, ch03, ch04, ch05, check_close, check_derivative, check_gradients
 from exercise_verdicts import run, run_cell
+from minigrad.exercises.your_engine import catch_up, pieces
 
 
 def assert_fails(capsys, checker, *args, says=None, hides=()):
@@ -388,113 +391,105 @@ def test_ch02_downhill(capsys):
 # ----- chapter 3 -------------------------------------------------------------------------
 
 
-def mini_value_class(exp_rule="right", pow_rule="right", accumulate=True):
-    """A chapter-3 MiniValue with +, *, tanh, backward, and the exercise's exp and **."""
-    class Mini:
-        def __init__(self, data, _prev=()):
-            self.data, self.grad, self._prev = data, 0.0, _prev
-            self._backward = lambda: None
-
-        def _add_to(self, grad):
-            if accumulate:
-                self.grad += grad
-            else:
-                self.grad = grad
-
-        def __add__(self, other):
-            out = Mini(self.data + other.data, (self, other))
-
-            def rule():
-                self._add_to(out.grad)
-                other._add_to(out.grad)
-            out._backward = rule
-            return out
-
-        def __mul__(self, other):
-            out = Mini(self.data * other.data, (self, other))
-
-            def rule():
-                self._add_to(out.grad * other.data)
-                other._add_to(out.grad * self.data)
-            out._backward = rule
-            return out
-
-        def tanh(self):
-            out = Mini(math.tanh(self.data), (self,))
-            out._backward = lambda: self._add_to(out.grad * (1 - out.data ** 2))
-            return out
-
-        def backward(self):
-            order = [n for n in reversed(topological_order(self))]
-            self.grad = 1.0
-            for node in order:
-                node._backward()
-
-    if exp_rule is not None:
-        def exp(self):
-            out = Mini(math.exp(self.data), (self,))
-            if exp_rule == "right":
-                out._backward = lambda: self._add_to(out.grad * out.data)
-            elif exp_rule == "no upstream":  # self.grad += out.data
-                out._backward = lambda: self._add_to(out.data)
-            elif exp_rule == "assigns":  # self.grad = out.grad * out.data
-                out._backward = lambda: setattr(self, "grad", out.grad * out.data)
-            elif exp_rule == "numerical":  # issue 16's cheat: a rule by central differences
-                h = 1e-6
-                out._backward = lambda: self._add_to(
-                    out.grad * (math.exp(self.data + h) - math.exp(self.data - h)) / (2 * h))
-            elif exp_rule == "package":  # issue 16's cheat: the package's backward inside the rule
-                def rule():
-                    v = Value(self.data)
-                    v.exp().backward()
-                    self._add_to(out.grad * v.grad)
-                out._backward = rule
-            else:
-                out._backward = lambda: self._add_to(out.grad * self.data)
-            return out
-        Mini.exp = exp
-    else:
-        Mini.exp = lambda self: None
-    if pow_rule is not None:
-        def power(self, n):
-            out = Mini(self.data ** n, (self,))
-            slope = n * self.data ** (n - 1) if pow_rule != "wrong" else self.data ** (n - 1)
-            if pow_rule == "assigns":
-                out._backward = lambda: setattr(self, "grad", out.grad * slope)
-            else:
-                out._backward = lambda: self._add_to(out.grad * slope)
-            return out
-        Mini.__pow__ = power
-    return Mini
+def engine_piece(chapter, exercise, replace=(), prelude=""):
+    """The course's solution of an exercise that builds the reader's engine, run as a notebook
+    cell on the engine as kept so far (the earlier pieces caught up from the course's), with
+    each ``(old, new)`` of ``replace`` made first; returns the cell's namespace."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        catch_up("value", chapter, exercise)
+    piece = next(p for p in pieces("value") if (p.chapter, p.exercise) == (chapter, exercise))
+    source = piece.source
+    for old, new in replace:
+        assert old in source, old
+        source = source.replace(old, new)
+    return run_cell(prelude + "import math\nfrom yourgrad.value import *\n" + source)
 
 
-def test_ch03_mini_exp_pow(capsys):
-    assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class())
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule=None), says=NOT_FILLED)
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="wrong"), says="a.exp()")
-    # right where the gradient arriving is 1, so only the cases 3 * a.exp() and
-    # a.exp() * a catch them
-    out = assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="no upstream"),
-                       says="3 * a.exp()", hides=("6.04", "6.0412"))  # 3 e^0.7 = 6.0413
-    assert "gradient that arrives" in out
-    out = assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="assigns"),
-                       says="a.exp() * a", hides=("3.42",))  # 1.7 e^0.7 = 3.4234
-    assert "add to a.grad" in out
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="assigns"),
-                 says="a ** 2 * a")
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule="wrong"), says="a ** 3")
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(pow_rule=None), says="attached")
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(accumulate=False),
-                 says="add to a.grad")
+RULES = ["Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh"]
 
 
-def test_ch03_mini_exp_pow_judges_the_method(capsys):
-    outputs = {assert_passes(capsys, ch03.check_mini_exp_pow, mini_value_class()) for _ in range(10)}
+def rules(*replace):
+    namespace = engine_piece(3, 4, replace)
+    return [namespace[name] for name in RULES]
+
+
+def test_ch03_rules(capsys, own_engine_directory):
+    outputs = {assert_passes(capsys, ch03.check_rules, *rules()) for _ in range(5)}
     assert len(outputs) == 1  # points drawn at random, one verdict
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="numerical"),
-                 says="the derivative must be exact")
-    assert_fails(capsys, ch03.check_mini_exp_pow, mini_value_class(exp_rule="package"),
-                 says="calls minigrad's Value.backward(): the exercise asks you to write the rule itself")
+    assert "kept in yourgrad/value.py" in outputs.pop()
+    assert "class Mul(Value):" in (own_engine_directory / "value.py").read_text()
+    assert_fails(capsys, ch03.check_rules, *rules(
+        ("        return grad * b.data, grad * a.data", "        ...")), says=NOT_FILLED)
+    assert_fails(capsys, ch03.check_rules, *rules(
+        ("        super().__init__(math.exp(a.data), (a,), \"exp\")", "        ...")),
+        says="Exp.__init__ recorded nothing")
+    out = assert_fails(capsys, ch03.check_rules, *rules(
+        ("return (grad * self.data,)", "return (self.data,)")), says="Exp._backward(3.0)")
+    assert "gradient that arrives" in out
+    assert_fails(capsys, ch03.check_rules, *rules(
+        ("return (grad * (1 - self.data ** 2),)", "return (grad * (1 - self.data),)")),
+        says="not 3 times the local derivative")
+    assert_fails(capsys, ch03.check_rules, *rules(
+        ("        return grad * b.data, grad * a.data",
+         "        a.grad += grad * b.data\n        return grad * b.data, grad * a.data")),
+        says="changed an input's grad itself")
+    assert_fails(capsys, ch03.check_rules, *rules(
+        ("def rmul(self, other):\n    return Mul(as_value(other), self)",
+         "def rmul(self, other):\n    return Value(other * self.data)")),
+        says="3.0 * a gave a Value, not a Mul node")
+
+
+def test_ch03_rules_judge_the_method(capsys):
+    numerical = ("return (grad * self.data,)",
+                 "(a,) = self._prev\n        h = 1e-6\n"
+                 "        return (grad * (math.exp(a.data + h) - math.exp(a.data - h)) / (2 * h),)")
+    assert_fails(capsys, ch03.check_rules, *rules(numerical), says="the derivative must be exact")
+    package = ("return (grad * self.data,)",
+               "import minigrad\n        (a,) = self._prev\n        x = minigrad.Value(a.data)\n"
+               "        x.exp().backward()\n        return (grad * x.grad,)")
+    assert_fails(capsys, ch03.check_rules, *rules(package),
+                 says="calls minigrad's Value.backward(): the exercise asks you to write the rule")
+    global_name = ("return (grad * self.data,)", "return (grad * SCALE * self.data,)")
+    namespace = engine_piece(3, 4, [global_name])
+    # a name the notebook has and the file does not: refused, named
+    answers = [namespace[name] for name in RULES]
+    namespace["SCALE"] = 1.0
+    assert_fails(capsys, ch03.check_rules, *answers, says="your code uses `SCALE`")
+
+
+def backward_engine(*replace):
+    rules_namespace = engine_piece(3, 4)
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert ch03.check_rules(*(rules_namespace[name] for name in RULES))
+    return engine_piece(3, 5, replace)["Value"]
+
+
+def test_ch03_backward(capsys, own_engine_directory):
+    out = assert_passes(capsys, ch03.check_backward, backward_engine())
+    assert "kept in yourgrad/value.py" in out
+    assert_fails(capsys, ch03.check_backward, backward_engine(
+        ("                parent.grad += local_gradient", "                parent.grad = local_gradient")),
+        says="does backward() add the rules' gradients")
+    assert_fails(capsys, ch03.check_backward, backward_engine(
+        ("            node.grad = 0.0              # intermediate nodes start at 0", "            pass")),
+        says="start every intermediate node's grad at 0")
+    Value = backward_engine(("    order = topological_order(self)", "    order = sort_nodes(self)"))
+    Value.backward.__globals__["sort_nodes"] = topo_iterative  # the notebook has it, the file not
+    assert_fails(capsys, ch03.check_backward, Value, says="your code uses `sort_nodes`")
+    Value = backward_engine(("    order = topological_order(self)", "    order = recursive_sort(self)"))
+    Value.backward.__globals__["recursive_sort"] = recursive_sort
+    assert_fails(capsys, ch03.check_backward, Value, says="hit Python's recursion limit")
+    assert_fails(capsys, ch03.check_backward, backward_engine(
+        ("    order = topological_order(self)",
+         "    from minigrad.autograd import topological_order as sort\n    order = sort(self)")),
+        says="calls minigrad's topological_order")
+
+
+def test_ch03_backward_refuses_the_packages(capsys):
+    from minigrad import autograd
+    Value = backward_engine()
+    Value.backward = lambda self: autograd.backpropagate(self, 1.0)  # the package's walk
+    assert_fails(capsys, ch03.check_backward, Value, says="calls minigrad's backpropagate")
 
 
 def stable_sigmoid(x):
@@ -584,7 +579,30 @@ def test_ch03_paths_judges_the_method(capsys):
         out.backward()
         return [z.grad, y.grad, xv.grad]
     assert_fails(capsys, ch03.check_paths, with_backward, says="calls minigrad's Value.backward()")
-    mini = mini_value_class()
+    class Mini:  # the chapter's closure-style MiniValue, in brief
+        def __init__(self, data, _prev=()):
+            self.data, self.grad, self._prev = data, 0.0, _prev
+            self._backward = lambda: None
+
+        def __add__(self, other):
+            out = Mini(self.data + other.data, (self, other))
+            out._backward = lambda: [setattr(v, "grad", v.grad + out.grad) for v in (self, other)]
+            return out
+
+        def __mul__(self, other):
+            out = Mini(self.data * other.data, (self, other))
+
+            def rule():
+                self.grad += out.grad * other.data
+                other.grad += out.grad * self.data
+            out._backward = rule
+            return out
+
+        def backward(self):
+            self.grad = 1.0
+            for node in reversed(topo_iterative(self)):
+                node._backward()
+    mini = Mini
 
     def with_mini_backward(x):  # the chapter's own MiniValue.backward is no better
         xv = mini(x)
@@ -756,6 +774,80 @@ def test_ch04_judges_the_method(capsys):
 # ----- chapter 5 -------------------------------------------------------------------------
 
 
+def sgd(*replace):
+    return engine_piece(5, 2, replace)["SGD"]
+
+
+def milestone(*replace):
+    namespace = engine_piece(5, 4, replace)
+    return namespace["hinge_loss"], namespace["train"]
+
+
+LEFT = ["Value", "Log", "ReLU", "Sigmoid"]
+NETWORK = ["Value", "activate", "Neuron", "Layer", "MLP"]
+
+
+def test_ch04_more_operations(capsys, own_engine_directory):
+    namespace = engine_piece(4, 4)
+    out = assert_passes(capsys, ch04.check_more_operations, *(namespace[k] for k in LEFT))
+    assert "kept in yourgrad/value.py" in out
+    for replace, says in [
+            (("        return (grad / a.data,)", "        return (1 / a.data,)"), "a.log()"),
+            (("    return self + (-other)", "    return self + other"), "a - b"),
+            (("        return (grad if a.data > 0 else 0.0,)", "        return (grad,)"), "(-a).relu()"),
+            (("        e = math.exp(-abs(a.data))  # never overflows\n"
+              "        s = 1 / (1 + e) if a.data >= 0 else e / (1 + e)",
+              "        s = 1 / (1 + math.exp(-a.data))"), "sigmoid at a = -1000 raised"),
+            (("    return other * self ** -1", "    return self * as_value(other) ** -1"), "2.0 / a")]:
+        namespace = engine_piece(4, 4, [replace])
+        assert_fails(capsys, ch04.check_more_operations, *(namespace[k] for k in LEFT), says=says)
+
+
+def test_ch04_network(capsys, own_engine_directory):
+    namespace = engine_piece(4, 5)
+    out = assert_passes(capsys, ch04.check_network, *(namespace[k] for k in NETWORK))
+    assert "kept in yourgrad/value.py" in out
+    for replace, says in [
+            (("        return self.w + [self.b]", "        return [self.b] + self.w"), "weights first"),
+            (("        return outs[0] if len(outs) == 1 else outs", "        return outs"), "not a list of one"),
+            (("        rng = random.Random(seed)", "        rng = random"), "the same seed"),
+            (("        activations = [activation] * (len(nouts) - 1) + [\"linear\"]",
+              "        activations = [activation] * len(nouts)"), "the last linear")]:
+        namespace = engine_piece(4, 5, [replace])
+        assert_fails(capsys, ch04.check_network, *(namespace[k] for k in NETWORK), says=says)
+    namespace = engine_piece(4, 5, [("class MLP:\n", "class MLP(ValueMLP):\n"),
+                                    ("        rng = random.Random(seed)",
+                                     "        super().__init__(nin, nouts, activation, seed=seed)\n"
+                                     "        rng = random.Random(seed)")],
+                             prelude="from minigrad.value_nn import ValueMLP\n")
+    assert_fails(capsys, ch04.check_network, *(namespace[k] for k in NETWORK),
+                 says="calls minigrad's ValueMLP")
+
+
+def test_the_milestone(capsys, own_engine_directory):
+    out = assert_passes(capsys, ch05.check_milestone, *milestone())
+    assert "kept in yourgrad/value.py" in out and "XOR (4 of 4 right)" in out
+    assert_fails(capsys, ch05.check_milestone, *milestone(
+        ("        optimizer.zero_grad()                         # backward\n", "")),
+        says="Part I milestone")
+    assert_fails(capsys, ch05.check_milestone, *milestone(
+        ("    losses = [(1 - label * score).relu()", "    losses = [(1 - label * score)")),
+        says="not the mean of max(0, 1 - label * score)")
+    assert_fails(capsys, ch05.check_milestone, *milestone(
+        ("def train(model, inputs, labels, optimizer, steps):\n",
+         "def train(model, inputs, labels, optimizer, steps):\n"
+         "    import minigrad\n    optimizer = minigrad.SGD(model.parameters(), lr=0.1)\n")),
+        says="calls minigrad's SGD: the milestone runs your engine alone")
+
+
+def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):
+    hinge_loss, train = milestone()
+    path = own_engine_directory / "value.py"
+    path.write_text(path.read_text() + "\nfrom minigrad import Adam\n")
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="your engine uses minigrad's Adam: the milestone runs your engine alone")
+
+
 def test_ch05(capsys):
     def mse_gradient(predictions, targets):
         return [2 * (p.data - t) / len(predictions) for p, t in zip(predictions, targets)]
@@ -768,20 +860,18 @@ def test_ch05(capsys):
     shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
 
-    def momentum_steps(steps, lr, momentum):  # the notebook's solution
-        a, b, va, vb = 0.0, 0.0, 0.0, 0.0
-        for _ in range(steps):
-            va = momentum * va + 2 * (a - 1)
-            vb = momentum * vb + 20 * (b + 2)
-            a, b = a - lr * va, b - lr * vb
-        return a, b
-    a, b = momentum_steps(5, 0.02, 0.9)
-    outputs = {assert_passes(capsys, ch05.check_momentum, momentum_steps) for _ in range(5)}
+    outputs = {assert_passes(capsys, ch05.check_momentum, sgd()) for _ in range(3)}
     assert len(outputs) == 1
     assert_fails(capsys, ch05.check_momentum, ..., says=NOT_FILLED)
-    assert_fails(capsys, ch05.check_momentum, lambda *s: (..., ...), says=NOT_FILLED)
-    assert_fails(capsys, ch05.check_momentum, lambda *s: (0.0, 0.0), says="still where they started")
-    assert_fails(capsys, ch05.check_momentum, lambda *s: (a, b + 0.1), says="b:", hides=(f"{b:.6g}",))
+    assert_fails(capsys, ch05.check_momentum, sgd(("            p.data -= self.lr * v", "            pass")),
+                 says="still where they started")
+    assert_fails(capsys, ch05.check_momentum,
+                 sgd(("v = self.momentum * self.velocities[i] + p.grad", "v = self.momentum * v + p.grad"),
+                     ("        for i, p in enumerate(self.parameters):",
+                      "        v = 0.0\n        for i, p in enumerate(self.parameters):")),
+                 says="after 5 steps: a:")
+    assert_fails(capsys, ch05.check_momentum, sgd(("            p.grad = 0.0", "            pass")),
+                 says="zero_grad() should set every parameter's grad to 0")
 
     def logsumexp(zs):
         m = max(zs)
@@ -811,18 +901,16 @@ def test_ch05_judges_the_method(capsys):
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown if len(ps) == 4 else [0.0] * len(ps),
                  says="compute it from the inputs")
 
-    def with_sgd(steps, lr, momentum):  # issue 16's cheat: the package's SGD
-        a, b = Value(0.0), Value(0.0)
-        optimizer = SGD([a, b], lr=lr, momentum=momentum)
-        for _ in range(steps):
-            optimizer.zero_grad()
-            ((a - 1) ** 2 + 10 * (b + 2) ** 2).backward()
-            optimizer.step()
-        return a.data, b.data
+    with_sgd = sgd(("    def step(self):\n", "    def step(self):\n        import minigrad\n"
+                    "        minigrad.SGD(self.parameters, lr=self.lr).step()\n        return\n"))
     assert_fails(capsys, ch05.check_momentum, with_sgd,
-                 says="calls minigrad's SGD: the exercise asks you to take the steps by hand")
+                 says="calls minigrad's SGD: the exercise asks you to write it")
     five = ch05._momentum_reference(5, 0.02, 0.9)
-    assert_fails(capsys, ch05.check_momentum, lambda *s: five, says="drawn at random: use the arguments")
+    assert_fails(capsys, ch05.check_momentum, sgd(
+        ("            p.data -= self.lr * v",
+         "            p.data = FIVE[i]"),
+        ("class SGD:", f"FIVE = {list(five)!r}\n\n\nclass SGD:")),
+        says="drawn at random: use the arguments")
 
     # issue 16's cheat: NumPy's log-sum-exp
     assert_fails(capsys, ch05.check_logsumexp, lambda zs: float(np.logaddexp.reduce(zs)),

@@ -1,5 +1,6 @@
 """The reader's own engine in yourgrad/: pieces kept only when they pass, re-checked
 from the file, catch-up from the course's solutions, and files never lost."""
+import ast
 import os
 
 import pytest
@@ -229,3 +230,57 @@ def test_keeping_a_later_piece_fills_in_the_earlier_ones_it_builds_on(engine_dir
     assert "with the course's solutions to exercise 2.2, which it builds on" in out
     text = (engine_dir / "value.py").read_text()
     assert "# chapter 2, exercise 2: " in text and "(the course's solution)" in text
+
+
+def _notebook_definitions(chapter):
+    """The last top-level definition of each name in chapter ``chapter``'s code cells (the
+    solution comes after the starter), and every ``Owner.attr = name`` they make."""
+    import json
+    from pathlib import Path
+    notebook = next((Path(__file__).parent.parent / "notebooks").glob(f"{chapter:02d}_*.ipynb"))
+    definitions, attachments = {}, set()
+    for cell in json.loads(notebook.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] != "code" or source.startswith("%"):
+            continue
+        lines = [line for line in source.splitlines() if not line.startswith(("%", "!"))]
+        for node in ast.parse("\n".join(lines)).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                definitions[node.name] = ast.dump(node)
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute):
+                attachments.add(ast.dump(node))
+    return definitions, attachments
+
+
+@pytest.mark.parametrize("engine", ["value"])
+def test_the_notebooks_solutions_are_the_reference(engine):
+    """One solution: what the notebooks' solution cells define is what catch_up fills in."""
+    for piece in pieces(engine):
+        definitions, attachments = _notebook_definitions(piece.chapter)
+        for node in ast.parse(piece.source).body:
+            where = f"chapter {piece.chapter}, exercise {piece.exercise}"
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                assert definitions.get(node.name) == ast.dump(node), \
+                    f"{where}: {node.name} differs between the notebook and the reference"
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute):
+                assert ast.dump(node) in attachments, f"{where}: {ast.unparse(node)} is not in the notebook"
+
+
+def test_a_class_body_reading_its_own_names_is_no_notebook_global():
+    namespace = run_cell("class Scale:\n    factor = 2.0\n    double = factor * 2\n\n"
+                         "    def apply(self, x):\n        return x * self.double\n")
+    source = your_engine.piece_source(("Scale",), namespace)
+    assert your_engine._missing_names(source, {}) == []
+    assert your_engine._missing_names("def f():\n    return helper()\n", {}) == ["helper"]
+
+
+def test_a_long_pass_line_keeps_the_word_kept_on_a_line_of_its_own(engine_dir, capsys):
+    namespace = notebook_value()
+
+    def check(Value):
+        return report((Value(5.0) - Value(2.0)).data == 3.0,
+                      "subtraction, powers and division, forward, recorded")
+    assert keep("value", 2, 2, check, Value=namespace["Value"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == ["PASS: subtraction, powers and division, forward, recorded",
+                          "  kept in yourgrad/value.py"]

@@ -2,8 +2,9 @@
 import math
 import numbers
 
-from minigrad.exercises import (autograd_entries, check_close, close_detail, describe_error, forbidding,
-                                fresh_rng, is_placeholder, not_filled_in, report, reports_forbidden)
+from minigrad.exercises import (autograd_entries, check_close, close_detail, describe_error,
+                                forbidding, fresh_rng, is_placeholder, not_filled_in, report,
+                                reports_forbidden)
 from minigrad.exercises.your_engine import keep
 
 # the neuron of the chapter: inputs, weights and bias
@@ -13,7 +14,8 @@ NEURON = {"x1": 2.0, "x2": 0.5, "w1": -0.75, "w2": 1.2, "b": 1.7}
 def check_two_branches(by_hand):
     """Exercise 2.1: dL/da, dL/db, dL/dc, dL/dd for L = (a + b)(c d) at (2.5, -1, 2, -3)."""
     a, b, c, d = 2.5, -1.0, 2.0, -3.0
-    return check_close("dL/da, dL/db, dL/dc, dL/dd", by_hand, [c * d, c * d, (a + b) * d, (a + b) * c],
+    return check_close("dL/da, dL/db, dL/dc, dL/dd", by_hand,
+                       [c * d, c * d, (a + b) * d, (a + b) * c],
                        names=["dL/da", "dL/db", "dL/dc", "dL/dd"])
 
 
@@ -42,7 +44,8 @@ def _check_operators(Value):
     value_class = Value
     what = "subtraction, powers and division"
     drawn = fresh_rng().choice([-1.0, 1.0], size=2) * fresh_rng().uniform(0.5, 4.0, size=2)
-    for p_data, q_data, where in [(5.0, -2.0, ""), (*map(float, drawn), ", with p and q drawn at random")]:
+    cases = [(5.0, -2.0, ""), (*map(float, drawn), ", with p and q drawn at random")]
+    for p_data, q_data, where in cases:
         failed = _operators_problem(value_class, what, p_data, q_data, where)
         if failed is not None:
             return failed
@@ -78,8 +81,9 @@ def _operators_problem(value_class, what, p_data, q_data, where):
             and all(r is s for r, s in zip(recorded, prev))
         if prev is not None and not same_inputs:
             names = " and ".join("p" if s is p else "q" for s in prev)
-            return report(False, what, f"{text} should record its input{'s' if len(prev) > 1 else ''} "
-                                       f"{names}, in that order, in _prev")
+            inputs = "inputs" if len(prev) > 1 else "input"
+            return report(False, what, f"{text} should record its {inputs} {names}, in that "
+                                       "order, in _prev")
         if op is not None and getattr(result, "_op", None) != op:
             return report(False, what, f"{text} should record _op = {op!r}, "
                                        f"got {getattr(result, '_op', None)!r}")
@@ -90,7 +94,8 @@ def _operators_problem(value_class, what, p_data, q_data, where):
 
 
 def _sigmoid_neuron_gradients(x1, x2, w1, w2, b):
-    """do/dx1, do/dx2, do/dw1, do/dw2, do/db for o = sigmoid(x1 w1 + x2 w2 + b), by the chain rule."""
+    """do/dx1, do/dx2, do/dw1, do/dw2, do/db for o = sigmoid(x1 w1 + x2 w2 + b), by the chain
+    rule."""
     o = 1 / (1 + math.exp(-(x1 * w1 + x2 * w2 + b)))
     g = o * (1 - o)
     return o, [w1 * g, w2 * g, x1 * g, x2 * g, g]
@@ -120,7 +125,8 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
     if is_placeholder(sigmoid_neuron) or is_placeholder(value_class):
         return not_filled_in(what)
     names = list(NEURON)
-    drawn = [float(x) for x in fresh_rng().choice([-1, 1], size=5) * fresh_rng().uniform(0.3, 2.0, size=5)]
+    signs = fresh_rng().choice([-1, 1], size=5)
+    drawn = [float(x) for x in signs * fresh_rng().uniform(0.3, 2.0, size=5)]
     for numbers_, where in [(list(NEURON.values()), "with the chapter's numbers"),
                             (drawn, "with numbers drawn at random")]:
         leaves = [value_class(x) for x in numbers_]
@@ -128,7 +134,8 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
             try:
                 o = sigmoid_neuron(*leaves)
             except Exception as error:
-                return report(False, what, f"{where}, sigmoid_neuron raised {describe_error(error)}")
+                return report(False, what,
+                              f"{where}, sigmoid_neuron raised {describe_error(error)}")
         if is_placeholder(o) or is_placeholder(getattr(o, "data", None)):
             return not_filled_in(what)
         right_o, right = _sigmoid_neuron_gradients(*numbers_)
@@ -145,8 +152,9 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
                 wrong = [f"do/d{k}" for k, g, r in zip(names, grads, right)
                          if not (isinstance(g, numbers.Real)
                                  and math.isclose(g, r, rel_tol=1e-9, abs_tol=1e-9))]
-                detail = (f"{', '.join(wrong)} wrong, though right with the chapter's numbers: compute "
-                          "every gradient from the nodes' data, not from numbers worked out once")
+                detail = (f"{', '.join(wrong)} wrong, though right with the chapter's numbers: "
+                          "compute every gradient from the nodes' data, not from numbers "
+                          "worked out once")
             return report(False, what, f"{where}: {detail}")
     return report(True, what, "with the chapter's numbers and with numbers drawn at random")
 
@@ -177,24 +185,27 @@ def check_downhill(predicted_change, actual):
     a2, b2, c2, f2 = [v - 0.01 * g for v, g in zip((a, b, c, f), grads)]
     true_actual = (a2 * b2 + c2) * f2 - (a * b + c) * f
     if not math.isclose(actual, true_actual, rel_tol=1e-9):
-        return report(False, what, "the measured change is not that of one step of -0.01 x gradient "
-                                   "on every leaf: did the loop change anything else?")
+        return report(False, what, "the measured change is not that of one step of -0.01 x "
+                                   "gradient on every leaf: did the loop change anything else?")
     rng = fresh_rng()
     cases = [(grads, 0.01, "for the chapter's step")]
     cases += [(list(map(float, rng.normal(size=n) * 3)), float(rng.uniform(0.001, 0.1)),
                "for gradients and a step drawn at random") for n in (4, 2, 6)]
     for case_grads, step, where in cases:
-        with forbidding(autograd_entries(), [predicted_change], "predict it from the gradients alone"):
+        with forbidding(autograd_entries(), [predicted_change],
+                        "predict it from the gradients alone"):
             try:
                 predicted = predicted_change(list(case_grads), step)
             except Exception as error:
-                return report(False, what, f"{where}, predicted_change raised {describe_error(error)}")
+                return report(False, what,
+                              f"{where}, predicted_change raised {describe_error(error)}")
         if is_placeholder(predicted):
             return not_filled_in(what)
         try:
             predicted = float(predicted)
         except (TypeError, ValueError):
-            return report(False, what, f"predicted_change should return a number, got {predicted!r}")
+            return report(False, what,
+                          f"predicted_change should return a number, got {predicted!r}")
         expected = -step * sum(g * g for g in case_grads)
         if math.isclose(predicted, expected, rel_tol=1e-9):
             continue
@@ -203,12 +214,13 @@ def check_downhill(predicted_change, actual):
                 return report(False, what, "that is the change measured after the step; predict it "
                                            "from the gradients alone, before stepping")
             if predicted > 0:
-                return report(False, what, f"{predicted:.4g} is an increase, but a step against every "
-                                           "gradient lowers L")
+                return report(False, what, f"{predicted:.4g} is an increase, but a step against "
+                                           "every gradient lowers L")
             return report(False, what, f"{predicted:.4g} is not what the four gradients predict "
                                        "(each leaf moves by -step x its gradient)")
         return report(False, what, f"{where}, your prediction is not what the gradients predict, "
                                    "though it is for the chapter's: compute it from grads and step")
     predicted = -0.01 * sum(g * g for g in grads)
-    return report(True, what, f"predicted {predicted:.4f}, measured {actual:.4f}: within 0.005, as "
-                              "the straight-line estimate promises; and for gradients drawn at random")
+    return report(True, what, f"predicted {predicted:.4f}, measured {actual:.4f}: within 0.005, "
+                              "as the straight-line estimate promises; and for gradients drawn "
+                              "at random")

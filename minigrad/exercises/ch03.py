@@ -1,4 +1,9 @@
-"""Checkers for the exercises of chapter 3, Backpropagation, automated."""
+"""Checkers for the exercises of chapter 3, Backpropagation, automated.
+
+Exercises 3.3 to 3.5 write the core of the reader's own engine, kept in
+``yourgrad/value.py``: a topological sort, one class per operation with its
+rule, and ``backward()``.
+"""
 import math
 import numbers
 
@@ -6,100 +11,10 @@ from minigrad import autograd
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
                                 describe_error, forbidding, fresh_rng, gradient_detail,
                                 is_placeholder, not_filled_in, report, reports_forbidden)
+from minigrad.exercises.your_engine import keep
 from minigrad.value import Value
 
 RULE = "the exercise asks you to write the rule itself"
-
-
-_PLACEHOLDER = object()
-
-
-def _grad_of(cls, op_text, build, x, what):
-    """Build ``build(cls(x))`` and backpropagate: (output, input's gradient), or
-    (None, None) after a FAIL, or (_PLACEHOLDER, None) for an unwritten method."""
-    try:
-        a = cls(x)
-        out = build(a)
-    except Exception as error:
-        hint = ""
-        if isinstance(error, AttributeError) or "unsupported operand" in str(error):
-            hint = ": is the method attached to the class?"
-        report(False, what, f"{op_text} at a = {x:g} raised {describe_error(error)}{hint}")
-        return None, None
-    if is_placeholder(out):
-        return _PLACEHOLDER, None
-    try:
-        with forbidding(autograd_entries(), [cls], RULE):
-            out.backward()
-    except Exception as error:
-        report(False, what, f"backward() through {op_text} at a = {x:g} raised {describe_error(error)}")
-        return None, None
-    return out, a.grad
-
-
-@reports_forbidden("MiniValue's exp and **")
-def check_mini_exp_pow(cls):
-    """Exercise 3.1: ``exp()`` and ``** n`` on the reader's ``MiniValue``, forward and backward.
-
-    Each operation is tried alone (where the gradient arriving at it is 1), then
-    scaled by 3 (a gradient of 3 arrives, so a rule that ignores ``out.grad``
-    fails), then times its own input (the input is used twice, so a rule that
-    sets ``self.grad`` with ``=`` instead of adding fails).
-    """
-    what = "MiniValue's exp and **"
-    upstream = ("the rule is right where the gradient arriving at the node is 1, "
-                "but not here: does it multiply by the gradient that arrives?")
-    reused = ("here a is used twice, and the gradient is not the sum of both uses: "
-              "does the rule add to a.grad rather than set it?")
-    alone = "not the derivative (see the table of this chapter)"
-    rng = fresh_rng()
-    drawn = {name: [float(x) for x in rng.uniform(low, high, size=2)]
-             for name, low, high in [("exp", -4, 4), ("cube", -3, 3), ("inverse", 0.3, 5), ("root", 0.1, 9)]}
-    cases = [
-        ("a.exp()", lambda a: a.exp(), math.exp, math.exp, [0.7, -1.5] + drawn["exp"], alone),
-        ("a ** 3", lambda a: a ** 3, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3, -0.4] + drawn["cube"],
-         alone),
-        ("a ** -1", lambda a: a ** -1, lambda x: 1 / x, lambda x: -1 / x ** 2, [2.0] + drawn["inverse"],
-         alone),
-        ("a ** 0.5", lambda a: a ** 0.5, math.sqrt, lambda x: 0.5 / math.sqrt(x), [0.81] + drawn["root"],
-         alone),
-        ("3 * a.exp()", lambda a: cls(3.0) * a.exp(), lambda x: 3 * math.exp(x),
-         lambda x: 3 * math.exp(x), [0.7], upstream),
-        ("3 * a ** 2", lambda a: cls(3.0) * a ** 2, lambda x: 3 * x ** 2, lambda x: 6 * x, [1.3],
-         upstream),
-        ("a.exp() * a", lambda a: a.exp() * a, lambda x: math.exp(x) * x,
-         lambda x: math.exp(x) * (1 + x), [0.7], reused),
-        ("a ** 2 * a", lambda a: a ** 2 * a, lambda x: x ** 3, lambda x: 3 * x ** 2, [1.3], reused),
-    ]
-    drawn_points = {x for points in drawn.values() for x in points}
-    for text, build, value, slope, points, hint in cases:
-        for x in points:
-            at = "at an a drawn at random" if x in drawn_points else f"at a = {x:g}"
-            out, grad = _grad_of(cls, text, build, x, what)
-            if out is None:
-                return False
-            if out is _PLACEHOLDER:
-                return not_filled_in(what)
-            if not isinstance(out, cls):
-                return report(False, what, f"{text} returned {type(out).__name__}, not a {cls.__name__}")
-            if not math.isclose(out.data, value(x), rel_tol=1e-12):
-                return report(False, what, f"{text} {at} computes the wrong value"
-                                           + ("" if x in drawn_points else f" ({out.data!r})"))
-            right = slope(x)
-            if not isinstance(grad, numbers.Real) or not math.isclose(grad, right, rel_tol=1e-9):
-                gives = "" if x in drawn_points else f"gives a.grad = {grad!r}"
-                return report(False, what, f"backpropagating through {text} {at} {gives}: {hint}")
-            if not math.isclose(grad, right, rel_tol=1e-13):
-                return report(False, what, f"backpropagating through {text} {at}: {EXACT}")
-
-    def f(a, b):
-        return (a * b).exp() + a ** 3 + (b ** 2).tanh()
-
-    detail = gradient_detail(f, [cls(0.5), cls(-1.2)])
-    if detail is not None:
-        return report(False, what, "each rule is right alone but not in (a * b).exp() + a ** 3 + "
-                                   f"(b ** 2).tanh(): {detail}")
-    return report(True, what)
 
 
 def softplus_reference(x):
@@ -114,14 +29,15 @@ def sigmoid_reference(x):
 
 @reports_forbidden("Softplus")
 def check_softplus(cls):
-    """Exercise 3.2: a ``Softplus`` operation class in minigrad's recipe; its rule is compared
+    """Exercise 3.1: a ``Softplus`` operation class in minigrad's recipe; its rule is compared
     with the exact derivative (to 1e-13) at points shown and drawn at random, while the
     package's autograd is a trap."""
     what = "Softplus"
     if is_placeholder(cls):
         return not_filled_in(what)
     if not (isinstance(cls, type) and issubclass(cls, Value)):
-        return report(False, what, f"Softplus should be a class derived from minigrad's Value, got {cls!r}")
+        return report(False, what,
+                      f"Softplus should be a class derived from minigrad's Value, got {cls!r}")
     for x in [0.0, 1.5, -2.0, 30.0, 1000.0, -1000.0]:
         try:
             node = cls(Value(x))
@@ -131,7 +47,8 @@ def check_softplus(cls):
             return report(False, what, "not filled in yet: Softplus.__init__ recorded no result "
                                        "(it should call self._record(result, a))")
         if not math.isclose(node.data, softplus_reference(x), rel_tol=1e-12, abs_tol=1e-300):
-            return report(False, what, f"Softplus(Value({x:g})).data = {node.data!r} is not ln(1 + e^{x:g})")
+            return report(False, what, f"Softplus(Value({x:g})).data = {node.data!r} is not "
+                                       f"ln(1 + e^{x:g})")
         if len(node._prev) != 1 or node._prev[0].data != x:
             return report(False, what, "a Softplus node should record its one input in _prev")
     rng = fresh_rng()
@@ -148,17 +65,19 @@ def check_softplus(cls):
         if returned is None and a.grad == 0.0:
             return not_filled_in(what)
         if a.grad != 0.0:
-            return report(False, what, "_backward changed the input's grad itself; it should return "
-                                       "the local gradient and leave the adding to the traversal")
+            return report(False, what, "_backward changed the input's grad itself; it should "
+                                       "return the local gradient and leave the adding to the "
+                                       "traversal")
         if not isinstance(returned, (tuple, list)) or len(returned) != 1:
-            return report(False, what, f"_backward should return a tuple of one gradient per input, "
-                                       f"(g,), got {returned!r}")
+            return report(False, what, "_backward should return a tuple of one gradient per "
+                                       f"input, (g,), got {returned!r}")
         right = 2.0 * sigmoid_reference(x)
         got = returned[0]
-        if not isinstance(got, numbers.Real) or not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-300):
+        if not isinstance(got, numbers.Real) \
+                or not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-300):
             returns = "" if x in drawn else f" returns {got!r}"
-            return report(False, what, f"{at}, _backward(2.0){returns}: it should be the gradient it "
-                                       "receives times the derivative of softplus")
+            return report(False, what, f"{at}, _backward(2.0){returns}: it should be the "
+                                       "gradient it receives times the derivative of softplus")
         if not math.isclose(got, right, rel_tol=1e-13):
             return report(False, what, f"{at}, _backward(2.0): {EXACT}")
     for x in [1000.0, -1000.0]:
@@ -166,9 +85,11 @@ def check_softplus(cls):
         try:
             cls(a).backward()
         except Exception as error:
-            return report(False, what, f"the backward pass at a = {x:g} raised {describe_error(error)}")
+            return report(False, what,
+                          f"the backward pass at a = {x:g} raised {describe_error(error)}")
         if not math.isclose(a.grad, 1.0 if x > 0 else 0.0, abs_tol=1e-12):
-            return report(False, what, f"at a = {x:g} the gradient is {a.grad!r}: not the sigmoid of a")
+            return report(False, what,
+                          f"at a = {x:g} the gradient is {a.grad!r}: not the sigmoid of a")
 
     def softplus_of(a, b):
         return cls(a * b - 1.0) * b
@@ -185,7 +106,7 @@ BY_HAND = "the exercise asks you to work the gradients out by hand"
 
 @reports_forbidden("gradients along several paths")
 def check_paths(paths_by_hand):
-    """Exercise 3.3: ``paths_by_hand(x)`` returns [d out/dz, d out/dy, d out/dx] for
+    """Exercise 3.2: ``paths_by_hand(x)`` returns [d out/dz, d out/dy, d out/dx] for
     y = x², z = y + x, out = z y, worked out by hand; tried at x = 2, the exercise's
     point, and at points drawn at random, while every ``backward`` is a trap."""
     what = "gradients along several paths"
@@ -194,7 +115,8 @@ def check_paths(paths_by_hand):
         return not_filled_in(what)
     drawn = [float(x) for x in fresh_rng().uniform(-3, 3, size=3)]
     for x in [2.0] + drawn:
-        with forbidding(autograd_entries() + backward_entries(paths_by_hand), [paths_by_hand], BY_HAND):
+        entries = autograd_entries() + backward_entries(paths_by_hand)
+        with forbidding(entries, [paths_by_hand], BY_HAND):
             try:
                 got = paths_by_hand(x)
             except Exception as error:
@@ -206,8 +128,8 @@ def check_paths(paths_by_hand):
         if detail is not None and x == 2.0:
             return report(False, what, f"at x = 2: {detail}")
         if detail is not None:
-            return report(False, what, "right at x = 2 but not at an x drawn at random: compute the "
-                                       "gradients from x, not from numbers worked out once")
+            return report(False, what, "right at x = 2 but not at an x drawn at random: compute "
+                                       "the gradients from x, not from numbers worked out once")
     return report(True, what, "at x = 2 and at three x drawn at random")
 
 
@@ -256,10 +178,18 @@ def _every_node(root):
     return list(found.values())
 
 
-@reports_forbidden("topological order")
 def check_topological_sort(sort):
-    """Exercise 3.4: ``sort(root)`` returns a topological order of root's graph, without recursion
-    (and without minigrad's ``topological_order``, a trap while it runs)."""
+    """Exercise 3.3: ``sort(root)`` returns a topological order of root's graph, without recursion
+    (and without minigrad's ``topological_order``, a trap while it runs). A pass keeps it in
+    the reader's ``yourgrad/value.py`` as ``topological_order``."""
+    if is_placeholder(sort):
+        return not_filled_in("topological order")
+    return keep("value", 3, 3, _check_topological_sort, topological_order=sort)
+
+
+@reports_forbidden("topological order")
+def _check_topological_sort(topological_order):
+    sort = topological_order
     what = "topological order"
     if is_placeholder(sort):
         return not_filled_in(what)
@@ -279,7 +209,8 @@ def check_topological_sort(sort):
         try:
             order = list(order)
         except TypeError:
-            return report(False, what, f"your sort returned {type(order).__name__}, not a list of nodes")
+            return report(False, what,
+                          f"your sort returned {type(order).__name__}, not a list of nodes")
         everything = _every_node(root)
         position = {}
         for i, node in enumerate(order):
@@ -288,15 +219,261 @@ def check_topological_sort(sort):
             position[id(node)] = i
         missing = [node for node in everything if id(node) not in position]
         if missing:
-            return report(False, what, f"on {description}, node {_label(missing[0])} is missing"
-                                       + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            return report(False, what,
+                          f"on {description}, node {_label(missing[0])} is missing{more}")
         if len(order) != len(everything):
             return report(False, what, f"on {description}, the order has {len(order)} entries, "
                                        f"the graph {len(everything)} nodes")
         for node in order:
             for parent in node._prev:
                 if position[id(parent)] > position[id(node)]:
-                    return report(False, what, f"on {description}, node {_label(node)} comes before "
-                                               f"its input {_label(parent)}")
+                    return report(False, what, f"on {description}, node {_label(node)} comes "
+                                               f"before its input {_label(parent)}")
     return report(True, what, "on a small graph, a graph with a node used twice, and a chain "
                               "10,000 deep")
+
+
+# ----- your engine: its operations (3.4) and backward() (3.5) ---------------------------
+
+OWN_RULE = "the exercise asks you to write the rule itself, in your own engine"
+UPSTREAM = "does it multiply by the gradient that arrives (its argument grad)?"
+
+
+def _operation_cases(rng):
+    """(text, build(a, b), class name, inputs(a, b), value(x, y), local derivatives of the
+    recorded inputs' data) for each operation of exercise 3.4, at a = x, b = y; a plain
+    number is wrapped into a Value."""
+    n = float(rng.choice([3.0, -1.0, 0.5, 2.5]))
+    add = ("Add", lambda p, q: (1.0, 1.0))
+    mul = ("Mul", lambda p, q: (q, p))
+    return [
+        ("a + b", lambda a, b: a + b, *add, lambda a, b: (a, b), lambda x, y: x + y),
+        ("a * b", lambda a, b: a * b, *mul, lambda a, b: (a, b), lambda x, y: x * y),
+        ("a + 2.0", lambda a, b: a + 2.0, *add, lambda a, b: (a, 2.0), lambda x, y: x + 2.0),
+        ("2.0 + a", lambda a, b: 2.0 + a, *add, lambda a, b: (2.0, a), lambda x, y: 2.0 + x),
+        ("3.0 * a", lambda a, b: 3.0 * a, *mul, lambda a, b: (3.0, a), lambda x, y: 3.0 * x),
+        ("a * 3.0", lambda a, b: a * 3.0, *mul, lambda a, b: (a, 3.0), lambda x, y: x * 3.0),
+        (f"a ** {n:g}", lambda a, b: a ** n, "Pow", lambda p: (n * p ** (n - 1),),
+         lambda a, b: (a,), lambda x, y: x ** n),
+        ("a.exp()", lambda a, b: a.exp(), "Exp", lambda p: (math.exp(p),),
+         lambda a, b: (a,), lambda x, y: math.exp(x)),
+        ("a.tanh()", lambda a, b: a.tanh(), "Tanh", lambda p: (1 - math.tanh(p) ** 2,),
+         lambda a, b: (a,), lambda x, y: math.tanh(x)),
+    ]
+
+
+def _same_inputs(recorded, expected):
+    """Whether the recorded inputs are the Values given, and Values wrapping the numbers
+    given, in order (either order where a number meets a Value: 2 * a is a * 2)."""
+    def same(got, given):
+        if isinstance(given, float):
+            return getattr(got, "data", None) == given and not getattr(got, "_prev", ())
+        return got is given
+    if len(recorded) != len(expected):
+        return False
+    orders = [expected, expected[::-1]] if any(isinstance(e, float) for e in expected) \
+        else [expected]
+    return any(all(map(same, recorded, order)) for order in orders)
+
+
+def check_rules(Value, as_value, Add, Mul, Pow, Exp, Tanh):
+    """Exercise 3.4: the reader's engine gets one class per operation (``Add``, ``Mul``,
+    ``Pow``, ``Exp``, ``Tanh``, derived from their ``Value``), whose ``__init__`` computes
+    and records and whose ``_backward(grad)`` returns the local gradients; the operators
+    make these nodes, wrapping plain numbers with ``as_value``. Each rule is called
+    directly, with a gradient arriving that is not 1, at points shown and drawn at random,
+    and compared with the exact derivative. A pass keeps the piece in yourgrad/value.py."""
+    answers = [Value, as_value, Add, Mul, Pow, Exp, Tanh]
+    if any(is_placeholder(answer) for answer in answers):
+        return not_filled_in("your operations and their rules")
+    return keep("value", 3, 4, _check_rules, Value=Value, as_value=as_value, Add=Add, Mul=Mul,
+                Pow=Pow, Exp=Exp, Tanh=Tanh)
+
+
+@reports_forbidden("your operations and their rules")
+def _check_rules(Value, as_value, Add, Mul, Pow, Exp, Tanh):
+    what = "your operations and their rules"
+    classes = {"Add": Add, "Mul": Mul, "Pow": Pow, "Exp": Exp, "Tanh": Tanh}
+    for name, cls in classes.items():
+        if not (isinstance(cls, type) and issubclass(cls, Value)):
+            return report(False, what, f"{name} should be a class derived from your Value, "
+                                       f"got {cls!r}")
+    wrapped = as_value(2.5)
+    if not isinstance(wrapped, Value) or wrapped.data != 2.5 or as_value(wrapped) is not wrapped:
+        return report(False, what, "as_value(x) should give x itself for a Value, and "
+                                   "Value(x) for a plain number")
+    rng = fresh_rng()
+    points = [(0.7, -1.3, "at a = 0.7, b = -1.3")]
+    points += [(float(x), float(y), "at a, b drawn at random")
+               for x, y in rng.uniform(-2.5, 2.5, size=(3, 2))]
+    for text, build, name, slopes, inputs, value in _operation_cases(rng):
+        for x, y, at in points:
+            x = abs(x) + 0.2 if text.startswith("a **") else x  # a power of a positive number
+            problem = _rule_problem(Value, classes[name], text, build, name, slopes, inputs,
+                                    value, x, y, at)
+            if problem is not None:
+                return False if problem is True else report(False, what, problem)
+    return report(True, what, "+, *, ** n, exp and tanh, with numbers on either side: each "
+                              "node of its class, each rule exact where a gradient of 3 arrives")
+
+
+def _rule_problem(Value, cls, text, build, name, slopes, inputs, value, x, y, at):
+    """What is wrong with the node ``build`` makes at a = x, b = y, and its rule (a
+    sentence), None if nothing, or True after reporting a placeholder."""
+    a, b = Value(x), Value(y)
+    try:
+        with forbidding(autograd_entries(), [cls], OWN_RULE):
+            node = build(a, b)
+    except Exception as error:
+        hint = ": is the method set on your Value?" \
+            if isinstance(error, (TypeError, AttributeError)) else ""
+        return f"{text} {at} raised {describe_error(error)}{hint}"
+    if is_placeholder(node):
+        return not_filled_in("your operations and their rules") or True
+    if isinstance(node, Value) and not hasattr(node, "data"):
+        return (f"not filled in yet: {name}.__init__ recorded nothing (it should call "
+                "super().__init__(result, inputs, op))")
+    if not isinstance(node, cls):
+        return (f"{text} gave a {type(node).__name__}, not a {name} node: set the operator on "
+                f"Value to a function that makes {name}(...)")
+    if not math.isclose(node.data, value(x, y), rel_tol=1e-12, abs_tol=1e-300):
+        return f"{text} {at} computes the wrong value"
+    expected = inputs(a, b)
+    recorded = tuple(getattr(node, "_prev", ()))
+    if not _same_inputs(recorded, expected):
+        return (f"{text} should record its input{'s' if len(expected) > 1 else ''} in _prev, in "
+                "order (a plain number wrapped by as_value)")
+    grads_before = [getattr(v, "grad", None) for v in recorded]
+    try:
+        with forbidding(autograd_entries(), [cls], OWN_RULE):
+            local = node._backward(3.0)
+    except Exception as error:
+        return f"{name}._backward(3.0) {at} raised {describe_error(error)}"
+    if is_placeholder(local):
+        return not_filled_in("your operations and their rules") or True
+    if [getattr(v, "grad", None) for v in recorded] != grads_before:
+        return (f"{name}._backward changed an input's grad itself; it should return the local "
+                "gradients and leave the adding to backward()")
+    try:
+        local = tuple(local)
+    except TypeError:
+        return f"{name}._backward should return a tuple of one gradient per input, got {local!r}"
+    if len(local) != len(expected):
+        return (f"{name}._backward should return {len(expected)} gradient"
+                f"{'s' if len(expected) > 1 else ''}, one per input, got {len(local)}")
+    for got, slope in zip(local, slopes(*(v.data for v in recorded))):
+        right = 3.0 * slope
+        if not isinstance(got, numbers.Real) or isinstance(got, bool):
+            return f"{name}._backward returned {got!r}, not a number"
+        if math.isclose(got, slope, rel_tol=1e-9) and not math.isclose(got, right, rel_tol=1e-9):
+            return f"{name}._backward(3.0) {at}: right for a gradient of 1, not 3: {UPSTREAM}"
+        if not math.isclose(got, right, rel_tol=1e-9, abs_tol=1e-12):
+            return (f"{name}._backward(3.0) {at}: not 3 times the local derivative (see the table "
+                    "at the start of the chapter)")
+        if not math.isclose(got, right, rel_tol=1e-13, abs_tol=1e-15):
+            return f"{name}._backward(3.0) {at}: {EXACT}"
+    return None
+
+
+def _backward_cases(Value, rng):
+    """(description, build(leaves) -> root, leaves' data, exact gradients(data)) for
+    exercise 3.5's graphs."""
+    def neuron(x1, x2, w1, w2, b):
+        return (x1 * w1 + x2 * w2 + b).tanh()
+
+    def neuron_slopes(x1, x2, w1, w2, b):
+        g = 1 - math.tanh(x1 * w1 + x2 * w2 + b) ** 2
+        return [w1 * g, w2 * g, x1 * g, x2 * g, g]
+
+    drawn = [float(v) for v in rng.uniform(-1.5, 1.5, size=5)]
+    return [
+        ("a * b + a, a used twice", lambda a, b: a * b + a, [2.0, -3.0],
+         lambda a, b: [b + 1, a]),
+        ("a * a", lambda a: a * a, [1.5], lambda a: [2 * a]),
+        ("tanh(x1 w1 + x2 w2 + b), the neuron of chapter 2", neuron,
+         [2.0, 0.5, -0.75, 1.2, 1.7], neuron_slopes),
+        ("the neuron at numbers drawn at random", neuron, drawn, neuron_slopes),
+        ("(a * b).exp() + a ** 3 / ... , a graph with every operation",
+         lambda a, b: (a * b).exp() + a ** 3 * (b * b).tanh(), [0.5, -1.2],
+         lambda a, b: [b * math.exp(a * b) + 3 * a * a * math.tanh(b * b),
+                       a * math.exp(a * b) + a ** 3 * (1 - math.tanh(b * b) ** 2) * 2 * b]),
+    ]
+
+
+def check_backward(Value):
+    """Exercise 3.5: ``Value.backward()`` in the reader's engine: sort the graph with their
+    own topological sort, start the root's gradient at 1 and every intermediate node's at 0,
+    and add each rule's local gradients into the inputs, in reverse order. Tried on graphs
+    with values used twice, on numbers drawn at random, twice in a row (the leaves' gradients
+    add up), and on a chain 10,000 deep; minigrad's backward and sort are traps. A pass keeps
+    it in yourgrad/value.py."""
+    if is_placeholder(Value) or is_placeholder(getattr(Value, "backward", None)):
+        return not_filled_in("your backward()")
+    return keep("value", 3, 5, _check_backward, Value=Value)
+
+
+BACKWARD_TASK = ("the exercise asks you to write backward() with your own topological sort "
+                 "(exercise 3.3) and your own rules")
+
+
+@reports_forbidden("your backward()")
+def _check_backward(Value):
+    what = "your backward()"
+    probe = Value(2.0) * Value(3.0)
+    if not callable(getattr(probe, "_backward", None)) or getattr(probe, "_prev", ()) == ():
+        return report(False, what, "your Value's operations have no rules yet: pass exercise 3.4 "
+                                   "first (or run its solution)")
+    entries = autograd_entries() + [(autograd, "topological_order",
+                                     "minigrad's topological_order")]
+    for description, build, data, slopes in _backward_cases(Value, fresh_rng()):
+        leaves = [Value(x) for x in data]
+        root = build(*leaves)
+        try:
+            with forbidding(entries, [Value], BACKWARD_TASK):
+                returned = root.backward()
+        except RecursionError:
+            return report(False, what, f"on {description}, backward() hit Python's recursion "
+                                       "limit: use your sort from exercise 3.3")
+        except Exception as error:
+            return report(False, what, f"on {description}, backward() raised "
+                                       f"{describe_error(error)}")
+        if is_placeholder(returned) and all(leaf.grad == 0.0 for leaf in leaves):
+            return not_filled_in(what)
+        if root.grad != 1.0:
+            return report(False, what, f"on {description}, the root's gradient is {root.grad!r}: "
+                                       "backward() starts it at 1")
+        right = slopes(*data)
+        names = [f"d/d(leaf {i})" for i in range(len(leaves))]
+        detail = close_detail([leaf.grad for leaf in leaves], right, tol=1e-12, names=names)
+        if detail is not None:
+            if "twice" in description or description == "a * a":
+                detail = "a value used twice must get the sum of both uses: does backward() " \
+                         "add the rules' gradients into .grad rather than set them?"
+            elif "random" in description:
+                detail = "wrong, though right at the chapter's numbers"
+            return report(False, what, f"on {description}: {detail}")
+    # twice on the same graph: the leaves add up, the intermediate nodes start again at 0
+    a, b = Value(0.5), Value(-2.0)
+    root = (a * b).tanh() * a
+    with forbidding(entries, [Value], BACKWARD_TASK):
+        root.backward()
+        first = a.grad
+        root.backward()
+    if not math.isclose(a.grad, 2 * first, rel_tol=1e-12):
+        return report(False, what, "after two calls of backward() on the same graph, a leaf should "
+                                   "hold twice one call's gradient: does backward() start every "
+                                   "intermediate node's grad at 0 before the walk?")
+    x = start = Value(1.0)
+    for _ in range(10_000):
+        x = x * 1.0001
+    try:
+        with forbidding(entries, [Value], BACKWARD_TASK):
+            x.backward()
+    except RecursionError:
+        return report(False, what, "on a chain of 10,000 multiplications backward() hit Python's "
+                                   "recursion limit: use your sort from exercise 3.3")
+    if not math.isclose(start.grad, 1.0001 ** 10_000, rel_tol=1e-9):
+        return report(False, what, "on a chain of 10,000 multiplications the gradient is wrong")
+    return report(True, what, "values used twice, numbers drawn at random, two calls in a "
+                              "row, and a chain 10,000 deep")

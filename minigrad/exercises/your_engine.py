@@ -18,14 +18,16 @@ The API, for the checkers of both Parts:
     ``check`` again, silently, on the same names taken from the file: only
     then is the PASS printed, with ", kept in yourgrad/<engine>.py" (pieces
     of earlier exercises that the file lacks are filled in from the course's
-    solutions first, and the PASS says which). A piece that needs a name the file does not define (a notebook global) is
-    refused, naming it; a piece that fails from the file is not kept. The
-    keyword names are the names in the file (``Value=Value``).
+    solutions first, and the PASS says which). A piece that needs a name the
+    file does not define (a notebook global) is refused, naming it; a piece
+    that fails from the file is not kept. The keyword names are the names in
+    the file (``Value=Value``).
 
-``catch_up(engine, chapter)``
+``catch_up(engine, chapter, exercise=0)``
     Fill in, from the reference solution, every piece of the chapters before
-    ``chapter`` that the file lacks, name each one, and return the module
-    imported afresh (``yg = catch_up("value", 3)``, then ``yg.Value``).
+    ``chapter`` (with ``exercise``: every piece before that exercise) that the
+    file lacks, name each one, and return the module imported afresh
+    (``yg = catch_up("value", 3)``, then ``yg.Value``).
 
 ``load(engine)``
     The reader's module, imported afresh from the file (no catch-up).
@@ -113,11 +115,10 @@ def _split(text):
 
 def _targets(block):
     """The names a block defines and the class attributes it sets, in its order (a function
-    that is set on a class counts as that attribute only)."""
+    that is set on a class, or given another name, counts as that attribute or name only)."""
     found, body = [], ast.parse(block).body
     attached = {node.value.id for node in body if isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Name)
-                and all(isinstance(target, ast.Attribute) for target in node.targets)}
+                and isinstance(node.value, ast.Name)}
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             if node.name not in attached:
@@ -134,8 +135,8 @@ def _targets(block):
 def _reference_text(engine):
     path = REFERENCE / f"{engine}.py"
     if not path.exists():
-        raise ValueError(f"no engine called {engine!r}: the course has "
-                         f"{sorted(p.stem for p in REFERENCE.glob('*.py') if p.stem != '__init__')}")
+        engines = sorted(p.stem for p in REFERENCE.glob("*.py") if p.stem != "__init__")
+        raise ValueError(f"no engine called {engine!r}: the course has {engines}")
     return path.read_text()
 
 
@@ -268,11 +269,15 @@ def piece_source(targets, answers):
 # ----- names a piece needs -------------------------------------------------------------
 
 def _global_names(code):
-    """The global names ``code`` (and the functions and classes inside it) reads."""
-    names = set()
+    """The global names ``code`` (and the functions and classes inside it) reads; a name a
+    class body reads after setting it (``_op = "+"``, then ``_op``) is the class's own."""
+    names, stored = set(), set()
     for instruction in dis.get_instructions(code):
-        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
+        if instruction.opname == "LOAD_GLOBAL" or (instruction.opname == "LOAD_NAME"
+                                                   and instruction.argval not in stored):
             names.add(instruction.argval)
+        elif instruction.opname == "STORE_NAME" and code.co_name != "<module>":
+            stored.add(instruction.argval)
     for constant in code.co_consts:
         if isinstance(constant, types.CodeType):
             names |= _global_names(constant)
@@ -368,7 +373,8 @@ def keep(engine, chapter, exercise, check, **answers):
     """Judge the answers with ``check``; keep a passing piece in the reader's file.
 
     Returns the verdict. What is printed is the checker's own FAIL, or its
-    PASS (with "kept in yourgrad/<engine>.py" added to its first line) once
+    PASS (with "kept in yourgrad/<engine>.py" added to its first line, or on
+    a line of its own where the first would pass 77 characters) once
     the piece, written into the file and imported from it, has passed again.
     """
     verdict, printed = _silently(check, answers)
@@ -406,15 +412,18 @@ def keep(engine, chapter, exercise, check, **answers):
     from_file = {name: getattr(module, name, None) for name in answers}
     again, printed_again = _silently(check, from_file)
     if not again:
-        first = printed_again.strip().splitlines()
-        return report(False, what, "passed here, but not kept: taken from the file alone it "
-                                   "fails: " + " ".join(line.strip() for line in first[1:2] or first))
+        lines = printed_again.strip().splitlines()
+        why = " ".join(line.strip() for line in lines[1:] or lines)
+        return report(False, what, f"passed here, but not kept: taken from the file alone it "
+                                   f"fails: {why}")
     if old_text is not None and (chapter, exercise) in _split(old_text)[1]:
         _write_atomically(path.with_name(path.name + ".bak"), old_text)
     _write_atomically(path, text)
     _install(engine, module)
     first, _, rest = printed.partition("\n")
-    sys.stdout.write(f"{first}, kept in {_shown(engine)}\n{rest}")
+    kept = f"kept in {_shown(engine)}"
+    joined = f"{first}, {kept}" if len(first) + len(kept) <= 75 else f"{first}\n  {kept}"
+    sys.stdout.write(f"{joined}\n{rest}")
     if earlier:
         numbers = ", ".join(f"{piece.chapter}.{piece.exercise}" for piece in earlier)
         print(f"  (with the course's solutions to exercise{'s' if len(earlier) > 1 else ''} "
@@ -435,27 +444,33 @@ def _fill_in(engine, blocks, before):
 
 # ----- catching up ----------------------------------------------------------------------
 
-def catch_up(engine, chapter):
-    """Fill in the reference's pieces of chapters before ``chapter`` that the reader's file
-    lacks, say which, and return the module imported afresh."""
+def catch_up(engine, chapter, exercise=0):
+    """Fill in the reference's pieces of chapters before ``chapter`` (with ``exercise``: the
+    pieces before that exercise of ``chapter``) that the reader's file lacks, say which, and
+    return the module imported afresh."""
     path = engine_path(engine)
-    needed = [piece for piece in pieces(engine) if piece.chapter < chapter]
+    before = (chapter, exercise)
+    where = f"exercise {chapter}.{exercise}" if exercise else f"chapter {chapter}"
+    needed = [piece for piece in pieces(engine) if (piece.chapter, piece.exercise) < before]
     fresh = not path.exists()
     header, blocks = (_header(engine), {}) if fresh else _split(path.read_text())
     blocks = {key: block for key, (_, block) in blocks.items()}
-    filled = _fill_in(engine, blocks, (chapter, 0))
+    filled = _fill_in(engine, blocks, before)
     if filled:
         _ensure_package(path.parent)
         _write_atomically(path, _assemble(header, blocks))
     module = load(engine)
     yours = len(needed) - len(filled)
     if not needed:
-        print(f"{_shown(engine)}: nothing to catch up before chapter {chapter}")
+        print(f"{_shown(engine)}: nothing to catch up before {where}")
     elif fresh:
+        last = needed[-1].chapter
+        chapters = f"chapter {last}" if needed[0].chapter == last \
+            else f"chapters {needed[0].chapter}-{last}"
         print(f"{_shown(engine)} did not exist: made it from the course's solutions to "
-              f"chapters {needed[0].chapter}-{chapter - 1} ({len(filled)} pieces)")
+              f"{chapters} ({len(filled)} pieces)")
     else:
-        print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before chapter {chapter} "
+        print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before {where} "
               "are yours" + (", the rest filled in from the course's solutions:"
                              if filled else ""))
         for piece in filled:

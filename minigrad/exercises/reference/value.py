@@ -52,7 +52,26 @@ def sigmoid(self):
 Value.sigmoid = sigmoid
 
 
-# chapter 3, exercise 1: one class per operation, each with its rule
+# chapter 3, exercise 3: a topological sort without recursion
+def topo_iterative(root):
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(node)                 # all its inputs are placed
+        elif node not in visited:
+            visited.add(node)
+            stack.append((node, True))         # come back to it later...
+            for parent in reversed(node._prev):
+                if parent not in visited:
+                    stack.append((parent, False))  # ...after its inputs
+    return order
+
+topological_order = topo_iterative
+
+
+# chapter 3, exercise 4: one class per operation, each with its rule
 def as_value(x):
     return x if isinstance(x, Value) else Value(x)
 
@@ -128,25 +147,6 @@ Value.__rmul__ = rmul
 Value.__pow__ = power
 Value.exp = exp
 Value.tanh = tanh
-
-
-# chapter 3, exercise 4: a topological sort without recursion
-def topo_iterative(root):
-    order, visited = [], set()
-    stack = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)                 # all its inputs are placed
-        elif node not in visited:
-            visited.add(node)
-            stack.append((node, True))         # come back to it later...
-            for parent in reversed(node._prev):
-                if parent not in visited:
-                    stack.append((parent, False))  # ...after its inputs
-    return order
-
-topological_order = topo_iterative
 
 
 # chapter 3, exercise 5: backward(), with the adding in one place
