@@ -1,17 +1,11 @@
-"""Part II's own engine, yourgrad/tensor.py: the course's reference is the notebooks' code,
-every piece has a checker that passes it and keeps it, and the milestone trains the digits
-with the file alone."""
-import ast
-import json
-from pathlib import Path
-
+"""Part II's own engine, yourgrad/tensor.py: every piece has a checker that passes it and
+keeps it, and the milestone trains the digits with the file alone. (That the reference is the
+notebooks' code is tested with Part I's, in test_your_engine.py.)"""
 import pytest
 
 from exercise_verdicts import run_cell
 from minigrad.exercises import ch07, ch08, ch09, ch10, part2_milestone, your_engine
 from minigrad.exercises.your_engine import catch_up, pieces
-
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 #: Each piece's checker, by (chapter, exercise), called with the piece's names.
 CHECKERS = {(7, 0): ch07.check_engine, (7, 2): ch07.check_divide, (7, 3): ch07.check_permute,
@@ -23,37 +17,6 @@ CHECKERS = {(7, 0): ch07.check_engine, (7, 2): ch07.check_divide, (7, 3): ch07.c
 #: What a checker needs beyond the piece's own names.
 ALSO = {(7, 2): ("MiniTensor",), (7, 3): ("MiniTensor",), (8, 1): ("MiniTensor",),
         (8, 4): ("MiniTensor",), (11, 4): ("MLP", "Adam", "Batches", "MiniTensor")}
-
-
-def _notebook_definitions():
-    """name -> the ast dump of its last definition in chapters 7-11's code cells (a solution
-    comes after its starter; a later cell improves an earlier one)."""
-    found = {}
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-        if not 7 <= int(path.name[:2]) <= 11:
-            continue
-        for cell in json.loads(path.read_text())["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            try:
-                tree = ast.parse("".join(cell["source"]))
-            except SyntaxError:  # a cell with IPython's own syntax
-                continue
-            for node in tree.body:
-                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                    found[node.name] = (path.name, ast.dump(node))
-    return found
-
-
-def test_every_piece_is_the_notebooks_code():
-    """One place: the reference's pieces are the chapters' cells and folded solutions."""
-    defined = _notebook_definitions()
-    for piece in pieces("tensor"):
-        for node in ast.parse(piece.source).body:
-            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-                assert node.name in defined, f"{node.name} is in no notebook of chapters 7-11"
-                where, dump = defined[node.name]
-                assert dump == ast.dump(node), f"{node.name} differs from its code in {where}"
 
 
 def test_every_piece_has_a_checker():
