@@ -252,7 +252,7 @@ def _notebook_definitions(chapter):
     return definitions, attachments
 
 
-@pytest.mark.parametrize("engine", ["value"])
+@pytest.mark.parametrize("engine", ["value", "tensor"])
 def test_the_notebooks_solutions_are_the_reference(engine):
     """One solution: what the notebooks' solution cells define is what catch_up fills in."""
     for piece in pieces(engine):

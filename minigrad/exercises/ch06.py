@@ -107,11 +107,13 @@ def check_dot_products(all_dots):
         label = f"A of shape {A.shape} and B of shape {B.shape}" \
             if number < len(DOT_SHAPES) else "A and B of shapes drawn at random"
         if is_unset(got):
-            return report(False, what, f"for {label} your function returned {got!r}: not filled in yet")
+            return report(False, what, f"for {label} your function returned {got!r}: not "
+                                       "filled in yet")
         answer, got = got, as_numbers(got)
         if got is None:
-            return report(False, what, f"for {label} your function returned {type(answer).__name__}: "
-                                       "it should return an array of numbers")
+            return report(False, what, f"for {label} your function returned "
+                                       f"{type(answer).__name__}: it should return an array "
+                                       "of numbers")
         if got.shape != (m, n):
             shape = f"has shape {got.shape}" if number < len(DOT_SHAPES) else "has the wrong shape"
             return report(False, what, f"for {label} your result {shape}; it needs one "
@@ -144,8 +146,9 @@ def check_shapes(answers):
     """``answers``: a dict giving the shape of each expression in ``SHAPE_QUESTIONS``."""
     what = "shapes of NumPy expressions"
     if is_unset(answers) or not isinstance(answers, dict):
-        return report(False, what, "not filled in yet: give a dict from each expression to its shape"
-                      if is_unset(answers) else f"expected a dict, got {type(answers).__name__}")
+        detail = ("not filled in yet: give a dict from each expression to its shape"
+                  if is_unset(answers) else f"expected a dict, got {type(answers).__name__}")
+        return report(False, what, detail)
     arrays = {name: np.zeros(shape) for name, shape in SHAPE_ARRAYS.items()}
     missing = [q for q in SHAPE_QUESTIONS if q not in answers]
     if missing:

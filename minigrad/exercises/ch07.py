@@ -15,15 +15,16 @@ import numpy as np
 
 from minigrad import tensor
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
-                                backward_entries, forbidding, fresh_rng, is_unset, not_filled_in,
-                                report, reports_forbidden, summed_to_shape)
+                                backward_entries, describe_error, forbidding, fresh_rng, is_unset,
+                                not_filled_in, report, reports_forbidden, summed_to_shape)
+from minigrad.exercises.your_engine import keep
 
 WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
 RULE = "the exercise asks you to write the rule, without any autograd"
 NOT_EXACT = ("is close to the right one but not equal to it, as a numerical derivative (finite "
              "differences) would be: the rule must be exact; write it from the local derivatives")
 
-__all__ = ["check_outer_gradients", "check_divide", "check_permute"]
+__all__ = ["check_outer_gradients", "check_divide", "check_permute", "check_engine"]
 
 
 def sum_to_shape(copies, shape):
@@ -78,7 +79,8 @@ def check_outer_gradients(outer_gradients):
             with forbidding(autograd_entries(), [outer_gradients], WITHOUT_AUTOGRAD):
                 result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what, f"with {shapes}, your function raised {type(error).__name__}: {error}")
+            return report(False, what,
+                          f"with {shapes}, your function raised {describe_error(error)}")
         if is_unset(result):
             return not_filled_in(what, "outer_gradients")
         try:
@@ -98,12 +100,12 @@ def check_outer_gradients(outer_gradients):
                 return report(False, what, f"{name} is not an array of numbers")
             shape = inputs[name].shape
             if got.shape != shape:
-                return report(False, what, f"{name} has shape {got.shape}, but a gradient has the shape "
-                                           f"of its input: {shape} (with {shapes})")
+                return report(False, what, f"{name} has shape {got.shape}, but a gradient has "
+                                           f"the shape of its input: {shape} (with {shapes})")
             if not arrays_close(got, expected[name]):
-                return report(False, what, f"{name} has the right shape but wrong numbers (with {shapes}): "
-                                           f"which entries of out is each entry of {name[1:]} used in, and "
-                                           f"with which local derivative?")
+                return report(False, what, f"{name} has the right shape but wrong numbers (with "
+                                           f"{shapes}): which entries of out is each entry of "
+                                           f"{name[1:]} used in, and with which local derivative?")
     return report(True, what + ", for two sets of shapes")
 
 
@@ -129,12 +131,12 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         try:
             leaves = [tensor_class(a.copy()) for a in arrays]
         except Exception as error:
-            return report(False, what, f"MiniTensor(array) raised {type(error).__name__}: {error}")
+            return report(False, what, f"MiniTensor(array) raised {describe_error(error)}")
         try:
             with forbidding(entries, [op_class], RULE):
                 node = make(leaves, extra)
         except Exception as error:
-            return report(False, what, f"{op_name}({described}) raised {type(error).__name__}: {error}")
+            return report(False, what, f"{op_name}({described}) raised {describe_error(error)}")
         data = getattr(node, "data", None)
         if is_unset(data):
             return not_filled_in(what, f"{op_name}'s __init__ (it records no result)")
@@ -144,8 +146,9 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             return report(False, what, f"the result {op_name}'s __init__ records is not an array "
                                        "of numbers: record the array it computes (not a node)")
         if data.shape != expected.shape or not arrays_close(data, expected):
-            return report(False, what, f"forward pass: the result of {op_name} for {described} is wrong"
-                                       + (f" (shape {data.shape})" if data.shape != expected.shape else ""))
+            wrong_shape = f" (shape {data.shape})" if data.shape != expected.shape else ""
+            return report(False, what, f"forward pass: the result of {op_name} for {described} "
+                                       f"is wrong{wrong_shape}")
         prev = getattr(node, "_prev", ())
         if len(prev) != len(leaves) or any(p is not leaf for p, leaf in zip(prev, leaves)):
             return report(False, what, f"{op_name} must record its inputs, in order: "
@@ -155,7 +158,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             with forbidding(entries, [op_class], RULE):
                 local = node._backward(G.copy())
         except Exception as error:
-            return report(False, what, f"{op_name}._backward raised {type(error).__name__}: {error} "
+            return report(False, what, f"{op_name}._backward raised {describe_error(error)} "
                                        f"(for {described})")
         if is_unset(local):
             return not_filled_in(what, f"{op_name}._backward")
@@ -174,8 +177,9 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
                 return report(False, what, f"the gradient for {name} is not an array of numbers")
             summed = summed_to_shape(g, a.shape)
             if summed is None:
-                return report(False, what, f"the gradient for {name} has shape {g.shape}, which cannot "
-                                           f"belong to {name} of shape {a.shape} (for {described})")
+                return report(False, what, f"the gradient for {name} has shape {g.shape}, which "
+                                           f"cannot belong to {name} of shape {a.shape} (for "
+                                           f"{described})")
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
@@ -200,16 +204,21 @@ def _permute_gradients(G, arrays, axes):
     return [(moved, np.abs(moved))]
 
 
+def check_divide(Div, MiniTensor):
+    """Exercise 7.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 2, _check_divide, Div=Div, MiniTensor=MiniTensor)
+
+
 @reports_forbidden("Div(a, b)")
-def check_divide(div_class, tensor_class):
+def _check_divide(Div, MiniTensor):
     """Check a reader's ``Div(a, b)`` operation on their ``MiniTensor`` class."""
     what = "Div(a, b)"
-    if is_unset(div_class) or is_unset(tensor_class):
+    if is_unset(Div) or is_unset(MiniTensor):
         return not_filled_in(what, "Div")
     cases = [(shapes, None) for shapes in _DIVIDE_CASES]
-    return _check_op("Div", div_class, lambda leaves, _: div_class(*leaves), lambda a, b, _: a / b,
-                     _divide_gradients, tensor_class, cases, what,
-                     rule_entries(div_class, getattr(tensor, "Div", None)))
+    return _check_op("Div", Div, lambda leaves, _: Div(*leaves), lambda a, b, _: a / b,
+                     _divide_gradients, MiniTensor, cases, what,
+                     rule_entries(Div, getattr(tensor, "Div", None)))
 
 
 # ----- exercise: transposing any axes -----------------------------------------------
@@ -218,13 +227,190 @@ _PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1
                   ((3, 3, 3), (1, 2, 0)), ((2, 3, 4, 5), (0, 3, 1, 2)), ((2, 3, 4), (0, 1, 2))]
 
 
+def check_permute(Permute, MiniTensor):
+    """Exercise 7.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 3, _check_permute, Permute=Permute, MiniTensor=MiniTensor)
+
+
 @reports_forbidden("Permute(a, axes)")
-def check_permute(permute_class, tensor_class):
+def _check_permute(Permute, MiniTensor):
     """Check a reader's ``Permute(a, axes)`` operation on their ``MiniTensor`` class."""
     what = "Permute(a, axes)"
-    if is_unset(permute_class) or is_unset(tensor_class):
+    if is_unset(Permute) or is_unset(MiniTensor):
         return not_filled_in(what, "Permute")
     cases = [((shape,), axes) for shape, axes in _PERMUTE_CASES]
-    return _check_op("Permute", permute_class, lambda leaves, axes: permute_class(leaves[0], axes),
-                     lambda a, axes: np.transpose(a, axes), _permute_gradients, tensor_class, cases,
-                     what, rule_entries(permute_class, getattr(tensor, "Transpose", None)))
+    return _check_op("Permute", Permute, lambda leaves, axes: Permute(leaves[0], axes),
+                     lambda a, axes: np.transpose(a, axes), _permute_gradients, MiniTensor, cases,
+                     what, rule_entries(Permute, getattr(tensor, "Transpose", None)))
+
+
+# ----- the engine written with the chapter: MiniTensor, its loop, its operations -----
+
+ENGINE = "your MiniTensor engine"
+
+#: What the chapter's engine is tried on: (label, function, shapes of the inputs). Each
+#: function runs on the reader's MiniTensors and on minigrad's Tensors alike.
+_ENGINE_CASES = [
+    ("x + b, b of shape (3,) broadcast down the rows", lambda x, b: x + b, [(4, 3), (3,)]),
+    ("x + c, c a column (4, 1) stretched", lambda x, c: x + c, [(4, 3), (4, 1)]),
+    ("x * w, w broadcast over two new axes", lambda x, w: x * w, [(2, 4, 3), (3,)]),
+    ("x * x, one input used twice", lambda x: x * x, [(3, 2)]),
+    ("(x * w).tanh()", lambda x, w: (x * w).tanh(), [(4, 3), (4, 3)]),
+    ("x.relu()", lambda x: x.relu(), [(5, 4)]),
+    ("x.sum()", lambda x: x.sum(), [(3, 4)]),
+    ("x.sum(axis=0)", lambda x: x.sum(axis=0), [(3, 4)]),
+    ("x.sum(axis=1) of a 3-d x", lambda x: x.sum(axis=1), [(2, 3, 4)]),
+    ("x.mean()", lambda x: x.mean(), [(3, 4)]),
+    ("x.mean(axis=1)", lambda x: x.mean(axis=1), [(3, 4)]),
+    ("x.max(axis=1)", lambda x: x.max(axis=1), [(4, 5)]),
+    ("x.max() with the largest entry twice", lambda x: x.max(), ["tie"]),
+    ("x.reshape(6, 2)", lambda x: x.reshape(6, 2), [(3, 4)]),
+    ("x.T", lambda x: x.T, [(3, 4)]),
+    ("x[[0, 1, 1], [2, 0, 0]], an entry picked twice",
+     lambda x: x[[0, 1, 1], [2, 0, 0]], [(3, 4)]),
+    ("x[1:3]", lambda x: x[1:3], [(4, 3)]),
+    ("everything at once",
+     lambda x, w, b: ((x * w + b).tanh().T.reshape(2, 6)[[0, 1, 1], [5, 0, 0]].sum()
+                      + (x * w + b).relu().max(axis=1).mean()), [(4, 3), (3,), (4, 1)]),
+]
+
+#: Shapes summed back by unbroadcast: (gradient, input).
+_UNBROADCAST_CASES = [((4, 3), (3,)), ((4, 3), (4, 1)), ((2, 4, 3), (4, 1)), ((4, 3), ()),
+                      ((2, 3), (2, 3)), ((2, 5, 3), (1, 5, 1))]
+
+_CHAIN = 5000  # deeper than Python's default recursion limit allows a recursive sort
+
+
+def _engine_entries():
+    """Any autograd, minigrad's Tensor and its summing back, while the reader's engine runs."""
+    from minigrad import autograd
+    entries = autograd_entries()
+    entries += [(tensor.Tensor, "__init__", "minigrad's Tensor"),
+                (autograd, "unbroadcast", "minigrad's unbroadcast"),
+                (autograd, "topological_order", "minigrad's topological_order"),
+                (autograd, "accumulate", "minigrad's accumulate")]
+    return entries
+
+
+def _leaf_arrays(rng, shapes):
+    return [rng.integers(0, 3, size=(3, 4)).astype(float) if s == "tie" else rng.normal(size=s)
+            for s in shapes]
+
+
+def _expected_runs(rng):
+    """For each case: its label and function, the input arrays, the gradient G of the
+    result, and minigrad's result and input gradients for sum(G * result)."""
+    runs = []
+    for label, function, shapes in _ENGINE_CASES:
+        arrays = _leaf_arrays(rng, shapes)
+        theirs = [tensor.Tensor(a.copy()) for a in arrays]
+        expected = function(*theirs)
+        G = rng.normal(size=expected.shape)
+        (expected * tensor.Tensor(G)).sum().backward()
+        runs.append((label, function, arrays, G, expected.data, [t.grad for t in theirs]))
+    return runs
+
+
+def _engine_problem(pieces, rng, runs):
+    """What is wrong with the reader's engine (a sentence), or None; ``runs`` are
+    :func:`_expected_runs`."""
+    MiniTensor = pieces["MiniTensor"]
+    for grad_shape, shape in _UNBROADCAST_CASES:
+        G = rng.normal(size=grad_shape)
+        got = as_numbers(pieces["unbroadcast"](G.copy(), shape))
+        if got is None or got.shape != shape or not arrays_close(got, sum_to_shape(G, shape)):
+            return (f"unbroadcast(grad, {shape}) for a gradient of shape {grad_shape} is wrong"
+                    + (f" (shape {got.shape})" if got is not None and got.shape != shape else "")
+                    + ": sum over the axes put in front, then over the stretched size-1 axes")
+    x = MiniTensor(np.ones(3))    # ones: the chain's product stays finite
+    node = x
+    for _ in range(_CHAIN):
+        node = pieces["Mul"](node, x)
+    try:
+        order = pieces["topological_order"](node)
+    except RecursionError:
+        return (f"topological_order on a chain of {_CHAIN} operations raised RecursionError: "
+                "sort with a stack (a list you push to and pop from), not by recursion")
+    if len(order) != _CHAIN + 1 or len({id(n) for n in order}) != _CHAIN + 1:
+        return f"topological_order on a chain of {_CHAIN} operations does not give each node once"
+    place = {id(n): i for i, n in enumerate(order)}
+    if any(place[id(p)] > place[id(n)] for n in order for p in n._prev):
+        return "topological_order puts a node before one of its inputs"
+    for label, function, arrays, G, expected, expected_grads in runs:
+        mine = [MiniTensor(a.copy()) for a in arrays]
+        try:
+            out = function(*mine)
+            root = out * MiniTensor(G)
+            root = root.sum()
+            root.backward()
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return f"for {label}, the forward or backward pass raised {describe_error(error)}"
+        data = as_numbers(getattr(out, "data", None))
+        if data is None or data.shape != expected.shape or not arrays_close(data, expected):
+            return f"the forward pass of {label} is wrong"
+        names = function.__code__.co_varnames[:function.__code__.co_argcount]
+        for name, leaf, their in zip(names, mine, expected_grads):
+            grad = as_numbers(leaf.grad) if leaf.grad is not None else None
+            if grad is None:
+                return f"for {label}, backward() left no gradient in input {name}"
+            if grad.shape != leaf.shape:
+                return (f"for {label}, the gradient of input {name} has shape {grad.shape}, but "
+                        f"the input has shape {leaf.shape}: is every gradient summed back to "
+                        "its input's shape in accumulate?")
+            scale = max(1.0, float(np.abs(their).max()))
+            if np.all(np.abs(grad - their) <= 1e-11 * scale):
+                continue
+            if arrays_close(grad, their):
+                return f"for {label}, the gradient of input {name} {NOT_EXACT}"
+            return f"for {label}, the gradient of input {name} is wrong"
+        first = [leaf.grad.copy() for leaf in mine]
+        try:
+            root.backward()
+        except Exception as error:
+            return f"for {label}, a second backward() raised {describe_error(error)}"
+        if not all(np.allclose(leaf.grad, 2 * g, rtol=1e-12, atol=1e-300)
+                   for leaf, g in zip(mine, first)):
+            return (f"for {label}, a second backward() does not add the same gradients to the "
+                    "inputs again: does accumulate add to node.grad rather than set it, and "
+                    "does the loop start the operations' results afresh?")
+    return None
+
+
+def check_engine(MiniTensor, topological_order, unbroadcast, accumulate, mini_backpropagate,
+                 Add, Mul, Tanh, Relu, Sum, Mean, Max, Reshape, Transpose, GetItem):
+    """The engine the chapter writes, kept in the reader's ``yourgrad/tensor.py`` when it
+    passes :func:`_check_engine`."""
+    return keep("tensor", 7, 0, _check_engine, MiniTensor=MiniTensor,
+                topological_order=topological_order, unbroadcast=unbroadcast,
+                accumulate=accumulate, mini_backpropagate=mini_backpropagate, Add=Add, Mul=Mul,
+                Tanh=Tanh, Relu=Relu, Sum=Sum, Mean=Mean, Max=Max, Reshape=Reshape,
+                Transpose=Transpose, GetItem=GetItem)
+
+
+@reports_forbidden(ENGINE)
+def _check_engine(MiniTensor, topological_order, unbroadcast, accumulate, mini_backpropagate,
+                  Add, Mul, Tanh, Relu, Sum, Mean, Max, Reshape, Transpose, GetItem):
+    """The chapter's engine as a whole, on arrays and shapes drawn afresh on every run:
+    ``unbroadcast`` against the sum over copies, ``topological_order`` on a chain deeper
+    than recursion allows, and every operation's result and gradients (after the
+    reader's own loop) against minigrad's ``Tensor``, to about 1e-11; a second
+    ``backward()`` must add the same again. Any autograd and minigrad's ``Tensor`` are
+    traps while the reader's code runs."""
+    pieces = dict(MiniTensor=MiniTensor, topological_order=topological_order,
+                  unbroadcast=unbroadcast, accumulate=accumulate,
+                  mini_backpropagate=mini_backpropagate, Add=Add, Mul=Mul, Tanh=Tanh, Relu=Relu,
+                  Sum=Sum, Mean=Mean, Max=Max, Reshape=Reshape, Transpose=Transpose,
+                  GetItem=GetItem)
+    unset = [name for name, piece in pieces.items() if is_unset(piece)]
+    if unset:
+        return not_filled_in(ENGINE, unset[0])
+    rng = fresh_rng()
+    runs = _expected_runs(rng)
+    with forbidding(_engine_entries(), list(pieces.values()),
+                    "the chapter asks for your own engine, without minigrad's"):
+        problem = _engine_problem(pieces, rng, runs)
+    if problem:
+        return report(False, ENGINE, problem)
+    return report(True, ENGINE, f"{len(_ENGINE_CASES)} graphs agree with minigrad's Tensor, "
+                                "results and gradients, exact; unbroadcast and a chain of "
+                                f"{_CHAIN:,} operations too")

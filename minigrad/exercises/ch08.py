@@ -13,100 +13,40 @@ import numpy as np
 
 from minigrad import tensor
 from minigrad.exercises import (as_gradients, as_numbers, arrays_close, autograd_entries,
-                                forbidding, fresh_rng, is_unset, not_filled_in, report,
-                                reports_forbidden, summed_to_shape)
-from minigrad.exercises.ch07 import RULE, rule_entries, rule_problem
-from minigrad.tensor import Tensor
+                                describe_error, forbidding, fresh_rng, is_unset, not_filled_in,
+                                report, reports_forbidden)
+from minigrad.exercises.ch07 import _check_op, rule_entries, rule_problem
+from minigrad.exercises.your_engine import keep
 
-__all__ = ["check_batch_matmul", "check_leaky_init", "check_soft_targets"]
+__all__ = ["check_matmul", "check_leaky_init", "check_soft_targets", "check_layers"]
 
 
-# ----- exercise: a stack of matrix products -----------------------------------------
+# ----- exercise: a matrix product, for stacks too --------------------------------------
 
 _BATCH_CASES = [((3, 2, 4), (4, 5)), ((2, 3, 4), (2, 4, 2)), ((4, 3, 3), (3, 3)),
-                ((2, 3, 3), (2, 3, 3)), ((1, 2, 3), (3, 2))]
+                ((2, 3, 3), (2, 3, 3)), ((1, 2, 3), (3, 2)), ((4, 3), (3, 5))]
 
 
-def _torch_entries(entries):
-    """Of ``entries``, those the checker's own backward() may meet: all but minigrad's autograd."""
-    from minigrad import autograd
-    return [entry for entry in entries if entry[0] not in (Tensor, autograd)]
+def check_matmul(MatMul, MiniTensor):
+    """Exercise 8.1, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 8, 1, _check_matmul, MatMul=MatMul, MiniTensor=MiniTensor)
 
 
-@reports_forbidden("BatchMatMul(a, b)")
-def check_batch_matmul(op_class):
-    """Check a reader's ``BatchMatMul(a, b)``, a subclass of minigrad's Tensor, for a stack
-    ``a`` (batch, n, k) times a shared ``b`` (k, m) or a stack ``b`` (batch, k, m), on
-    arrays drawn at random: its gradients, after the shared loop, against the exact ones."""
-    what = "BatchMatMul(a, b)"
-    if is_unset(op_class):
-        return not_filled_in(what, "BatchMatMul")
-    entries = rule_entries(op_class, getattr(tensor, "MatMul", None))
+@reports_forbidden("MatMul(a, b)")
+def _check_matmul(MatMul, MiniTensor):
+    """Check a reader's ``MatMul(a, b)`` on their ``MiniTensor``, for a stack ``a``
+    (batch, n, k) times a shared ``b`` (k, m) or a stack ``b`` (batch, k, m), and for
+    plain matrices, on arrays drawn at random: its gradients, summed back to each
+    input's shape as the shared loop does, against the exact ones."""
+    what = "MatMul(a, b)"
+    if is_unset(MatMul) or is_unset(MiniTensor):
+        return not_filled_in(what, "MatMul")
+    entries = rule_entries(MatMul, getattr(tensor, "MatMul", None))
     entries += [(tensor, "_matmul_backward", "minigrad's matrix product rule")]
-    rng = fresh_rng()
-    for sa, sb in _BATCH_CASES:
-        A, B = rng.normal(size=sa), rng.normal(size=sb)
-        G = rng.normal(size=(A @ B).shape)
-        described = f"a of shape {sa} and b of shape {sb}"
-        a, b = Tensor(A.copy(), name="a"), Tensor(B.copy(), name="b")
-        try:
-            with forbidding(entries, [op_class], RULE):
-                out = op_class(a, b)
-        except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what, f"BatchMatMul({described}) raised {type(error).__name__}: {error}")
-        data = getattr(out, "data", None)
-        if is_unset(data) or not isinstance(out, Tensor):
-            return not_filled_in(what, "BatchMatMul's __init__ (it records no result)")
-        data = np.asarray(data)
-        if data.shape != G.shape or not arrays_close(data, A @ B, tol=1e-8):
-            return report(False, what, f"forward pass: the product for {described} is wrong"
-                                       + (f" (shape {data.shape})" if data.shape != G.shape else ""))
-        prev = tuple(getattr(out, "_prev", ()))
-        if len(prev) != 2 or prev[0] is not a or prev[1] is not b:
-            return report(False, what, "BatchMatMul must record its inputs, in order: self._record(result, a, b)")
-        try:
-            with forbidding(entries, [op_class], RULE):
-                local = out._backward(G.copy())
-        except Exception as error:
-            return report(False, what, f"_backward raised {type(error).__name__}: {error} (for {described})")
-        if is_unset(local):
-            return not_filled_in(what, "BatchMatMul._backward")
-        local = as_gradients(local)
-        if local is None:
-            return report(False, what, "BatchMatMul._backward must return a tuple: "
-                                       "(gradient for a, gradient for b)")
-        if len(local) != 2:
-            return report(False, what, f"BatchMatMul._backward returned {len(local)} gradient(s) "
-                                       "for 2 inputs: one per input, in order")
-        # Shapes first: a gradient that cannot be summed back to its input's shape
-        # would make the comparison below (or the shared loop) fail with NumPy's error.
-        for name, g, array in [("a", local[0], A), ("b", local[1], B)]:
-            if is_unset(g):
-                return not_filled_in(what, f"the gradient for {name} in BatchMatMul._backward")
-            g = as_numbers(g)
-            if g is None:
-                return report(False, what, f"the gradient for {name} is not an array of numbers")
-            if summed_to_shape(g, array.shape) is None:
-                return report(False, what, f"the gradient for {name} has shape {g.shape}, but {name} "
-                                           f"has shape {array.shape} (for {described})")
-        try:
-            loss = (out * G).sum()
-            with forbidding(_torch_entries(entries), [op_class], RULE):
-                loss.backward()  # the shared loop calls the reader's rule again
-        except Exception as error:  # anything the reader's rule makes the shared loop raise
-            return report(False, what, f"backward() through BatchMatMul raised {type(error).__name__}: "
-                                       f"{error} (for {described})")
-        # One matrix product per matrix of the stack; a shared b collects one term per matrix.
-        for name, node, (expected, scale) in zip("ab", (a, b), _batch_gradients(A, B, G)):
-            grad = np.asarray(node.grad, dtype=float)
-            if grad.shape != expected.shape:
-                return report(False, what, f"the gradient for {name} has shape {grad.shape}, but {name} "
-                                           f"has shape {expected.shape} (for {described})")
-            problem = rule_problem(name, grad, expected, scale, described)
-            if problem:
-                return report(False, what, problem)
-    return report(True, what, f"for {len(_BATCH_CASES)} combinations of shapes, with b shared and "
-                              "stacked, exact")
+    cases = [(shapes, None) for shapes in _BATCH_CASES]
+    return _check_op("MatMul", MatMul, lambda leaves, _: MatMul(*leaves),
+                     lambda a, b, _: a @ b, lambda G, arrays, _: _batch_gradients(*arrays, G),
+                     MiniTensor, cases, what, entries)
 
 
 def _batch_gradients(A, B, G):
@@ -118,7 +58,7 @@ def _batch_gradients(A, B, G):
     for f in (lambda x: x, np.abs):
         grad_a = np.einsum("...nm,...km->...nk", f(G), f(stacked_b))
         grad_b = np.einsum("...nk,...nm->...km", f(A), f(G))
-        found.append((grad_a, grad_b.sum(axis=0) if B.ndim == 2 else grad_b))
+        found.append((grad_a, grad_b.sum(axis=0) if grad_b.ndim > B.ndim else grad_b))
     return list(zip(*found))
 
 
@@ -149,7 +89,7 @@ def check_leaky_init(std_fn):
         try:
             std = std_fn(nin, slope)
         except Exception as error:
-            return report(False, what, f"{call} raised {type(error).__name__}: {error}")
+            return report(False, what, f"{call} raised {describe_error(error)}")
         if is_unset(std):
             return not_filled_in(what, "leaky_relu_std")
         if not isinstance(std, (numbers.Real, np.floating, np.ndarray)) or np.ndim(std) != 0:
@@ -169,9 +109,9 @@ def check_leaky_init(std_fn):
                                            f"std makes every layer {change} the mean square of the "
                                            "signal, though it is right for the cases named here: "
                                            "compute it from nin and slope")
-            return report(False, what, f"with nin = {nin} and slope = {slope}, your std makes every layer "
-                                       f"multiply the mean square of the signal by {_factor_text(factor)}; "
-                                       "it should stay the same")
+            return report(False, what, f"with nin = {nin} and slope = {slope}, your std makes "
+                                       "every layer multiply the mean square of the signal by "
+                                       f"{_factor_text(factor)}; it should stay the same")
     return report(True, what, f"for {len(_LEAKY_CASES)} layer sizes and slopes, and 4 drawn at "
                               "random")
 
@@ -185,12 +125,14 @@ def _softmax_rows(Z):
 
 @reports_forbidden("the gradient of cross-entropy against soft targets")
 def check_soft_targets(grad_fn):
-    """Check ``grad_fn(Z, Q)`` = dL/dZ for L = mean over rows of -Σ_j Q[r, j] log softmax(Z[r])_j."""
+    """Check ``grad_fn(Z, Q)`` = dL/dZ for L = mean over rows of
+    -Σ_j Q[r, j] log softmax(Z[r])_j."""
     what = "the gradient of cross-entropy against soft targets"
     if is_unset(grad_fn):
         return not_filled_in(what, "soft_cross_entropy_grad")
     rng = fresh_rng()
-    cases = [("random logits and targets", rng.normal(size=(5, 4)) * 2, rng.dirichlet(np.ones(4), size=5)),
+    cases = [("random logits and targets", rng.normal(size=(5, 4)) * 2,
+              rng.dirichlet(np.ones(4), size=5)),
              ("one-hot targets", rng.normal(size=(3, 6)), np.eye(6)[[1, 5, 0]]),
              ("a single row", rng.normal(size=(1, 3)), rng.dirichlet(np.ones(3), size=1)),
              # every row has a logit near 1000: too large for exp, fine shifted by any row's max
@@ -200,7 +142,8 @@ def check_soft_targets(grad_fn):
              # Shifting by the largest logit of the whole batch, not of each row, leaves
              # the first row's exponentials at e^-2000 = 0, and its softmax 0 / 0.
              ("a row of logits near -1000 next to a row with +1000",
-              np.array([[-1000.0, -1001.0, -999.5], [1000.0, 0.0, -1000.0]]) + rng.normal(size=(2, 3)),
+              np.array([[-1000.0, -1001.0, -999.5], [1000.0, 0.0, -1000.0]])
+              + rng.normal(size=(2, 3)),
               rng.dirichlet(np.ones(3), size=2))]
     for description, Z, Q in cases:
         try:
@@ -208,23 +151,254 @@ def check_soft_targets(grad_fn):
                     autograd_entries(), [grad_fn], "the exercise asks for the gradient by hand"):
                 got = grad_fn(Z.copy(), Q.copy())
         except Exception as error:
-            return report(False, what, f"for {description}, your function raised {type(error).__name__}: {error}")
+            return report(False, what,
+                          f"for {description}, your function raised {describe_error(error)}")
         if is_unset(got):
             return not_filled_in(what, "soft_cross_entropy_grad")
         got = as_numbers(got)
         if got is None:
             return report(False, what, "soft_cross_entropy_grad should return an array of numbers")
         if got.shape != Z.shape:
-            return report(False, what, f"for logits of shape {Z.shape} the gradient has shape {got.shape}; "
-                                       "a gradient has the shape of its tensor")
+            return report(False, what, f"for logits of shape {Z.shape} the gradient has shape "
+                                       f"{got.shape}; a gradient has the shape of its tensor")
         if not np.all(np.isfinite(got)):
+            hint = ": does your softmax overflow, or divide 0 by 0 in some row?"
             return report(False, what, f"for {description} your gradient contains inf or nan"
-                                       + (": does your softmax overflow, or divide 0 by 0 in some row?"
-                                          if "1000" in description else ""))
+                                       + (hint if "1000" in description else ""))
         expected = (_softmax_rows(Z) - Q) / len(Z)
         if not arrays_close(got, expected, tol=1e-8):
             hint = ""
             if len(Z) > 1 and arrays_close(got / len(Z), expected, tol=1e-8):
-                hint = ": it is off by a factor of the number of rows (the loss is a mean over the rows)"
+                hint = (": it is off by a factor of the number of rows (the loss is a mean over "
+                        "the rows)")
             return report(False, what, f"wrong numbers for {description}, shape {Z.shape}{hint}")
     return report(True, what, f"in {len(cases)} cases, including logits of ±1000")
+
+
+# ----- exercise: your engine's cross-entropy and layers -------------------------------
+
+LAYERS = "CrossEntropy, Linear and MLP"
+WRITE_THEM = "the exercise asks you to write them on your own MiniTensor"
+
+
+def _layer_entries():
+    """Any autograd, and minigrad's tensors, layers and losses."""
+    from minigrad import losses, tensor_nn
+    entries = autograd_entries()
+    entries += [(tensor.Tensor, "__init__", "minigrad's Tensor"),
+                (tensor, "log_softmax", "minigrad's log_softmax"),
+                (losses, "cross_entropy_loss", "minigrad's cross_entropy_loss"),
+                (tensor_nn.Linear, "__init__", "minigrad's Linear"),
+                (tensor_nn.MLP, "__init__", "minigrad's MLP"),
+                (tensor_nn, "init_std", "minigrad's init_std")]
+    return entries
+
+
+def _log_sum_exp_rows(Z):
+    top = Z.max(axis=1, keepdims=True)
+    return (top + np.log(np.exp(Z - top).sum(axis=1, keepdims=True)))[:, 0]
+
+
+def _cross_entropy_problem(CrossEntropy, MiniTensor, rng):
+    """What is wrong with the reader's CrossEntropy (a sentence), or None."""
+    large = np.array([[1000.0, 0.0, -1000.0], [-1000.0, 1000.0, 0.0], [0.0, -1000.0, 1000.0]])
+    cases = [("random logits of shape (5, 4)", rng.normal(size=(5, 4)) * 2),
+             ("a single row of logits", rng.normal(size=(1, 6))),
+             ("logits as large as ±1000", large + rng.normal(size=(3, 3))),
+             ("a row of logits near -1000 next to a row near +1000",
+              np.array([[-1000.0, -1001.0, -999.5], [1000.0, 0.0, -1000.0]])
+              + rng.normal(size=(2, 3)))]
+    for described, Z in cases:
+        n, k = Z.shape
+        targets = rng.integers(0, k, size=n)
+        try:
+            with np.errstate(all="ignore"):
+                node = CrossEntropy(MiniTensor(Z.copy()), targets.copy())
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return f"CrossEntropy for {described} raised {describe_error(error)}"
+        if is_unset(getattr(node, "data", None)):
+            return "CrossEntropy's __init__ records no result (not filled in yet?)"
+        loss = as_numbers(node.data)
+        if loss is None or loss.size != 1:
+            return f"CrossEntropy for {described} should record one number, the mean loss"
+        expected = float(np.mean(_log_sum_exp_rows(Z) - Z[np.arange(n), targets]))
+        if not np.isfinite(loss.item()):
+            return (f"CrossEntropy for {described} gives inf or nan: does the softmax overflow, "
+                    "or take the log of 0? Shift each row by its own largest logit")
+        if not abs(loss.item() - expected) <= 1e-12 * max(1.0, abs(expected)):
+            return f"CrossEntropy's loss for {described} is wrong"
+        G = float(rng.uniform(0.5, 2.0))
+        try:
+            with np.errstate(all="ignore"):
+                local = as_gradients(node._backward(np.array(G)))
+        except Exception as error:
+            return f"CrossEntropy._backward for {described} raised {describe_error(error)}"
+        if local is None or len(local) != 1:
+            return "CrossEntropy._backward must return a tuple with one gradient: (g,)"
+        g = as_numbers(local[0])
+        if g is None or g.shape != Z.shape:
+            return (f"the gradient of the logits for {described} should have their shape "
+                    f"{Z.shape}")
+        probabilities = _softmax_rows(Z)
+        one_hot = np.eye(k)[targets]
+        exact = G * (probabilities - one_hot) / n
+        problem = rule_problem("the logits", g, exact, G * (probabilities + one_hot) / n,
+                               described)
+        if problem:
+            return problem
+    return None
+
+
+def _weights_of(layer, MiniTensor, nin, nout, call):
+    """(W, b) arrays of a reader's layer, or a sentence saying what is wrong."""
+    try:
+        params = list(layer.parameters())
+    except AttributeError as error:
+        return f"{call}.parameters() raised AttributeError: {error} (not filled in yet?)"
+    except Exception as error:
+        return f"{call}.parameters() raised {describe_error(error)}"
+    if len(params) != 2 or not all(isinstance(p, MiniTensor) for p in params):
+        return f"{call}.parameters() should be [W, b], two MiniTensors"
+    W, b = (np.asarray(p.data) for p in params)
+    if W.shape != (nin, nout) or b.shape != (nout,):
+        return (f"{call} has W of shape {W.shape} and b of shape {b.shape}; a layer from "
+                f"{nin} inputs to {nout} neurons needs ({nin}, {nout}) and ({nout},)")
+    return W, b
+
+
+def _linear_problem(Linear, MiniTensor, rng):
+    """What is wrong with the reader's Linear (a sentence), or None."""
+    nin, nout = 6, 4
+    seed = int(rng.integers(2**31))
+    layers = []
+    for relu, draw in ((True, seed), (True, seed), (False, seed), (True, seed + 1)):
+        call = f"Linear({nin}, {nout}, rng" + ("" if relu else ", relu=False") + ")"
+        try:
+            layers.append(Linear(nin, nout, np.random.default_rng(draw), relu=relu))
+        except Exception as error:
+            return f"{call} raised {describe_error(error)}"
+        found = _weights_of(layers[-1], MiniTensor, nin, nout, call)
+        if isinstance(found, str):
+            return found
+    same, again, _, other = (layer.parameters()[0].data for layer in layers)
+    if not np.array_equal(same, again):
+        return "two Linear layers made with generators of the same seed differ: draw W from rng"
+    if np.array_equal(same, other):
+        return ("Linear layers made with generators of different seeds have the same W: "
+                "draw W from rng")
+    x = rng.normal(size=(7, nin))
+    for layer, relu in ((layers[0], True), (layers[2], False)):
+        W, b = (np.asarray(p.data) for p in layer.parameters())
+        try:
+            out = as_numbers(layer(MiniTensor(x.copy())).data)
+        except Exception as error:
+            return f"calling a Linear layer on a batch raised {describe_error(error)}"
+        z = x @ W + b
+        expected = np.maximum(z, 0.0) if relu else z
+        if out is None or out.shape != expected.shape or not arrays_close(out, expected, 1e-12):
+            return ("a Linear layer's output on a batch is wrong" +
+                    (" (with relu=True it is relu(x @ W + b))" if relu else
+                     " (with relu=False it is x @ W + b)"))
+    for relu, low, high, which in ((True, 0.9, 1.1, "followed by a ReLU"),
+                                   (False, 0.4, 1.1, "giving the scores (relu=False)")):
+        nin, nout = 400, 300
+        W = Linear(nin, nout, np.random.default_rng(seed), relu=relu).parameters()[0].data
+        # a layer multiplies the mean square of its signal by nin σ², halved by a ReLU
+        factor = nin * float(np.mean(np.asarray(W) ** 2)) / (2 if relu else 1)
+        if not low <= factor <= high * (1 if relu else 2):
+            how = "grow" if factor > 1 else "shrink"
+            return (f"the initial weights of a layer {which} make the signal {how} from layer "
+                    "to layer: a layer multiplies the mean square of its signal by "
+                    "nin σ² (halved by a ReLU); choose σ to keep that near 1 (He, or Xavier "
+                    "for the last layer)")
+    return None
+
+
+def _mlp_gradients(weights, X, y):
+    """Loss and gradients of the mean cross-entropy of a ReLU MLP, by hand in NumPy."""
+    activations = [X]
+    for i, (W, b) in enumerate(weights):
+        z = activations[-1] @ W + b
+        activations.append(np.maximum(z, 0.0) if i < len(weights) - 1 else z)
+    Z = activations[-1]
+    n = len(Z)
+    grad = (_softmax_rows(Z) - np.eye(Z.shape[1])[y]) / n
+    found = []
+    for i in reversed(range(len(weights))):
+        W, _ = weights[i]
+        found.append((activations[i].T @ grad, grad.sum(axis=0)))
+        grad = (grad @ W.T) * (activations[i] > 0)
+    return Z, list(reversed(found))
+
+
+def _mlp_problem(MLP, CrossEntropy, MiniTensor, rng):
+    """What is wrong with the reader's MLP (a sentence), or None."""
+    sizes = [5, 4, 3]
+    seed = int(rng.integers(2**31))
+    call = f"MLP(2, {sizes}, seed)"
+    try:
+        models = [MLP(2, sizes, seed=s) for s in (seed, seed, seed + 1)]
+    except Exception as error:
+        return f"{call} raised {describe_error(error)}"
+    try:
+        params = [list(model.parameters()) for model in models]
+    except Exception as error:
+        return f"{call}.parameters() raised {describe_error(error)}"
+    shapes = [(2, 5), (5,), (5, 4), (4,), (4, 3), (3,)]
+    if [np.shape(p.data) for p in params[0]] != shapes:
+        return (f"{call}.parameters() should be W and b of each layer in turn, of shapes "
+                f"{', '.join(map(str, shapes))}")
+    if not all(np.array_equal(p.data, q.data) for p, q in zip(params[0], params[1])):
+        return "two MLPs made with the same seed differ"
+    if all(np.array_equal(p.data, q.data) for p, q in zip(params[0], params[2])):
+        return "MLPs made with different seeds are the same"
+    model, mine = models[0], params[0]
+    X, y = rng.normal(size=(8, 2)), rng.integers(0, 3, size=8)
+    weights = [(np.asarray(mine[i].data), np.asarray(mine[i + 1].data)) for i in (0, 2, 4)]
+    Z, expected = _mlp_gradients(weights, X, y)
+    try:
+        logits = model(MiniTensor(X.copy()))
+        CrossEntropy(logits, y.copy()).backward()
+    except Exception as error:
+        return f"the forward or backward pass of an MLP raised {describe_error(error)}"
+    if not arrays_close(as_numbers(logits.data), Z, 1e-12):
+        return (f"the scores of {call} are wrong: a ReLU after every layer but the last, "
+                "whose scores go to the loss as they are")
+    names = [f"{name} of layer {i}" for i in range(3) for name in ("W", "b")]
+    for name, p, exact in zip(names, mine, (g for pair in expected for g in pair)):
+        if p.grad is None or np.shape(p.grad) != exact.shape:
+            return f"after backward(), {name} has no gradient of its shape"
+        if not np.all(np.abs(p.grad - exact) <= 1e-11 * max(1.0, float(np.abs(exact).max()))):
+            return (f"after backward() through the MLP and CrossEntropy, the gradient of {name} "
+                    "is wrong")
+    return None
+
+
+def check_layers(CrossEntropy, Linear, MLP, MiniTensor):
+    """Exercise 8.4, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 8, 4, _check_layers, CrossEntropy=CrossEntropy, Linear=Linear,
+                MLP=MLP, MiniTensor=MiniTensor)
+
+
+@reports_forbidden(LAYERS)
+def _check_layers(CrossEntropy, Linear, MLP, MiniTensor):
+    """Your engine's ``CrossEntropy(logits, targets)`` (the mean over the rows, one
+    operation with an exact rule, finite for logits of ±1000), ``Linear(nin, nout, rng,
+    relu=True)`` (W and b drawn from ``rng`` with a scale that keeps the signal's size)
+    and ``MLP(nin, sizes, seed)`` (its scores and, through CrossEntropy and the reader's
+    own backward, every gradient against NumPy by hand); on data drawn afresh on every
+    run, with minigrad's tensors, layers, losses and any autograd as traps."""
+    answers = dict(CrossEntropy=CrossEntropy, Linear=Linear, MLP=MLP, MiniTensor=MiniTensor)
+    unset = [name for name, answer in answers.items() if is_unset(answer)]
+    if unset:
+        return not_filled_in(LAYERS, unset[0])
+    rng = fresh_rng()
+    with forbidding(_layer_entries(), list(answers.values()), WRITE_THEM):
+        problem = (_cross_entropy_problem(CrossEntropy, MiniTensor, rng)
+                   or _linear_problem(Linear, MiniTensor, rng)
+                   or _mlp_problem(MLP, CrossEntropy, MiniTensor, rng))
+    if problem:
+        return report(False, LAYERS, problem)
+    return report(True, LAYERS, "the loss and its exact gradient, also for logits of ±1000; "
+                                "layers drawn from rng at a sound scale; an MLP's scores and "
+                                "gradients, through your own backward()")

@@ -11,11 +11,13 @@ import sys
 import numpy as np
 
 from minigrad import datasets, optim
-from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, forbidding, fresh_rng,
-                                is_placeholder, report, report_raised, reports_forbidden,
-                                unusable_function)
+from minigrad.exercises.your_engine import keep
+from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, as_numbers, describe_error,
+                                forbidding, fresh_rng, is_placeholder, report, report_raised,
+                                reports_forbidden, unusable_function)
 
-__all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step"]
+__all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step",
+           "check_optimizer"]
 
 WRITE_IT = "the exercise asks you to write it with NumPy"
 
@@ -105,7 +107,8 @@ def check_stratified_split(stratified_split):
             result = split(y, fraction, seed)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report_raised(what, call, error)
-        if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
+        if is_placeholder(result) or (isinstance(result, tuple)
+                                      and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         problem = _split_problem(result, y, fraction, call, named)
         if problem:
@@ -115,18 +118,21 @@ def check_stratified_split(stratified_split):
         first, again, other = (np.sort(split(y, fraction, s)[1]) for s in (seed, seed, other_seed))
     except Exception as error:
         return report_raised(what, "stratified_split(y, 0.2, rng)", error)
-    ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in [(0, 10), (1, 6), (2, 4)]])),
-            np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in [(0, 10), (1, 6), (2, 4)]]))]
+    shares = [(0, 10), (1, 6), (2, 4)]
+    ends = [np.sort(np.concatenate([np.flatnonzero(y == c)[:k] for c, k in shares])),
+            np.sort(np.concatenate([np.flatnonzero(y == c)[-k:] for c, k in shares]))]
     if any(np.array_equal(first, end) for end in ends):
-        return report(False, what, "for labels sorted by class, the test set takes the first (or last) "
-                                   "examples of each class: choose them at random with rng")
+        return report(False, what, "for labels sorted by class, the test set takes the first (or "
+                                   "last) examples of each class: choose them at random with rng")
     if not np.array_equal(first, again):
-        return report(False, what, "two generators made from the same seed gave different test sets: "
-                                   "draw from the rng argument, not from another source of randomness")
+        return report(False, what, "two generators made from the same seed gave different test "
+                                   "sets: draw from the rng argument, not from another source of "
+                                   "randomness")
     if np.array_equal(first, other):
         return report(False, what, "generators made from different seeds gave the same test set: "
                                    "the choice should come from rng")
-    return report(True, what + ": every class split in the right proportion, at random, reproducibly")
+    return report(True, what + ": every class split in the right proportion, at random, "
+                               "reproducibly")
 
 
 # ----- exercise 9.2: precision and recall ----------------------------------------------
@@ -181,7 +187,8 @@ def check_precision_recall(precision_recall):
                 result = precision_recall(matrix.copy())
         except Exception as error:
             return report_raised(what, call, error)
-        if is_placeholder(result) or (isinstance(result, tuple) and any(is_placeholder(r) for r in result)):
+        if is_placeholder(result) or (isinstance(result, tuple)
+                                      and any(is_placeholder(r) for r in result)):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         try:
             precision, recall = (np.asarray(part, dtype=float) for part in result)
@@ -190,12 +197,12 @@ def check_precision_recall(precision_recall):
         expected_precision, expected_recall = _precision_recall(matrix)
         for name, got in (("precision", precision), ("recall", recall)):
             if got.shape != (k,):
-                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold one "
-                                           f"number per class, shape ({k},)")
+                return report(False, what, f"{call}: {name} has shape {got.shape}; it should hold "
+                                           f"one number per class, shape ({k},)")
         if np.allclose(precision, expected_recall) and np.allclose(recall, expected_precision) \
                 and not np.allclose(precision, expected_precision):
-            return report(False, what, f"{call}: precision and recall are swapped (rows of C are the "
-                                       "true classes, columns the predictions)")
+            return report(False, what, f"{call}: precision and recall are swapped (rows of C are "
+                                       "the true classes, columns the predictions)")
         for name, got, expected in (("precision", precision, expected_precision),
                                     ("recall", recall, expected_recall)):
             if np.any(np.isnan(got)):
@@ -220,15 +227,21 @@ def _adam_reference(p, g, m, v, t, lr, beta1, beta2, eps):
 
 
 def _optimizer_entries():
-    entries = [(optim.Adam, "__init__", "minigrad's Adam"), (optim.Adam, "step", "minigrad's Adam.step()")]
+    entries = [(optim.Adam, "__init__", "minigrad's Adam"),
+               (optim.Adam, "step", "minigrad's Adam.step()")]
     torch = sys.modules.get("torch")
     if torch is not None:
         entries.append((torch.optim.Adam, "__init__", "PyTorch's Adam"))
     return entries
 
 
-@reports_forbidden("adam_step")
 def check_adam_step(adam_step):
+    """Exercise 9.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 9, 3, _check_adam_step, adam_step=adam_step)
+
+
+@reports_forbidden("adam_step")
+def _check_adam_step(adam_step):
     """Exercise 9.3: ``adam_step(p, g, m, v, t, lr, beta1, beta2, eps)`` returns the new
     ``(p, m, v)`` after Adam's update number ``t`` (counted from 1), as NumPy arrays.
 
@@ -253,12 +266,14 @@ def check_adam_step(adam_step):
     p, m, v = start.copy(), np.zeros((2, 3)), np.zeros((2, 3))
     for t in range(1, 6):
         g = gradient(p)
-        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1], reference[2],
+        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1],
+                                    reference[2],
                                     t, lr, beta1, beta2, eps)
         call = f"adam_step(p, g, m, v, t={t}, ...)"
         previous = p.copy()
         try:
-            with forbidding(_optimizer_entries(), [adam_step], "the exercise asks you to write the step"):
+            with forbidding(_optimizer_entries(), [adam_step],
+                            "the exercise asks you to write the step"):
                 result = adam_step(p.copy(), g.copy(), m.copy(), v.copy(), t, lr, beta1, beta2, eps)
         except Exception as error:
             return report_raised(what, call, error)
@@ -268,9 +283,11 @@ def check_adam_step(adam_step):
             p, m, v = (np.asarray(x, dtype=float) for x in result)
         except (TypeError, ValueError):
             return report(False, what, f"{call} should return the three arrays (p, m, v)")
-        for name, got, expected in (("m", m, reference[1]), ("v", v, reference[2]), ("p", p, reference[0])):
+        for name, got, expected in (("m", m, reference[1]), ("v", v, reference[2]),
+                                    ("p", p, reference[0])):
             if got.shape != expected.shape:
-                return report(False, what, f"{call}: the new {name} has shape {got.shape}, not {expected.shape}")
+                return report(False, what, f"{call}: the new {name} has shape {got.shape}, not "
+                                           f"{expected.shape}")
             if not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
                 detail = {"m": "m (the running average of the gradients)",
                           "v": "v (the running average of the squared gradients)",
@@ -279,11 +296,160 @@ def check_adam_step(adam_step):
                 m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
                 eps_inside = previous - lr * m_hat / np.sqrt(v_hat + eps)
                 if name == "p" and np.allclose(got, eps_inside, rtol=1e-9, atol=1e-12):
-                    hint = ("; m and v agree, and so does the bias correction: the difference is where "
-                            "eps goes (it is added after the square root is taken, not inside it)")
+                    hint = ("; m and v agree, and so does the bias correction: the difference "
+                            "is where eps goes (it is added after the square root is taken, not "
+                            "inside it)")
                 elif name == "p" and t == 1:
-                    hint = "; m and v agree, so look at the step itself (is each average corrected for its start at 0?)"
+                    hint = ("; m and v agree, so look at the step itself (is each average "
+                            "corrected for its start at 0?)")
                 elif name == "p":
                     hint = "; m and v agree, so look at the step itself"
                 return report(False, what, f"after step {t}, {detail} differs from Adam's{hint}")
-    return report(True, what + ": five steps agree with Adam's equations")
+    return report(True, what, "five steps agree with Adam's equations")
+
+
+# ----- exercise 9.4: your engine's Adam and mini-batches -------------------------------
+
+OPTIMIZER = "Adam and Batches"
+
+
+class _Parameter:
+    """What an optimizer updates: ``data``, and the ``grad`` a backward pass left."""
+
+    def __init__(self, data):
+        self.data, self.grad = data, None
+
+
+def _adam_problem(Adam, rng):
+    """What is wrong with the reader's Adam (a sentence), or None: five steps with
+    gradients drawn at random (the second parameter's missing in step 3) against Adam's
+    equations, ``zero_grad``, and ``state_dict`` carried into a new Adam."""
+    lr, betas, eps = 0.05, (0.8, 0.99), 1e-8
+    starts = [rng.normal(size=(2, 3)), rng.normal(size=4)]
+    params = [_Parameter(start.copy()) for start in starts]
+    reference = [[start.copy(), np.zeros_like(start), np.zeros_like(start)] for start in starts]
+    try:
+        optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
+    except Exception as error:
+        return f"Adam(params, lr=..., betas=..., eps=...) raised {describe_error(error)}"
+    if not vars(optimizer):
+        return "Adam's __init__ keeps nothing (not filled in yet?)"
+    for t in range(1, 6):
+        grads = [rng.normal(size=s.shape) * scale for s, scale in zip(starts, (100.0, 0.01))]
+        if t == 3:
+            grads[1] = None  # a parameter this loss does not use
+        for p, g in zip(params, grads):
+            p.grad = None if g is None else g.copy()
+        try:
+            optimizer.step()
+        except Exception as error:
+            return f"step {t} raised {describe_error(error)}"
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if g is not None:
+                reference[i] = list(_adam_reference(*reference[i][:1], g, *reference[i][1:], t,
+                                                    lr, *betas, eps))
+            expected = reference[i][0]
+            got = as_numbers(p.data)
+            if got is None or got.shape != expected.shape or \
+                    not np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+                if g is None:
+                    return (f"in step {t}, a parameter whose grad is None changed: a loss that "
+                            "does not use it leaves it, and its averages, alone")
+                return (f"after step {t}, parameter {i} differs from Adam's equations (t counts "
+                        "the steps from 1; every parameter has its own m and v)")
+    try:
+        optimizer.zero_grad()
+    except Exception as error:
+        return f"zero_grad() raised {describe_error(error)}"
+    if any(p.grad is not None and np.any(p.grad) for p in params):
+        return "after zero_grad(), a parameter still holds a gradient"
+    try:
+        state = optimizer.state_dict()
+        copies = [_Parameter(p.data.copy()) for p in params]
+        resumed = Adam(copies, lr=0.5, betas=(0.5, 0.5), eps=1.0)
+        resumed.load_state_dict({key: np.asarray(value) for key, value in state.items()})
+    except Exception as error:
+        return f"state_dict() or load_state_dict() raised {describe_error(error)}"
+    if any(np.asarray(value).dtype == object for value in state.values()):
+        return "state_dict() should hold numbers and arrays only, which np.savez stores"
+    for t in range(2):
+        grads = [rng.normal(size=s.shape) for s in starts]
+        for group in (params, copies):
+            for p, g in zip(group, grads):
+                p.grad = g.copy()
+        optimizer.step()
+        resumed.step()
+    if not all(np.array_equal(p.data, q.data) for p, q in zip(params, copies)):
+        return ("an Adam given the first one's state_dict() (with other settings to start "
+                "with) does not carry on as the first one does: the state must hold every "
+                "setting, the step count and each parameter's m and v")
+    return None
+
+
+def _batches_problem(Batches, rng):
+    """What is wrong with the reader's Batches (a sentence), or None."""
+    n, size = int(rng.integers(40, 80)), 8
+    X = rng.normal(size=(n, 3))
+    X[:, 0] = np.arange(n)  # each row knows its number
+    y = np.arange(n) * 10
+    seed = int(rng.integers(2**31))
+    call = f"Batches(X, y, {size}, seed)"
+    try:
+        batches, other = Batches(X.copy(), y.copy(), size, seed), Batches(X.copy(), y.copy(),
+                                                                            size, seed + 1)
+        if not vars(batches):
+            return "Batches' __init__ keeps nothing (not filled in yet?)"
+        epochs = [[(np.asarray(xb), np.asarray(yb)) for xb, yb in batches] for _ in range(2)]
+        batches.epoch = 1
+        again = [(np.asarray(xb), np.asarray(yb)) for xb, yb in batches]
+        elsewhere = [(np.asarray(xb), np.asarray(yb)) for xb, yb in other]
+    except Exception as error:
+        return f"{call} raised {describe_error(error)}"
+    for number, epoch in enumerate(epochs):
+        sizes = [len(xb) for xb, _ in epoch]
+        if not sizes or any(s != size for s in sizes[:-1]) or not 0 < sizes[-1] <= size:
+            return f"an epoch of {call} should be batches of {size} rows (the last may be smaller)"
+        rows = np.concatenate([xb[:, 0] for xb, _ in epoch]).astype(int)
+        if sorted(rows.tolist()) != list(range(n)):
+            return f"an epoch of {call} should give every example exactly once"
+        labels = np.concatenate([yb for _, yb in epoch])
+        if not np.array_equal(labels, rows * 10):
+            return f"in {call}, a batch's labels do not belong to its rows of X"
+        if np.array_equal(rows, np.arange(n)):
+            return f"{call} gives the examples in their stored order: shuffle them"
+    order = [np.concatenate([xb[:, 0] for xb, _ in epoch]) for epoch in epochs + [again, elsewhere]]
+    if np.array_equal(order[0], order[1]):
+        return f"two epochs of {call} come in the same order: draw a new order every epoch"
+    if not np.array_equal(order[1], order[2]):
+        return ("after setting epoch back to 1, the batches differ from those of epoch 1: the "
+                "order should depend on the seed and the epoch only (as DataLoader's does)")
+    if np.array_equal(order[0], order[3]):
+        return "two Batches made with different seeds give the same order"
+    return None
+
+
+def check_optimizer(Adam, Batches):
+    """Exercise 9.4, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 9, 4, _check_optimizer, Adam=Adam, Batches=Batches)
+
+
+@reports_forbidden(OPTIMIZER)
+def _check_optimizer(Adam, Batches):
+    """Exercise 9.4: your engine's ``Adam(params, lr, betas, eps)`` (``step``,
+    ``zero_grad``, ``state_dict``/``load_state_dict``) against Adam's equations, and
+    ``Batches(X, y, batch_size, seed)``, whose epochs each give every example once, in
+    an order fixed by the seed and ``epoch``; on numbers drawn afresh on every run, with
+    minigrad's (and PyTorch's) optimizers and minigrad's DataLoader as traps."""
+    if is_placeholder(Adam) or is_placeholder(Batches):
+        return report(False, OPTIMIZER, NOT_FILLED_IN)
+    rng = fresh_rng()
+    entries = _optimizer_entries() + [(optim.SGD, "step", "minigrad's SGD.step()"),
+                                      (datasets.DataLoader, "__iter__", "minigrad's DataLoader"),
+                                      (datasets.DataLoader, "order", "minigrad's DataLoader")]
+    with forbidding(entries, [Adam, Batches], "the exercise asks you to write them"):
+        problem = _adam_problem(Adam, rng) or _batches_problem(Batches, rng)
+    if problem:
+        return report(False, OPTIMIZER, problem)
+    return report(True, OPTIMIZER, "five steps agree with Adam's equations, and its state "
+                                   "carries over; every epoch of batches gives each example "
+                                   "once, shuffled by the seed and the epoch")

@@ -13,7 +13,6 @@ what was saved in a variable, or rebuilds the model from its seed, fails.
 """
 import os
 import pickle
-import shutil
 import tempfile
 import zipfile
 from unittest import mock
@@ -24,6 +23,7 @@ from minigrad import model_files, module
 from minigrad.datasets import DataLoader, make_spirals
 from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, forbidding, fresh_rng,
                                 is_placeholder, report, report_raised, reports_forbidden)
+from minigrad.exercises.your_engine import keep
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import Adam
 from minigrad.tensor_nn import MLP
@@ -69,8 +69,8 @@ def _archive_problem(path):
         loaded = np.load(path, allow_pickle=False)
     except ValueError as error:
         if "pickle" in str(error):
-            return ("the file holds pickled objects, which np.load(path, allow_pickle=False) refuses: "
-                    "store plain arrays with np.savez")
+            return ("the file holds pickled objects, which np.load(path, allow_pickle=False) "
+                    "refuses: store plain arrays with np.savez")
         return f"the file cannot be read by np.load ({error})"
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         return f"the file cannot be read by np.load ({error})"
@@ -80,7 +80,8 @@ def _archive_problem(path):
         for name in loaded.files:
             try:
                 loaded[name]
-            except ValueError as error:  # an array of Python objects is refused only when it is read
+            # an array of Python objects is refused only when it is read
+            except ValueError as error:
                 if "pickle" in str(error):
                     return (f"the file's entry {name!r} holds pickled objects, which np.load(path, "
                             "allow_pickle=False) refuses: store plain arrays")
@@ -138,8 +139,14 @@ def _loaded_problem(target, source, other, kind):
     return None
 
 
-@reports_forbidden("save_weights / load_weights")
 def check_weights_round_trip(save_weights, load_weights):
+    """Exercise 10.1, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 10, 1, _check_weights_round_trip, save_weights=save_weights,
+                load_weights=load_weights)
+
+
+@reports_forbidden("save_weights / load_weights")
+def _check_weights_round_trip(save_weights, load_weights):
     """Exercise 10.1: ``save_weights(model, path)`` writes an MLP's parameters to an
     ``.npz`` file of plain arrays; ``load_weights(model, path)`` puts them into a model
     of the same architecture, bit for bit and in the saved dtype, and raises a ValueError,
@@ -201,10 +208,11 @@ def check_weights_round_trip(save_weights, load_weights):
                                            "refused with a ValueError")
             for name, p, old in zip(_parameter_names(wrong), wrong.parameters(), before):
                 if p.data.shape != old.shape or not np.array_equal(p.data, old):
-                    return report(False, what, f"the refused load still changed {name} of {label}: "
-                                               "check that everything fits before changing anything")
-    return report(True, what + ": bit-for-bit round trips in float64 and float32, "
-                               "and a clear refusal for a model that does not fit")
+                    return report(False, what, f"the refused load still changed {name} of "
+                                               f"{label}: check that everything fits before "
+                                               "changing anything")
+    return report(True, what, "bit-for-bit round trips in float64 and float32, "
+                              "and a clear refusal for a model that does not fit")
 
 
 # ----- exercise 10.2: an atomic save -------------------------------------------------
@@ -216,8 +224,13 @@ class _Interrupted(KeyboardInterrupt):
     """What the checker's writer raises half way, as a Ctrl-C would."""
 
 
-@reports_forbidden("atomic_save")
 def check_atomic_save(atomic_save):
+    """Exercise 10.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 10, 2, _check_atomic_save, atomic_save=atomic_save)
+
+
+@reports_forbidden("atomic_save")
+def _check_atomic_save(atomic_save):
     """Exercise 10.2: ``atomic_save(path, write)`` calls ``write(file)`` with a binary file
     open for writing, and puts what it wrote at ``path`` all at once: written to a temporary
     file in the same directory, flushed and fsync'ed, then renamed over ``path``. If
@@ -270,25 +283,27 @@ def check_atomic_save(atomic_save):
         with open(path, "rb") as file:
             contents = file.read()
         if contents != new:
-            return report(False, what, f"after atomic_save, {name} does not hold exactly what write(file) wrote")
+            return report(False, what, f"after atomic_save, {name} does not hold exactly what "
+                                       "write(file) wrote")
         renames = [event for event in events if event[0] == "rename"]
         if not renames:
-            return report(False, what, "the new file was not put in place by a rename (os.replace): "
-                                       "a reader could see it half written")
+            return report(False, what, "the new file was not put in place by a rename "
+                                       "(os.replace): a reader could see it half written")
         _, source, target = renames[-1]
         if os.path.abspath(target) != os.path.abspath(path):
             return report(False, what, "the last rename does not go to the path being saved")
         if os.path.dirname(os.path.abspath(source)) != os.path.dirname(os.path.abspath(path)):
-            return report(False, what, "the temporary file is in another directory than the target: "
-                                       "a rename is atomic only within one file system")
+            return report(False, what, "the temporary file is in another directory than the "
+                                       "target: a rename is atomic only within one file system")
         fsyncs = [event for event in events[:events.index(renames[-1])] if event[0] == "fsync"]
         if not fsyncs:
-            return report(False, what, "nothing was fsync'ed before the rename: after a power cut the "
-                                       "new name could point to data that never reached the disk")
+            return report(False, what, "nothing was fsync'ed before the rename: after a power cut "
+                                       "the new name could point to data that never reached the "
+                                       "disk")
         if all(size != len(new) for _, size in fsyncs):
-            return report(False, what, "when os.fsync ran, part of what write(file) wrote was still in "
-                                       "Python's buffer, not in the file: flush Python's buffer "
-                                       "before fsync (file.flush())")
+            return report(False, what, "when os.fsync ran, part of what write(file) wrote was "
+                                       "still in Python's buffer, not in the file: flush Python's "
+                                       "buffer before fsync (file.flush())")
         if sorted(os.listdir(directory)) != [name]:
             return report(False, what, "a successful save left other files in the directory: "
                                        f"{sorted(set(os.listdir(directory)) - {name})}")
@@ -304,17 +319,20 @@ def check_atomic_save(atomic_save):
         except _Interrupted:
             pass
         except Exception as error:
-            return report_raised(what, f"atomic_save({name!r}, write) with a write that is interrupted", error)
+            return report_raised(what, f"atomic_save({name!r}, write) with a write that is "
+                                       "interrupted", error)
         else:
-            return report(False, what, "a write that was interrupted raised nothing from atomic_save: "
-                                       "the caller must learn that the save failed")
+            return report(False, what, "a write that was interrupted raised nothing from "
+                                       "atomic_save: the caller must learn that the save failed")
         with open(path, "rb") as file:
             if file.read() != new:
-                return report(False, what, f"an interrupted save changed {name}: the previous file is lost")
+                return report(False, what, f"an interrupted save changed {name}: the previous file "
+                                           "is lost")
         left = sorted(set(os.listdir(directory)) - {name})
         if left:
-            return report(False, what, f"an interrupted save left a temporary file behind ({len(left)} "
-                                       "extra file): clean up on any exception, KeyboardInterrupt included")
+            return report(False, what, "an interrupted save left a temporary file behind "
+                                       f"({len(left)} extra file): clean up on any exception, "
+                                       "KeyboardInterrupt included")
 
         # 3. a file that does not exist yet
         fresh = os.path.join(directory, "fresh.bin")
@@ -328,7 +346,8 @@ def check_atomic_save(atomic_save):
         with open(fresh, "rb") as file:
             if file.read() != b"first save":
                 return report(False, what, "a new file does not hold what write(file) wrote")
-    return report(True, what + ": all or nothing, fsync'ed before the rename, nothing left behind")
+    return report(True, what, "all or nothing, fsync'ed before the rename, nothing left "
+                              "behind")
 
 
 # ----- exercise 10.3: resume exactly ---------------------------------------------------
@@ -389,8 +408,14 @@ RESUME_BY_HAND = ("the exercise asks you to write the checkpoint with NumPy, "
                   "without minigrad's model files or pickle")
 
 
-@reports_forbidden("save_state / restore_state")
 def check_resume(save_state, restore_state):
+    """Exercise 10.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 10, 3, _check_resume, save_state=save_state,
+                restore_state=restore_state)
+
+
+@reports_forbidden("save_state / restore_state")
+def _check_resume(save_state, restore_state):
     """Exercise 10.3: ``save_state(path, model, optimizer, loader)`` writes a checkpoint;
     ``restore_state(path, model, optimizer, loader)`` puts it into freshly made objects, so
     that training carries on exactly as if it had never stopped.
@@ -447,5 +472,5 @@ def check_resume(save_state, restore_state):
         if not np.array_equal(p.data, q.data):
             return report(False, what, f"after resuming, {name} differs from the uninterrupted "
                                        "run's")
-    return report(True, what + ": the resumed run ends with the uninterrupted run's weights, "
-                               "bit for bit")
+    return report(True, what, "the resumed run ends with the uninterrupted run's weights, "
+                              "bit for bit")

@@ -1,0 +1,109 @@
+"""The milestone of Part II: the digits, learned by the reader's own tensor engine.
+
+At the end of chapter 11 the reader's ``yourgrad/tensor.py`` holds a whole
+engine: ``MiniTensor`` and its operations, ``MatMul``, ``CrossEntropy``,
+``Linear`` and ``MLP``, ``Adam``, ``Batches``. The milestone's exercise is
+the last piece, ``train(model, optimizer, batches, epochs)``, the training
+loop, timed. Its checker trains ``MLP(64, [128, 10])`` on the 8x8 digits
+with it, for a fixed seed, and asks for at least 97% accuracy on a held-out
+quarter of the images. While it runs, minigrad's tensors, layers, losses,
+optimizers and data loader, and any autograd, are traps: only the reader's
+engine can do the work. Kept from the notebook, it then runs again from the
+file alone (``your_engine.keep``).
+"""
+import time
+
+import numpy as np
+
+from minigrad import datasets, losses, optim, tensor, tensor_nn
+from minigrad.exercises import (as_numbers, autograd_entries, describe_error, forbidding,
+                                is_placeholder, not_filled_in, report, reports_forbidden)
+from minigrad.exercises.your_engine import keep
+
+__all__ = ["check_milestone"]
+
+WHAT = "Part II milestone: digits by your engine"
+YOURS = "the milestone asks for your own engine, layers and optimizer"
+TARGET = 0.97
+HIDDEN, EPOCHS, BATCH, LR, SEED = 128, 20, 32, 0.01, 0
+
+
+def _package_entries():
+    """Any autograd, and everything of minigrad's that could train the network."""
+    entries = autograd_entries()
+    entries += [(tensor.Tensor, "__init__", "minigrad's Tensor"),
+                (tensor, "log_softmax", "minigrad's log_softmax"),
+                (losses, "cross_entropy_loss", "minigrad's cross_entropy_loss"),
+                (tensor_nn.Linear, "__init__", "minigrad's Linear"),
+                (tensor_nn.MLP, "__init__", "minigrad's MLP"),
+                (datasets.DataLoader, "__iter__", "minigrad's DataLoader")]
+    for name in ("SGD", "Adam"):
+        klass = getattr(optim, name)
+        entries += [(klass, "__init__", f"minigrad's {name}"),
+                    (klass, "step", f"minigrad's {name}.step()")]
+    return entries
+
+
+def digits_split():
+    """The digits scaled to 0..1, split 3:1 into training and test sets (seed 0)."""
+    X, y = datasets.load_digits()
+    return datasets.train_test_split(X / 16.0, y, test_size=0.25, seed=0)
+
+
+def _times_problem(seconds, elapsed):
+    """What is wrong with the times ``train`` returned (a sentence), or None."""
+    times = as_numbers(seconds)
+    if times is None or times.shape != (EPOCHS,):
+        return (f"train(...) should return a list of {EPOCHS} numbers, the seconds each "
+                "epoch took")
+    # the loop is nearly all of the training's time: making the model is quick
+    if np.any(times <= 0) or not 0.5 * elapsed <= times.sum() <= elapsed:
+        return ("the seconds train(...) returned are not what its epochs took (measure "
+                "each with time.perf_counter())")
+    return None
+
+
+@reports_forbidden(WHAT)
+def _check_milestone(train, MLP, Adam, Batches, MiniTensor):
+    """Train ``MLP(64, [128, 10], seed=0)`` with ``Adam(lr=0.01)`` and ``Batches`` of 32
+    for 20 epochs through the reader's ``train``; PASS at a test accuracy of 97%."""
+    answers = dict(train=train, MLP=MLP, Adam=Adam, Batches=Batches, MiniTensor=MiniTensor)
+    unset = [name for name, answer in answers.items() if is_placeholder(answer)]
+    if unset:
+        return not_filled_in(WHAT, unset[0])
+    X_train, X_test, y_train, y_test = digits_split()
+    started = time.perf_counter()
+    try:
+        with forbidding(_package_entries(), list(answers.values()), YOURS):
+            model = MLP(64, [HIDDEN, 10], seed=SEED)
+            optimizer = Adam(model.parameters(), lr=LR)
+            batches = Batches(X_train, y_train, BATCH, SEED)
+            seconds = train(model, optimizer, batches, EPOCHS)
+            elapsed = time.perf_counter() - started
+            scores = as_numbers(model(MiniTensor(X_test)).data)
+    except Exception as error:  # the reader's code is under test: report, don't crash
+        return report(False, WHAT, f"training raised {describe_error(error)}")
+    if seconds is None or seconds is Ellipsis:
+        return not_filled_in(WHAT, "train")
+    problem = _times_problem(seconds, elapsed)
+    if problem:
+        return report(False, WHAT, problem)
+    if scores is None or scores.shape != (len(X_test), 10):
+        return report(False, WHAT, "the model's scores for the test images should have one row "
+                                   "per image and one column per digit")
+    accuracy = float(np.mean(np.argmax(scores, axis=1) == y_test))
+    if not accuracy >= TARGET:
+        return report(False, WHAT, f"your engine reached {accuracy:.1%} test accuracy, short of "
+                                   f"{TARGET:.0%}: does the loss fall from epoch to epoch? "
+                                   "(Are the gradients zeroed before each backward(), and "
+                                   "does Adam update every parameter?)")
+    return report(True, WHAT, f"MLP(64, [{HIDDEN}, 10]), Adam and batches of {BATCH}, "
+                              f"{EPOCHS} epochs, all yours: at least {TARGET:.0%} of the "
+                              "test images right")
+
+
+def check_milestone(train, MLP, Adam, Batches, MiniTensor):
+    """The milestone's training loop, kept in the reader's ``yourgrad/tensor.py`` once it
+    passes, and passed again from the file alone."""
+    return keep("tensor", 11, 4, _check_milestone, train=train, MLP=MLP, Adam=Adam,
+                Batches=Batches, MiniTensor=MiniTensor)

@@ -1,0 +1,89 @@
+"""Part II's own engine, yourgrad/tensor.py: every piece has a checker that passes it and
+keeps it, and the milestone trains the digits with the file alone. (That the reference is the
+notebooks' code is tested with Part I's, in test_your_engine.py.)"""
+import pytest
+
+from exercise_verdicts import run_cell
+from minigrad.exercises import ch07, ch08, ch09, ch10, part2_milestone, your_engine
+from minigrad.exercises.your_engine import catch_up, pieces
+
+#: Each piece's checker, by (chapter, exercise), called with the piece's names.
+CHECKERS = {(7, 0): ch07.check_engine, (7, 2): ch07.check_divide, (7, 3): ch07.check_permute,
+            (8, 1): ch08.check_matmul, (8, 4): ch08.check_layers,
+            (9, 3): ch09.check_adam_step, (9, 4): ch09.check_optimizer,
+            (10, 1): ch10.check_weights_round_trip, (10, 2): ch10.check_atomic_save,
+            (10, 3): ch10.check_resume, (11, 4): part2_milestone.check_milestone}
+
+#: What a checker needs beyond the piece's own names.
+ALSO = {(7, 2): ("MiniTensor",), (7, 3): ("MiniTensor",), (8, 1): ("MiniTensor",),
+        (8, 4): ("MiniTensor",), (11, 4): ("MLP", "Adam", "Batches", "MiniTensor")}
+
+
+def test_every_piece_has_a_checker():
+    assert {(p.chapter, p.exercise) for p in pieces("tensor")} == set(CHECKERS)
+
+
+def _answers(module, piece):
+    names = [t for t in piece.targets if "." not in t] + list(ALSO.get((piece.chapter,
+                                                                          piece.exercise), ()))
+    return {name: getattr(module, name) for name in names}
+
+
+@pytest.mark.slow
+def test_the_reference_passes_every_checker_and_is_kept(own_engine_directory, capsys):
+    catch_up("tensor", 12)
+    capsys.readouterr()
+    for piece in pieces("tensor"):
+        module = your_engine.load("tensor")  # the file as the last piece left it
+        assert CHECKERS[piece.chapter, piece.exercise](**_answers(module, piece)), piece.title
+        out = capsys.readouterr().out
+        assert out.startswith("PASS: ") and ", kept in yourgrad/tensor.py" in out, out
+    text = (own_engine_directory / "tensor.py").read_text()
+    assert "(the course's solution)" not in text  # every piece was kept by its checker
+    assert [line for line in text.splitlines() if line.startswith("# chapter")] == \
+        [f"# chapter {p.chapter}, exercise {p.exercise}: {p.title}" for p in pieces("tensor")]
+
+
+def test_a_kept_operation_brings_the_engine_it_builds_on(own_engine_directory, capsys):
+    """Division kept in a fresh directory: chapter 7's engine comes with it, from the course."""
+    module = catch_up("tensor", 8)
+    capsys.readouterr()
+    (own_engine_directory / "tensor.py").unlink()
+    cell = run_cell("import numpy as np\n" + your_engine._piece("tensor", 7, 2).source,
+                    {"MiniTensor": module.MiniTensor})
+    assert ch07.check_divide(cell["Div"], module.MiniTensor)
+    out = capsys.readouterr().out
+    assert out.startswith("PASS: Div(a, b)") and "kept in yourgrad/tensor.py" in out
+    kept = your_engine.load("tensor")
+    assert hasattr(kept, "Div") and hasattr(kept, "mini_backpropagate")
+
+
+@pytest.mark.slow
+def test_the_milestone_fails_a_loop_that_never_zeroes_the_gradients(own_engine_directory, capsys):
+    module = catch_up("tensor", 11)
+    capsys.readouterr()
+    source = your_engine._piece("tensor", 11, 4).source.replace(
+        "            optimizer.zero_grad()\n", "")
+    cell = run_cell("import time\n" + source, {"CrossEntropy": module.CrossEntropy})
+    assert not part2_milestone.check_milestone(cell["train"], module.MLP, module.Adam,
+                                               module.Batches, module.MiniTensor)
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: Part II milestone") and "short of 97%" in out
+    assert "def train" not in (own_engine_directory / "tensor.py").read_text()
+
+
+def test_the_milestone_refuses_minigrads_own_engine(own_engine_directory, capsys):
+    module = catch_up("tensor", 11)
+    capsys.readouterr()
+    cell = run_cell('''
+import time
+from minigrad import Adam as PackageAdam
+
+def train(model, optimizer, batches, epochs):
+    PackageAdam(model.parameters(), lr=0.01)
+    return [1.0] * epochs
+''', {})
+    assert not part2_milestone.check_milestone(cell["train"], module.MLP, module.Adam,
+                                               module.Batches, module.MiniTensor)
+    out = capsys.readouterr().out
+    assert "your answer calls minigrad's Adam" in out
