@@ -732,14 +732,15 @@ class GetItem(Tensor):
 
     def _backward(self, grad):  # the gradient goes back to the entries that were picked
         a = self._prev[0].data
-        g = np.zeros(a.shape, a.dtype)  # C order: the flat positions below assume it
+        g = np.zeros(a.shape, a.dtype)  # in C order, as `flat` below assumes
         if _is_basic(self.index):
             g[self.index] = grad
         else:  # an entry picked twice gets both gradients
-            # np.add.at is several times faster on a flat array with a flat
-            # index: so find the flat position of every picked entry first.
-            picked = np.arange(g.size).reshape(g.shape)[self.index]
-            np.add.at(g.reshape(-1), picked.reshape(-1), grad.reshape(-1))
+            # np.add.at is several times faster on a flat array with a
+            # flat index: so find where each picked entry is in g's
+            # numbers, read in order, first.
+            flat = np.arange(g.size).reshape(g.shape)[self.index]
+            np.add.at(g.reshape(-1), flat.reshape(-1), grad.reshape(-1))
         return (g,)
 
 

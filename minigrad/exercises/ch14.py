@@ -320,7 +320,9 @@ def check_sample_name(sample_name):
                 return report(False, what, f"with context_size = {k}: {problem}")
             runs.append(names)
         # The first letters follow the model's base distribution (runs 0 and 2 are
-        # independent; 1 repeats 0): each count within 5 standard deviations of its expectation (a right answer fails 1 run in a million).
+        # independent; 1 repeats 0): each count within 5 standard deviations of its
+        # expectation. With the mean length below, 12 such tests: a right answer fails
+        # about one run in 100,000.
         firsts = np.array([[name[0] == chr(96 + t) for t in letters]
                            for names in (runs[0], runs[2]) for name in names])
         n = len(firsts)
