@@ -63,7 +63,8 @@ class Embedding(Module):
         return self.weight.shape[1]
 
     def __call__(self, tokens):
-        return self.weight[check_tokens(tokens, self.num_embeddings, "Embedding")]
+        tokens = check_tokens(tokens, self.num_embeddings, "Embedding")
+        return self.weight[tokens]
 
     def parameters(self):
         return [self.weight]

@@ -264,3 +264,23 @@ def test_a_second_backward_pass_adds_the_same_gradients_to_the_leaves():
     loss.backward()
     loss.backward()
     np.testing.assert_array_equal(a.grad, [4.0, 4.0])
+
+
+@pytest.mark.parametrize("make_base, index", [
+    (lambda rng: rng.normal(size=(5, 4)).T, (np.array([0, 0, 3]),)),  # F-ordered input
+    (lambda rng: rng.normal(size=(27, 6)), np.array([[1, 1, 26], [4, 0, 1]])),  # embedding rows
+    (lambda rng: rng.normal(size=(5, 4, 3)), (slice(None), np.array([2, 2, 0]))),
+    (lambda rng: rng.normal(size=(5, 4)), np.array([[True, False, True, True]] * 5)),
+    (lambda rng: rng.normal(size=(6, 4)).astype(np.float32), (np.array([1, 1, 2]), np.array([0, 0, 3]))),
+])
+def test_fancy_index_gradient_adds_every_pick_like_np_add_at(make_base, index):
+    rng = np.random.default_rng(3)
+    base = make_base(rng)
+    t = Tensor(base)
+    picked = t[index]
+    weights = rng.normal(size=picked.shape).astype(base.dtype)
+    (picked * Tensor(weights, requires_grad=False)).sum().backward()
+    expected = np.zeros(base.shape, base.dtype)
+    np.add.at(expected, index, weights)
+    assert t.grad.dtype == base.dtype
+    assert np.array_equal(t.grad, expected)

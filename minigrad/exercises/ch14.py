@@ -1,0 +1,346 @@
+"""Checkers for the exercises of chapter 14, a language model of characters.
+
+Each prints PASS, or FAIL with what is wrong, without printing the expected
+answer; each also returns True or False. Answers are tried on data drawn
+afresh on every run (made-up names over a few letters, random tokens and
+gradients), whose messages name no drawn number. The reference answers are
+written here in plain Python and NumPy, never with the package's layers;
+while the reader's code runs, the package's embedding and indexing rules,
+any autograd and PyTorch's versions (if imported) are traps.
+"""
+import math
+import sys
+
+import numpy as np
+
+from minigrad import tensor, tensor_embedding
+from minigrad.exercises import (as_numbers, autograd_entries, describe_error, forbidding,
+                                fresh_rng, is_unset, not_filled_in, report,
+                                reports_forbidden, unusable_function)
+
+__all__ = ["check_ngram_loss", "check_embedding_grad", "check_sample_name"]
+
+END = 0  # token 0 is ".", which marks both ends of a name; "a".."z" are 1..26
+
+
+def _tokens(name):
+    return [ord(c) - 96 for c in name]
+
+
+# ----- exercise: an n-gram model's loss, from counts ------------------------------------
+
+def reference_ngram_loss(train, evaluate, context_size, alpha, pad=None, end=True,
+                         log=math.log, smooth_probabilities=False, mean=True):
+    """Mean over the predictions of ``evaluate`` of -log P(next | last ``context_size``
+    tokens), P from the counts of ``train`` plus ``alpha``. The keyword arguments make the
+    usual slips, to recognise them (``pad``: how many start tokens, ``context_size`` if None)."""
+    pad = context_size if pad is None else pad
+
+    def windows(names):
+        for name in names:
+            tokens = [END] * pad + _tokens(name) + [END] * end
+            for i in range(max(context_size, 1), len(tokens)):
+                yield tuple(tokens[i - context_size:i]), tokens[i]
+
+    pairs, contexts = {}, {}
+    for context, token in windows(train):
+        pairs[context, token] = pairs.get((context, token), 0) + 1
+        contexts[context] = contexts.get(context, 0) + 1
+    total, count = 0.0, 0
+    for context, token in windows(evaluate):
+        seen, row = pairs.get((context, token), 0), contexts.get(context, 0)
+        if smooth_probabilities:
+            p = (seen / row if row else 0.0) + alpha
+        else:
+            p = (seen + alpha) / (row + 27 * alpha)
+        total -= log(p) if p > 0 else -math.inf
+        count += 1
+    return total / count if mean else total
+
+
+def _made_up_names(rng, count, letters):
+    """``count`` names of 1 to 7 letters drawn from ``letters``, each letter likelier after
+    some letters than after others (so that the contexts matter)."""
+    prefer = {a: rng.permutation(letters)[:2] for a in letters}
+    names = []
+    for _ in range(count):
+        name = [rng.choice(letters)]
+        for _ in range(int(rng.integers(0, 7))):
+            name.append(rng.choice(prefer[name[-1]]) if rng.random() < 0.6 else rng.choice(letters))
+        names.append("".join(name))
+    return names
+
+
+_NGRAM_SLIPS = [
+    (dict(end=False), "your loss leaves out the end of each name: after its last letter "
+                      "the model must predict '.', token 0, too"),
+    (dict(pad=1), "a name must start from context_size '.' tokens, not one"),
+    (dict(pad=0), "a name must start from context_size '.' tokens: the first letter is "
+                  "predicted too, from a context of start tokens"),
+    (dict(log=math.log2), "your loss is in bits (log base 2): the chapter measures it in "
+                          "nats, with the natural logarithm"),
+    (dict(log=math.log10), "your loss uses log base 10: the chapter measures it in nats, "
+                           "with the natural logarithm"),
+    (dict(mean=False), "your loss is a sum over the predictions; the chapter's is the mean"),
+    (dict(smooth_probabilities=True), "alpha must be added to the counts before they are "
+                                      "turned into probabilities, not to the probabilities"),
+    (dict(alpha=0.0), "your loss is that of the counts alone: is alpha added to every "
+                      "count?"),
+]
+
+
+def check_ngram_loss(ngram_loss):
+    """``ngram_loss(train, evaluate, context_size, alpha)``: the mean negative log-likelihood
+    (nats) of the names ``evaluate`` under the model counted on ``train`` with ``alpha`` added
+    to every count, contexts of ``context_size`` tokens padded with start tokens."""
+    what = "ngram_loss(train, evaluate, context_size, alpha)"
+    unusable = unusable_function(what, ngram_loss, "ngram_loss")
+    if unusable is not None:
+        return unusable
+    rng = fresh_rng()
+    cases = []
+    for letters, k, alpha in [("abcde", 1, 1.0), ("abcdefghij", 2, 0.1), ("mnopqrst", 3, 0.5),
+                              ("xyz", 2, 2.0)]:
+        letters = list(letters)
+        cases.append((f"contexts of {k} over {len(letters)} letters, alpha = {alpha:g}",
+                      _made_up_names(rng, 60, letters), _made_up_names(rng, 20, letters),
+                      k, alpha))
+    # a letter never seen in training: only smoothing keeps the loss finite
+    train = _made_up_names(rng, 30, list("abc"))
+    cases.append(("names with a letter never seen in training, contexts of 1, alpha = 1",
+                  train, ["abd", "dd"] + _made_up_names(rng, 5, list("abc")), 1, 1.0))
+    for described, train, evaluate, k, alpha in cases:
+        try:
+            got = ngram_loss(list(train), list(evaluate), k, alpha)
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return report(False, what, f"for {described}, your function raised "
+                                       f"{describe_error(error)}")
+        if is_unset(got):
+            return not_filled_in(what, "ngram_loss")
+        try:
+            got = float(got)
+        except (TypeError, ValueError):
+            return report(False, what, f"ngram_loss should return one number, got "
+                                       f"{type(got).__name__}")
+        right = reference_ngram_loss(train, evaluate, k, alpha)
+        if abs(got - right) <= 1e-9 * abs(right):
+            continue
+        if not math.isfinite(got):
+            return report(False, what, f"for {described} your loss is {got}: is alpha added "
+                                       "to every count, those never seen included?")
+        for slip, says in _NGRAM_SLIPS:
+            slip = dict(slip)
+            expected = reference_ngram_loss(train, evaluate, k, slip.pop("alpha", alpha),
+                                            **slip)
+            if math.isfinite(expected) and abs(got - expected) <= 1e-9 * abs(expected):
+                return report(False, what, f"for {described}: {says}")
+        how = "too large" if got > right else "too small"
+        return report(False, what, f"for {described} your loss is {how}")
+    return report(True, what, f"right in {len(cases)} cases of names drawn at random, "
+                              "unseen letters included")
+
+
+# ----- exercise: the gradient of an embedding lookup -----------------------------------
+
+WRITE_GRAD = "the exercise asks you to write the gradient yourself, without any autograd"
+
+
+def _lookup_entries():
+    """:func:`forbidding`'s entries: autograd, the package's embedding and its indexing rule,
+    and PyTorch's embedding if the reader imported it."""
+    entries = autograd_entries() + [
+        (tensor_embedding.Embedding, "__call__", "minigrad's Embedding"),
+        (tensor.GetItem, "_backward", "minigrad's indexing rule (GetItem)")]
+    functional = sys.modules.get("torch.nn.functional")
+    if functional is not None:  # only if the reader imported it: the checker never does
+        entries.append((functional, "embedding", "PyTorch's embedding"))
+    return entries
+
+
+def reference_embedding_grad(tokens, grad, vocabulary):
+    """dL/dweight[t] = the sum of grad[position] over every position where token t was read."""
+    result = np.zeros((vocabulary, grad.shape[-1]))
+    for position in np.ndindex(tokens.shape):
+        result[tokens[position]] += grad[position]
+    return result
+
+
+@reports_forbidden("embedding_grad(tokens, grad, vocabulary)")
+def check_embedding_grad(embedding_grad):
+    """``embedding_grad(tokens, grad, vocabulary)``: dL/dweight, shape (vocabulary, D), for
+    ``out = weight[tokens]`` (shape tokens.shape + (D,)) and ``grad`` = dL/d(out)."""
+    what = "embedding_grad(tokens, grad, vocabulary)"
+    unusable = unusable_function(what, embedding_grad, "embedding_grad")
+    if unusable is not None:
+        return unusable
+    rng = fresh_rng()
+    # (tokens' shape, vocabulary, D): named in the messages; small vocabularies repeat tokens
+    cases = [((6,), 4, 3), ((4, 3), 5, 2), ((2, 3, 4), 27, 5), ((8, 8), 27, 24)]
+    for _ in range(3):
+        cases.append(((int(rng.integers(1, 9)), int(rng.integers(1, 9))),
+                      int(rng.integers(2, 30)), int(rng.integers(1, 7))))
+    for count, (shape, vocabulary, width) in enumerate(cases):
+        tokens = rng.integers(0, vocabulary, size=shape)
+        if count == 0:
+            tokens[:] = [1, 3, 1, 1, 0, 3]  # token 2 never read, 1 read three times
+        grad = rng.normal(size=shape + (width,))
+        described = (f"tokens of shape {shape}, a table of {vocabulary} rows of {width}"
+                     if count < 4 else "shapes drawn at random")
+        with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD):
+            try:
+                got = embedding_grad(tokens.copy(), grad.copy(), vocabulary)
+            except Exception as error:  # the reader's code is under test: report, don't crash
+                return report(False, what, f"for {described}, your function raised "
+                                           f"{describe_error(error)}")
+        if is_unset(got):
+            return not_filled_in(what, "embedding_grad")
+        got = as_numbers(got)
+        if got is None or got.shape != (vocabulary, width):
+            return report(False, what, f"for {described} the gradient should have the "
+                                       "table's shape, (vocabulary, D)"
+                          + ("" if got is None else f"; yours has shape {got.shape}"))
+        exact = reference_embedding_grad(tokens, grad, vocabulary)
+        if np.all(np.abs(got - exact) <= 1e-12 * (1 + np.abs(exact))):
+            continue
+        once = np.zeros_like(exact)
+        once[tokens.reshape(-1)] = grad.reshape(-1, width)  # what `g[tokens] += grad` keeps
+        if np.allclose(got, once, rtol=0, atol=1e-12):
+            return report(False, what, f"for {described}: a token read more than once gets "
+                                       "only one of its gradients; with repeated indices, "
+                                       "g[tokens] += grad keeps one of them, and the rule must "
+                                       "add them all")
+        unread = np.setdiff1d(np.arange(vocabulary), tokens)
+        if unread.size and np.any(got[unread] != 0):
+            return report(False, what, f"for {described}: a token never read gets a "
+                                       "gradient; its row was not used, so it gets 0")
+        return report(False, what, f"for {described} the gradient is wrong")
+    return report(True, what, f"exact in {len(cases)} cases, tokens read several times "
+                              "and never included")
+
+
+# ----- exercise: sampling a name --------------------------------------------------------
+
+MAX_CALLS = 100
+
+
+class _NeverEnds(BaseException):
+    """Raised by the checker's model when one name asked it for too many tokens (a
+    BaseException, so that the reader's own `except Exception` does not swallow it)."""
+
+
+class _Model:
+    """A made-up model over a few letters: its next-token probabilities depend on the last
+    ``context_size`` tokens. Records every context it is given."""
+
+    def __init__(self, rng, context_size, letters):
+        self.context_size = context_size
+        self.letters = letters
+        self.calls = []
+        self.base = rng.dirichlet(np.ones(len(letters)) * 2)
+        self.end = 0.25
+
+    def probabilities(self, context):
+        context = [int(t) for t in np.asarray(context).reshape(-1)]
+        self.calls.append(context)
+        if len(self.calls) > MAX_CALLS:  # a right answer gets there once in 10^12 names
+            raise _NeverEnds
+        probs = np.zeros(27)
+        if all(t == END for t in context):  # the first letter: the base distribution
+            probs[self.letters] = self.base
+            return probs
+        shift = sum(context) % len(self.letters)  # the context matters
+        probs[self.letters] = np.roll(self.base, shift) * (1 - self.end)
+        probs[END] = self.end
+        return probs
+
+
+def _sample_problem(sample_name, model, generator):
+    """(names, problem): 400 names drawn with ``generator``, or the first thing wrong."""
+    names = []
+    for _ in range(400):
+        model.calls = []
+        try:
+            name = sample_name(model.probabilities, model.context_size, generator)
+        except _NeverEnds:
+            return None, (f"one name asked the model for more than {MAX_CALLS} tokens without "
+                          "ending: does your loop stop when token 0 is drawn, and does each "
+                          "drawn token enter the context?")
+        except Exception as error:  # the reader's code is under test: report, don't crash
+            return None, f"your function raised {describe_error(error)}"
+        if is_unset(name):
+            return None, "not filled in"
+        if not isinstance(name, str):
+            return None, f"sample_name should return a string, got {type(name).__name__}"
+        if not model.calls:
+            return None, "your function never asked the model for probabilities"
+        k = model.context_size
+        expected = [END] * k
+        for step, context in enumerate(model.calls):
+            if len(context) != k:
+                return None, (f"the model was given a context of {len(context)} tokens; it "
+                              f"reads the last context_size = {k}")
+            if context != expected and step == 0:
+                return None, ("the first context given to the model is wrong: a name starts "
+                              "from context_size '.' tokens (token 0)")
+            if context != expected:
+                return None, (f"a later context given to the model is not the last {k} "
+                              "tokens: drop the oldest token and append the one just drawn")
+            if step < len(name):
+                expected = expected[1:] + [ord(name[step]) - 96]
+        if len(model.calls) != len(name) + 1:
+            return None, ("a name ends when the model draws '.', token 0, and the '.' is not "
+                          "part of the name: the model is asked once per letter, and once "
+                          "more for the '.'")
+        if not all(c in "abcdefghijklmnopqrstuvwxyz" for c in name):
+            return None, "the name should hold letters a-z only (token t is chr(96 + t))"
+        names.append(name)
+    return names, None
+
+
+def check_sample_name(sample_name):
+    """``sample_name(next_probabilities, context_size, rng)``: one name drawn token by token
+    from ``next_probabilities(context)`` (27 probabilities, from the last ``context_size``
+    tokens), with the NumPy generator ``rng``, until token 0 is drawn."""
+    what = "sample_name(next_probabilities, context_size, rng)"
+    unusable = unusable_function(what, sample_name, "sample_name")
+    if unusable is not None:
+        return unusable
+    rng = fresh_rng()
+    for k in (1, 3):
+        letters = sorted(rng.choice(np.arange(1, 27), size=5, replace=False).tolist())
+        seed = int(rng.integers(2 ** 32))
+        runs = []
+        for generator in (np.random.default_rng(seed), np.random.default_rng(seed),
+                          np.random.default_rng(seed + 1)):
+            model = _Model(np.random.default_rng(seed), k, letters)
+            names, problem = _sample_problem(sample_name, model, generator)
+            if problem == "not filled in":
+                return not_filled_in(what, "sample_name")
+            if problem is not None:
+                return report(False, what, f"with context_size = {k}: {problem}")
+            runs.append(names)
+        # The first letters follow the model's base distribution (runs 0 and 2 are
+        # independent; 1 repeats 0): each count within 5 standard deviations of its
+        # expectation. With the mean length below, 12 such tests: a right answer fails
+        # about one run in 100,000.
+        firsts = np.array([[name[0] == chr(96 + t) for t in letters]
+                           for names in (runs[0], runs[2]) for name in names])
+        n = len(firsts)
+        expected = n * model.base
+        if n < 600 or np.any(np.abs(firsts.sum(axis=0) - expected)
+                             > 5 * np.sqrt(expected * (1 - model.base)) + 1):
+            return report(False, what, f"with context_size = {k}, the first letters of the "
+                                       "names are not drawn with the model's probabilities")
+        if runs[0] != runs[1]:
+            return report(False, what, "two generators made from the same seed gave different "
+                                       "names: draw every random number from rng")
+        if runs[0] == runs[2]:
+            return report(False, what, "generators made from different seeds gave the same "
+                                       "names: draw every random number from rng")
+        lengths = np.array([len(name) for names in (runs[0], runs[2]) for name in names])
+        # after the first letter, each step ends the name with probability 1/4: mean length 4
+        if abs(lengths.mean() - 4.0) > 5 * math.sqrt(12 / len(lengths)):
+            return report(False, what, f"with context_size = {k}, the names are not as long "
+                                       "as the model's probability of '.' makes them")
+    return report(True, what, "names drawn right, reproducible from a seed, for context "
+                              "sizes 1 and 3")

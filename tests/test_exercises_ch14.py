@@ -1,0 +1,285 @@
+"""The checkers of chapter 14 PASS the solutions, FAIL wrong and cheating answers, saying why."""
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import Tensor
+from minigrad.exercises import ch14
+from exercise_verdicts import run
+
+
+def passes_the_same_way(capsys, checker, answer, runs=3):
+    """The answer PASSES on several runs (inputs drawn afresh), with the same text each time."""
+    texts = set()
+    for _ in range(runs):
+        ok, out = run(capsys, checker, answer)
+        assert ok, out
+        texts.add(out)
+    assert len(texts) == 1, texts
+
+
+def encode(name):
+    return [ord(c) - 96 for c in name]
+
+
+# ----- 14.1: an n-gram model's loss --------------------------------------------------------
+
+def ngram_with(pad=None, end=True, log=math.log, on_probabilities=False, mean=True,
+               use_alpha=True):
+    """The chapter's solution, with one step changed (a common slip)."""
+    def ngram_loss(train, evaluate, context_size, alpha):
+        alpha = alpha if use_alpha else 0.0
+        start = context_size if pad is None else pad
+
+        def windows(names):
+            for name in names:
+                tokens = [0] * start + encode(name) + [0] * end
+                for i in range(max(context_size, 1), len(tokens)):
+                    yield tuple(tokens[i - context_size:i]), tokens[i]
+
+        pairs = Counter(windows(train))
+        contexts = Counter()
+        for (context, _), count in pairs.items():
+            contexts[context] += count
+        total, n = 0.0, 0
+        for context, token in windows(evaluate):
+            if on_probabilities:
+                row = contexts[context]
+                p = (pairs[context, token] / row if row else 0.0) + alpha
+            else:
+                p = (pairs[context, token] + alpha) / (contexts[context] + 27 * alpha)
+            with np.errstate(divide="ignore"):
+                total -= log(p) if p > 0 else -math.inf
+            n += 1
+        return total / n if mean else total
+    return ngram_loss
+
+
+def test_ngram_loss_passes(capsys):
+    passes_the_same_way(capsys, ch14.check_ngram_loss, ngram_with())
+
+
+def test_ngram_loss_of_the_chapter_bigram_is_the_counting_table():
+    """The checker's reference, for one character of context, is the chapter's bigram loss."""
+    train, evaluate = minigrad.load_names("train")[:3000], minigrad.load_names("val")[:500]
+
+    def pairs(names):
+        tokens = [[0] + encode(name) + [0] for name in names]
+        return (np.array([t for ts in tokens for t in ts[:-1]]),
+                np.array([t for ts in tokens for t in ts[1:]]))
+    counts = np.zeros((27, 27))
+    np.add.at(counts, pairs(train), 1)
+    P = (counts + 0.5) / (counts + 0.5).sum(axis=1, keepdims=True)
+    a, b = pairs(evaluate)
+    expected = -np.log(P[a, b]).mean()
+    assert abs(ch14.reference_ngram_loss(train, evaluate, 1, 0.5) - expected) < 1e-12
+
+
+@pytest.mark.parametrize("answer, says", [
+    (ngram_with(end=False), "leaves out the end of each name"),
+    (ngram_with(pad=1), "must start from context_size '.' tokens, not one"),
+    (ngram_with(pad=0), "the first letter is predicted too"),
+    (ngram_with(log=math.log2), "in bits"),
+    (ngram_with(log=math.log10), "log base 10"),
+    (ngram_with(mean=False), "a sum over the predictions"),
+    (ngram_with(on_probabilities=True), "not to the probabilities"),
+    (ngram_with(use_alpha=False), "is alpha added to every count"),
+    (lambda train, evaluate, k, alpha: 2.5, "your loss is too"),
+    (lambda train, evaluate, k, alpha: ..., "not filled in yet"),
+    (lambda train, evaluate, k, alpha: "2.5 nats", "should return one number"),
+    (lambda train, evaluate, k, alpha: 1 / 0, "raised ZeroDivisionError"),
+    (None, "not filled in yet"),
+    (3.0, "should be a function"),
+])
+def test_ngram_loss_fails(capsys, answer, says):
+    ok, out = run(capsys, ch14.check_ngram_loss, answer)
+    assert not ok
+    assert says in out, out
+
+
+# ----- 14.2: the gradient of an embedding ---------------------------------------------------
+
+def embedding_grad(tokens, grad, vocabulary):
+    g = np.zeros((vocabulary, grad.shape[-1]))
+    np.add.at(g, tokens, grad)
+    return g
+
+
+def embedding_grad_one_hot(tokens, grad, vocabulary):
+    """A product with one-hot rows, X^T G: the chapter's other derivation, also right."""
+    one_hot = np.eye(vocabulary)[tokens.reshape(-1)]
+    return one_hot.T @ grad.reshape(-1, grad.shape[-1])
+
+
+def test_embedding_grad_passes(capsys):
+    passes_the_same_way(capsys, ch14.check_embedding_grad, embedding_grad)
+    passes_the_same_way(capsys, ch14.check_embedding_grad, embedding_grad_one_hot)
+
+
+def test_embedding_grad_agrees_with_the_package():
+    rng = np.random.default_rng(5)
+    layer = minigrad.Embedding(9, 4, seed=1)
+    tokens, G = rng.integers(0, 9, size=(5, 6)), rng.normal(size=(5, 6, 4))
+    (layer(tokens) * Tensor(G)).sum().backward()
+    assert np.allclose(layer.weight.grad, embedding_grad(tokens, G, 9), rtol=0, atol=1e-12)
+
+
+def fancy_assignment(tokens, grad, vocabulary):
+    g = np.zeros((vocabulary, grad.shape[-1]))
+    g[tokens] += grad
+    return g
+
+
+def uses_the_package(tokens, grad, vocabulary):
+    layer = minigrad.Embedding(vocabulary, grad.shape[-1])
+    (layer(tokens) * Tensor(grad)).sum().backward()
+    return layer.weight.grad
+
+
+def uses_indexing_and_backward(tokens, grad, vocabulary):
+    table = Tensor(np.zeros((vocabulary, grad.shape[-1])))
+    (table[tokens] * Tensor(grad)).sum().backward()
+    return table.grad
+
+
+def every_row(tokens, grad, vocabulary):
+    return np.ones((vocabulary, 1)) * grad.reshape(-1, grad.shape[-1]).sum(axis=0)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (fancy_assignment, "only one of its gradients"),
+    (uses_the_package, "your answer calls minigrad's Embedding"),
+    (uses_indexing_and_backward, "your answer calls minigrad's Tensor.backward()"),
+    (every_row, "a token never read gets a gradient"),
+    (lambda tokens, grad, vocabulary: grad.sum(axis=0), "should have the table's shape"),
+    (lambda tokens, grad, vocabulary: 2 * embedding_grad(tokens, grad, vocabulary),
+     "the gradient is wrong"),
+    (lambda tokens, grad, vocabulary: ..., "not filled in yet"),
+    (None, "not filled in yet"),
+])
+def test_embedding_grad_fails(capsys, answer, says):
+    ok, out = run(capsys, ch14.check_embedding_grad, answer)
+    assert not ok
+    assert says in out, out
+
+
+def test_embedding_grad_is_not_fooled_by_a_hard_coded_shape(capsys):
+    def only_the_named_cases(tokens, grad, vocabulary):
+        if tokens.shape in [(6,), (4, 3), (2, 3, 4), (8, 8)]:
+            return embedding_grad(tokens, grad, vocabulary)
+        return np.zeros((vocabulary, grad.shape[-1]))
+    ok, out = run(capsys, ch14.check_embedding_grad, only_the_named_cases)
+    assert not ok
+    assert "shapes drawn at random" in out
+
+
+def test_embedding_grad_refuses_pytorch(capsys):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    def with_torch(tokens, grad, vocabulary):
+        weight = torch.zeros(vocabulary, grad.shape[-1], dtype=torch.float64, requires_grad=True)
+        out = F.embedding(torch.tensor(tokens), weight)
+        return torch.autograd.grad((out * torch.tensor(grad)).sum(), weight)[0].numpy()
+    ok, out = run(capsys, ch14.check_embedding_grad, with_torch)
+    assert not ok
+    assert "PyTorch's" in out
+
+
+# ----- 14.3: sampling a name ----------------------------------------------------------------
+
+def sample_with_choice(next_probabilities, context_size, rng):
+    context, letters = [0] * context_size, []
+    while True:
+        p = next_probabilities(context)
+        token = rng.choice(27, p=p / p.sum())
+        if token == 0:
+            return "".join(chr(96 + t) for t in letters)
+        letters.append(token)
+        context = context[1:] + [token]
+
+
+def sample_with_uniform(next_probabilities, context_size, rng):
+    context, letters = [0] * context_size, []
+    while True:
+        cumulative = np.cumsum(next_probabilities(context))
+        token = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+        if token == 0:
+            return "".join(chr(96 + t) for t in letters)
+        letters.append(token)
+        context = context[1:] + [token]
+
+
+def test_sample_name_passes(capsys):
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_with_choice)
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_with_uniform)
+
+
+def sample_changed(draw=None, shift=True, pad=None, keep_end=False):
+    def sample_name(next_probabilities, context_size, rng):
+        context, letters = [0] * (context_size if pad is None else pad), []
+        while True:
+            p = next_probabilities(context)
+            token = draw(p, rng) if draw else rng.choice(27, p=p / p.sum())
+            if token == 0:
+                return "".join(chr(96 + t) for t in letters) + ("." if keep_end else "")
+            letters.append(token)
+            context = context[1:] + [token] if shift else context
+    return sample_name
+
+
+@pytest.mark.parametrize("answer, says", [
+    (sample_changed(draw=lambda p, rng: int(np.random.choice(27, p=p / p.sum()))),
+     "two generators made from the same seed gave different names"),
+    (sample_changed(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else
+                    (0 if rng.random() < p[0] else int(np.argmax(p[1:])) + 1)),
+     "the first letters of the names are not drawn with the model's probabilities"),
+    (sample_changed(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum())) if p[0] == 0
+                    else (0 if rng.random() < 0.5 else int(rng.choice(27, p=p / p.sum())))),
+     "not as long as the model's probability of '.'"),
+    (sample_changed(shift=False), "does each drawn token enter the context"),
+    (sample_changed(pad=1), "context_size = 3"),
+    (sample_changed(keep_end=True), "the '.' is not part of the name"),
+    (lambda next_probabilities, context_size, rng: "smith", "never asked the model"),
+    (lambda next_probabilities, context_size, rng: ..., "not filled in yet"),
+    (lambda next_probabilities, context_size, rng: [1, 2], "should return a string"),
+    (None, "not filled in yet"),
+])
+def test_sample_name_fails(capsys, answer, says):
+    ok, out = run(capsys, ch14.check_sample_name, answer)
+    assert not ok
+    assert says in out, out
+
+
+def test_sample_name_that_asks_once_too_often_fails(capsys):
+    def asks_again_at_the_end(next_probabilities, context_size, rng):
+        context, letters = [0] * context_size, []
+        while True:
+            p = next_probabilities(context)
+            token = int(rng.choice(27, p=p / p.sum()))
+            if token == 0:
+                next_probabilities(context)
+                return "".join(chr(96 + t) for t in letters)
+            letters.append(token)
+            context = context[1:] + [token]
+    ok, out = run(capsys, ch14.check_sample_name, asks_again_at_the_end)
+    assert not ok
+    assert "the model is asked once per letter" in out
+
+
+def test_sample_name_that_shifts_the_wrong_end_fails(capsys):
+    def drops_the_newest(next_probabilities, context_size, rng):
+        context, letters = [0] * context_size, []
+        while True:
+            p = next_probabilities(context)
+            token = int(rng.choice(27, p=p / p.sum()))
+            if token == 0:
+                return "".join(chr(96 + t) for t in letters)
+            letters.append(token)
+            context = [token] + context[:-1]
+    ok, out = run(capsys, ch14.check_sample_name, drops_the_newest)
+    assert not ok
+    assert "a later context given to the model is not the last 3 tokens" in out
