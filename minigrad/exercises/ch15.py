@@ -19,8 +19,9 @@ import minigrad
 from minigrad import tensor_attention
 from minigrad.datasets import load_names
 from minigrad.exercises import (NOT_FILLED_IN_CODE, arrays_close, as_gradients, as_numbers,
-                                autograd_entries, forbidding, fresh_rng, is_placeholder, is_unset, not_filled_in, report,
-                                report_raised, reports_forbidden, unusable_function)
+                                autograd_entries, forbidding, fresh_rng, is_placeholder, is_unset,
+                                not_filled_in, report, report_raised, reports_forbidden,
+                                unusable_function)
 from minigrad.exercises.ch07 import NOT_EXACT
 from minigrad.losses import cross_entropy_loss
 from minigrad.module import Module
