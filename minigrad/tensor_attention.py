@@ -20,6 +20,7 @@ the engine's, through rules the reader has already derived. Several heads
 split the width C into ``num_heads`` slices of d = C / num_heads numbers,
 attend separately and are joined again (Vaswani et al., 2017).
 """
+import functools
 import math
 
 import numpy as np
@@ -40,13 +41,23 @@ def _swap_last(t):
     return t.transpose(*axes)
 
 
+@functools.lru_cache(maxsize=64)
+def _causal_mask(t_query, t_key, dtype):
+    """0 on and below the diagonal, -∞ above it, (t_query, t_key), read-only: made once per size,
+    not once per call (a training loop asks for the same few sizes thousands of times)."""
+    added = np.where(np.tril(np.ones((t_query, t_key), dtype=bool)), 0.0, -np.inf).astype(dtype)
+    added.flags.writeable = False
+    return added
+
+
 def _mask_scores(scores_shape, attn_mask, is_causal, dtype):
     """The constant added to the scores: 0 where attending is allowed, -∞ where not; or None."""
     t_query, t_key = scores_shape[-2:]
     added = None
     if is_causal:
-        allowed = np.tril(np.ones((t_query, t_key), dtype=bool))
-        added = np.where(allowed, 0.0, -np.inf).astype(dtype)
+        added = _causal_mask(t_query, t_key, np.dtype(dtype))
+        if attn_mask is None:  # every row keeps its first key: no row is closed
+            return added
     if attn_mask is not None:
         mask = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
         try:
