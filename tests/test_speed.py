@@ -101,8 +101,8 @@ def test_measure_reports_seconds_per_step_and_the_median_of_its_runs(engine, fak
     fake_clock.cost = next(costs)
     real_one_run = timing._one_run
 
-    def one_run(runner, steps):  # each run at its own speed
-        seconds = real_one_run(runner, steps)
+    def one_run(runner, steps, clock=None):  # each run at its own speed
+        seconds = real_one_run(runner, steps, clock)
         fake_clock.cost = next(costs, None)
         return seconds
     with pytest.MonkeyPatch.context() as patch:
@@ -125,7 +125,7 @@ def test_a_run_is_one_step_at_least_and_a_thousand_at_most(warm_up_seconds, step
     """A step slower than min_time still makes a run of one step; a nearly free one, no endless run."""
     class Runner:
         name = "fake"
-    monkeypatch.setattr(timing, "_one_run", lambda runner, n: warm_up_seconds)
+    monkeypatch.setattr(timing, "_one_run", lambda runner, n, clock=None: warm_up_seconds)
     (runs, steps_per_run), = timing._time_engines([Runner()], repeats=2, min_time=0.01).values()
     assert steps_per_run == steps and runs == [warm_up_seconds] * 2
 
@@ -359,3 +359,13 @@ def test_the_package_is_split_without_cycles():
                     if isinstance(node, ast.ImportFrom) and node.module
                     and node.module.startswith("minigrad.speed.")}
         assert imported <= set(order[:i]), (name, imported - set(order[:i]))
+
+
+def test_a_run_can_be_timed_by_another_clock():
+    class Runner:
+        name = "idle"
+
+        def step(self):
+            pass
+    ticks = iter([2.0, 2.5])
+    assert timing._one_run(Runner(), 5, clock=lambda: next(ticks)) == pytest.approx(0.1)

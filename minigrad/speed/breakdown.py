@@ -1,6 +1,9 @@
 """Where a training step's time goes, measured rather than fitted.
 
-Two measurements, each made of times taken side by side in one process:
+Two measurements, each made of times taken side by side in one process, in
+processor time (``time.thread_time``: the time this thread used the processor,
+which time spent waiting for a busy machine's processor does not inflate, as it
+does the wall clock's):
 
 * :func:`collector_share`, the scalar step: how much of it Python's garbage
   collector takes. The collector is timed directly, from the moment it starts
@@ -81,9 +84,9 @@ class _CollectorClock:
 
     def __call__(self, phase, info):
         if phase == "start":
-            self._start = time.perf_counter()
+            self._start = time.thread_time()
         elif self._start is not None:
-            self.seconds += time.perf_counter() - self._start
+            self.seconds += time.thread_time() - self._start
             self.collections[min(info["generation"], 2)] += 1
             self._start = None
 
@@ -127,7 +130,8 @@ def collector_share(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, freeze=T
     times each. With ``freeze``, the objects that exist beforehand are frozen
     out of the collector's sight (``gc.freeze``), as :func:`~.timing.compare`
     does; without it, every full collection also walks all the objects the
-    process holds (modules, a notebook's variables). Returns::
+    process holds (modules, a notebook's variables). Times are the processor's
+    (``time.thread_time``), the step's as well as the collector's. Returns::
 
         {"width", "batch", "nodes", "frozen",
          "seconds": median seconds per step, collector on,
@@ -138,7 +142,7 @@ def collector_share(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, freeze=T
     repeats = positive_int(repeats, "repeats")
     problem = make_problem(width, batch, seed)
     on, off = _ScalarRunner(problem, True), _ScalarRunner(problem, False)
-    timed = _time_engines([on, off], repeats, min_time, freeze=freeze)
+    timed = _time_engines([on, off], repeats, min_time, freeze=freeze, clock=time.thread_time)
     runs_on, steps = timed[on.name]
     # _time_engines runs a warm-up step, then `repeats` runs of `steps` steps
     per_run = [on.runs[1 + i * steps:1 + (i + 1) * steps] for i in range(repeats)]
@@ -152,14 +156,18 @@ def collector_share(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, freeze=T
             "collections": [sum(c[g] for _, c in every) / len(every) for g in range(3)]}
 
 
-def tensor_breakdown(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, seed=0):
+def tensor_breakdown(width, batch, repeats=9, min_time=0.005, seed=0):
     """The tensor engine's training step split into Python's overhead and work on arrays.
 
     Four steps take turns, ``repeats`` runs each: the tensor step and the
     same arithmetic written out in NumPy (:func:`numpy_step`), each at
     ``width`` and ``batch`` and at width 1 on one point, where the arrays
-    hold one or two numbers and a step is nothing but its calls. Returns
-    medians in seconds per step::
+    hold one or two numbers and a step is nothing but its calls. Each time
+    is processor time (``time.thread_time``), the fastest of its runs, not
+    their median: the parts are differences,
+    and noise (which only ever adds time) would otherwise be added to or
+    taken from them at random; and many short runs give a busy machine more
+    chances to leave one of them alone. Returns seconds per step::
 
         {"width", "batch", "multiply_adds", "seconds": the tensor step,
          "bookkeeping": tensor - NumPy by hand, both at width 1 and batch 1:
@@ -170,7 +178,7 @@ def tensor_breakdown(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, seed=0)
                         arrays the engine does beyond the hand-written step}
 
     The first two are Python's overhead, the same at every size; the last two
-    grow with the arrays. Each part is a difference of medians, so at sizes
+    grow with the arrays. Each part is a difference of times, so at sizes
     where it is tiny, noise can make it slightly negative.
     """
     repeats = positive_int(repeats, "repeats")
@@ -179,8 +187,8 @@ def tensor_breakdown(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, seed=0)
     tensor_tiny.name = "tensor, width 1 and batch 1"
     runners = [tensor, tensor_tiny, _NumpyRunner(problem, "numpy"),
                _NumpyRunner(tiny, "numpy, width 1 and batch 1")]
-    timed = _time_engines(runners, repeats, min_time)
-    whole, whole_tiny, by_hand, calls = (statistics.median(timed[r.name][0]) for r in runners)
+    timed = _time_engines(runners, repeats, min_time, clock=time.thread_time)
+    whole, whole_tiny, by_hand, calls = (min(timed[r.name][0]) for r in runners)
     return {"width": problem.width, "batch": problem.batch,
             "multiply_adds": multiply_adds(problem.width, problem.batch), "seconds": whole,
             "bookkeeping": whole_tiny - calls, "calls": calls, "arithmetic": by_hand - calls,

@@ -20,7 +20,7 @@ def plot(results, target=None):
     import matplotlib.pyplot as plt
 
     if target is None or isinstance(target, (str, os.PathLike)):
-        fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+        fig, axes = plt.subplots(1, 3, figsize=(9.6, 3.6))
     else:
         axes = list(target)
         if len(axes) != 3:
@@ -34,7 +34,7 @@ def plot(results, target=None):
             ax.loglog(xs, [row["seconds"][engine] * 1e3 for row in rows], marker=marker,
                       color=color, label=f"{engine} engine" if engine != "torch" else "PyTorch")
         fixed = f"batch {results['batch']}" if over == "width" else f"width {results['width']}"
-        ax.set(xlabel=over, ylabel="ms per training step", title=f"time per step against {over} ({fixed})")
+        ax.set(xlabel=over, ylabel="ms per training step", title=f"against {over} ({fixed})")
         ax.set_xticks(xs, [str(x) for x in xs])
         ax.minorticks_off()
         ax.grid(True, which="major", alpha=0.3)
@@ -44,7 +44,7 @@ def plot(results, target=None):
         rows = sweep(results, over)
         ax.loglog([row["nodes"]["scalar"] for row in rows], [speedup(row) for row in rows], style,
                   color="tab:purple", label=f"varying {over}")
-    ax.set(xlabel="scalar engine's nodes per step", ylabel="speed-up (scalar time / tensor time)",
+    ax.set(xlabel="scalar engine's nodes per step", ylabel="scalar time / tensor time",
            title="the tensor engine's speed-up")
     ax.minorticks_off()
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
@@ -61,6 +61,12 @@ _PARTS = [("bookkeeping", "Python: the graph's bookkeeping", "tab:orange"),
           ("calls", "Python: NumPy's calls", "tab:olive"),
           ("arithmetic", "arrays: the arithmetic", "tab:blue"),
           ("array_extra", "arrays: the engine's other work", "tab:cyan")]
+
+
+def _ms_label(seconds):
+    """``0.399 ms``, ``21.3 ms``, ``1,330 ms``: three significant digits, no exponent."""
+    ms = seconds * 1e3
+    return f"{ms:,.0f} ms" if ms >= 100 else f"{ms:.3g} ms"
 
 
 def _shares(parts):
@@ -84,7 +90,7 @@ def plot_breakdown(scalar, tensor, target=None):
     import matplotlib.pyplot as plt
 
     if target is None or isinstance(target, (str, os.PathLike)):
-        fig, axes = plt.subplots(1, 2, figsize=(11, 4.2),
+        fig, axes = plt.subplots(1, 2, figsize=(9, 4),
                                  gridspec_kw={"width_ratios": [1, 1.3]})
     else:
         axes = list(target)
@@ -92,8 +98,8 @@ def plot_breakdown(scalar, tensor, target=None):
             raise ValueError(f"plot_breakdown draws on 2 Axes (scalar, tensor), got {len(axes)}")
         fig = axes[0].figure
     ax = axes[0]
-    labels = [f"w {r['width']}, B {r['batch']}" + ("" if r["frozen"] else ", not frozen")
-              + f"\n{r['seconds'] * 1e3:.3g} ms" for r in scalar]
+    labels = [f"w {r['width']}, B {r['batch']}" + ("" if r["frozen"] else "\nnot frozen")
+              + f"\n{_ms_label(r['seconds'])}" for r in scalar]
     shares = [_shares([r["collector"], r["seconds"] - r["collector"]]) for r in scalar]
     rows = range(len(scalar))
     ax.barh(rows, [s[1] for s in shares], color="tab:red", label="building and walking the graph")
@@ -104,7 +110,7 @@ def plot_breakdown(scalar, tensor, target=None):
     ax.invert_yaxis()
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=1, frameon=False)
     ax = axes[1]
-    labels = [f"w {r['width']}, B {r['batch']}\n{r['seconds'] * 1e3:.3g} ms" for r in tensor]
+    labels = [f"w {r['width']}, B {r['batch']}\n{_ms_label(r['seconds'])}" for r in tensor]
     shares = [_shares([r[key] for key, _, _ in _PARTS]) for r in tensor]
     rows = range(len(tensor))
     left = [0.0] * len(tensor)
@@ -114,7 +120,8 @@ def plot_breakdown(scalar, tensor, target=None):
     ax.set_yticks(list(rows), labels)
     ax.set(title="tensor step", xlabel="share of the step's time", xlim=(0, 1))
     ax.invert_yaxis()
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False,
+              columnspacing=1.0)
     for ax in axes:
         ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     fig.tight_layout()

@@ -43,13 +43,15 @@ DEFAULT_REPEATS = 5
 DEFAULT_MIN_TIME = 0.02
 
 
-def _one_run(runner, steps):
-    """Seconds per step over ``steps`` consecutive steps (garbage collected beforehand, untimed)."""
+def _one_run(runner, steps, clock=None):
+    """Seconds per step over ``steps`` consecutive steps (garbage collected beforehand, untimed),
+    by ``clock`` (default ``time.perf_counter``, the wall clock)."""
+    clock = clock or time.perf_counter
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     for _ in range(steps):
         runner.step()
-    return (time.perf_counter() - start) / steps
+    return (clock() - start) / steps
 
 
 @contextmanager
@@ -95,26 +97,28 @@ def threads_limited():
     return importlib.util.find_spec("threadpoolctl") is not None
 
 
-def _time_engines(runners, repeats, min_time, tick=None, freeze=True):
+def _time_engines(runners, repeats, min_time, tick=None, freeze=True, clock=None):
     """Interleaved runs of every runner; {name: (runs, steps per run)}.
 
-    With ``freeze`` (the default) the heap is frozen meanwhile (:func:`_frozen_heap`).
+    With ``freeze`` (the default) the heap is frozen meanwhile (:func:`_frozen_heap`);
+    ``clock`` is the wall clock unless given (``time.thread_time``: the processor time
+    this thread used, which time spent waiting for the processor does not inflate).
     """
     with (_frozen_heap() if freeze else contextlib.nullcontext()), one_thread():
-        return _time_engines_now(runners, repeats, min_time, tick)
+        return _time_engines_now(runners, repeats, min_time, tick, clock)
 
 
-def _time_engines_now(runners, repeats, min_time, tick):
+def _time_engines_now(runners, repeats, min_time, tick, clock=None):
     plan = {}
     for runner in runners:  # warm-up step, which also says how many steps make a run last min_time
-        first = _one_run(runner, 1)
+        first = _one_run(runner, 1, clock)
         plan[runner.name] = max(1, min(1000, math.ceil(min_time / max(first, 1e-9))))
         if tick:
             tick(runner.name)
     runs = {runner.name: [] for runner in runners}
     for _ in range(repeats):
         for runner in runners:
-            runs[runner.name].append(_one_run(runner, plan[runner.name]))
+            runs[runner.name].append(_one_run(runner, plan[runner.name], clock))
             if tick:
                 tick(runner.name)
     return {name: (runs[name], plan[name]) for name in runs}
