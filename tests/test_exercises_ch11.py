@@ -275,3 +275,20 @@ def test_chapter_11_verdicts_read_the_same_on_every_run(capsys):
             checker(answer)
             outputs.add(capsys.readouterr().out)
         assert len(outputs) == 1, outputs
+
+
+def test_numpy_step_passes_where_no_point_is_inside_the_margin(capsys, monkeypatch):
+    """With every point beyond the margin the loss is 0 and a right step moves nothing:
+    not a step that "leaves the weights as they were"."""
+    real_make_problem = speed.make_problem
+
+    def far_apart(width, batch, seed=0):  # every score 100, every label +1: every margin met
+        problem = real_make_problem(width, batch, seed)
+        last = problem.model.layers[-1]
+        last.W.data = last.W.data * 0
+        last.b.data = last.b.data * 0 + 100.0
+        problem.labels = np.ones_like(problem.labels)
+        return problem
+    monkeypatch.setattr(speed, "make_problem", far_apart)
+    assert ch11.check_numpy_step(solution_numpy_step) is True
+    verdict(capsys, True)

@@ -105,12 +105,11 @@ def _spin(seconds):
         pass
 
 
-def _collecting_step(rng):
-    """A step that spends a known part of its time in the collector: a number of full
-    collections of a heap of lists (both numbers drawn with ``rng``), then as long again
-    or longer working without allocating; returns (step, the heap to keep alive)."""
-    heap = [[] for _ in range(int(rng.integers(60_000, 120_000)))]
-    collections = int(rng.integers(2, 5))
+def _collecting_step(rng, collections):
+    """A step that spends a known part of its time in the collector: ``collections`` full
+    collections of a heap of lists (its size drawn with ``rng``), then as long again or
+    longer working without allocating; returns (step, the heap to keep alive)."""
+    heap = [[] for _ in range(int(rng.integers(20_000, 60_000)))]
     factor = float(rng.uniform(1.0, 2.0))
 
     def step():
@@ -140,44 +139,59 @@ def _collector_entries():
         for name in ("_CollectorClock", "_collector_clock")]
 
 
+def _clocked_call(what, collector_seconds, step):
+    """Call the reader's function on ``step`` with the checker's clock first in
+    gc.callbacks; returns (called, answer, callbacks left behind, collector left on,
+    the checker's seconds), the callbacks and the collector put back as they were."""
+    callbacks, clock = list(gc.callbacks), _Clock()
+    gc.callbacks.insert(0, clock)
+    try:
+        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
+            ok, got = call_answer(what, collector_seconds, step)
+    finally:
+        gc.callbacks.remove(clock)
+        left = [c for c in gc.callbacks if c not in callbacks]
+        for callback in left:
+            gc.callbacks.remove(callback)
+        enabled = gc.isenabled()
+        gc.enable()
+    return ok, got, left, enabled, clock.seconds
+
+
 @reports_forbidden("seconds in the collector")
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
-    runs once, measured with ``gc.callbacks``; tried on three steps drawn at random, each
-    of which also works outside the collector, and compared with the checker's own clock
-    of the same collections. The callback must be removed and the collector left on."""
+    runs once, measured with ``gc.callbacks``; tried on three steps (2, 4 and 8 full
+    collections, in an order drawn per run, and as long again or longer outside the
+    collector), and compared with the checker's own clock of the same collections. The
+    callback must be removed and the collector left on."""
     what = "seconds in the collector"
     rng = fresh_rng()
-    for _ in range(3):
-        step, heap = _collecting_step(rng)
-        callbacks, clock = list(gc.callbacks), _Clock()
-        gc.callbacks.insert(0, clock)
-        try:
-            with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
-                ok, got = call_answer(what, collector_seconds, step)
-        finally:
-            gc.callbacks.remove(clock)
-            left = [c for c in gc.callbacks if c not in callbacks]
-            for callback in left:
-                gc.callbacks.remove(callback)
-            enabled = gc.isenabled()
-            gc.enable()
-        del heap
-        if not ok:
-            return False
-        if is_unset(got):
-            return report(False, what, f"your function returned {got!r}: not filled in yet")
-        if left:
-            return report(False, what, "your function leaves its callback in gc.callbacks: "
-                                       "remove it (gc.callbacks.remove) once the step has run, "
-                                       "or every later collection calls it")
-        if not enabled:
-            return report(False, what, "your function leaves the collector switched off: "
-                                       "measure it while it runs as usual")
-        if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
-            return report(False, what, f"expected a number of seconds, got {type(got).__name__}")
-        true = clock.seconds
-        if not abs(got - true) <= 0.1 * true + 1e-4:
+    # 2, 4 and 8 collections in an order drawn per run: no one number is within the
+    # tolerance of two of them, so a number copied in fails
+    for collections in rng.permutation([2, 4, 8]):
+        step, heap = _collecting_step(rng, int(collections))
+        for attempt in range(2):  # a second try, should the machine interrupt the first
+            ok, got, left, enabled, true = _clocked_call(what, collector_seconds, step)
+            if not ok:
+                return False
+            if is_unset(got):
+                return report(False, what, f"your function returned {got!r}: not filled in yet")
+            if left:
+                return report(False, what, "your function leaves its callback in gc.callbacks: "
+                                           "remove it (gc.callbacks.remove) once the step has "
+                                           "run, or every later collection calls it")
+            if not enabled:
+                return report(False, what, "your function leaves the collector switched off: "
+                                           "measure it while it runs as usual")
+            if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
+                return report(False, what, "expected a number of seconds, got "
+                                           f"{type(got).__name__}")
+            # the two clocks read the same collections, but the machine may interrupt
+            # the process between the checker's callback and the reader's
+            if abs(got - true) <= 0.25 * true + 1e-3:
+                break
+        else:
             if got > true:
                 how = ("more than the collector took: time only from each collection's "
                        "\"start\" to its \"stop\", not the whole step")
@@ -185,6 +199,7 @@ def check_collector_seconds(collector_seconds):
                 how = ("less than the collector took: add up every collection during the "
                        "step (the step may make several), from its \"start\" to its \"stop\"")
             return report(False, what, f"for a step drawn at random your answer is {how}")
+        del heap
     return report(True, what, "your clock agrees with the checker's on 3 steps drawn at random, "
                               "each with several collections and work outside them")
 
@@ -208,7 +223,7 @@ def check_numpy_step(numpy_step):
     what = "a training step in NumPy"
     rng = fresh_rng()
     for _ in range(2):
-        width, batch = int(rng.integers(2, 12)), int(rng.integers(1, 40))
+        width, batch = int(rng.integers(2, 12)), int(rng.integers(4, 40))
         problem = speed.make_problem(width, batch, seed=int(rng.integers(1_000_000)))
         lr = float(rng.uniform(0.01, 0.2))
         engine = speed.make_step("tensor", problem)
@@ -235,8 +250,11 @@ def check_numpy_step(numpy_step):
                 return report(False, what, "for a problem drawn at random your loss is not the mean "
                                            "hinge loss of the network's scores (step "
                                            f"{number + 1}): check the forward pass")
-            if all(np.array_equal(W, W0) and np.array_equal(b, b0)
-                   for (W, b), (W0, b0) in zip(layers, before)):
+            unchanged = all(np.array_equal(W, W0) and np.array_equal(b, b0)
+                            for (W, b), (W0, b0) in zip(layers, before))
+            moved = any(not np.array_equal(layer.W.data, W0)
+                        for layer, (W0, _) in zip(engine.model.layers, before))
+            if unchanged and moved:  # (no point inside the margin: no gradient, no move)
                 return report(False, what, "your step leaves the weights as they were: update "
                                            "each W and b in place (W -= lr * grad_W)")
             for i, ((W, b), layer) in enumerate(zip(layers, engine.model.layers)):
