@@ -30,7 +30,7 @@ from benchmarks.tensor import AutogradNetwork, _fmt_time, check_agreement, keep_
 from minigrad.datasets import load_digits
 from minigrad.losses import cross_entropy_loss
 from minigrad.optim import SGD
-from minigrad.speed import _one_thread, import_torch, threads_limited
+from minigrad.speed import import_torch, one_thread, threads_limited
 from minigrad.tensor import Tensor
 from minigrad.tensor_conv import conv2d, max_pool2d
 
@@ -163,7 +163,7 @@ def run(batch=64, repeats=21, use_torch=True, out=None, steady_malloc=True):
     if torch is not None:
         engines.append(TorchCNN(X, y, weights))
     results = {"batch": batch, "loss": check_agreement(engines)}
-    with _one_thread():
+    with one_thread():
         gc.collect()
         medians = time_engines(engines, repeats)
         results["minigrad"] = medians[0]

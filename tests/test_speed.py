@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import pytest
 
 from minigrad import speed
+from minigrad.speed import timing
 from minigrad.exercises.ch11 import matmul_work_in_graph
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,8 +77,8 @@ def fake_clock(monkeypatch):
     Each step still runs the engine's real training step, and is counted."""
     clock = FakeClock()
     clock.losses = []
-    monkeypatch.setattr(speed.time, "perf_counter", clock)
-    real_make_step = speed.make_step
+    monkeypatch.setattr(timing.time, "perf_counter", clock)
+    real_make_step = timing.make_step
 
     def make_step(engine, problem):
         runner = real_make_step(engine, problem)
@@ -88,7 +89,7 @@ def fake_clock(monkeypatch):
             clock.now += clock.cost
         runner.step = step
         return runner
-    monkeypatch.setattr(speed, "make_step", make_step)
+    monkeypatch.setattr(timing, "make_step", make_step)
     return clock
 
 
@@ -98,14 +99,14 @@ def test_measure_reports_seconds_per_step_and_the_median_of_its_runs(engine, fak
         request.getfixturevalue("torch")  # skips when PyTorch is not installed
     costs = iter([0.004, 0.001, 0.005, 0.002])  # the warm-up step's, then each run's
     fake_clock.cost = next(costs)
-    real_one_run = speed._one_run
+    real_one_run = timing._one_run
 
-    def one_run(runner, steps):  # each run at its own speed
-        seconds = real_one_run(runner, steps)
+    def one_run(runner, steps, clock=None):  # each run at its own speed
+        seconds = real_one_run(runner, steps, clock)
         fake_clock.cost = next(costs, None)
         return seconds
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(speed, "_one_run", one_run)
+        patch.setattr(timing, "_one_run", one_run)
         result = speed.measure(engine, 2, 4, repeats=3, min_time=0.01)
     assert set(result) == {"engine", "width", "batch", "seconds", "runs", "steps_per_run", "nodes"}
     assert (result["engine"], result["width"], result["batch"]) == (engine, 2, 4)
@@ -124,15 +125,15 @@ def test_a_run_is_one_step_at_least_and_a_thousand_at_most(warm_up_seconds, step
     """A step slower than min_time still makes a run of one step; a nearly free one, no endless run."""
     class Runner:
         name = "fake"
-    monkeypatch.setattr(speed, "_one_run", lambda runner, n: warm_up_seconds)
-    (runs, steps_per_run), = speed._time_engines([Runner()], repeats=2, min_time=0.01).values()
+    monkeypatch.setattr(timing, "_one_run", lambda runner, n, clock=None: warm_up_seconds)
+    (runs, steps_per_run), = timing._time_engines([Runner()], repeats=2, min_time=0.01).values()
     assert steps_per_run == steps and runs == [warm_up_seconds] * 2
 
 
 def test_a_blocked_import_of_pytorch_counts_as_not_installed(monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # what MINIGRAD_TORCH=0 does for the tests
     assert speed.torch_available() is False and speed.import_torch() is None
-    assert "torch" not in speed._machine()
+    assert "torch" not in speed.machine()
     with pytest.raises(ValueError, match="PyTorch is not installed"):
         speed.compare(engines=("scalar", "tensor", "torch"), **TINY)
 
@@ -293,3 +294,78 @@ def test_python_m_minigrad_speed_runs_in_a_fresh_interpreter(tmp_path):
     assert run.returncode == 0, run.stderr
     assert "varying the batch size" in run.stdout
     assert "[" in run.stderr and "4/4" in run.stderr  # progress on stderr, not mixed into the table
+
+
+# ----- where the time goes (minigrad.speed.breakdown) -------------------------------------
+
+@pytest.mark.parametrize("width, batch", [(1, 1), (3, 5), (16, 40)])
+def test_numpy_by_hand_takes_the_tensor_engines_steps(width, batch):
+    problem = speed.make_problem(width, batch)
+    engine = speed.make_step("tensor", problem)
+    layers = problem.weights()
+    for _ in range(3):
+        assert speed.numpy_step(layers, problem.X, problem.labels) == pytest.approx(engine.step(), rel=1e-12)
+    for (W, b), layer in zip(layers, engine.model.layers):  # the same updates, not only the same losses
+        assert W == pytest.approx(layer.W.data, rel=1e-12, abs=1e-15)
+        assert b == pytest.approx(layer.b.data, rel=1e-12, abs=1e-15)
+
+
+def test_collector_share_times_the_collector_and_puts_it_back():
+    import gc
+    frozen, callbacks = gc.get_freeze_count(), list(gc.callbacks)
+    r = speed.collector_share(8, 64, repeats=2, min_time=0.001)
+    assert (r["width"], r["batch"], r["nodes"], r["frozen"]) == (8, 64, speed.scalar_nodes(8, 64), True)
+    assert r["seconds"] > 0 and r["without_collector"] > 0 and r["collector"] >= 0
+    # a graph of 12,908 nodes allocates far more than the 700 objects that start a collection
+    assert r["collections"][0] >= 1
+    assert gc.isenabled() and gc.callbacks == callbacks and gc.get_freeze_count() == frozen
+    unfrozen = speed.collector_share(2, 2, repeats=1, min_time=0.001, freeze=False)
+    assert unfrozen["frozen"] is False and gc.get_freeze_count() == frozen
+
+
+def test_tensor_breakdown_parts_add_up_to_the_step():
+    r = speed.tensor_breakdown(4, 8, repeats=2, min_time=0.001)
+    assert r["multiply_adds"] == speed.multiply_adds(4, 8)
+    parts = r["bookkeeping"] + r["calls"] + r["arithmetic"] + r["array_extra"]
+    assert parts == pytest.approx(r["seconds"], rel=1e-9) and r["calls"] > 0
+
+
+def test_plot_breakdown_draws_both_steps(tmp_path):
+    import matplotlib.pyplot as plt
+    scalar = [{"width": 4, "batch": 8, "frozen": True, "seconds": 0.01, "collector": 0.001},
+              {"width": 8, "batch": 64, "frozen": False, "seconds": 0.1, "collector": 0.04}]
+    tensor = [{"width": 8, "batch": 16, "seconds": 2e-4, "bookkeeping": 1.2e-4, "calls": 6e-5,
+               "arithmetic": 1e-5, "array_extra": -1e-6}]  # a part slightly below 0: noise, drawn as 0
+    fig, axes = plt.subplots(1, 2)
+    assert speed.plot_breakdown(scalar, tensor, axes) is fig
+    assert len(axes[0].patches) == 2 * 2 and len(axes[1].patches) == 4
+    widths = [p.get_width() for p in axes[1].patches]
+    assert min(widths) == 0 and sum(widths) == pytest.approx(1.0)
+    plt.close(fig)
+    speed.plot_breakdown(scalar, tensor, tmp_path / "b.png")
+    assert (tmp_path / "b.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match="2 Axes"):
+        speed.plot_breakdown(scalar, tensor, [axes[0]])
+
+
+def test_the_package_is_split_without_cycles():
+    """Each module of minigrad.speed imports only those listed before it (and never cli)."""
+    import ast
+    order = ["sizes", "engines", "counts", "timing", "breakdown", "report", "plots", "files",
+             "progress", "cli"]
+    for i, name in enumerate(order):
+        tree = ast.parse((ROOT / "minigrad" / "speed" / f"{name}.py").read_text())
+        imported = {node.module.rsplit(".", 1)[-1] for node in ast.walk(tree)
+                    if isinstance(node, ast.ImportFrom) and node.module
+                    and node.module.startswith("minigrad.speed.")}
+        assert imported <= set(order[:i]), (name, imported - set(order[:i]))
+
+
+def test_a_run_can_be_timed_by_another_clock():
+    class Runner:
+        name = "idle"
+
+        def step(self):
+            pass
+    ticks = iter([2.0, 2.5])
+    assert timing._one_run(Runner(), 5, clock=lambda: next(ticks)) == pytest.approx(0.1)

@@ -35,7 +35,7 @@ from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradient
 
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "backward_entries", "method_entries", "model_entries",
-           "numerical_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in",
+           "numerical_entries", "speed_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in",
            "describe_error", "call_answer", "unusable_function", "as_numbers", "as_gradients", "arrays_close",
            "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
@@ -279,6 +279,18 @@ def model_entries(answer):
                for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
     entries.append((module.Module, "parameters", "minigrad's parameters()"))
     return entries + method_entries(answer, "parameters")
+
+
+def speed_entries(names):
+    """:func:`forbidding`'s entries for minigrad.speed's functions ``names``: each on the
+    package and on the module of the package that defines it (``speed.counts.multiply_adds``
+    is ``speed.multiply_adds`` reached another way)."""
+    from minigrad import speed
+    entries = []
+    for name in names:
+        module = sys.modules[getattr(speed, name).__module__]
+        entries += [(owner, name, f"minigrad's speed.{name}") for owner in (speed, module)]
+    return entries
 
 
 def backward_entries(answer):

@@ -7,10 +7,10 @@ The dot products are tried on arrays drawn afresh on every run.
 """
 import numpy as np
 
-from minigrad import autograd, speed
+from minigrad import autograd
 from minigrad.autograd import topological_order
 from minigrad.exercises import (as_numbers, call_answer, forbidding, fresh_rng, is_unset,
-                                model_entries, report, reports_forbidden)
+                                model_entries, report, reports_forbidden, speed_entries)
 from minigrad.value import Value
 from minigrad.value_nn import ValueLayer
 
@@ -46,8 +46,7 @@ def _graph_entries(answer):
     entries += [(Value, "__init__", "minigrad's Value"),
                 (Value, "_record", "minigrad's Value operations"),
                 (autograd, "topological_order", "minigrad's topological_order")]
-    entries += [(speed, name, f"minigrad's speed.{name}")
-                for name in ("count_nodes", "scalar_nodes")]
+    entries += speed_entries(("count_nodes", "scalar_nodes"))
     return entries
 
 

@@ -1,23 +1,30 @@
 """Checkers for chapter 11, "Scalar vs tensor speed".
 
-Each is tried at sizes (or on measurements) named in its messages and at
-some drawn afresh on every run, whose messages name no drawn number; the
-expected answers are closed forms or plain NumPy, not the package's counts.
+Each is tried on inputs drawn afresh on every run, whose messages name no
+drawn number (the count also at sizes named in its messages); the expected
+answers are closed forms, the checker's own measurement of the same
+collections, or the tensor engine's own step, never the reader's method:
+while the reader's code runs, the package's versions of what the exercise
+asks for are traps.
 """
+import gc
+import time
+
 import numpy as np
 
 from minigrad import speed
 from minigrad.autograd import topological_order
-from minigrad.exercises import (call_answer, forbidding, fresh_rng, is_unset, report,
-                                reports_forbidden)
+from minigrad.exercises import (autograd_entries, call_answer, forbidding, fresh_rng, is_unset,
+                                report, reports_forbidden, speed_entries)
+from minigrad.speed import breakdown
 
 WRITE_THE_COUNT = "the exercise asks you to write the count yourself"
 
 
 def _speed_entries():
     """The package's counts and the machinery they read, traps while the reader's count runs."""
-    return [(speed, name, f"minigrad's speed.{name}") for name in
-            ("multiply_adds", "scalar_nodes", "count_nodes", "make_problem", "make_step")]
+    return speed_entries(("multiply_adds", "scalar_nodes", "count_nodes", "make_problem",
+                          "make_step"))
 
 
 def _is_matmul(node):
@@ -88,84 +95,175 @@ def check_multiply_adds(multiply_adds):
                               "sizes and 3 drawn at random")
 
 
-def _fits(rng):
-    """Data sets (nodes, seconds) on which a least-squares slope differs from lazier answers:
-    the first fixed, the others drawn with ``rng``."""
-    sets = []
-    for (slope, n), generator in zip([(1.5e-6, 8), (4e-6, 5), (2e-7, 12)],
-                                     [np.random.default_rng(11), rng, rng]):
-        nodes = np.unique(generator.integers(500, 500_000, size=n)).astype(float)
-        noise = 1 + 0.2 * generator.standard_normal(nodes.size)
-        seconds = slope * nodes * noise + 2e-4 * generator.random(nodes.size)
-        sets.append((nodes, seconds))
-    return sets
+WRITE_THE_CLOCK = "the exercise asks you to time the collector yourself, with gc.callbacks"
 
 
-def _least_squares_slope(nodes, seconds):
-    """The a minimising sum (t - a·n)², by NumPy's least squares on the one-column system."""
-    return float(np.linalg.lstsq(nodes[:, None], seconds, rcond=None)[0][0])
+def _spin(seconds):
+    """Keep the processor busy for ``seconds`` without allocating tracked objects (no collection)."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        pass
 
 
-def check_per_node_fit(seconds_per_node):
-    """``seconds_per_node(nodes, seconds)``: the slope a of the best line seconds ≈ a·nodes,
-    on one set of measurements named in messages and two drawn at random."""
-    what = "least-squares time per node"
-    for number, (nodes, seconds) in enumerate(_fits(fresh_rng())):
-        ok, got = call_answer(what, seconds_per_node, nodes.tolist(), seconds.tolist())
-        if not ok:
-            return False
-        if is_unset(got):
-            return report(False, what, f"your function returned {got!r}: not filled in yet")
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return report(False, what, f"expected one number (seconds per node), got {type(got).__name__}")
-        best = _least_squares_slope(nodes, seconds)
-        if not abs(got - best) <= 1e-9 * abs(best):
-            where = f"on {nodes.size} measurements" if number == 0 else \
-                "on measurements drawn at random"
-            residual = float(np.sum((seconds - got * nodes) ** 2))
-            least = float(np.sum((seconds - best * nodes) ** 2))
-            how = f"{residual / least:.6g} times the smallest possible one" if number == 0 else \
-                "larger than the smallest possible one"
-            return report(False, what,
-                          f"{where} your slope leaves a sum of squared errors {how}; the line "
-                          "through 0 that fits best minimises the sum of squared errors")
-    return report(True, what, "your slope is the least-squares one on 3 sets of measurements, "
-                              "2 of them drawn at random")
+def _collecting_step(rng, collections):
+    """A step that spends a known part of its time in the collector: ``collections`` full
+    collections of a heap of lists (its size drawn with ``rng``), then as long again or
+    longer working without allocating; returns (step, the heap to keep alive)."""
+    heap = [[] for _ in range(int(rng.integers(20_000, 60_000)))]
+    factor = float(rng.uniform(1.0, 2.0))
+
+    def step():
+        start = time.perf_counter()
+        for _ in range(collections):
+            gc.collect()
+        _spin(factor * (time.perf_counter() - start))
+    return step, heap
 
 
-CROSSOVER_CASES = [(16, 1e-5, 1e-9, 21), (64, 2e-5, 5e-10, 21), (4, 3e-6, 2e-9, 30),
-                   (256, 1e-5, 1e-10, 21)]
+class _Clock:
+    """The checker's own clock of the collections during one call (it runs first)."""
+
+    def __init__(self):
+        self.seconds, self._start = 0.0, None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self._start is not None:
+            self.seconds += time.perf_counter() - self._start
 
 
-def check_crossover(crossover_batch):
-    """``crossover_batch(width, per_node, per_multiply_add, nodes)``: the batch at which the
-    tensor engine's arithmetic takes as long as its per-node overhead; at costs named in
-    messages and three sets drawn at random."""
-    what = "crossover batch size"
+def _collector_entries():
+    return speed_entries(["collector_share"]) + [
+        (breakdown, name, f"minigrad's speed.breakdown.{name}")
+        for name in ("_CollectorClock", "_collector_clock")]
+
+
+def _clocked_call(what, collector_seconds, step):
+    """Call the reader's function on ``step`` with the checker's clock first in
+    gc.callbacks; returns (called, answer, callbacks left behind, collector left on,
+    the checker's seconds), the callbacks and the collector put back as they were."""
+    callbacks, clock = list(gc.callbacks), _Clock()
+    gc.callbacks.insert(0, clock)
+    try:
+        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
+            ok, got = call_answer(what, collector_seconds, step)
+    finally:
+        gc.callbacks.remove(clock)
+        left = [c for c in gc.callbacks if c not in callbacks]
+        for callback in left:
+            gc.callbacks.remove(callback)
+        enabled = gc.isenabled()
+        gc.enable()
+    return ok, got, left, enabled, clock.seconds
+
+
+@reports_forbidden("seconds in the collector")
+def check_collector_seconds(collector_seconds):
+    """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
+    runs once, measured with ``gc.callbacks``; tried on three steps (2, 4 and 8 full
+    collections, in an order drawn per run, and as long again or longer outside the
+    collector), and compared with the checker's own clock of the same collections. The
+    callback must be removed and the collector left on."""
+    what = "seconds in the collector"
     rng = fresh_rng()
-    drawn = [(int(rng.integers(2, 300)), float(10 ** rng.uniform(-6, -4)),
-              float(10 ** rng.uniform(-10, -8)), int(rng.integers(10, 40))) for _ in range(3)]
-    for number, (width, per_node, per_op, nodes) in enumerate(CROSSOVER_CASES + drawn):
-        ok, got = call_answer(what, crossover_batch, width, per_node, per_op, nodes)
-        if not ok:
-            return False
-        if is_unset(got):
-            return report(False, what, f"your function returned {got!r}: not filled in yet")
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return report(False, what, f"expected a number (a batch size), got {type(got).__name__}")
-        overhead = per_node * nodes
-        per_point = per_op * step_multiply_adds(width, 1)  # the count is linear in the batch
-        true = overhead / per_point
-        if not abs(got - true) <= 1e-9 * true:
-            side = "less" if per_point * got < overhead else "more"
-            where = (f"width {width}, {per_node:g} s per node, {per_op:g} s per multiply-add, "
-                     f"{nodes} nodes: at batch {got:.4g}") if number < len(CROSSOVER_CASES) else \
-                "for costs drawn at random: at your batch"
-            return report(False, what, f"{where} the arithmetic would take {side} time than the "
-                                       "per-node overhead")
-    return report(True, what, f"right for {len(CROSSOVER_CASES)} sets of costs and 3 drawn at "
-                              "random")
+    # 2, 4 and 8 collections in an order drawn per run: no one number is within the
+    # tolerance of two of them, so a number copied in fails
+    for collections in rng.permutation([2, 4, 8]):
+        step, heap = _collecting_step(rng, int(collections))
+        for attempt in range(2):  # a second try, should the machine interrupt the first
+            ok, got, left, enabled, true = _clocked_call(what, collector_seconds, step)
+            if not ok:
+                return False
+            if is_unset(got):
+                return report(False, what, f"your function returned {got!r}: not filled in yet")
+            if left:
+                return report(False, what, "your function leaves its callback in gc.callbacks: "
+                                           "remove it (gc.callbacks.remove) once the step has "
+                                           "run, or every later collection calls it")
+            if not enabled:
+                return report(False, what, "your function leaves the collector switched off: "
+                                           "measure it while it runs as usual")
+            if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
+                return report(False, what, "expected a number of seconds, got "
+                                           f"{type(got).__name__}")
+            # the two clocks read the same collections, but the machine may interrupt
+            # the process between the checker's callback and the reader's
+            if abs(got - true) <= 0.25 * true + 1e-3:
+                break
+        else:
+            if got > true:
+                how = ("more than the collector took: time only from each collection's "
+                       "\"start\" to its \"stop\", not the whole step")
+            else:
+                how = ("less than the collector took: add up every collection during the "
+                       "step (the step may make several), from its \"start\" to its \"stop\"")
+            return report(False, what, f"for a step drawn at random your answer is {how}")
+        del heap
+    return report(True, what, "your clock agrees with the checker's on 3 steps drawn at random, "
+                              "each with several collections and work outside them")
+
+
+WRITE_THE_STEP = "the exercise asks you to write the step with NumPy alone, without autograd"
+
+
+def _numpy_step_entries():
+    return autograd_entries() + speed_entries(("numpy_step", "tensor_step", "make_step"))
+
+
+_HINTS = {"W": "dL/dW is the layer's input, transposed, times dL/dz",
+          "b": "dL/db adds up dL/dz over the points"}
+
+
+@reports_forbidden("a training step in NumPy")
+def check_numpy_step(numpy_step):
+    """``numpy_step(layers, X, labels, lr)``: the tensor step's forward, hinge loss, backward
+    and SGD update written out in NumPy; three steps on problems drawn at random must give
+    the tensor engine's losses and weights, with autograd a trap while it runs."""
+    what = "a training step in NumPy"
+    rng = fresh_rng()
+    for _ in range(2):
+        width, batch = int(rng.integers(2, 12)), int(rng.integers(4, 40))
+        problem = speed.make_problem(width, batch, seed=int(rng.integers(1_000_000)))
+        lr = float(rng.uniform(0.01, 0.2))
+        engine = speed.make_step("tensor", problem)
+        engine.optimizer.lr = lr
+        layers = problem.weights()
+        X, labels = problem.X.copy(), problem.labels.copy()
+        for number in range(3):
+            before = [(W.copy(), b.copy()) for W, b in layers]
+            with forbidding(_numpy_step_entries(), [numpy_step], WRITE_THE_STEP):
+                ok, got = call_answer(what, numpy_step, layers, X, labels, lr)
+            if not ok:
+                return False
+            if is_unset(got):
+                return report(False, what, f"your function returned {got!r}: not filled in yet")
+            loss = engine.step()
+            if not (np.array_equal(X, problem.X) and np.array_equal(labels, problem.labels)):
+                return report(False, what, "your step changed X or labels: only the weights "
+                                           "should change")
+            try:
+                got = float(got)
+            except (TypeError, ValueError):
+                return report(False, what, f"expected the loss, a number, got {type(got).__name__}")
+            if not abs(got - loss) <= 1e-9 * max(1.0, abs(loss)):
+                return report(False, what, "for a problem drawn at random your loss is not the mean "
+                                           "hinge loss of the network's scores (step "
+                                           f"{number + 1}): check the forward pass")
+            unchanged = all(np.array_equal(W, W0) and np.array_equal(b, b0)
+                            for (W, b), (W0, b0) in zip(layers, before))
+            moved = any(not np.array_equal(layer.W.data, W0)
+                        for layer, (W0, _) in zip(engine.model.layers, before))
+            if unchanged and moved:  # (no point inside the margin: no gradient, no move)
+                return report(False, what, "your step leaves the weights as they were: update "
+                                           "each W and b in place (W -= lr * grad_W)")
+            for i, ((W, b), layer) in enumerate(zip(layers, engine.model.layers)):
+                for name, got_array, true in (("W", W, layer.W.data), ("b", b, layer.b.data)):
+                    if np.shape(got_array) != true.shape or not np.allclose(
+                            got_array, true, rtol=1e-9, atol=1e-12):
+                        return report(False, what, f"your loss is right, but after step "
+                                                   f"{number + 1} layer {i + 1}'s {name} is not "
+                                                   f"what SGD gives: {_HINTS[name]} (through the "
+                                                   "ReLUs: 0 where the ReLU gave 0)")
+    return report(True, what, "your losses and weights match the tensor engine's over 3 steps "
+                              "on 2 problems drawn at random")

@@ -1,0 +1,294 @@
+"""The checkers of chapter 11: each PASSes the solution and FAILs wrong answers, saying what
+is wrong without printing the expected answer, and refuses the package's own versions."""
+import gc
+import time
+
+import numpy as np
+import pytest
+
+from minigrad import speed
+from minigrad.exercises import ch11
+
+
+def verdict(capsys, ok):
+    """The checker's message, its lines (wrapped to a notebook's width) joined again."""
+    out = capsys.readouterr().out
+    assert out.startswith("PASS" if ok else "FAIL"), out
+    assert all(len(line) <= 77 for line in out.splitlines()), out
+    return " ".join(out.split())
+
+
+# ----- 11.1 the multiply-adds of one step ----------------------------------------------
+
+def solution_multiply_adds(width, batch):
+    forward = batch * (2 * width + width * width + width)
+    return 2 * forward + batch * (width * width + width)
+
+
+def test_multiply_adds_passes_the_count_and_agrees_with_the_package(capsys):
+    assert ch11.check_multiply_adds(solution_multiply_adds) is True
+    verdict(capsys, True)
+    for w, b in [(1, 1), (7, 3), (32, 10)]:
+        assert speed.multiply_adds(w, b) == solution_multiply_adds(w, b) == ch11.matmul_work_in_graph(w, b)
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda w, b: ..., "not filled in yet"),
+    (lambda w, b: b * (2 * w + w * w + w), "too few"),                        # forward only
+    (lambda w, b: 3 * b * (2 * w + w * w + w), "too many"),                    # a gradient for X too
+    (lambda w, b: 2 * b * (2 * w + w * w + w) + b * w * w, "too few"),          # forgot one layer's input
+    (lambda w, b: "many", "should be a number"),
+])
+def test_multiply_adds_fails_wrong_answers(capsys, answer, says):
+    assert ch11.check_multiply_adds(answer) is False
+    assert says in verdict(capsys, False)
+
+
+def test_multiply_adds_refuses_the_packages_count(capsys):
+    # issue 16's cheats: the function itself, wrapped in a lambda, called through the package
+    # or through the module that defines it
+    import minigrad
+    for answer in (speed.multiply_adds, lambda w, b: speed.multiply_adds(w, b),
+                   lambda w, b: minigrad.speed.multiply_adds(w, b) + 0,
+                   lambda w, b: speed.counts.multiply_adds(w, b)):
+        ok = ch11.check_multiply_adds(answer)
+        out = verdict(capsys, ok)
+        assert not ok and "minigrad's speed.multiply_adds" in out and "write the count yourself" in out, out
+    assert speed.multiply_adds(4, 8) == solution_multiply_adds(4, 8)  # put back
+    assert speed.counts.multiply_adds is speed.multiply_adds
+
+
+@pytest.mark.parametrize("width, batch", [(1, 1), (2, 3), (7, 3), (32, 10), (5, 64)])
+def test_the_checkers_count_is_the_graphs(width, batch):
+    assert ch11.step_multiply_adds(width, batch) == ch11.matmul_work_in_graph(width, batch)
+
+
+def test_a_count_right_only_on_the_named_cases_fails(capsys):
+    counts = {(w, b): solution_multiply_adds(w, b) for w, b in [(1, 1), (4, 8), (16, 100), (3, 7), (64, 2)]}
+    assert ch11.check_multiply_adds(lambda w, b: counts.get((w, b), 0)) is False
+    assert "for a width and batch drawn at random you count too few, though your count is right" \
+        in verdict(capsys, False)
+
+
+# ----- 11.2 the collector's seconds ------------------------------------------------------
+
+def solution_collector_seconds(step):
+    spent, started = [0.0], [0.0]
+
+    def clock(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - started[0]
+    gc.callbacks.append(clock)
+    try:
+        step()
+    finally:
+        gc.callbacks.remove(clock)
+    return spent[0]
+
+
+def test_collector_seconds_passes_a_clock_of_ones_own(capsys):
+    before = list(gc.callbacks)
+    assert ch11.check_collector_seconds(solution_collector_seconds) is True
+    verdict(capsys, True)
+    assert gc.callbacks == before and gc.isenabled()
+
+
+def whole_step(step):
+    start = time.perf_counter()
+    step()
+    return time.perf_counter() - start
+
+
+def last_collection_only(step):
+    times = []
+
+    def clock(phase, info):
+        times.append(time.perf_counter())
+    gc.callbacks.append(clock)
+    try:
+        step()
+    finally:
+        gc.callbacks.remove(clock)
+    return times[-1] - times[-2]
+
+
+def callback_left_behind(step):
+    spent = []
+    gc.callbacks.append(lambda phase, info: spent.append(time.perf_counter()))
+    step()
+    return sum(b - a for a, b in zip(spent[::2], spent[1::2]))
+
+
+def collector_switched_off(step):
+    seconds = solution_collector_seconds(step)
+    gc.disable()
+    return seconds
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda step: ..., "not filled in yet"),
+    (whole_step, "more than the collector took"),
+    (last_collection_only, "less than the collector took"),
+    (lambda step: 0.01, "for a step drawn at random"),                 # a number copied in
+    (callback_left_behind, "leaves its callback in gc.callbacks"),
+    (collector_switched_off, "leaves the collector switched off"),
+    (lambda step: "fast", "expected a number of seconds"),
+])
+def test_collector_seconds_fails_wrong_answers(capsys, answer, says):
+    before = list(gc.callbacks)
+    assert ch11.check_collector_seconds(answer) is False
+    assert says in verdict(capsys, False)
+    assert gc.callbacks == before and gc.isenabled()  # the checker cleans up after the answer
+
+
+def test_collector_seconds_refuses_the_packages_clock(capsys):
+    from minigrad.speed import breakdown
+
+    def packaged(step):
+        with breakdown._collector_clock() as clock:
+            step()
+        return clock.seconds
+    for answer in (packaged, lambda step: speed.collector_share(2, 2)["collector"]):
+        assert ch11.check_collector_seconds(answer) is False
+        assert "minigrad's speed." in verdict(capsys, False)
+
+
+# ----- 11.3 the tensor step in NumPy alone -------------------------------------------------
+
+def solution_numpy_step(layers, X, labels, lr):
+    inputs, h = [], X
+    for i, (W, b) in enumerate(layers):
+        inputs.append(h)
+        h = h @ W + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    margins = 1.0 - labels * h
+    loss = np.maximum(margins, 0.0).mean()
+    grad = -labels * (margins > 0) / len(X)
+    for i in reversed(range(len(layers))):
+        W, b = layers[i]
+        a = inputs[i]
+        grad_W, grad_b = a.T @ grad, grad.sum(axis=0)
+        if i > 0:
+            grad = (grad @ W.T) * (a > 0)
+        W -= lr * grad_W
+        b -= lr * grad_b
+    return loss
+
+
+def test_numpy_step_passes_a_step_of_ones_own(capsys):
+    assert ch11.check_numpy_step(solution_numpy_step) is True
+    verdict(capsys, True)
+
+
+def forgot_the_relu_mask(layers, X, labels, lr):
+    inputs, h = [], X
+    for i, (W, b) in enumerate(layers):
+        inputs.append(h)
+        h = h @ W + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    margins = 1.0 - labels * h
+    grad = -labels * (margins > 0) / len(X)
+    for i in reversed(range(len(layers))):
+        W, b = layers[i]
+        grad_W, grad_b = inputs[i].T @ grad, grad.sum(axis=0)
+        grad = grad @ W.T
+        W -= lr * grad_W
+        b -= lr * grad_b
+    return np.maximum(margins, 0.0).mean()
+
+
+def bias_gradient_of_the_first_point(layers, X, labels, lr):
+    def wrong_sum(grad, axis):
+        return grad[0]
+    inputs, h = [], X
+    for i, (W, b) in enumerate(layers):
+        inputs.append(h)
+        h = h @ W + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    margins = 1.0 - labels * h
+    grad = -labels * (margins > 0) / len(X)
+    for i in reversed(range(len(layers))):
+        W, b = layers[i]
+        a = inputs[i]
+        grad_W, grad_b = a.T @ grad, wrong_sum(grad, 0)
+        if i > 0:
+            grad = (grad @ W.T) * (a > 0)
+        W -= lr * grad_W
+        b -= lr * grad_b
+    return np.maximum(margins, 0.0).mean()
+
+
+def copies_the_weights(layers, X, labels, lr):
+    return solution_numpy_step([(W.copy(), b.copy()) for W, b in layers], X, labels, lr)
+
+
+def sum_instead_of_mean(layers, X, labels, lr):
+    return solution_numpy_step(layers, X, labels, lr) * len(X)
+
+
+def with_autograd(layers, X, labels, lr):
+    from minigrad import Tensor, hinge_loss
+    params = [(Tensor(W), Tensor(b)) for W, b in layers]
+    h = Tensor(X, requires_grad=False)
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+        if i < len(params) - 1:
+            h = h.relu()
+    loss = hinge_loss(h, labels)
+    loss.backward()
+    for (W, b), (tW, tb) in zip(layers, params):
+        W -= lr * tW.grad
+        b -= lr * tb.grad
+    return loss.item()
+
+
+@pytest.mark.parametrize("answer, says", [
+    (lambda layers, X, labels, lr: ..., "not filled in yet"),
+    (forgot_the_relu_mask, "through the ReLUs"),
+    (bias_gradient_of_the_first_point, "'s b is not what SGD gives: dL/db adds up"),
+    (copies_the_weights, "leaves the weights as they were"),
+    (sum_instead_of_mean, "check the forward pass"),
+    (lambda layers, X, labels, lr: 0.5, "check the forward pass"),    # a number copied in
+    (with_autograd, "the exercise asks you to write the step with NumPy alone"),
+    (speed.numpy_step, "minigrad's speed.numpy_step itself"),
+    (lambda layers, X, labels, lr: speed.breakdown.numpy_step(layers, X, labels, lr),
+     "your answer calls minigrad's speed.numpy_step"),
+])
+def test_numpy_step_fails_wrong_answers(capsys, answer, says):
+    assert ch11.check_numpy_step(answer) is False
+    assert says in verdict(capsys, False)
+
+
+def test_chapter_11_verdicts_read_the_same_on_every_run(capsys):
+    for checker, answer in ((ch11.check_multiply_adds, solution_multiply_adds),
+                            (ch11.check_collector_seconds, solution_collector_seconds),
+                            (ch11.check_collector_seconds, whole_step),
+                            (ch11.check_numpy_step, solution_numpy_step),
+                            (ch11.check_numpy_step, forgot_the_relu_mask)):
+        outputs = set()
+        for _ in range(3):
+            checker(answer)
+            outputs.add(capsys.readouterr().out)
+        assert len(outputs) == 1, outputs
+
+
+def test_numpy_step_passes_where_no_point_is_inside_the_margin(capsys, monkeypatch):
+    """With every point beyond the margin the loss is 0 and a right step moves nothing:
+    not a step that "leaves the weights as they were"."""
+    real_make_problem = speed.make_problem
+
+    def far_apart(width, batch, seed=0):  # every score 100, every label +1: every margin met
+        problem = real_make_problem(width, batch, seed)
+        last = problem.model.layers[-1]
+        last.W.data = last.W.data * 0
+        last.b.data = last.b.data * 0 + 100.0
+        problem.labels = np.ones_like(problem.labels)
+        return problem
+    monkeypatch.setattr(speed, "make_problem", far_apart)
+    assert ch11.check_numpy_step(solution_numpy_step) is True
+    verdict(capsys, True)
