@@ -288,7 +288,7 @@ def _dropout_with(scale=None, keep_p=False, in_place=False, global_rng=False, ev
 
 
 @pytest.mark.parametrize("answer, says", [
-    (_dropout_with(scale=lambda p: 1.0), "the entries kept are not scaled, so the expected output is smaller"),
+    (_dropout_with(scale=lambda p: 1.0), "they are left as they were, so the expected output is smaller"),
     (_dropout_with(scale=lambda p: 1 - p), "multiplying by 1 - p shrinks the output further"),
     (_dropout_with(keep_p=True), "the fraction of entries zeroed is far from p"),
     (_dropout_with(in_place=True), "changed x itself"),

@@ -297,7 +297,7 @@ def check_dropout(dropout):
             if kept.any() and not np.allclose(ratio, 1 / (1 - p), rtol=1e-12, atol=0):
                 hint = ""
                 if np.allclose(ratio, 1.0):
-                    hint = ": the entries kept are not scaled, so the expected output is smaller than x"
+                    hint = ": they are left as they were, so the expected output is smaller than x"
                 elif np.allclose(ratio, 1 - p):
                     hint = ": multiplying by 1 - p shrinks the output further; which factor keeps the "\
                            "expected value equal to x?"
