@@ -352,6 +352,24 @@ def test_warmup_cosine_checks_every_step_of_the_named_case(capsys):
     assert "at step 99, in the cosine part, the rate is too large" in out
 
 
+def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
+    torch = pytest.importorskip("torch")
+
+    def with_torch(step, total_steps, warmup_steps, lr_max, lr_min):
+        if step < warmup_steps:
+            return lr_max * (step + 1) / warmup_steps
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr_max)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps - warmup_steps, eta_min=lr_min)
+        for _ in range(step - warmup_steps):
+            optimizer.step()
+            cosine.step()
+        return optimizer.param_groups[0]["lr"]
+    ok, out = run(capsys, ch13.check_warmup_cosine, with_torch)
+    assert not ok
+    assert "your answer calls PyTorch's learning-rate schedulers" in out, out
+
+
 @pytest.mark.parametrize("answer, says", [
     (lambda s, T, w, hi, lo: hi * s / w if s < w else warmup_cosine(s, T, w, hi, lo),
      "at step 0, in the warm-up, the rate is too small"),
