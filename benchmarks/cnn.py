@@ -5,11 +5,14 @@
 
        Conv2d(1, 16, 3, padding=1) - ReLU - MaxPool2d(2)
        Conv2d(16, 32, 3, padding=1) - ReLU - MaxPool2d(2)
-       Flatten - Linear(128, 64) - ReLU - Linear(64, 10)
+       Flatten - Dropout(0.3) - Linear(128, 64) - ReLU - Dropout(0.3) - Linear(64, 10)
 
    in minigrad and in PyTorch (CPU, float64, one thread), from the same
    weights: both must compute the same loss and gradients before they are
-   timed, taking turns (interleaved repeats).
+   timed, taking turns (interleaved repeats). Dropout multiplies by masks
+   drawn once for the batch, the same in both engines, so that they can
+   agree; drawing them (about a tenth of a millisecond here, in the
+   chapter's training every step) is left out of both timings.
 2. The forward pass of each convolution of that network, computed by
    im2col (one matrix product) and by loops that slide each filter over
    the images (one dot product per filter and output pixel, for the whole
@@ -35,13 +38,15 @@ from minigrad.tensor import Tensor
 from minigrad.tensor_conv import conv2d, max_pool2d
 
 LR = 0.05
+DROPOUT = 0.3
 # (out channels, in channels, kernel) of each convolution; then the linear layers
 CONVOLUTIONS = [(16, 1, 3), (32, 16, 3)]
 LINEAR = [(128, 64), (64, 10)]
 
 
 def make_problem(batch=64, seed=0):
-    """A batch of digits (N, 1, 8, 8) scaled to [0, 1], its labels, and He-initialised weights."""
+    """A batch of digits (N, 1, 8, 8) scaled to [0, 1], its labels, He-initialised weights, and
+    the two dropout masks (kept entries 1/(1 - p), dropped ones 0)."""
     digits = load_digits()
     rng = np.random.default_rng(seed)
     rows = rng.choice(len(digits), size=batch, replace=False)
@@ -55,7 +60,8 @@ def make_problem(batch=64, seed=0):
     for nin, nout in LINEAR:
         weights.append(rng.standard_normal((nin, nout)) * np.sqrt(2 / nin))
         weights.append(0.1 * rng.standard_normal(nout))
-    return X, y, weights
+    masks = [(rng.random((batch, nin)) >= DROPOUT) / (1 - DROPOUT) for nin, _ in LINEAR]
+    return X, y, weights, masks
 
 
 class _AutogradCNN(AutogradNetwork):
@@ -65,8 +71,9 @@ class _AutogradCNN(AutogradNetwork):
         c1, b1, c2, b2, w1, v1, w2, v2 = self.params
         h = self.pool(self.conv(self.X, c1, b1, padding=1).relu(), 2)
         h = self.pool(self.conv(h, c2, b2, padding=1).relu(), 2)
-        h = (h.reshape(len(self.y), -1) @ w1 + v1).relu()
-        return self.cross_entropy(h @ w2 + v2, self.y)
+        first, second = self.masks
+        h = ((h.reshape(len(self.y), -1) * first) @ w1 + v1).relu()
+        return self.cross_entropy((h * second) @ w2 + v2, self.y)
 
 
 class MinigradCNN(_AutogradCNN):
@@ -76,8 +83,9 @@ class MinigradCNN(_AutogradCNN):
     cross_entropy = staticmethod(cross_entropy_loss)
     to_numpy = staticmethod(np.copy)
 
-    def __init__(self, X, y, weights):
+    def __init__(self, X, y, weights, masks):
         self.X = Tensor(X, requires_grad=False)
+        self.masks = [Tensor(m, requires_grad=False) for m in masks]
         self.y = y
         self.params = [Tensor(w.copy()) for w in weights]
         self.optimizer = SGD(self.params, lr=LR)
@@ -86,12 +94,13 @@ class MinigradCNN(_AutogradCNN):
 class TorchCNN(_AutogradCNN):
     name = "PyTorch"
 
-    def __init__(self, X, y, weights):
+    def __init__(self, X, y, weights, masks):
         import torch
         import torch.nn.functional as F
         self.conv, self.pool, self.cross_entropy = F.conv2d, F.max_pool2d, F.cross_entropy
         self.to_numpy = lambda gradient: gradient.numpy().copy()
         self.X = torch.tensor(X, dtype=torch.float64)
+        self.masks = [torch.tensor(m, dtype=torch.float64) for m in masks]
         self.y = torch.tensor(y, dtype=torch.long)
         self.params = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in weights]
         self.optimizer = torch.optim.SGD(self.params, lr=LR)
@@ -158,10 +167,10 @@ def run(batch=64, repeats=21, use_torch=True, out=None, steady_malloc=True):
           f"{'one thread' if threads_limited() else 'its default threads (threadpoolctl is not installed)'}"
           + (f"; PyTorch {torch.__version__} with {torch.get_num_threads()} thread(s)" if torch else ""),
           file=out)
-    X, y, weights = make_problem(batch)
-    engines = [MinigradCNN(X, y, weights)]
+    X, y, weights, masks = make_problem(batch)
+    engines = [MinigradCNN(X, y, weights, masks)]
     if torch is not None:
-        engines.append(TorchCNN(X, y, weights))
+        engines.append(TorchCNN(X, y, weights, masks))
     results = {"batch": batch, "loss": check_agreement(engines)}
     with one_thread():
         gc.collect()

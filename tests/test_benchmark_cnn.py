@@ -7,10 +7,10 @@ from benchmarks import cnn as bench
 
 
 def test_cnn_engines_agree_before_and_after_a_step():
-    X, y, weights = bench.make_problem(batch=8)
-    engines = [bench.MinigradCNN(X, y, weights)]
+    X, y, weights, masks = bench.make_problem(batch=8)
+    engines = [bench.MinigradCNN(X, y, weights, masks)]
     try:
-        engines.append(bench.TorchCNN(X, y, weights))
+        engines.append(bench.TorchCNN(X, y, weights, masks))
     except ImportError:
         pass
     assert np.isfinite(bench.check_agreement(engines))
@@ -20,7 +20,7 @@ def test_cnn_engines_agree_before_and_after_a_step():
 
 
 def test_the_loop_convolution_is_the_same_convolution():
-    X, _, weights = bench.make_problem(batch=4)
+    X, _, weights, _ = bench.make_problem(batch=4)
     for x, w, b in bench.conv_inputs(X, weights):
         np.testing.assert_allclose(bench.Im2colForward(x, w, b).step(), bench.LoopForward(x, w, b).step(),
                                    rtol=1e-12, atol=1e-12)

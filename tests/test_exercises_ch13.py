@@ -288,7 +288,7 @@ def _dropout_with(scale=None, keep_p=False, in_place=False, global_rng=False, ev
 
 
 @pytest.mark.parametrize("answer, says", [
-    (_dropout_with(scale=lambda p: 1.0), "the entries kept are not scaled, so the expected output is smaller"),
+    (_dropout_with(scale=lambda p: 1.0), "they are left as they were, so the expected output is smaller"),
     (_dropout_with(scale=lambda p: 1 - p), "multiplying by 1 - p shrinks the output further"),
     (_dropout_with(keep_p=True), "the fraction of entries zeroed is far from p"),
     (_dropout_with(in_place=True), "changed x itself"),
@@ -350,6 +350,24 @@ def test_warmup_cosine_checks_every_step_of_the_named_case(capsys):
     ok, out = run(capsys, ch13.check_warmup_cosine, wrong_last_step)
     assert not ok
     assert "at step 99, in the cosine part, the rate is too large" in out
+
+
+def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
+    torch = pytest.importorskip("torch")
+
+    def with_torch(step, total_steps, warmup_steps, lr_max, lr_min):
+        if step < warmup_steps:
+            return lr_max * (step + 1) / warmup_steps
+        optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr_max)
+        cosine = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=total_steps - warmup_steps, eta_min=lr_min)
+        for _ in range(step - warmup_steps):
+            optimizer.step()
+            cosine.step()
+        return optimizer.param_groups[0]["lr"]
+    ok, out = run(capsys, ch13.check_warmup_cosine, with_torch)
+    assert not ok
+    assert "your answer calls PyTorch's learning-rate schedulers" in out, out
 
 
 @pytest.mark.parametrize("answer, says", [

@@ -5,7 +5,8 @@ answer; each also returns True or False. Shapes, values, probabilities and
 schedule settings are drawn afresh on every run, and the messages about them
 name no drawn number, so a right answer prints the same PASS every time.
 While the reader's code runs, the package's normalisation and dropout (and
-PyTorch's, if the reader imported it) are traps; the batch-norm rule is
+PyTorch's, and its learning-rate schedulers, if the reader imported them)
+are traps; the batch-norm rule is
 compared with its closed form to about 1e-13, closer than finite
 differences reach.
 """
@@ -27,6 +28,7 @@ __all__ = ["check_batch_norm_train", "check_batch_norm_rule", "check_dropout",
            "check_warmup_cosine"]
 
 WRITE_IT = "the exercise asks you to write it with NumPy"
+WRITE_FORMULA = "the exercise asks you to write the schedule's formula"
 
 
 def _norm_entries():
@@ -297,7 +299,7 @@ def check_dropout(dropout):
             if kept.any() and not np.allclose(ratio, 1 / (1 - p), rtol=1e-12, atol=0):
                 hint = ""
                 if np.allclose(ratio, 1.0):
-                    hint = ": the entries kept are not scaled, so the expected output is smaller than x"
+                    hint = ": they are left as they were, so the expected output is smaller than x"
                 elif np.allclose(ratio, 1 - p):
                     hint = ": multiplying by 1 - p shrinks the output further; which factor keeps the "\
                            "expected value equal to x?"
@@ -349,6 +351,14 @@ def _warmup_cosine_reference(step, total_steps, warmup_steps, lr_max, lr_min):
     return lr_min + 0.5 * (lr_max - lr_min) * (1 + math.cos(math.pi * progress))
 
 
+def _schedule_entries():
+    """PyTorch's learning-rate schedulers, if the reader imported them: every one of them
+    starts in the base class's ``__init__``."""
+    schedulers = sys.modules.get("torch.optim.lr_scheduler")
+    base = getattr(schedulers, "LRScheduler", None) or getattr(schedulers, "_LRScheduler", None)
+    return [(base, "__init__", "PyTorch's learning-rate schedulers")]
+
+
 @reports_forbidden("warmup_cosine")
 def check_warmup_cosine(schedule):
     """Exercise 13.4: ``schedule(step, total_steps, warmup_steps, lr_max, lr_min)``, the
@@ -371,7 +381,8 @@ def check_warmup_cosine(schedule):
         for step in range(total_steps):
             label = f"step {step}" if named else "a step"
             try:
-                got = schedule(step, total_steps, warmup, lr_max, lr_min)
+                with forbidding(_schedule_entries(), [schedule], WRITE_FORMULA):
+                    got = schedule(step, total_steps, warmup, lr_max, lr_min)
             except Exception as error:
                 return report_raised(what, f"warmup_cosine at {label} {described}", error)
             if is_placeholder(got):
