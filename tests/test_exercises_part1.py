@@ -364,6 +364,23 @@ def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
     assert "not from numbers worked out once" in out
 
 
+def test_ch02_sigmoid_neuron_refuses_nudged_gradients(capsys):
+    def nudged(x1, x2, w1, w2, bias):  # issue 16's cheat: central differences, no chain rule
+        leaves = (x1, x2, w1, w2, bias)
+        numbers_ = [leaf.data for leaf in leaves]
+
+        def o_of(v):
+            return 1 / (1 + math.exp(-(v[0] * v[2] + v[1] * v[3] + v[4])))
+        for i, leaf in enumerate(leaves):
+            up, down = list(numbers_), list(numbers_)
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            leaf.grad = (o_of(up) - o_of(down)) / 2e-6
+        return chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, nudged, SigmoidValue,
+                 says="not exact, as a numerical derivative would be")
+
+
 def test_ch02_downhill(capsys):
     a, b, c, f = 3.0, -2.0, 8.0, -1.5
     grads = [b * f, a * f, f, a * b + c]
@@ -531,6 +548,8 @@ def softplus_class(forward="stable", rule="returns"):
                 v = Value(a.data)
                 (v.exp() + 1).log().backward()
                 return (grad * v.grad,)
+            if rule == "sigmoid":  # the package's sigmoid, which is the derivative itself
+                return (grad * Value(a.data).sigmoid().data,)
             return None
     return Softplus
 
@@ -546,6 +565,7 @@ def test_ch03_softplus(capsys):
     assert_fails(capsys, ch03.check_softplus, int, says="derived from minigrad's Value")
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="numerical"), says="the derivative must be exact")
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="package"), says="calls minigrad's Value.backward()")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="sigmoid"), says="calls minigrad's Value.sigmoid")
     assert Value(2.0).exp().data > 7  # the traps are gone afterwards
     v = Value(0.5)
     (v * v).backward()
@@ -568,6 +588,12 @@ def test_ch03_paths(capsys):
     assert_fails(capsys, ch03.check_paths, lambda x: [..., ..., ...], says=NOT_FILLED)
     assert_fails(capsys, ch03.check_paths, lambda x: [x * x, 6.0, 44.0], says="d out/dy: 6 is too small",
                  hides=("10",))
+
+    def nudged(x):  # issue 16's cheat: d out/dx by central differences on x⁴ + x³
+        h = 1e-6
+        up, down = x + h, x - h
+        return [x * x, 2 * x * x + x, (up**4 + up**3 - down**4 - down**3) / (2 * h)]
+    assert_fails(capsys, ch03.check_paths, nudged, says="d out/dx: the derivative must be exact")
 
 
 def test_ch03_paths_judges_the_method(capsys):
@@ -793,6 +819,9 @@ def test_ch04_more_operations(capsys, own_engine_directory):
     assert "kept in yourgrad/value.py" in out
     for replace, says in [
             (("        return (grad / a.data,)", "        return (1 / a.data,)"), "a.log()"),
+            (("        return (grad / a.data,)",
+              "        return (grad * (math.log(a.data + 1e-6) - math.log(a.data - 1e-6)) / 2e-6,)"),
+             "the derivative must be exact"),
             (("    return self + (-other)", "    return self + other"), "a - b"),
             (("        return (grad if a.data > 0 else 0.0,)", "        return (grad,)"), "(-a).relu()"),
             (("        e = math.exp(-abs(a.data))  # never overflows\n"

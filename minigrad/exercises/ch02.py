@@ -156,6 +156,13 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
                           "compute every gradient from the nodes' data, not from numbers "
                           "worked out once")
             return report(False, what, f"{where}: {detail}")
+        # the chain rule by hand is exact to rounding; nudging is not (about 1e-10 off)
+        inexact = [f"do/d{k}" for k, g, r in zip(names, grads, right)
+                   if not abs(g - r) <= 1e-13 * max(1.0, abs(r))]
+        if inexact:
+            return report(False, what, f"{where}, {', '.join(inexact)}: close, but not "
+                                       "exact, as a numerical derivative would be: set each "
+                                       ".grad by the chain rule")
     return report(True, what, "with the chapter's numbers and with numbers drawn at random")
 
 
