@@ -299,6 +299,14 @@ def test_ch02(capsys):
             ...
     assert_fails(capsys, ch02.check_operators, Placeholder, says=NOT_FILLED)
 
+    class AsksThePackage(with_operators()):  # issue 16's cheat: minigrad does the subtraction
+        def __sub__(self, other):
+            difference = Value(self.data) - Value(other.data)
+            return type(self)(difference.data, (self, other), "-")
+    assert_fails(capsys, ch02.check_operators, AsksThePackage,
+                 says="calls minigrad's Value.__sub__: the exercise asks for the operators")
+    assert (Value(5.0) - Value(2.0)).data == 3.0  # the traps are gone afterwards
+
 
 def chapter_sigmoid(v):
     return v.sigmoid()
@@ -867,6 +875,16 @@ def test_the_milestone(capsys, own_engine_directory):
          "def train(model, inputs, labels, optimizer, steps):\n"
          "    import minigrad\n    optimizer = minigrad.SGD(model.parameters(), lr=0.1)\n")),
         says="calls minigrad's SGD: the milestone runs your engine alone")
+    nudging = ("        loss.backward()\n",  # issue 16's cheat: gradients by central differences
+               "        for p in model.parameters():\n"
+               "            p.data += 1e-6\n"
+               "            up = hinge_loss([model(x) for x in inputs], labels).data\n"
+               "            p.data -= 2e-6\n"
+               "            down = hinge_loss([model(x) for x in inputs], labels).data\n"
+               "            p.data += 1e-6\n"
+               "            p.grad = (up - down) / 2e-6\n")
+    assert_fails(capsys, ch05.check_milestone, *milestone(nudging),
+                 says="train called your backward() 0 times in 100 steps")
 
 
 def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):

@@ -4,6 +4,7 @@ Exercise 5.2 (SGD with momentum) and the milestone (a loss and a training loop)
 finish the reader's own engine, ``yourgrad/value.py``; the milestone trains
 networks with it alone.
 """
+import contextlib
 import math
 
 import sys
@@ -169,6 +170,25 @@ def check_milestone(hinge_loss, train):
     return keep("value", 5, 4, _check_milestone, hinge_loss=hinge_loss, train=train)
 
 
+@contextlib.contextmanager
+def _counting_calls(cls, method):
+    """Count the calls of ``cls.method`` while the block runs; yields a one-item list."""
+    original, count = cls.__dict__.get(method), [0]
+    found = getattr(cls, method)
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return found(*args, **kwargs)
+    setattr(cls, method, counted)
+    try:
+        yield count
+    finally:
+        if original is None:
+            delattr(cls, method)
+        else:
+            setattr(cls, method, original)
+
+
 @reports_forbidden(MILESTONE)
 def _check_milestone(hinge_loss, train):
     from minigrad.datasets import make_moons
@@ -210,13 +230,19 @@ def _check_milestone(hinge_loss, train):
     for name, (inputs, targets), shape, lr, steps in [("XOR", xor, [4, 1], 0.1, 100),
                                                      ("the moons", moons, [8, 1], 0.2, 80)]:
         try:
-            with forbidding(_milestone_entries(), answers, ALONE):
+            with forbidding(_milestone_entries(), answers, ALONE), \
+                    _counting_calls(Value, "backward") as backward_calls:
                 model = MLP(2, shape, activation="tanh", seed=1)
                 optimizer = SGD(model.parameters(), lr=lr, momentum=0.9)
                 losses = train(model, inputs, targets, optimizer, steps)
                 right = sum((model(x).data > 0) == (t > 0) for x, t in zip(inputs, targets))
         except Exception as error:
             return report(False, MILESTONE, f"training on {name} raised {describe_error(error)}")
+        if backward_calls[0] < steps:
+            return report(False, MILESTONE, f"on {name} train called your backward() "
+                                            f"{backward_calls[0]} times in {steps} steps: each "
+                                            "step's gradients must come from backward(), not "
+                                            "from nudging the parameters")
         if is_placeholder(losses):
             return not_filled_in(MILESTONE)
         try:
