@@ -907,6 +907,14 @@ def test_ch05(capsys):
     shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
 
+    def nudged(predictions, targets):  # issue 16's cheat: central differences on the loss
+        def loss(ps):
+            return sum((p - t) ** 2 for p, t in zip(ps, targets)) / len(ps)
+        at = [p.data for p in predictions]
+        return [(loss(at[:j] + [at[j] + 1e-6] + at[j + 1:])
+                 - loss(at[:j] + [at[j] - 1e-6] + at[j + 1:])) / 2e-6 for j in range(len(at))]
+    assert_fails(capsys, ch05.check_mse_gradient, nudged, says="the derivative must be exact")
+
     outputs = {assert_passes(capsys, ch05.check_momentum, sgd()) for _ in range(3)}
     assert len(outputs) == 1
     assert_fails(capsys, ch05.check_momentum, ..., says=NOT_FILLED)
