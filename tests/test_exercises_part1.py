@@ -229,6 +229,18 @@ def test_ch01_numerical_derivatives_fail(capsys):
     assert "write the rule" in out
 
 
+def test_ch01_derivatives_from_the_packages_backward_fail(capsys):
+    def by_backward(x):  # issue 16's cheat: the package's autograd finds q'(x) exactly
+        v = Value(x)
+        (4 * v**3 - 2 * v**2 + v - 5).backward()
+        return v.grad
+    assert_fails(capsys, ch01.check_power_rule, by_backward,
+                 says="calls minigrad's Value.backward(): the exercise asks for the derivative by a rule")
+    v = Value(3.0)
+    (v * v).backward()
+    assert v.grad == 6.0  # the trap is gone afterwards
+
+
 def test_ch01_a_table_of_the_named_points_fails(capsys):
     table = {x: 12 * x**2 - 4 * x + 1 for x in [-2.0, -0.5, 0.0, 1.0, 3.0, 10.0]}
     out = assert_fails(capsys, ch01.check_power_rule, lambda x: table.get(x, 0.0), says="drawn at random")
