@@ -209,6 +209,8 @@ def _check_milestone(hinge_loss, train):
     rng = fresh_rng()
     scores = [float(v) for v in rng.normal(size=7) * 2]
     labels = [float(v) for v in rng.choice([-1.0, 1.0], size=7)]
+    # two points beyond the margin, where max(0, ·) is 0: a loss without it must fail
+    scores[:2] = [t * float(rng.uniform(1.5, 3.0)) for t in labels[:2]]
     leaves = [Value(v) for v in scores]
     try:
         with forbidding(_milestone_entries(), answers, ALONE):
