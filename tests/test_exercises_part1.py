@@ -229,6 +229,18 @@ def test_ch01_numerical_derivatives_fail(capsys):
     assert "write the rule" in out
 
 
+def test_ch01_derivatives_from_the_packages_backward_fail(capsys):
+    def by_backward(x):  # issue 16's cheat: the package's autograd finds q'(x) exactly
+        v = Value(x)
+        (4 * v**3 - 2 * v**2 + v - 5).backward()
+        return v.grad
+    assert_fails(capsys, ch01.check_power_rule, by_backward,
+                 says="calls minigrad's Value.backward(): the exercise asks for the derivative by a rule")
+    v = Value(3.0)
+    (v * v).backward()
+    assert v.grad == 6.0  # the trap is gone afterwards
+
+
 def test_ch01_a_table_of_the_named_points_fails(capsys):
     table = {x: 12 * x**2 - 4 * x + 1 for x in [-2.0, -0.5, 0.0, 1.0, 3.0, 10.0]}
     out = assert_fails(capsys, ch01.check_power_rule, lambda x: table.get(x, 0.0), says="drawn at random")
@@ -299,6 +311,14 @@ def test_ch02(capsys):
             ...
     assert_fails(capsys, ch02.check_operators, Placeholder, says=NOT_FILLED)
 
+    class AsksThePackage(with_operators()):  # issue 16's cheat: minigrad does the subtraction
+        def __sub__(self, other):
+            difference = Value(self.data) - Value(other.data)
+            return type(self)(difference.data, (self, other), "-")
+    assert_fails(capsys, ch02.check_operators, AsksThePackage,
+                 says="calls minigrad's Value.__sub__: the exercise asks for the operators")
+    assert (Value(5.0) - Value(2.0)).data == 3.0  # the traps are gone afterwards
+
 
 def chapter_sigmoid(v):
     return v.sigmoid()
@@ -362,6 +382,23 @@ def test_ch02_sigmoid_neuron_refuses_the_packages_gradients(capsys):
     assert o_chapter.data > 0
     out = assert_fails(capsys, ch02.check_sigmoid_neuron, hard_coded, SigmoidValue, says="drawn at random")
     assert "not from numbers worked out once" in out
+
+
+def test_ch02_sigmoid_neuron_refuses_nudged_gradients(capsys):
+    def nudged(x1, x2, w1, w2, bias):  # issue 16's cheat: central differences, no chain rule
+        leaves = (x1, x2, w1, w2, bias)
+        numbers_ = [leaf.data for leaf in leaves]
+
+        def o_of(v):
+            return 1 / (1 + math.exp(-(v[0] * v[2] + v[1] * v[3] + v[4])))
+        for i, leaf in enumerate(leaves):
+            up, down = list(numbers_), list(numbers_)
+            up[i] += 1e-6
+            down[i] -= 1e-6
+            leaf.grad = (o_of(up) - o_of(down)) / 2e-6
+        return chapter_sigmoid(x1 * w1 + x2 * w2 + bias)
+    assert_fails(capsys, ch02.check_sigmoid_neuron, nudged, SigmoidValue,
+                 says="not exact, as a numerical derivative would be")
 
 
 def test_ch02_downhill(capsys):
@@ -531,6 +568,8 @@ def softplus_class(forward="stable", rule="returns"):
                 v = Value(a.data)
                 (v.exp() + 1).log().backward()
                 return (grad * v.grad,)
+            if rule == "sigmoid":  # the package's sigmoid, which is the derivative itself
+                return (grad * Value(a.data).sigmoid().data,)
             return None
     return Softplus
 
@@ -546,6 +585,7 @@ def test_ch03_softplus(capsys):
     assert_fails(capsys, ch03.check_softplus, int, says="derived from minigrad's Value")
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="numerical"), says="the derivative must be exact")
     assert_fails(capsys, ch03.check_softplus, softplus_class(rule="package"), says="calls minigrad's Value.backward()")
+    assert_fails(capsys, ch03.check_softplus, softplus_class(rule="sigmoid"), says="calls minigrad's Value.sigmoid")
     assert Value(2.0).exp().data > 7  # the traps are gone afterwards
     v = Value(0.5)
     (v * v).backward()
@@ -568,6 +608,12 @@ def test_ch03_paths(capsys):
     assert_fails(capsys, ch03.check_paths, lambda x: [..., ..., ...], says=NOT_FILLED)
     assert_fails(capsys, ch03.check_paths, lambda x: [x * x, 6.0, 44.0], says="d out/dy: 6 is too small",
                  hides=("10",))
+
+    def nudged(x):  # issue 16's cheat: d out/dx by central differences on x⁴ + x³
+        h = 1e-6
+        up, down = x + h, x - h
+        return [x * x, 2 * x * x + x, (up**4 + up**3 - down**4 - down**3) / (2 * h)]
+    assert_fails(capsys, ch03.check_paths, nudged, says="d out/dx: the derivative must be exact")
 
 
 def test_ch03_paths_judges_the_method(capsys):
@@ -793,6 +839,9 @@ def test_ch04_more_operations(capsys, own_engine_directory):
     assert "kept in yourgrad/value.py" in out
     for replace, says in [
             (("        return (grad / a.data,)", "        return (1 / a.data,)"), "a.log()"),
+            (("        return (grad / a.data,)",
+              "        return (grad * (math.log(a.data + 1e-6) - math.log(a.data - 1e-6)) / 2e-6,)"),
+             "the derivative must be exact"),
             (("    return self + (-other)", "    return self + other"), "a - b"),
             (("        return (grad if a.data > 0 else 0.0,)", "        return (grad,)"), "(-a).relu()"),
             (("        e = math.exp(-abs(a.data))  # never overflows\n"
@@ -838,6 +887,16 @@ def test_the_milestone(capsys, own_engine_directory):
          "def train(model, inputs, labels, optimizer, steps):\n"
          "    import minigrad\n    optimizer = minigrad.SGD(model.parameters(), lr=0.1)\n")),
         says="calls minigrad's SGD: the milestone runs your engine alone")
+    nudging = ("        loss.backward()\n",  # issue 16's cheat: gradients by central differences
+               "        for p in model.parameters():\n"
+               "            p.data += 1e-6\n"
+               "            up = hinge_loss([model(x) for x in inputs], labels).data\n"
+               "            p.data -= 2e-6\n"
+               "            down = hinge_loss([model(x) for x in inputs], labels).data\n"
+               "            p.data += 1e-6\n"
+               "            p.grad = (up - down) / 2e-6\n")
+    assert_fails(capsys, ch05.check_milestone, *milestone(nudging),
+                 says="train called your backward() 0 times in 100 steps")
 
 
 def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):
@@ -859,6 +918,14 @@ def test_ch05(capsys):
     # the hard-coded answer for the exercise's one list fails on the others
     shown = [2 * (p - t) / 4 for p, t in zip([2.5, 0.0, -1.0, 4.0], [3.0, -0.5, -1.0, 1.0])]
     assert_fails(capsys, ch05.check_mse_gradient, lambda ps, ts: shown, says="for 1 predictions")
+
+    def nudged(predictions, targets):  # issue 16's cheat: central differences on the loss
+        def loss(ps):
+            return sum((p - t) ** 2 for p, t in zip(ps, targets)) / len(ps)
+        at = [p.data for p in predictions]
+        return [(loss(at[:j] + [at[j] + 1e-6] + at[j + 1:])
+                 - loss(at[:j] + [at[j] - 1e-6] + at[j + 1:])) / 2e-6 for j in range(len(at))]
+    assert_fails(capsys, ch05.check_mse_gradient, nudged, says="the derivative must be exact")
 
     outputs = {assert_passes(capsys, ch05.check_momentum, sgd()) for _ in range(3)}
     assert len(outputs) == 1

@@ -469,10 +469,14 @@ EXACT = ("the derivative must be exact: yours is close to the slope but not equa
          "as a numerical derivative (finite differences) would be; write the rule")
 
 
+BY_RULE = "the exercise asks for the derivative by a rule, worked out by hand"
+
+
 def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
     """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point."""
     name = getattr(f, "__name__", "f")
-    with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls:
+    with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
+            forbidding(autograd_entries(), [df], BY_RULE):
         try:
             got = df(x)
         except Exception as error:  # the reader's code is under test: report, don't crash
@@ -512,7 +516,10 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
     what = f"derivative of {name}"
     labels = [f"at x = {x:g}" for x in points] + ["at a point drawn at random"] * len(drawn)
     for x, label in zip(list(points) + list(drawn), labels):
-        problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol)
+        try:
+            problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol)
+        except ForbiddenCall as forbidden:
+            return report(False, what, str(forbidden))
         if problem == NOT_FILLED_IN:
             return not_filled_in(what)
         if problem is not None:

@@ -40,13 +40,25 @@ def check_operators(value_class):
     return keep("value", 2, 2, _check_operators, Value=value_class)
 
 
+def _package_arithmetic():
+    """:func:`forbidding`'s entries for the package's Value arithmetic: exercise 2.2's
+    operators compute with plain numbers, not by asking minigrad."""
+    from minigrad import value
+    return [(value.Value, name, f"minigrad's Value.{name}")
+            for name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+                         "__pow__", "__truediv__", "__rtruediv__", "__neg__")]
+
+
+@reports_forbidden("subtraction, powers and division")
 def _check_operators(Value):
     value_class = Value
     what = "subtraction, powers and division"
     drawn = fresh_rng().choice([-1.0, 1.0], size=2) * fresh_rng().uniform(0.5, 4.0, size=2)
     cases = [(5.0, -2.0, ""), (*map(float, drawn), ", with p and q drawn at random")]
     for p_data, q_data, where in cases:
-        failed = _operators_problem(value_class, what, p_data, q_data, where)
+        with forbidding(_package_arithmetic(), [value_class],
+                        "the exercise asks for the operators on plain numbers"):
+            failed = _operators_problem(value_class, what, p_data, q_data, where)
         if failed is not None:
             return failed
     return report(True, what)
@@ -156,6 +168,13 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
                           "compute every gradient from the nodes' data, not from numbers "
                           "worked out once")
             return report(False, what, f"{where}: {detail}")
+        # the chain rule by hand is exact to rounding; nudging is not (about 1e-10 off)
+        inexact = [f"do/d{k}" for k, g, r in zip(names, grads, right)
+                   if not abs(g - r) <= 1e-13 * max(1.0, abs(r))]
+        if inexact:
+            return report(False, what, f"{where}, {', '.join(inexact)}: close, but not "
+                                       "exact, as a numerical derivative would be: set each "
+                                       ".grad by the chain rule")
     return report(True, what, "with the chapter's numbers and with numbers drawn at random")
 
 

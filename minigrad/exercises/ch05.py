@@ -4,6 +4,7 @@ Exercise 5.2 (SGD with momentum) and the milestone (a loss and a training loop)
 finish the reader's own engine, ``yourgrad/value.py``; the milestone trains
 networks with it alone.
 """
+import contextlib
 import math
 
 import sys
@@ -11,7 +12,7 @@ import sys
 import numpy as np
 
 from minigrad import optim
-from minigrad.exercises import (autograd_entries, close_detail, describe_error, forbidding,
+from minigrad.exercises import (EXACT, autograd_entries, close_detail, describe_error, forbidding,
                                 fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden)
 from minigrad.exercises.your_engine import keep
@@ -50,6 +51,9 @@ def check_mse_gradient(mse_gradient):
                 detail = ("not the derivative (it is for the exercise's list?): compute it "
                           "from the inputs")
             return report(False, what, f"for {len(ps)} predictions: {detail}")
+        # the formula is exact to rounding; nudging each prediction is about 1e-10 off
+        if not all(abs(g - r) <= 1e-13 * max(1.0, abs(r)) for g, r in zip(got, right)):
+            return report(False, what, f"for {len(ps)} predictions: {EXACT}")
     return report(True, what, "for lists of 1, 3, 4 and 7 predictions")
 
 
@@ -169,6 +173,25 @@ def check_milestone(hinge_loss, train):
     return keep("value", 5, 4, _check_milestone, hinge_loss=hinge_loss, train=train)
 
 
+@contextlib.contextmanager
+def _counting_calls(cls, method):
+    """Count the calls of ``cls.method`` while the block runs; yields a one-item list."""
+    original, count = cls.__dict__.get(method), [0]
+    found = getattr(cls, method)
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return found(*args, **kwargs)
+    setattr(cls, method, counted)
+    try:
+        yield count
+    finally:
+        if original is None:
+            delattr(cls, method)
+        else:
+            setattr(cls, method, original)
+
+
 @reports_forbidden(MILESTONE)
 def _check_milestone(hinge_loss, train):
     from minigrad.datasets import make_moons
@@ -186,6 +209,8 @@ def _check_milestone(hinge_loss, train):
     rng = fresh_rng()
     scores = [float(v) for v in rng.normal(size=7) * 2]
     labels = [float(v) for v in rng.choice([-1.0, 1.0], size=7)]
+    # two points beyond the margin, where max(0, ·) is 0: a loss without it must fail
+    scores[:2] = [t * float(rng.uniform(1.5, 3.0)) for t in labels[:2]]
     leaves = [Value(v) for v in scores]
     try:
         with forbidding(_milestone_entries(), answers, ALONE):
@@ -210,13 +235,19 @@ def _check_milestone(hinge_loss, train):
     for name, (inputs, targets), shape, lr, steps in [("XOR", xor, [4, 1], 0.1, 100),
                                                      ("the moons", moons, [8, 1], 0.2, 80)]:
         try:
-            with forbidding(_milestone_entries(), answers, ALONE):
+            with forbidding(_milestone_entries(), answers, ALONE), \
+                    _counting_calls(Value, "backward") as backward_calls:
                 model = MLP(2, shape, activation="tanh", seed=1)
                 optimizer = SGD(model.parameters(), lr=lr, momentum=0.9)
                 losses = train(model, inputs, targets, optimizer, steps)
                 right = sum((model(x).data > 0) == (t > 0) for x, t in zip(inputs, targets))
         except Exception as error:
             return report(False, MILESTONE, f"training on {name} raised {describe_error(error)}")
+        if backward_calls[0] < steps:
+            return report(False, MILESTONE, f"on {name} train called your backward() "
+                                            f"{backward_calls[0]} times in {steps} steps: each "
+                                            "step's gradients must come from backward(), not "
+                                            "from nudging the parameters")
         if is_placeholder(losses):
             return not_filled_in(MILESTONE)
         try:
