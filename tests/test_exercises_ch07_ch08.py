@@ -601,7 +601,10 @@ def test_leaky_init_fails_a_table_of_the_named_cases(capsys):
 
 
 def test_chapters_7_and_8_verdicts_read_the_same_on_every_run(capsys):
-    for checker, args in ((ch07.check_outer_gradients, (outer_solution,)),
+    walk, namespace = _chapter_7_engine()
+    for checker, args in ((ch07.check_walk, walk),
+                          (ch07.check_unbroadcast, (namespace["unbroadcast"],)),
+                          (ch07.check_outer_gradients, (outer_solution,)),
                           (ch07._check_divide, (Div, MiniTensor)),
                           (ch07._check_divide, (DivPassingGradOn, MiniTensor)),
                           (ch07._check_permute, (Permute, MiniTensor)),
@@ -611,3 +614,175 @@ def test_chapters_7_and_8_verdicts_read_the_same_on_every_run(capsys):
                           (ch08.check_soft_targets, (soft_solution,)),
                           (ch08.check_soft_targets, (soft_shifted_by_the_batch_max,))):
         assert len({run(capsys, checker, *args)[1] for _ in range(3)}) == 1, checker
+
+
+# ----- in chapter 7's text: the reader's walk and unbroadcast ------------------------
+
+def _chapter_7_engine(replacement=""):
+    """The course's engine of chapter 7 (its text's code), then ``replacement`` run over it."""
+    from minigrad.exercises.your_engine import _piece
+    from exercise_verdicts import run_cell
+    namespace = run_cell("import numpy as np\n" + _piece("tensor", 7, 0).source)
+    if replacement:
+        namespace = run_cell("import numpy as np\n" + replacement, namespace)
+    return [namespace[name] for name in ("MiniTensor", "Add", "Mul", "Tanh",
+                                         "mini_backpropagate")], namespace
+
+
+_WALK_HEAD = """
+def mini_backpropagate(root):
+    order = topological_order(root)
+"""
+_RESET = """    for node in order:
+        if node._prev:
+            node.grad = None
+"""
+_LOOP = """    root.grad = np.ones_like(root.data)
+    for node in reversed(order):
+        if not node._prev or node.grad is None:
+            continue
+        for parent, g in zip(node._prev, node._backward(node.grad)):
+            {adds}
+"""
+WRONG_WALKS = {
+    "sets": (_WALK_HEAD + _RESET + _LOOP.format(adds="parent.grad = g") + "    accumulate\n",
+             "used three times: an input used several times must get the sum"),
+    "never resets": (_WALK_HEAD + _LOOP.format(adds="accumulate(parent, g)"),
+                     "does it start the operations' results afresh (None)"),
+    "recursive": ("""
+def mini_backpropagate(root):
+    root.grad = np.ones_like(root.data)
+    def visit(node):
+        for parent, g in zip(node._prev, node._backward(node.grad)):
+            accumulate(parent, g)
+            visit(parent)
+    for node in topological_order(root):
+        if node._prev:
+            node.grad = None
+    visit(root)
+""", "used three times"),
+    "adds itself": (_WALK_HEAD + _RESET + _LOOP.format(
+        adds="parent.grad = g if parent.grad is None else parent.grad + g"),
+        "your walk does not call accumulate"),
+    "the package's": ("""
+from minigrad.autograd import backpropagate
+def mini_backpropagate(root):
+    accumulate
+    backpropagate(root)
+""", "your answer calls minigrad's backpropagate"),
+    "placeholder": ("""
+def mini_backpropagate(root):
+    order = ...
+    ...
+    root.grad = ...
+""", "not filled in yet"),
+}
+
+
+def test_walk_pass(capsys):
+    pieces, _ = _chapter_7_engine()
+    ok, out = run(capsys, ch07.check_walk, *pieces)
+    assert ok and "chain of 5,000 operations" in out
+
+
+@pytest.mark.parametrize("name", WRONG_WALKS)
+def test_walk_fail(capsys, name):
+    source, says = WRONG_WALKS[name]
+    pieces, _ = _chapter_7_engine(source)
+    ok, out = run(capsys, ch07.check_walk, *pieces)
+    assert not ok and says in out, out
+
+
+def test_a_walk_by_recursion_fails_on_the_long_chain(capsys):
+    pieces, _ = _chapter_7_engine("""
+def mini_backpropagate(root):
+    order = topological_order(root)
+    for node in order:
+        if node._prev:
+            node.grad = None
+    root.grad = np.ones_like(root.data)
+    def walk(position):
+        if position < 0:
+            return
+        node = order[position]
+        if node._prev and node.grad is not None:
+            for parent, g in zip(node._prev, node._backward(node.grad)):
+                accumulate(parent, g)
+        walk(position - 1)
+    walk(len(order) - 1)
+""")
+    ok, out = run(capsys, ch07.check_walk, *pieces)
+    assert not ok and "recursion limit" in out, out
+
+
+def _unbroadcast_without_keepdims(grad, shape):
+    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+    return grad.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1))
+
+
+WRONG_UNBROADCASTS = {
+    "unsummed": (lambda grad, shape: grad, "returned the gradient unsummed"),
+    "no keepdims": (_unbroadcast_without_keepdims, "are the axes of size 1 kept"),
+    "first axis only": (lambda grad, shape: grad.sum(axis=0) if grad.ndim > len(shape) else grad,
+                        "for a gradient of shape"),
+    "the package's": (lambda grad, shape: summed_to_shape(grad, shape), "your answer calls"),
+    "by autograd": (lambda grad, shape: _by_autograd(grad, shape),
+                    "your answer calls minigrad's Tensor.backward()"),
+    "made of zeros": (lambda grad, shape: np.zeros(shape), "right shape but wrong numbers"),
+}
+
+
+def _by_autograd(grad, shape):
+    leaf = Tensor(np.zeros(shape))
+    ((leaf + Tensor(np.zeros(grad.shape))) * Tensor(grad)).sum().backward()
+    return leaf.grad
+
+
+def test_unbroadcast_pass(capsys):
+    _, namespace = _chapter_7_engine()
+    ok, out = run(capsys, ch07.check_unbroadcast, namespace["unbroadcast"])
+    assert ok and "ten pairs of shapes drawn afresh" in out
+
+
+@pytest.mark.parametrize("name", WRONG_UNBROADCASTS)
+def test_unbroadcast_fail(capsys, name):
+    answer, says = WRONG_UNBROADCASTS[name]
+    ok, out = run(capsys, ch07.check_unbroadcast, answer)
+    assert not ok and says in out, out
+
+
+def test_unbroadcast_is_not_fooled_by_shapes_the_text_used(capsys):
+    """An answer that knows the text's shapes, (4, 3) to (3,) or (4, 1), fails on shapes drawn
+    afresh."""
+    def known(grad, shape):
+        if grad.shape == (4, 3) and shape == (3,):
+            return grad.sum(axis=0)
+        if grad.shape == (4, 3) and shape == (4, 1):
+            return grad.sum(axis=1, keepdims=True)
+        return grad
+    ok, out = run(capsys, ch07.check_unbroadcast, known)
+    assert not ok
+
+
+def test_the_engine_check_fails_a_recursive_walk(capsys):
+    pieces, namespace = _chapter_7_engine("""
+def mini_backpropagate(root):
+    order = topological_order(root)
+    for node in order:
+        if node._prev:
+            node.grad = None
+    root.grad = np.ones_like(root.data)
+    def walk(position):
+        if position >= 0:
+            node = order[position]
+            if node._prev and node.grad is not None:
+                for parent, g in zip(node._prev, node._backward(node.grad)):
+                    if g is not None:
+                        accumulate(parent, g)
+            walk(position - 1)
+    walk(len(order) - 1)
+""")
+    names = ("MiniTensor", "topological_order", "unbroadcast", "accumulate", "mini_backpropagate",
+             "Add", "Mul", "Tanh", "Relu", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem")
+    ok, out = run(capsys, ch07._check_engine, *[namespace[n] for n in names])
+    assert not ok and "recursion limit" in out, out
