@@ -19,13 +19,11 @@ from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
 from minigrad.exercises.your_engine import keep
 
-WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
 RULE = "the exercise asks you to write the rule, without any autograd"
 NOT_EXACT = ("is close to the right one but not equal to it, as a numerical derivative (finite "
              "differences) would be: the rule must be exact; write it from the local derivatives")
 
-__all__ = ["check_walk", "check_unbroadcast", "check_outer_gradients", "check_divide",
-           "check_permute", "check_engine"]
+__all__ = ["check_walk", "check_unbroadcast", "check_divide", "check_permute", "check_engine"]
 
 
 def sum_to_shape(copies, shape):
@@ -258,54 +256,6 @@ def _unbroadcast_problem(unbroadcast, rng):
     return None
 
 
-# ----- exercise: gradients of an outer sum, by hand ---------------------------------
-
-@reports_forbidden("gradients of out = x * w + b")
-def check_outer_gradients(outer_gradients):
-    """``outer_gradients(x, w, b, G)`` must return (dL/dx, dL/dw, dL/db) for
-    ``out = x * w + b`` with x (n, 1), w (1, m), b (m,) and G = dL/d(out) (n, m)."""
-    what = "gradients of out = x * w + b"
-    if is_unset(outer_gradients):
-        return not_filled_in(what, "outer_gradients")
-    rng = fresh_rng()
-    for n, m in [(5, 4), (3, 6)]:
-        x, w, b = rng.normal(size=(n, 1)), rng.normal(size=(1, m)), rng.normal(size=m)
-        G = rng.normal(size=(n, m))
-        shapes = f"x {x.shape}, w {w.shape}, b {b.shape}"
-        try:
-            with forbidding(autograd_entries(), [outer_gradients], WITHOUT_AUTOGRAD):
-                result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
-        except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what,
-                          f"with {shapes}, your function raised {describe_error(error)}")
-        if is_unset(result):
-            return not_filled_in(what, "outer_gradients")
-        try:
-            dx, dw, db = result
-        except (TypeError, ValueError):
-            return report(False, what, "outer_gradients should return three arrays: dx, dw, db")
-        # Each entry of out is x[i, 0] * w[0, j] + b[j]; one term per use.
-        expected = {"dx": (G * w).sum(axis=1, keepdims=True),
-                    "dw": (G * x).sum(axis=0, keepdims=True),
-                    "db": G.sum(axis=0)}
-        inputs = {"dx": x, "dw": w, "db": b}
-        for name, got in zip(["dx", "dw", "db"], [dx, dw, db]):
-            if is_unset(got):
-                return not_filled_in(what, name)
-            got = as_numbers(got)
-            if got is None:
-                return report(False, what, f"{name} is not an array of numbers")
-            shape = inputs[name].shape
-            if got.shape != shape:
-                return report(False, what, f"{name} has shape {got.shape}, but a gradient has "
-                                           f"the shape of its input: {shape} (with {shapes})")
-            if not arrays_close(got, expected[name]):
-                return report(False, what, f"{name} has the right shape but wrong numbers (with "
-                                           f"{shapes}): which entries of out is each entry of "
-                                           f"{name[1:]} used in, and with which local derivative?")
-    return report(True, what + ", for two sets of shapes")
-
-
 # ----- exercise: division with broadcasting ------------------------------------------
 
 _DIVIDE_CASES = [((3, 4), (3, 4)), ((4, 3), (3,)), ((2, 3), (2, 1)), ((3,), (2, 3)), ((2, 3), ())]
@@ -402,8 +352,8 @@ def _permute_gradients(G, arrays, axes):
 
 
 def check_divide(Div, MiniTensor):
-    """Exercise 7.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
-    return keep("tensor", 7, 2, _check_divide, Div=Div, MiniTensor=MiniTensor)
+    """Exercise 7.1, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 1, _check_divide, Div=Div, MiniTensor=MiniTensor)
 
 
 @reports_forbidden("Div(a, b)")
@@ -425,8 +375,8 @@ _PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1
 
 
 def check_permute(Permute, MiniTensor):
-    """Exercise 7.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
-    return keep("tensor", 7, 3, _check_permute, Permute=Permute, MiniTensor=MiniTensor)
+    """Exercise 7.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 2, _check_permute, Permute=Permute, MiniTensor=MiniTensor)
 
 
 @reports_forbidden("Permute(a, axes)")
