@@ -9,14 +9,14 @@ from minigrad.exercises.your_engine import catch_up, pieces
 
 #: Each piece's checker, by (chapter, exercise), called with the piece's names.
 CHECKERS = {(7, 0): ch07.check_engine, (7, 1): ch07.check_divide, (7, 2): ch07.check_permute,
-            (8, 1): ch08.check_matmul, (8, 4): ch08.check_layers,
+            (8, 1): ch08.check_matmul, (8, 3): ch08.check_layers,
             (9, 3): ch09.check_adam_step, (9, 4): ch09.check_optimizer,
             (10, 1): ch10.check_weights_round_trip, (10, 2): ch10.check_atomic_save,
             (10, 3): ch10.check_resume, (11, 4): part2_milestone.check_milestone}
 
 #: What a checker needs beyond the piece's own names.
 ALSO = {(7, 1): ("MiniTensor",), (7, 2): ("MiniTensor",), (8, 1): ("MiniTensor",),
-        (8, 4): ("MiniTensor",), (11, 4): ("MLP", "Adam", "Batches", "MiniTensor")}
+        (8, 3): ("MiniTensor",), (11, 4): ("MLP", "Adam", "Batches", "MiniTensor")}
 
 
 def test_every_piece_has_a_checker():

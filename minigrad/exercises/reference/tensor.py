@@ -296,7 +296,7 @@ class MatMul(MiniTensor):
         return grad_a, grad_b
 
 
-# chapter 8, exercise 4: cross-entropy and layers
+# chapter 8, exercise 3: cross-entropy and layers
 class CrossEntropy(MiniTensor):
     """The mean over the rows of -log softmax(logits)[target]."""
     _op = "cross_entropy"
