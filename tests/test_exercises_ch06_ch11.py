@@ -110,6 +110,25 @@ def test_dot_products_fails_wrong_answers(capsys, answer, says):
     assert "array(" not in out  # arrays are described by their shape, not printed
 
 
+@pytest.mark.parametrize("answer", [
+    lambda A, B: np.array([[a @ b for b in B] for a in A]),
+    lambda A, B: np.array([[np.dot(A[i], B[j]) for j in range(len(B))]
+                           for i in range(len(A))]),
+    lambda A, B: np.array([A @ row for row in B]).T,
+])
+def test_dot_products_fails_a_python_loop(capsys, answer):
+    """Right numbers, but the exercise asks for one matrix product and no Python loop."""
+    assert ch06.check_dot_products(answer) is False
+    assert "row by row (or entry by entry) in Python" in verdict(capsys, False)
+
+
+def test_dot_products_passes_whole_array_forms(capsys):
+    for answer in (lambda A, B: np.dot(A, B.T), lambda A, B: np.matmul(A, np.transpose(B)),
+                   lambda A, B: np.einsum("ik,jk->ij", A, B)):
+        assert ch06.check_dot_products(answer) is True
+        verdict(capsys, True)
+
+
 def test_dot_products_fails_an_answer_for_the_named_shapes_only(capsys):
     named = {(m, k) for m, n, k in ch06.DOT_SHAPES}
     assert ch06.check_dot_products(lambda A, B: A @ B.T if A.shape in named else A @ B.T * 2) is False

@@ -128,41 +128,6 @@ class PermutePlaceholder(MiniTensor):
 
 # ----- chapter 7 ----------------------------------------------------------------------
 
-def outer_solution(x, w, b, G):
-    return (G * w).sum(axis=1, keepdims=True), (G * x).sum(axis=0, keepdims=True), G.sum(axis=0)
-
-
-def test_outer_gradients_pass(capsys):
-    ok, out = run(capsys, ch07.check_outer_gradients, outer_solution)
-    assert ok
-
-
-@pytest.mark.parametrize("answer, says", [
-    (lambda x, w, b, G: (G.sum(axis=1, keepdims=True), (G * x).sum(axis=0, keepdims=True), G.sum(axis=0)),
-     "dx has the right shape but wrong numbers"),
-    (lambda x, w, b, G: ((G * w).sum(axis=1, keepdims=True), (G * x).sum(axis=0), G.sum(axis=0)),
-     "dw has shape (4,), but a gradient has the shape of its input: (1, 4)"),
-    (lambda x, w, b, G: ((G * w).sum(axis=1, keepdims=True), (G * x).sum(axis=0, keepdims=True), G),
-     "db has shape (5, 4)"),
-    (lambda x, w, b, G: (..., ..., ...), "dx is not filled in yet"),
-    (lambda x, w, b, G: None, "outer_gradients is not filled in yet"),
-    (lambda x, w, b, G: (G, G), "should return three arrays"),
-    (lambda x, w, b, G: (x @ G, w, b), "raised ValueError"),
-])
-def test_outer_gradients_fail(capsys, answer, says):
-    ok, out = run(capsys, ch07.check_outer_gradients, answer)
-    assert not ok
-    assert says in out
-
-
-def test_outer_gradients_is_not_fooled_by_hard_coded_shapes(capsys):
-    def only_five_by_four(x, w, b, G):
-        G = G[:5, :4] if G.shape == (5, 4) else np.zeros((5, 4))
-        return outer_solution(x[:5], w[:, :4], b[:4], G)
-    ok, out = run(capsys, ch07.check_outer_gradients, only_five_by_four)
-    assert not ok
-
-
 def test_divide_pass(capsys):
     assert run(capsys, ch07._check_divide, Div, MiniTensor)[0]
     assert run(capsys, ch07._check_divide, DivSummingItself, MiniTensor)[0]
@@ -370,84 +335,6 @@ def test_leaky_init_factor_is_what_a_deep_network_shows():
         assert abs(np.mean(y ** 2) / np.mean(x ** 2) - factor) < 0.05 * factor
 
 
-def soft_solution(Z, Q):
-    E = np.exp(Z - Z.max(axis=1, keepdims=True))
-    return (E / E.sum(axis=1, keepdims=True) - Q) / len(Z)
-
-
-def soft_shifted_by_the_batch_max(Z, Q):
-    E = np.exp(Z - Z.max())  # one shift for the whole batch: a row far below it underflows to 0 / 0
-    return (E / E.sum(axis=1, keepdims=True) - Q) / len(Z)
-
-
-def test_soft_targets_pass(capsys):
-    assert run(capsys, ch08.check_soft_targets, soft_solution)[0]
-
-
-@pytest.mark.parametrize("answer, says", [
-    (lambda Z, Q: soft_solution(Z, Q) * len(Z), "off by a factor of the number of rows"),
-    (lambda Z, Q: -soft_solution(Z, Q), "wrong numbers for random logits and targets"),
-    (lambda Z, Q: (np.exp(Z) / np.exp(Z).sum(axis=1, keepdims=True) - Q) / len(Z),
-     "for logits as large as ±1000 your gradient contains inf or nan: does your softmax overflow"),
-    (lambda Z, Q: soft_solution(Z, Q)[0], "the gradient has shape (4,)"),
-    (lambda Z, Q: soft_shifted_by_the_batch_max(Z, Q),
-     "for a row of logits near -1000 next to a row with +1000 your gradient contains inf or nan"),
-    (lambda Z, Q: None, "not filled in yet"),
-])
-def test_soft_targets_fail(capsys, answer, says):
-    ok, out = run(capsys, ch08.check_soft_targets, answer)
-    assert not ok
-    assert says in out
-
-
-def test_soft_targets_reference_is_the_gradient():
-    """(softmax - Q) / n, the checker's reference, against central differences of the loss."""
-    rng = np.random.default_rng(5)
-    Z, Q = rng.normal(size=(4, 5)), rng.dirichlet(np.ones(5), size=4)
-
-    def loss(Z):
-        shifted = Z - Z.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        return -(Q * log_p).sum() / len(Z)
-
-    h, numeric = 1e-6, np.zeros_like(Z)
-    for index in np.ndindex(Z.shape):
-        step = np.zeros_like(Z)
-        step[index] = h
-        numeric[index] = (loss(Z + step) - loss(Z - step)) / (2 * h)
-    np.testing.assert_allclose(soft_solution(Z, Q), numeric, atol=1e-9)
-
-
-def test_soft_targets_reference_agrees_with_torch(torch):
-    rng = np.random.default_rng(6)
-    Z, Q = rng.normal(size=(3, 4)) * 3, rng.dirichlet(np.ones(4), size=3)
-    z = torch.tensor(Z, requires_grad=True)
-    torch.nn.functional.cross_entropy(z, torch.tensor(Q)).backward()
-    np.testing.assert_allclose(soft_solution(Z, Q), z.grad.numpy(), atol=1e-12)
-
-
-def test_outer_gradients_and_soft_targets_refuse_autograd(capsys):
-    # issue 16's cheat: the package's autograd where the exercise says "without any autograd"
-    def with_autograd(x, w, b, G):
-        tx, tw, tb = Tensor(x), Tensor(w), Tensor(b)
-        ((tx * tw + tb) * Tensor(G)).sum().backward()
-        return tx.grad, tw.grad, tb.grad
-    ok = ch07.check_outer_gradients(with_autograd)
-    out = " ".join(capsys.readouterr().out.split())
-    assert not ok and "calls minigrad's Tensor.backward(): the exercise asks for the gradients by hand" in out, out
-
-    def soft_with_autograd(Z, Q):  # any use of backward() is refused, right or wrong
-        z = Tensor(Z)
-        (z * Tensor(Q)).sum().backward()
-        return z.grad
-    ok = ch08.check_soft_targets(soft_with_autograd)
-    out = " ".join(capsys.readouterr().out.split())
-    assert not ok and "calls minigrad's Tensor.backward()" in out, out
-    t = Tensor(np.ones(2))
-    (t * t).sum().backward()  # the traps are put back
-    assert np.array_equal(t.grad, [2.0, 2.0])
-
-
 # ----- issue 16: rules checked exactly, at inputs drawn per run, any autograd a trap --------
 
 def _central(f, x, h=1e-6):
@@ -601,13 +488,185 @@ def test_leaky_init_fails_a_table_of_the_named_cases(capsys):
 
 
 def test_chapters_7_and_8_verdicts_read_the_same_on_every_run(capsys):
-    for checker, args in ((ch07.check_outer_gradients, (outer_solution,)),
+    walk, namespace = _chapter_7_engine()
+    for checker, args in ((ch07.check_walk, walk),
+                          (ch07.check_unbroadcast, (namespace["unbroadcast"],)),
                           (ch07._check_divide, (Div, MiniTensor)),
                           (ch07._check_divide, (DivPassingGradOn, MiniTensor)),
                           (ch07._check_permute, (Permute, MiniTensor)),
                           (ch08._check_matmul, (BatchMatMul, MiniTensor)),
                           (ch08._check_matmul, (BatchMatMulByFiniteDifferences, MiniTensor)),
-                          (ch08.check_leaky_init, (leaky_solution,)),
-                          (ch08.check_soft_targets, (soft_solution,)),
-                          (ch08.check_soft_targets, (soft_shifted_by_the_batch_max,))):
+                          (ch08.check_leaky_init, (leaky_solution,))):
         assert len({run(capsys, checker, *args)[1] for _ in range(3)}) == 1, checker
+
+
+# ----- in chapter 7's text: the reader's walk and unbroadcast ------------------------
+
+def _chapter_7_engine(replacement=""):
+    """The course's engine of chapter 7 (its text's code), then ``replacement`` run over it."""
+    from minigrad.exercises.your_engine import _piece
+    from exercise_verdicts import run_cell
+    namespace = run_cell("import numpy as np\n" + _piece("tensor", 7, 0).source)
+    if replacement:
+        namespace = run_cell("import numpy as np\n" + replacement, namespace)
+    return [namespace[name] for name in ("MiniTensor", "Add", "Mul", "Tanh",
+                                         "mini_backpropagate")], namespace
+
+
+_WALK_HEAD = """
+def mini_backpropagate(root):
+    order = topological_order(root)
+"""
+_RESET = """    for node in order:
+        if node._prev:
+            node.grad = None
+"""
+_LOOP = """    root.grad = np.ones_like(root.data)
+    for node in reversed(order):
+        if not node._prev or node.grad is None:
+            continue
+        for parent, g in zip(node._prev, node._backward(node.grad)):
+            {adds}
+"""
+WRONG_WALKS = {
+    "sets": (_WALK_HEAD + _RESET + _LOOP.format(adds="parent.grad = g") + "    accumulate\n",
+             "used three times: an input used several times must get the sum"),
+    "never resets": (_WALK_HEAD + _LOOP.format(adds="accumulate(parent, g)"),
+                     "does it start the operations' results afresh (None)"),
+    "recursive": ("""
+def mini_backpropagate(root):
+    root.grad = np.ones_like(root.data)
+    def visit(node):
+        for parent, g in zip(node._prev, node._backward(node.grad)):
+            accumulate(parent, g)
+            visit(parent)
+    for node in topological_order(root):
+        if node._prev:
+            node.grad = None
+    visit(root)
+""", "used three times"),
+    "adds itself": (_WALK_HEAD + _RESET + _LOOP.format(
+        adds="parent.grad = g if parent.grad is None else parent.grad + g"),
+        "your walk does not call accumulate"),
+    "the package's": ("""
+from minigrad.autograd import backpropagate
+def mini_backpropagate(root):
+    accumulate
+    backpropagate(root)
+""", "your answer calls minigrad's backpropagate"),
+    "placeholder": ("""
+def mini_backpropagate(root):
+    order = ...
+    ...
+    root.grad = ...
+""", "not filled in yet"),
+}
+
+
+def test_walk_pass(capsys):
+    pieces, _ = _chapter_7_engine()
+    ok, out = run(capsys, ch07.check_walk, *pieces)
+    assert ok and "chain of 5,000 operations" in out
+
+
+@pytest.mark.parametrize("name", WRONG_WALKS)
+def test_walk_fail(capsys, name):
+    source, says = WRONG_WALKS[name]
+    pieces, _ = _chapter_7_engine(source)
+    ok, out = run(capsys, ch07.check_walk, *pieces)
+    assert not ok and says in out, out
+
+
+def test_a_walk_by_recursion_fails_on_the_long_chain(capsys):
+    pieces, _ = _chapter_7_engine("""
+def mini_backpropagate(root):
+    order = topological_order(root)
+    for node in order:
+        if node._prev:
+            node.grad = None
+    root.grad = np.ones_like(root.data)
+    def walk(position):
+        if position < 0:
+            return
+        node = order[position]
+        if node._prev and node.grad is not None:
+            for parent, g in zip(node._prev, node._backward(node.grad)):
+                accumulate(parent, g)
+        walk(position - 1)
+    walk(len(order) - 1)
+""")
+    ok, out = run(capsys, ch07.check_walk, *pieces)
+    assert not ok and "recursion limit" in out, out
+
+
+def _unbroadcast_without_keepdims(grad, shape):
+    grad = grad.sum(axis=tuple(range(grad.ndim - len(shape))))
+    return grad.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1))
+
+
+WRONG_UNBROADCASTS = {
+    "unsummed": (lambda grad, shape: grad, "returned the gradient unsummed"),
+    "no keepdims": (_unbroadcast_without_keepdims, "are the axes of size 1 kept"),
+    "first axis only": (lambda grad, shape: grad.sum(axis=0) if grad.ndim > len(shape) else grad,
+                        "for a gradient of shape"),
+    "the package's": (lambda grad, shape: summed_to_shape(grad, shape), "your answer calls"),
+    "by autograd": (lambda grad, shape: _by_autograd(grad, shape),
+                    "your answer calls minigrad's Tensor.backward()"),
+    "made of zeros": (lambda grad, shape: np.zeros(shape), "right shape but wrong numbers"),
+}
+
+
+def _by_autograd(grad, shape):
+    leaf = Tensor(np.zeros(shape))
+    ((leaf + Tensor(np.zeros(grad.shape))) * Tensor(grad)).sum().backward()
+    return leaf.grad
+
+
+def test_unbroadcast_pass(capsys):
+    _, namespace = _chapter_7_engine()
+    ok, out = run(capsys, ch07.check_unbroadcast, namespace["unbroadcast"])
+    assert ok and "ten pairs of shapes drawn afresh" in out
+
+
+@pytest.mark.parametrize("name", WRONG_UNBROADCASTS)
+def test_unbroadcast_fail(capsys, name):
+    answer, says = WRONG_UNBROADCASTS[name]
+    ok, out = run(capsys, ch07.check_unbroadcast, answer)
+    assert not ok and says in out, out
+
+
+def test_unbroadcast_is_not_fooled_by_shapes_the_text_used(capsys):
+    """An answer that knows the text's shapes, (4, 3) to (3,) or (4, 1), fails on shapes drawn
+    afresh."""
+    def known(grad, shape):
+        if grad.shape == (4, 3) and shape == (3,):
+            return grad.sum(axis=0)
+        if grad.shape == (4, 3) and shape == (4, 1):
+            return grad.sum(axis=1, keepdims=True)
+        return grad
+    ok, out = run(capsys, ch07.check_unbroadcast, known)
+    assert not ok
+
+
+def test_the_engine_check_fails_a_recursive_walk(capsys):
+    pieces, namespace = _chapter_7_engine("""
+def mini_backpropagate(root):
+    order = topological_order(root)
+    for node in order:
+        if node._prev:
+            node.grad = None
+    root.grad = np.ones_like(root.data)
+    def walk(position):
+        if position >= 0:
+            node = order[position]
+            if node._prev and node.grad is not None:
+                for parent, g in zip(node._prev, node._backward(node.grad)):
+                    if g is not None:
+                        accumulate(parent, g)
+            walk(position - 1)
+    walk(len(order) - 1)
+""")
+    names = ("MiniTensor", "topological_order", "unbroadcast", "accumulate", "mini_backpropagate",
+             "Add", "Mul", "Tanh", "Relu", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem")
+    ok, out = run(capsys, ch07._check_engine, *[namespace[n] for n in names])
+    assert not ok and "recursion limit" in out, out

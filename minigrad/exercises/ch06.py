@@ -91,16 +91,48 @@ def check_layer_nodes(layer_nodes):
 DOT_SHAPES = [(3, 5, 4), (1, 1, 1), (6, 2, 3), (4, 4, 7)]
 
 
+class _RowByRow(BaseException):  # not caught as the answer's own error
+    """Raised when an answer reads its arrays a row or an entry at a time."""
+
+
+class _Whole(np.ndarray):
+    """An array that may be computed with as a whole (a matrix product, a transpose, NumPy's
+    functions) but not looped over in Python: iterating over it, or indexing a single row or
+    entry of it, raises :class:`_RowByRow`."""
+
+    def __iter__(self):
+        raise _RowByRow
+
+    def __getitem__(self, index):
+        parts = index if isinstance(index, tuple) else (index,)
+        if any(isinstance(part, (int, np.integer)) for part in parts):
+            raise _RowByRow
+        return super().__getitem__(index)
+
+    def tolist(self):
+        raise _RowByRow
+
+    def __array_wrap__(self, result, context=None, return_scalar=False):
+        return result.view(np.ndarray)   # what is computed from it is a plain array
+
+
 def check_dot_products(all_dots):
     """``all_dots(A, B)``: the dot product of every row of A with every row of B, as one
     matrix; tried on arrays drawn afresh on every run, of the shapes named in messages and
-    of two drawn at random."""
+    of two drawn at random. The arrays refuse to be gone through row by row or entry by
+    entry in Python (the exercise asks for one matrix product, no loop)."""
     what = "all dot products as one matrix product"
     rng = fresh_rng()
     drawn = [tuple(int(n) for n in rng.integers(2, 9, size=3)) for _ in range(2)]
     for number, (m, n, k) in enumerate(DOT_SHAPES + drawn):
         A, B = rng.normal(size=(m, k)), rng.normal(size=(n, k))
-        ok, got = call_answer(what, all_dots, A.copy(), B.copy())
+        try:
+            ok, got = call_answer(what, all_dots, A.copy().view(_Whole),
+                                  B.copy().view(_Whole))
+        except _RowByRow:
+            return report(False, what, "your function goes through A or B row by row (or "
+                                       "entry by entry) in Python: the exercise asks for the "
+                                       "whole table from one matrix product, with no loop")
         if not ok:
             return False
         label = f"A of shape {A.shape} and B of shape {B.shape}" \

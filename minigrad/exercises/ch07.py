@@ -19,12 +19,11 @@ from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
 from minigrad.exercises.your_engine import keep
 
-WITHOUT_AUTOGRAD = "the exercise asks for the gradients by hand, without any autograd"
 RULE = "the exercise asks you to write the rule, without any autograd"
 NOT_EXACT = ("is close to the right one but not equal to it, as a numerical derivative (finite "
              "differences) would be: the rule must be exact; write it from the local derivatives")
 
-__all__ = ["check_outer_gradients", "check_divide", "check_permute", "check_engine"]
+__all__ = ["check_walk", "check_unbroadcast", "check_divide", "check_permute", "check_engine"]
 
 
 def sum_to_shape(copies, shape):
@@ -61,52 +60,200 @@ def rule_problem(name, got, exact, scale, described):
     return f"the gradient for {name} is wrong (for {described})"
 
 
-# ----- exercise: gradients of an outer sum, by hand ---------------------------------
+# ----- in the text: the walk, and summing a gradient back to its input's shape ---------
 
-@reports_forbidden("gradients of out = x * w + b")
-def check_outer_gradients(outer_gradients):
-    """``outer_gradients(x, w, b, G)`` must return (dL/dx, dL/dw, dL/db) for
-    ``out = x * w + b`` with x (n, 1), w (1, m), b (m,) and G = dL/d(out) (n, m)."""
-    what = "gradients of out = x * w + b"
-    if is_unset(outer_gradients):
-        return not_filled_in(what, "outer_gradients")
+WALK = "your backward walk, mini_backpropagate"
+WALK_TASK = ("the chapter asks you to write the walk, with the chapter's topological_order "
+             "and accumulate, without minigrad's")
+_CHAIN = 5000  # deeper than Python's default recursion limit allows a recursive walk
+
+
+def _walk_entries():
+    """Any autograd and minigrad's own sort, adding and summing back, while a walk runs."""
+    from minigrad import autograd
+    return autograd_entries() + [
+        (tensor.Tensor, "__init__", "minigrad's Tensor"),
+        (autograd, "unbroadcast", "minigrad's unbroadcast"),
+        (autograd, "topological_order", "minigrad's topological_order"),
+        (autograd, "accumulate", "minigrad's accumulate")]
+
+
+def _walk_cases(rng, MiniTensor, Add, Mul, Tanh):
+    """Graphs of same-shaped inputs (shapes drawn afresh), each with its label, its root
+    ``sum(G * out)`` and its leaves with their exact gradients, in plain NumPy."""
+    shape = tuple(rng.integers(2, 6, size=rng.integers(1, 4)))
+    x, w, G = (rng.normal(size=shape) for _ in range(3))
+    cases = []
+    xt = MiniTensor(x.copy())
+    out = Add(Mul(xt, xt), xt)  # x used three times
+    cases.append(("x * x + x, x used three times", Mul(out, MiniTensor(G)),
+                  [(xt, G * (2 * x + 1))]))
+    xt, wt = MiniTensor(x.copy()), MiniTensor(w.copy())
+    out = Tanh(Mul(xt, wt))
+    slope = G * (1 - np.tanh(x * w) ** 2)
+    cases.append(("tanh(x * w)", Mul(out, MiniTensor(G)), [(xt, slope * w), (wt, slope * x)]))
+    return shape, cases
+
+
+def check_walk(MiniTensor, Add, Mul, Tanh, mini_backpropagate):
+    """The walk of the chapter's text, ``mini_backpropagate(root)``: sort with
+    ``topological_order``, start the operations' results afresh and the root at ones, then
+    hand each rule's local gradients to ``accumulate``, in reverse order. Tried on graphs of
+    shapes drawn afresh (one input used three times), twice in a row, and on a chain of
+    5,000 operations; any autograd and minigrad's sort and accumulate are traps."""
+    return _check_walk(MiniTensor, Add, Mul, Tanh, mini_backpropagate)
+
+
+@reports_forbidden(WALK)
+def _check_walk(MiniTensor, Add, Mul, Tanh, mini_backpropagate):
+    if is_unset(mini_backpropagate) or Ellipsis in mini_backpropagate.__code__.co_consts:
+        return not_filled_in(WALK)
+    if "accumulate" not in _names_used(mini_backpropagate.__code__):
+        return report(False, WALK, "your walk does not call accumulate: hand each local "
+                                   "gradient to accumulate, the one place that adds (the "
+                                   "chapter improves it next, and your walk must use it)")
     rng = fresh_rng()
-    for n, m in [(5, 4), (3, 6)]:
-        x, w, b = rng.normal(size=(n, 1)), rng.normal(size=(1, m)), rng.normal(size=m)
-        G = rng.normal(size=(n, m))
-        shapes = f"x {x.shape}, w {w.shape}, b {b.shape}"
+    answers = [mini_backpropagate, MiniTensor, Add, Mul, Tanh]
+    shape, cases = _walk_cases(rng, MiniTensor, Add, Mul, Tanh)
+    for label, root, leaves in cases:
+        root = root.sum()
+        for call in ("a first", "a second"):
+            try:
+                with forbidding(_walk_entries(), answers, WALK_TASK):
+                    mini_backpropagate(root)
+            except Exception as error:  # the reader's code is under test: report, don't crash
+                return report(False, WALK, f"on {label}, {call} walk raised "
+                                           f"{describe_error(error)}")
+            if root.grad is Ellipsis or (call == "a first" and all(
+                    leaf.grad is None for leaf, _ in leaves)):
+                return not_filled_in(WALK)
+            root_grad = as_numbers(root.grad)
+            if root_grad is None or root_grad.shape != root.shape or np.any(root_grad != 1):
+                return report(False, WALK, "the root's gradient must start as dL/dL: an array "
+                                           "of ones, of the root's shape")
+            factor = 1 if call == "a first" else 2
+            for leaf, exact in leaves:
+                got = as_numbers(leaf.grad)
+                if got is None or got.shape != shape:
+                    return report(False, WALK, f"on {label}, an input of shape {shape} was "
+                                               "left without a gradient of its shape")
+                if np.allclose(got, factor * exact, rtol=1e-12, atol=1e-300):
+                    continue
+                if call == "a second" and np.allclose(got, exact, rtol=1e-12, atol=1e-300):
+                    return report(False, WALK, f"on {label}, a second walk left the inputs' "
+                                               "gradients as the first did, instead of adding "
+                                               "to them: does it add rather than set?")
+                if call == "a second":
+                    return report(False, WALK, f"on {label}, a second walk does not add the "
+                                               "same gradients to the inputs again: does it "
+                                               "start the operations' results afresh (None) "
+                                               "before the walk?")
+                if "three times" in label:
+                    return report(False, WALK, f"on {label}: an input used several times must "
+                                               "get the sum of one term per use: is every "
+                                               "local gradient added (through accumulate), "
+                                               "not set, and is each "
+                                               "node's rule run only once, after every node "
+                                               "that uses it?")
+                return report(False, WALK, f"on {label}, an input's gradient is wrong: walk "
+                                           "the order from the root back to the leaves")
+    x = MiniTensor(np.ones(3))    # ones: the chain's product stays finite
+    node = x
+    for _ in range(_CHAIN):
+        node = Mul(node, x)
+    try:
+        with forbidding(_walk_entries(), answers, WALK_TASK):
+            mini_backpropagate(node)
+    except RecursionError:
+        return report(False, WALK, f"on a chain of {_CHAIN:,} operations your walk hit "
+                                   "Python's recursion limit: walk the sorted list with a loop, "
+                                   "not by calling a function on each node's inputs")
+    if not np.allclose(as_numbers(x.grad), _CHAIN + 1):
+        return report(False, WALK, f"on a chain of {_CHAIN:,} operations the gradient is wrong")
+    return report(True, WALK, f"shapes drawn afresh, an input used three times, two walks in "
+                              f"a row, and a chain of {_CHAIN:,} operations")
+
+
+def _names_used(code):
+    """The global names ``code`` and the functions nested in it read."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if hasattr(constant, "co_names"):
+            names |= _names_used(constant)
+    return names
+
+
+UNBROADCAST = "unbroadcast(grad, shape)"
+
+
+def _unbroadcast_cases(rng):
+    """Pairs (shape of a gradient, shape of the input it is summed back to), sizes drawn
+    afresh: axes put in front, stretched size-1 axes, both, a single number, nothing to do,
+    and a size-1 axis that was not stretched."""
+    def sizes(n):
+        return [int(s) for s in rng.integers(2, 6, size=n)]
+    a, b, c = sizes(3)
+    lead = sizes(int(rng.integers(1, 3)))
+    return [((a, b), (b,)), ((*lead, a, b), (a, b)), ((a, b), (a, 1)), ((a, b), (1, b)),
+            ((*lead, a, b, c), (a, 1, c)), ((c, a, b), (1, b)), ((a, b), ()),
+            ((a, b, c), (a, b, c)), ((a, 1, c), (1, 1, c)), ((*lead, a), (1,))]
+
+
+def check_unbroadcast(unbroadcast):
+    """``unbroadcast(grad, shape)``: ``grad``, a gradient for every copy a broadcast made,
+    summed back to the input's ``shape``. Tried on ten pairs of shapes drawn afresh, against
+    the sum over the copies in plain NumPy; minigrad's unbroadcast is a trap."""
+    return _check_unbroadcast(unbroadcast)
+
+
+@reports_forbidden(UNBROADCAST)
+def _check_unbroadcast(unbroadcast):
+    if is_unset(unbroadcast):
+        return not_filled_in(UNBROADCAST, "unbroadcast")
+    problem = _unbroadcast_problem(unbroadcast, fresh_rng())
+    if problem is None:
+        return report(True, UNBROADCAST, "ten pairs of shapes drawn afresh: axes put in front, "
+                                         "stretched size-1 axes, both, and a single number")
+    if problem == NOT_FILLED:
+        return not_filled_in(UNBROADCAST)
+    return report(False, UNBROADCAST, problem)
+
+
+NOT_FILLED = "not filled in"
+
+
+def _unbroadcast_problem(unbroadcast, rng):
+    """What is wrong with the reader's ``unbroadcast`` (a sentence), or None."""
+    from minigrad import autograd
+    import minigrad.exercises as exercises
+    entries = autograd_entries() + [(autograd, "unbroadcast", "minigrad's unbroadcast"),
+                                    (exercises, "unbroadcast", "minigrad's unbroadcast"),
+                                    (exercises, "summed_to_shape", "the checkers' own sum")]
+    for grad_shape, shape in _unbroadcast_cases(rng):
+        G = rng.normal(size=grad_shape)
+        described = f"a gradient of shape {grad_shape} summed back to shape {shape}"
         try:
-            with forbidding(autograd_entries(), [outer_gradients], WITHOUT_AUTOGRAD):
-                result = outer_gradients(x.copy(), w.copy(), b.copy(), G.copy())
+            with forbidding(entries, [unbroadcast], "the exercise asks you to write it"):
+                got = unbroadcast(G.copy(), shape)
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return report(False, what,
-                          f"with {shapes}, your function raised {describe_error(error)}")
-        if is_unset(result):
-            return not_filled_in(what, "outer_gradients")
-        try:
-            dx, dw, db = result
-        except (TypeError, ValueError):
-            return report(False, what, "outer_gradients should return three arrays: dx, dw, db")
-        # Each entry of out is x[i, 0] * w[0, j] + b[j]; one term per use.
-        expected = {"dx": (G * w).sum(axis=1, keepdims=True),
-                    "dw": (G * x).sum(axis=0, keepdims=True),
-                    "db": G.sum(axis=0)}
-        inputs = {"dx": x, "dw": w, "db": b}
-        for name, got in zip(["dx", "dw", "db"], [dx, dw, db]):
-            if is_unset(got):
-                return not_filled_in(what, name)
-            got = as_numbers(got)
-            if got is None:
-                return report(False, what, f"{name} is not an array of numbers")
-            shape = inputs[name].shape
-            if got.shape != shape:
-                return report(False, what, f"{name} has shape {got.shape}, but a gradient has "
-                                           f"the shape of its input: {shape} (with {shapes})")
-            if not arrays_close(got, expected[name]):
-                return report(False, what, f"{name} has the right shape but wrong numbers (with "
-                                           f"{shapes}): which entries of out is each entry of "
-                                           f"{name[1:]} used in, and with which local derivative?")
-    return report(True, what + ", for two sets of shapes")
+            return f"for {described}, your function raised {describe_error(error)}"
+        if got is Ellipsis or got is None:
+            return NOT_FILLED
+        got = as_numbers(got)
+        expected = sum_to_shape(G, shape)
+        if got is None:
+            return f"for {described}, your function did not return an array of numbers"
+        if got.shape == grad_shape and grad_shape != shape:
+            return (f"for {described}, your function returned the gradient unsummed, with "
+                    f"its shape {grad_shape}: every copy that broadcasting made must be added "
+                    "into the one number it was copied from")
+        if got.shape != shape:
+            return (f"for {described}, your result has shape {got.shape}: a gradient has its "
+                    "input's shape (are the axes of size 1 kept, with size 1?)")
+        if not np.allclose(got, expected, rtol=1e-12, atol=1e-12):
+            return (f"for {described}, your result has the right shape but wrong numbers: "
+                    "which entries of the gradient are copies of the same input entry?")
+    return None
 
 
 # ----- exercise: division with broadcasting ------------------------------------------
@@ -205,8 +352,8 @@ def _permute_gradients(G, arrays, axes):
 
 
 def check_divide(Div, MiniTensor):
-    """Exercise 7.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
-    return keep("tensor", 7, 2, _check_divide, Div=Div, MiniTensor=MiniTensor)
+    """Exercise 7.1, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 1, _check_divide, Div=Div, MiniTensor=MiniTensor)
 
 
 @reports_forbidden("Div(a, b)")
@@ -228,8 +375,8 @@ _PERMUTE_CASES = [((2, 3), (1, 0)), ((2, 3, 4), (1, 2, 0)), ((2, 3, 4), (2, 0, 1
 
 
 def check_permute(Permute, MiniTensor):
-    """Exercise 7.3, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
-    return keep("tensor", 7, 3, _check_permute, Permute=Permute, MiniTensor=MiniTensor)
+    """Exercise 7.2, kept in the reader's ``yourgrad/tensor.py`` when it passes."""
+    return keep("tensor", 7, 2, _check_permute, Permute=Permute, MiniTensor=MiniTensor)
 
 
 @reports_forbidden("Permute(a, axes)")
@@ -275,11 +422,6 @@ _ENGINE_CASES = [
 ]
 
 #: Shapes summed back by unbroadcast: (gradient, input).
-_UNBROADCAST_CASES = [((4, 3), (3,)), ((4, 3), (4, 1)), ((2, 4, 3), (4, 1)), ((4, 3), ()),
-                      ((2, 3), (2, 3)), ((2, 5, 3), (1, 5, 1))]
-
-_CHAIN = 5000  # deeper than Python's default recursion limit allows a recursive sort
-
 
 def _engine_entries():
     """Any autograd, minigrad's Tensor and its summing back, while the reader's engine runs."""
@@ -315,13 +457,10 @@ def _engine_problem(pieces, rng, runs):
     """What is wrong with the reader's engine (a sentence), or None; ``runs`` are
     :func:`_expected_runs`."""
     MiniTensor = pieces["MiniTensor"]
-    for grad_shape, shape in _UNBROADCAST_CASES:
-        G = rng.normal(size=grad_shape)
-        got = as_numbers(pieces["unbroadcast"](G.copy(), shape))
-        if got is None or got.shape != shape or not arrays_close(got, sum_to_shape(G, shape)):
-            return (f"unbroadcast(grad, {shape}) for a gradient of shape {grad_shape} is wrong"
-                    + (f" (shape {got.shape})" if got is not None and got.shape != shape else "")
-                    + ": sum over the axes put in front, then over the stretched size-1 axes")
+    problem = _unbroadcast_problem(pieces["unbroadcast"], rng)
+    if problem is not None:
+        return "your unbroadcast is " + ("not filled in" if problem == NOT_FILLED else
+                                         "wrong: " + problem)
     x = MiniTensor(np.ones(3))    # ones: the chain's product stays finite
     node = x
     for _ in range(_CHAIN):
@@ -336,6 +475,11 @@ def _engine_problem(pieces, rng, runs):
     place = {id(n): i for i, n in enumerate(order)}
     if any(place[id(p)] > place[id(n)] for n in order for p in n._prev):
         return "topological_order puts a node before one of its inputs"
+    try:
+        pieces["mini_backpropagate"](node)
+    except RecursionError:
+        return (f"mini_backpropagate on a chain of {_CHAIN:,} operations hit Python's "
+                "recursion limit: walk the sorted list with a loop")
     for label, function, arrays, G, expected, expected_grads in runs:
         mine = [MiniTensor(a.copy()) for a in arrays]
         try:

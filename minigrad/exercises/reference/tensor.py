@@ -249,7 +249,7 @@ class GetItem(MiniTensor):
         return (g,)
 
 
-# chapter 7, exercise 2: division, with broadcasting
+# chapter 7, exercise 1: division, with broadcasting
 class Div(MiniTensor):
     _op = "/"
 
@@ -261,7 +261,7 @@ class Div(MiniTensor):
         return grad / b.data, -grad * a.data / b.data ** 2
 
 
-# chapter 7, exercise 3: transposing any axes
+# chapter 7, exercise 2: transposing any axes
 class Permute(MiniTensor):
     _op = "permute"
 
@@ -296,7 +296,7 @@ class MatMul(MiniTensor):
         return grad_a, grad_b
 
 
-# chapter 8, exercise 4: cross-entropy and layers
+# chapter 8, exercise 3: cross-entropy and layers
 class CrossEntropy(MiniTensor):
     """The mean over the rows of -log softmax(logits)[target]."""
     _op = "cross_entropy"
