@@ -1,5 +1,6 @@
-"""What the exercise checkers' tests share: running a checker and reading its verdict,
-and running code as a notebook cell."""
+"""What the exercise checkers' tests share: running a checker and reading its verdict (a
+PASS that reads the same on every run, a FAIL that says why), and running code as a
+notebook cell."""
 import itertools
 import linecache
 
@@ -26,3 +27,21 @@ def run(capsys, checker, *args):
     assert out.startswith("PASS" if ok else "FAIL"), out
     assert all(len(line) <= 77 for line in out.splitlines()), f"a line too wide for the column: {out}"
     return ok, " ".join(out.split())
+
+
+def passes_the_same_way(capsys, checker, answer, runs=3):
+    """The answer PASSES on several runs (inputs drawn afresh), with the same text each time."""
+    texts = set()
+    for _ in range(runs):
+        ok, out = run(capsys, checker, answer)
+        assert ok is True, out
+        texts.add(out)
+    assert len(texts) == 1, texts
+
+
+def fails_saying(capsys, checker, answer, says):
+    """The answer FAILS with a message that contains ``says``; returns the message."""
+    ok, out = run(capsys, checker, answer)
+    assert ok is False, out
+    assert says in out, out
+    return out

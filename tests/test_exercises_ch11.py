@@ -8,14 +8,7 @@ import pytest
 
 from minigrad import speed
 from minigrad.exercises import ch11
-
-
-def verdict(capsys, ok):
-    """The checker's message, its lines (wrapped to a notebook's width) joined again."""
-    out = capsys.readouterr().out
-    assert out.startswith("PASS" if ok else "FAIL"), out
-    assert all(len(line) <= 77 for line in out.splitlines()), out
-    return " ".join(out.split())
+from exercise_verdicts import fails_saying, run
 
 
 # ----- 11.1 the multiply-adds of one step ----------------------------------------------
@@ -26,8 +19,7 @@ def solution_multiply_adds(width, batch):
 
 
 def test_multiply_adds_passes_the_count_and_agrees_with_the_package(capsys):
-    assert ch11.check_multiply_adds(solution_multiply_adds) is True
-    verdict(capsys, True)
+    assert run(capsys, ch11.check_multiply_adds, solution_multiply_adds)[0] is True
     for w, b in [(1, 1), (7, 3), (32, 10)]:
         assert speed.multiply_adds(w, b) == solution_multiply_adds(w, b) == ch11.matmul_work_in_graph(w, b)
 
@@ -40,8 +32,7 @@ def test_multiply_adds_passes_the_count_and_agrees_with_the_package(capsys):
     (lambda w, b: "many", "should be a number"),
 ])
 def test_multiply_adds_fails_wrong_answers(capsys, answer, says):
-    assert ch11.check_multiply_adds(answer) is False
-    assert says in verdict(capsys, False)
+    fails_saying(capsys, ch11.check_multiply_adds, answer, says)
 
 
 def test_multiply_adds_refuses_the_packages_count(capsys):
@@ -51,9 +42,9 @@ def test_multiply_adds_refuses_the_packages_count(capsys):
     for answer in (speed.multiply_adds, lambda w, b: speed.multiply_adds(w, b),
                    lambda w, b: minigrad.speed.multiply_adds(w, b) + 0,
                    lambda w, b: speed.counts.multiply_adds(w, b)):
-        ok = ch11.check_multiply_adds(answer)
-        out = verdict(capsys, ok)
-        assert not ok and "minigrad's speed.multiply_adds" in out and "write the count yourself" in out, out
+        out = fails_saying(capsys, ch11.check_multiply_adds, answer,
+                           "minigrad's speed.multiply_adds")
+        assert "write the count yourself" in out, out
     assert speed.multiply_adds(4, 8) == solution_multiply_adds(4, 8)  # put back
     assert speed.counts.multiply_adds is speed.multiply_adds
 
@@ -65,9 +56,9 @@ def test_the_checkers_count_is_the_graphs(width, batch):
 
 def test_a_count_right_only_on_the_named_cases_fails(capsys):
     counts = {(w, b): solution_multiply_adds(w, b) for w, b in [(1, 1), (4, 8), (16, 100), (3, 7), (64, 2)]}
-    assert ch11.check_multiply_adds(lambda w, b: counts.get((w, b), 0)) is False
-    assert "for a width and batch drawn at random you count too few, though your count is right" \
-        in verdict(capsys, False)
+    fails_saying(capsys, ch11.check_multiply_adds, lambda w, b: counts.get((w, b), 0),
+                 "for a width and batch drawn at random you count too few, "
+                 "though your count is right")
 
 
 # ----- 11.2 the collector's seconds ------------------------------------------------------
@@ -90,8 +81,7 @@ def solution_collector_seconds(step):
 
 def test_collector_seconds_passes_a_clock_of_ones_own(capsys):
     before = list(gc.callbacks)
-    assert ch11.check_collector_seconds(solution_collector_seconds) is True
-    verdict(capsys, True)
+    assert run(capsys, ch11.check_collector_seconds, solution_collector_seconds)[0] is True
     assert gc.callbacks == before and gc.isenabled()
 
 
@@ -138,8 +128,7 @@ def collector_switched_off(step):
 ])
 def test_collector_seconds_fails_wrong_answers(capsys, answer, says):
     before = list(gc.callbacks)
-    assert ch11.check_collector_seconds(answer) is False
-    assert says in verdict(capsys, False)
+    fails_saying(capsys, ch11.check_collector_seconds, answer, says)
     assert gc.callbacks == before and gc.isenabled()  # the checker cleans up after the answer
 
 
@@ -151,76 +140,42 @@ def test_collector_seconds_refuses_the_packages_clock(capsys):
             step()
         return clock.seconds
     for answer in (packaged, lambda step: speed.collector_share(2, 2)["collector"]):
-        assert ch11.check_collector_seconds(answer) is False
-        assert "minigrad's speed." in verdict(capsys, False)
+        fails_saying(capsys, ch11.check_collector_seconds, answer, "minigrad's speed.")
 
 
 # ----- 11.3 the tensor step in NumPy alone -------------------------------------------------
 
-def solution_numpy_step(layers, X, labels, lr):
-    inputs, h = [], X
-    for i, (W, b) in enumerate(layers):
-        inputs.append(h)
-        h = h @ W + b
-        if i < len(layers) - 1:
-            h = np.maximum(h, 0.0)
-    margins = 1.0 - labels * h
-    loss = np.maximum(margins, 0.0).mean()
-    grad = -labels * (margins > 0) / len(X)
-    for i in reversed(range(len(layers))):
-        W, b = layers[i]
-        a = inputs[i]
-        grad_W, grad_b = a.T @ grad, grad.sum(axis=0)
-        if i > 0:
-            grad = (grad @ W.T) * (a > 0)
-        W -= lr * grad_W
-        b -= lr * grad_b
-    return loss
+def numpy_step_with(relu_mask=True, bias_grad=lambda grad: grad.sum(axis=0)):
+    """The step in NumPy alone, with one part changed (a common slip)."""
+    def numpy_step(layers, X, labels, lr):
+        inputs, h = [], X
+        for i, (W, b) in enumerate(layers):
+            inputs.append(h)
+            h = h @ W + b
+            if i < len(layers) - 1:
+                h = np.maximum(h, 0.0)
+        margins = 1.0 - labels * h
+        loss = np.maximum(margins, 0.0).mean()
+        grad = -labels * (margins > 0) / len(X)
+        for i in reversed(range(len(layers))):
+            W, b = layers[i]
+            a = inputs[i]
+            grad_W, grad_b = a.T @ grad, bias_grad(grad)
+            if i > 0:
+                grad = (grad @ W.T) * (a > 0) if relu_mask else grad @ W.T
+            W -= lr * grad_W
+            b -= lr * grad_b
+        return loss
+    return numpy_step
+
+
+solution_numpy_step = numpy_step_with()
+forgot_the_relu_mask = numpy_step_with(relu_mask=False)
+bias_gradient_of_the_first_point = numpy_step_with(bias_grad=lambda grad: grad[0])
 
 
 def test_numpy_step_passes_a_step_of_ones_own(capsys):
-    assert ch11.check_numpy_step(solution_numpy_step) is True
-    verdict(capsys, True)
-
-
-def forgot_the_relu_mask(layers, X, labels, lr):
-    inputs, h = [], X
-    for i, (W, b) in enumerate(layers):
-        inputs.append(h)
-        h = h @ W + b
-        if i < len(layers) - 1:
-            h = np.maximum(h, 0.0)
-    margins = 1.0 - labels * h
-    grad = -labels * (margins > 0) / len(X)
-    for i in reversed(range(len(layers))):
-        W, b = layers[i]
-        grad_W, grad_b = inputs[i].T @ grad, grad.sum(axis=0)
-        grad = grad @ W.T
-        W -= lr * grad_W
-        b -= lr * grad_b
-    return np.maximum(margins, 0.0).mean()
-
-
-def bias_gradient_of_the_first_point(layers, X, labels, lr):
-    def wrong_sum(grad, axis):
-        return grad[0]
-    inputs, h = [], X
-    for i, (W, b) in enumerate(layers):
-        inputs.append(h)
-        h = h @ W + b
-        if i < len(layers) - 1:
-            h = np.maximum(h, 0.0)
-    margins = 1.0 - labels * h
-    grad = -labels * (margins > 0) / len(X)
-    for i in reversed(range(len(layers))):
-        W, b = layers[i]
-        a = inputs[i]
-        grad_W, grad_b = a.T @ grad, wrong_sum(grad, 0)
-        if i > 0:
-            grad = (grad @ W.T) * (a > 0)
-        W -= lr * grad_W
-        b -= lr * grad_b
-    return np.maximum(margins, 0.0).mean()
+    assert run(capsys, ch11.check_numpy_step, solution_numpy_step)[0] is True
 
 
 def copies_the_weights(layers, X, labels, lr):
@@ -260,8 +215,7 @@ def with_autograd(layers, X, labels, lr):
      "your answer calls minigrad's speed.numpy_step"),
 ])
 def test_numpy_step_fails_wrong_answers(capsys, answer, says):
-    assert ch11.check_numpy_step(answer) is False
-    assert says in verdict(capsys, False)
+    fails_saying(capsys, ch11.check_numpy_step, answer, says)
 
 
 def test_chapter_11_verdicts_read_the_same_on_every_run(capsys):
@@ -290,5 +244,4 @@ def test_numpy_step_passes_where_no_point_is_inside_the_margin(capsys, monkeypat
         problem.labels = np.ones_like(problem.labels)
         return problem
     monkeypatch.setattr(speed, "make_problem", far_apart)
-    assert ch11.check_numpy_step(solution_numpy_step) is True
-    verdict(capsys, True)
+    assert run(capsys, ch11.check_numpy_step, solution_numpy_step)[0] is True

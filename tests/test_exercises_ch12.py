@@ -5,7 +5,7 @@ import pytest
 import minigrad
 from minigrad import Tensor, gradcheck
 from minigrad.exercises import ch12
-from exercise_verdicts import run
+from exercise_verdicts import fails_saying, passes_the_same_way, run
 
 
 # ----- the solutions, as the chapter gives them ----------------------------------------
@@ -94,12 +94,7 @@ def test_the_solutions_loops_agree_with_finite_differences():
     (ch12.check_max_pool_backward, max_pool_backward),
 ])
 def test_solutions_pass_with_the_same_text(capsys, checker, answer):
-    texts = set()
-    for _ in range(4):
-        ok, out = run(capsys, checker, answer)
-        assert ok, out
-        texts.add(out)
-    assert len(texts) == 1, texts
+    passes_the_same_way(capsys, checker, answer, runs=4)
 
 
 def test_vectorised_answers_pass_too(capsys):
@@ -117,10 +112,8 @@ def test_vectorised_answers_pass_too(capsys):
     (ch12.check_max_pool_backward, "max_pool_backward"),
 ])
 def test_placeholders_are_not_filled_in(capsys, checker, name):
-    ok, out = run(capsys, checker, None)
-    assert not ok and f"{name} is not filled in yet" in out
-    ok, out = run(capsys, checker, lambda *args: ...)
-    assert not ok and "not filled in yet" in out
+    fails_saying(capsys, checker, None, f"{name} is not filled in yet")
+    fails_saying(capsys, checker, lambda *args: ..., "not filled in yet")
 
 
 # ----- exercise 1: the convolution as loops ------------------------------------------------
@@ -128,14 +121,13 @@ def test_placeholders_are_not_filled_in(capsys, checker, name):
 def test_conv_calling_the_package_fails(capsys):
     def package(x, w, b, stride, padding):
         return minigrad.conv2d(Tensor(x), Tensor(w), Tensor(b), stride, padding).data
-    ok, out = run(capsys, ch12.check_conv2d_loops, package)
-    assert not ok and "your answer calls minigrad's conv2d" in out
+    fails_saying(capsys, ch12.check_conv2d_loops, package, "your answer calls minigrad's conv2d")
 
     def package_layer(x, w, b, stride, padding):
         from minigrad.tensor_conv import conv2d
         return conv2d(Tensor(x), Tensor(w), Tensor(b), stride, padding).data
-    ok, out = run(capsys, ch12.check_conv2d_loops, package_layer)
-    assert not ok and "your answer calls minigrad's conv2d" in out
+    fails_saying(capsys, ch12.check_conv2d_loops, package_layer,
+                 "your answer calls minigrad's conv2d")
     assert run(capsys, ch12.check_conv2d_loops, minigrad.conv2d)[0] is False
 
 
@@ -146,8 +138,7 @@ def test_conv_calling_pytorch_fails(capsys):
     def with_torch(x, w, b, stride, padding):
         return F.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), stride=stride,
                         padding=padding).numpy()
-    ok, out = run(capsys, ch12.check_conv2d_loops, with_torch)
-    assert not ok and "PyTorch's conv2d" in out
+    fails_saying(capsys, ch12.check_conv2d_loops, with_torch, "PyTorch's conv2d")
 
 
 @pytest.mark.parametrize("answer, says", [
@@ -161,9 +152,7 @@ def test_conv_calling_pytorch_fails(capsys):
     (lambda x, w, b, s, p: 1 / 0, "raised ZeroDivisionError"),
 ])
 def test_conv_wrong_answers_fail(capsys, answer, says):
-    ok, out = run(capsys, ch12.check_conv2d_loops, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch12.check_conv2d_loops, answer, says)
 
 
 def test_conv_right_only_for_the_named_cases_fails(capsys):
@@ -198,8 +187,7 @@ def test_weight_grad_numerical_fails_as_not_exact(capsys):
             step[index] = h
             grad[index] = (loss(w + step) - loss(w - step)) / (2 * h)
         return grad
-    ok, out = run(capsys, ch12.check_conv_weight_grad, numerical)
-    assert not ok and "the rule must be exact" in out
+    fails_saying(capsys, ch12.check_conv_weight_grad, numerical, "the rule must be exact")
 
 
 def test_weight_grad_through_autograd_fails(capsys):
@@ -207,8 +195,8 @@ def test_weight_grad_through_autograd_fails(capsys):
         w = Tensor(np.zeros((G.shape[1], x.shape[1], kh, kw)))
         (minigrad.conv2d(Tensor(x, requires_grad=False), w) * G).sum().backward()
         return w.grad
-    ok, out = run(capsys, ch12.check_conv_weight_grad, autograd)
-    assert not ok and "your answer calls minigrad's conv2d" in out
+    fails_saying(capsys, ch12.check_conv_weight_grad, autograd,
+                 "your answer calls minigrad's conv2d")
 
 
 @pytest.mark.parametrize("answer, says", [
@@ -218,9 +206,7 @@ def test_weight_grad_through_autograd_fails(capsys):
     (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw) / G[0, 0, 0, 0], "is wrong"),
 ])
 def test_weight_grad_wrong_answers_fail(capsys, answer, says):
-    ok, out = run(capsys, ch12.check_conv_weight_grad, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch12.check_conv_weight_grad, answer, says)
 
 
 # ----- exercise 3: max pooling's backward ---------------------------------------------------
@@ -235,8 +221,8 @@ def test_pool_every_tied_entry_fails(capsys):
                 top = window == window.max(axis=(2, 3), keepdims=True)
                 grad[:, :, i * k:(i + 1) * k, j * k:(j + 1) * k] = top * G[:, :, i:i + 1, j:j + 1]
         return grad
-    ok, out = run(capsys, ch12.check_max_pool_backward, to_every_maximum)
-    assert not ok and "only the first (in reading order)" in out
+    fails_saying(capsys, ch12.check_max_pool_backward, to_every_maximum,
+                 "only the first (in reading order)")
 
 
 def test_pool_package_and_autograd_fail(capsys):
@@ -244,8 +230,8 @@ def test_pool_package_and_autograd_fail(capsys):
         xt = Tensor(x)
         (minigrad.max_pool2d(xt, k) * G).sum().backward()
         return xt.grad
-    ok, out = run(capsys, ch12.check_max_pool_backward, package)
-    assert not ok and "your answer calls minigrad's max_pool2d" in out
+    fails_saying(capsys, ch12.check_max_pool_backward, package,
+                 "your answer calls minigrad's max_pool2d")
 
 
 def test_pool_numerical_fails_as_not_exact(capsys):
@@ -272,6 +258,4 @@ def test_pool_numerical_fails_as_not_exact(capsys):
     (lambda x, G, k: max_pool_backward(x, G, k)[:, :, :, ::-1], "is wrong"),
 ])
 def test_pool_wrong_answers_fail(capsys, answer, says):
-    ok, out = run(capsys, ch12.check_max_pool_backward, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch12.check_max_pool_backward, answer, says)

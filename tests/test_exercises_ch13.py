@@ -7,17 +7,7 @@ import pytest
 import minigrad
 from minigrad import Tensor
 from minigrad.exercises import ch13
-from exercise_verdicts import run
-
-
-def passes_the_same_way(capsys, checker, answer, runs=4):
-    """The answer PASSES on several runs (inputs drawn afresh), with the same text each time."""
-    texts = set()
-    for _ in range(runs):
-        ok, out = run(capsys, checker, answer)
-        assert ok, out
-        texts.add(out)
-    assert len(texts) == 1, texts
+from exercise_verdicts import fails_saying, passes_the_same_way
 
 
 # ----- 13.1: batch norm in training mode -----------------------------------------------
@@ -33,7 +23,7 @@ def batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps):
 
 
 def test_batch_norm_train_passes(capsys):
-    passes_the_same_way(capsys, ch13.check_batch_norm_train, batch_norm_train)
+    passes_the_same_way(capsys, ch13.check_batch_norm_train, batch_norm_train, runs=4)
 
 
 def test_batch_norm_train_agrees_with_the_package():
@@ -75,9 +65,7 @@ def _with(**changes):
     (lambda *args: args[0], "should return three arrays"),
 ])
 def test_batch_norm_train_fails(capsys, answer, says):
-    ok, out = run(capsys, ch13.check_batch_norm_train, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch13.check_batch_norm_train, answer, says)
 
 
 def test_batch_norm_train_refuses_the_package(capsys):
@@ -86,9 +74,8 @@ def test_batch_norm_train_refuses_the_package(capsys):
         y = minigrad.batch_norm(Tensor(x), rm, rv, Tensor(gamma), Tensor(beta), training=True,
                                 momentum=momentum, eps=eps)
         return y.data, rm, rv
-    ok, out = run(capsys, ch13.check_batch_norm_train, calls_the_package)
-    assert not ok
-    assert "your answer calls minigrad's batch_norm" in out
+    fails_saying(capsys, ch13.check_batch_norm_train, calls_the_package,
+                 "your answer calls minigrad's batch_norm")
 
 
 def test_batch_norm_train_refuses_the_layer(capsys):
@@ -97,9 +84,7 @@ def test_batch_norm_train_refuses_the_layer(capsys):
         layer.weight.data, layer.bias.data = gamma, beta
         layer.running_mean, layer.running_var = running_mean, running_var
         return layer(x).data, layer.running_mean, layer.running_var
-    ok, out = run(capsys, ch13.check_batch_norm_train, uses_the_layer)
-    assert not ok
-    assert "minigrad's BatchNorm1d" in out
+    fails_saying(capsys, ch13.check_batch_norm_train, uses_the_layer, "minigrad's BatchNorm1d")
 
 
 def test_batch_norm_train_is_not_fooled_by_a_hard_coded_shape(capsys):
@@ -107,9 +92,8 @@ def test_batch_norm_train_is_not_fooled_by_a_hard_coded_shape(capsys):
         if x.shape != (8, 3):
             return np.zeros((8, 3)), np.zeros(3), np.zeros(3)
         return batch_norm_train(x, *args)
-    ok, out = run(capsys, ch13.check_batch_norm_train, only_eight_by_three)
-    assert not ok
-    assert "drawn at random" in out and "shape" in out
+    out = fails_saying(capsys, ch13.check_batch_norm_train, only_eight_by_three, "drawn at random")
+    assert "shape" in out, out
 
 
 def test_batch_norm_train_refuses_pytorch(capsys):
@@ -121,9 +105,7 @@ def test_batch_norm_train_refuses_pytorch(capsys):
         y = F.batch_norm(torch.tensor(x), rm, rv, torch.tensor(gamma), torch.tensor(beta),
                          training=True, momentum=momentum, eps=eps)
         return y.numpy(), rm.numpy(), rv.numpy()
-    ok, out = run(capsys, ch13.check_batch_norm_train, with_torch)
-    assert not ok
-    assert "PyTorch's batch_norm" in out
+    fails_saying(capsys, ch13.check_batch_norm_train, with_torch, "PyTorch's batch_norm")
 
 
 # ----- 13.2: batch norm's backward rule ------------------------------------------------
@@ -227,8 +209,8 @@ class ForwardUnbiased(BatchNormalize):
 
 
 def test_batch_norm_rule_passes(capsys):
-    passes_the_same_way(capsys, ch13.check_batch_norm_rule, BatchNormalize)
-    passes_the_same_way(capsys, ch13.check_batch_norm_rule, StagedBatchNormalize)
+    passes_the_same_way(capsys, ch13.check_batch_norm_rule, BatchNormalize, runs=4)
+    passes_the_same_way(capsys, ch13.check_batch_norm_rule, StagedBatchNormalize, runs=4)
 
 
 @pytest.mark.parametrize("answer, says", [
@@ -243,9 +225,7 @@ def test_batch_norm_rule_passes(capsys):
     (None, "not filled in yet"),
 ])
 def test_batch_norm_rule_fails(capsys, answer, says):
-    ok, out = run(capsys, ch13.check_batch_norm_rule, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch13.check_batch_norm_rule, answer, says)
 
 
 def test_batch_norm_rule_agrees_with_central_differences():
@@ -270,7 +250,7 @@ def dropout(x, p, rng, training):
 
 
 def test_dropout_passes(capsys):
-    passes_the_same_way(capsys, ch13.check_dropout, dropout)
+    passes_the_same_way(capsys, ch13.check_dropout, dropout, runs=4)
 
 
 def _dropout_with(scale=None, keep_p=False, in_place=False, global_rng=False, eval_drops=False):
@@ -298,9 +278,7 @@ def _dropout_with(scale=None, keep_p=False, in_place=False, global_rng=False, ev
     (lambda x, p, rng, training: x[:1], "should return an array of x's shape"),
 ])
 def test_dropout_fails(capsys, answer, says):
-    ok, out = run(capsys, ch13.check_dropout, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch13.check_dropout, answer, says)
 
 
 def test_dropout_with_a_fixed_mask_fails(capsys):
@@ -309,25 +287,21 @@ def test_dropout_with_a_fixed_mask_fails(capsys):
             return x
         keep = np.random.default_rng(0).random(x.shape) >= p
         return x * keep / (1 - p)
-    ok, out = run(capsys, ch13.check_dropout, same_mask_always)
-    assert not ok
-    assert "different seeds dropped the same entries" in out
+    fails_saying(capsys, ch13.check_dropout, same_mask_always,
+                 "different seeds dropped the same entries")
 
 
 def test_dropout_refuses_the_package(capsys):
     def calls_the_package(x, p, rng, training):
         return minigrad.tensor_norm.dropout(Tensor(x), p, rng, training).data
-    ok, out = run(capsys, ch13.check_dropout, calls_the_package)
-    assert not ok
-    assert "your answer calls minigrad's dropout" in out
+    fails_saying(capsys, ch13.check_dropout, calls_the_package,
+                 "your answer calls minigrad's dropout")
 
     def uses_the_layer(x, p, rng, training):
         layer = minigrad.Dropout(p, seed=rng)
         layer.train(training)
         return layer(x).data
-    ok, out = run(capsys, ch13.check_dropout, uses_the_layer)
-    assert not ok
-    assert "minigrad's Dropout" in out
+    fails_saying(capsys, ch13.check_dropout, uses_the_layer, "minigrad's Dropout")
 
 
 # ----- 13.4: warm-up and cosine --------------------------------------------------------
@@ -340,16 +314,15 @@ def warmup_cosine(step, total_steps, warmup_steps, lr_max, lr_min):
 
 
 def test_warmup_cosine_passes(capsys):
-    passes_the_same_way(capsys, ch13.check_warmup_cosine, warmup_cosine)
+    passes_the_same_way(capsys, ch13.check_warmup_cosine, warmup_cosine, runs=4)
 
 
 def test_warmup_cosine_checks_every_step_of_the_named_case(capsys):
     def wrong_last_step(step, total_steps, warmup_steps, lr_max, lr_min):
         right = warmup_cosine(step, total_steps, warmup_steps, lr_max, lr_min)
         return right * 1.01 if step == total_steps - 1 else right
-    ok, out = run(capsys, ch13.check_warmup_cosine, wrong_last_step)
-    assert not ok
-    assert "at step 99, in the cosine part, the rate is too large" in out
+    fails_saying(capsys, ch13.check_warmup_cosine, wrong_last_step,
+                 "at step 99, in the cosine part, the rate is too large")
 
 
 def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
@@ -365,9 +338,8 @@ def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
             optimizer.step()
             cosine.step()
         return optimizer.param_groups[0]["lr"]
-    ok, out = run(capsys, ch13.check_warmup_cosine, with_torch)
-    assert not ok
-    assert "your answer calls PyTorch's learning-rate schedulers" in out, out
+    fails_saying(capsys, ch13.check_warmup_cosine, with_torch,
+                 "your answer calls PyTorch's learning-rate schedulers")
 
 
 @pytest.mark.parametrize("answer, says", [
@@ -382,6 +354,4 @@ def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
     (lambda s, T, w, hi, lo: ..., "not filled in yet"),
 ])
 def test_warmup_cosine_fails(capsys, answer, says):
-    ok, out = run(capsys, ch13.check_warmup_cosine, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch13.check_warmup_cosine, answer, says)

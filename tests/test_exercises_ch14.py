@@ -8,17 +8,7 @@ import pytest
 import minigrad
 from minigrad import Tensor
 from minigrad.exercises import ch14
-from exercise_verdicts import run
-
-
-def passes_the_same_way(capsys, checker, answer, runs=3):
-    """The answer PASSES on several runs (inputs drawn afresh), with the same text each time."""
-    texts = set()
-    for _ in range(runs):
-        ok, out = run(capsys, checker, answer)
-        assert ok, out
-        texts.add(out)
-    assert len(texts) == 1, texts
+from exercise_verdicts import fails_saying, passes_the_same_way
 
 
 def encode(name):
@@ -95,9 +85,7 @@ def test_ngram_loss_of_the_chapter_bigram_is_the_counting_table():
     (3.0, "should be a function"),
 ])
 def test_ngram_loss_fails(capsys, answer, says):
-    ok, out = run(capsys, ch14.check_ngram_loss, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch14.check_ngram_loss, answer, says)
 
 
 # ----- 14.2: the gradient of an embedding ---------------------------------------------------
@@ -161,9 +149,7 @@ def every_row(tokens, grad, vocabulary):
     (None, "not filled in yet"),
 ])
 def test_embedding_grad_fails(capsys, answer, says):
-    ok, out = run(capsys, ch14.check_embedding_grad, answer)
-    assert not ok
-    assert says in out, out
+    fails_saying(capsys, ch14.check_embedding_grad, answer, says)
 
 
 def test_embedding_grad_is_not_fooled_by_a_hard_coded_shape(capsys):
@@ -171,9 +157,7 @@ def test_embedding_grad_is_not_fooled_by_a_hard_coded_shape(capsys):
         if tokens.shape in [(6,), (4, 3), (2, 3, 4), (8, 8)]:
             return embedding_grad(tokens, grad, vocabulary)
         return np.zeros((vocabulary, grad.shape[-1]))
-    ok, out = run(capsys, ch14.check_embedding_grad, only_the_named_cases)
-    assert not ok
-    assert "shapes drawn at random" in out
+    fails_saying(capsys, ch14.check_embedding_grad, only_the_named_cases, "shapes drawn at random")
 
 
 def test_embedding_grad_refuses_pytorch(capsys):
@@ -184,102 +168,60 @@ def test_embedding_grad_refuses_pytorch(capsys):
         weight = torch.zeros(vocabulary, grad.shape[-1], dtype=torch.float64, requires_grad=True)
         out = F.embedding(torch.tensor(tokens), weight)
         return torch.autograd.grad((out * torch.tensor(grad)).sum(), weight)[0].numpy()
-    ok, out = run(capsys, ch14.check_embedding_grad, with_torch)
-    assert not ok
-    assert "PyTorch's" in out
+    fails_saying(capsys, ch14.check_embedding_grad, with_torch, "PyTorch's")
 
 
 # ----- 14.3: sampling a name ----------------------------------------------------------------
 
-def sample_with_choice(next_probabilities, context_size, rng):
-    context, letters = [0] * context_size, []
-    while True:
-        p = next_probabilities(context)
-        token = rng.choice(27, p=p / p.sum())
-        if token == 0:
-            return "".join(chr(96 + t) for t in letters)
-        letters.append(token)
-        context = context[1:] + [token]
-
-
-def sample_with_uniform(next_probabilities, context_size, rng):
-    context, letters = [0] * context_size, []
-    while True:
-        cumulative = np.cumsum(next_probabilities(context))
-        token = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
-        if token == 0:
-            return "".join(chr(96 + t) for t in letters)
-        letters.append(token)
-        context = context[1:] + [token]
-
-
-def test_sample_name_passes(capsys):
-    passes_the_same_way(capsys, ch14.check_sample_name, sample_with_choice)
-    passes_the_same_way(capsys, ch14.check_sample_name, sample_with_uniform)
-
-
-def sample_changed(draw=None, shift=True, pad=None, keep_end=False):
+def sample_with(draw=None, enters="end", pad=None, keep_end=False, asks_at_end=False):
+    """Sampling a name as the chapter does (each drawn token enters the context at its end, the
+    oldest leaves), with one step changed (a common slip)."""
     def sample_name(next_probabilities, context_size, rng):
         context, letters = [0] * (context_size if pad is None else pad), []
         while True:
             p = next_probabilities(context)
             token = draw(p, rng) if draw else rng.choice(27, p=p / p.sum())
             if token == 0:
+                if asks_at_end:
+                    next_probabilities(context)
                 return "".join(chr(96 + t) for t in letters) + ("." if keep_end else "")
             letters.append(token)
-            context = context[1:] + [token] if shift else context
+            if enters == "end":
+                context = context[1:] + [token]
+            elif enters == "front":  # the newest token leaves instead of the oldest
+                context = [token] + context[:-1]
     return sample_name
 
 
+def draw_by_uniform(p, rng):
+    """Another right draw: a uniform number placed among the cumulative probabilities."""
+    cumulative = np.cumsum(p)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+
+
+def test_sample_name_passes(capsys):
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_with())
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_with(draw=draw_by_uniform))
+
+
 @pytest.mark.parametrize("answer, says", [
-    (sample_changed(draw=lambda p, rng: int(np.random.choice(27, p=p / p.sum()))),
+    (sample_with(draw=lambda p, rng: int(np.random.choice(27, p=p / p.sum()))),
      "two generators made from the same seed gave different names"),
-    (sample_changed(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else
-                    (0 if rng.random() < p[0] else int(np.argmax(p[1:])) + 1)),
+    (sample_with(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else
+                 (0 if rng.random() < p[0] else int(np.argmax(p[1:])) + 1)),
      "the first letters of the names are not drawn with the model's probabilities"),
-    (sample_changed(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum())) if p[0] == 0
-                    else (0 if rng.random() < 0.5 else int(rng.choice(27, p=p / p.sum())))),
+    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum())) if p[0] == 0
+                 else (0 if rng.random() < 0.5 else int(rng.choice(27, p=p / p.sum())))),
      "not as long as the model's probability of '.'"),
-    (sample_changed(shift=False), "does each drawn token enter the context"),
-    (sample_changed(pad=1), "context_size = 3"),
-    (sample_changed(keep_end=True), "the '.' is not part of the name"),
+    (sample_with(enters=None), "does each drawn token enter the context"),
+    (sample_with(pad=1), "context_size = 3"),
+    (sample_with(keep_end=True), "the '.' is not part of the name"),
+    (sample_with(asks_at_end=True), "the model is asked once per letter"),
+    (sample_with(enters="front"), "a later context given to the model is not the last 3 tokens"),
     (lambda next_probabilities, context_size, rng: "smith", "never asked the model"),
     (lambda next_probabilities, context_size, rng: ..., "not filled in yet"),
     (lambda next_probabilities, context_size, rng: [1, 2], "should return a string"),
     (None, "not filled in yet"),
 ])
 def test_sample_name_fails(capsys, answer, says):
-    ok, out = run(capsys, ch14.check_sample_name, answer)
-    assert not ok
-    assert says in out, out
-
-
-def test_sample_name_that_asks_once_too_often_fails(capsys):
-    def asks_again_at_the_end(next_probabilities, context_size, rng):
-        context, letters = [0] * context_size, []
-        while True:
-            p = next_probabilities(context)
-            token = int(rng.choice(27, p=p / p.sum()))
-            if token == 0:
-                next_probabilities(context)
-                return "".join(chr(96 + t) for t in letters)
-            letters.append(token)
-            context = context[1:] + [token]
-    ok, out = run(capsys, ch14.check_sample_name, asks_again_at_the_end)
-    assert not ok
-    assert "the model is asked once per letter" in out
-
-
-def test_sample_name_that_shifts_the_wrong_end_fails(capsys):
-    def drops_the_newest(next_probabilities, context_size, rng):
-        context, letters = [0] * context_size, []
-        while True:
-            p = next_probabilities(context)
-            token = int(rng.choice(27, p=p / p.sum()))
-            if token == 0:
-                return "".join(chr(96 + t) for t in letters)
-            letters.append(token)
-            context = [token] + context[:-1]
-    ok, out = run(capsys, ch14.check_sample_name, drops_the_newest)
-    assert not ok
-    assert "a later context given to the model is not the last 3 tokens" in out
+    fails_saying(capsys, ch14.check_sample_name, answer, says)

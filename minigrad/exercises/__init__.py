@@ -36,7 +36,8 @@ from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradient
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "backward_entries", "method_entries", "model_entries",
            "numerical_entries", "speed_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in",
-           "describe_error", "call_answer", "unusable_function", "as_numbers", "as_gradients", "arrays_close",
+           "describe_error", "call_answer", "unusable_function", "unusable_class",
+           "as_numbers", "as_gradients", "arrays_close",
            "summed_to_shape", "close_detail", "check_close", "check_derivative",
            "gradient_detail", "check_gradients"]
 
@@ -339,7 +340,6 @@ def not_filled_in(what, where=None):
     return report(False, what, detail)
 
 
-
 def unusable_function(what, answer, name, unfilled=NOT_FILLED_IN):
     """The FAIL verdict (False) for an answer that is still the placeholder, or is
     not a function (``name``: what the exercise calls it); None for a function,
@@ -349,6 +349,18 @@ def unusable_function(what, answer, name, unfilled=NOT_FILLED_IN):
     if not callable(answer):
         return report(False, what, f"{name} should be a function, got {type(answer).__name__}")
     return None
+
+
+def unusable_class(what, answer, name):
+    """The FAIL verdict (False) for an answer that is still the placeholder, or is
+    not a class (``name``: what the exercise calls it); None for a class, which
+    the checker then builds."""
+    if is_unset(answer):
+        return not_filled_in(what, name)
+    if not isinstance(answer, type):
+        return report(False, what, f"{name} should be a class, got {type(answer).__name__}")
+    return None
+
 
 def describe_error(error):
     """``TypeError: message``, for reporting an exception raised by the reader's code."""

@@ -19,9 +19,9 @@ import minigrad
 from minigrad import tensor_attention
 from minigrad.datasets import load_names
 from minigrad.exercises import (NOT_FILLED_IN_CODE, arrays_close, as_gradients, as_numbers,
-                                autograd_entries, forbidding, fresh_rng, is_placeholder, is_unset,
+                                autograd_entries, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, report, report_raised, reports_forbidden,
-                                unusable_function)
+                                unusable_class, unusable_function)
 from minigrad.exercises.ch07 import NOT_EXACT
 from minigrad.losses import cross_entropy_loss
 from minigrad.module import Module
@@ -269,10 +269,9 @@ def check_self_attention(layer_class):
     over (B, T, embed_dim), as :class:`minigrad.CausalSelfAttention` computes it, with the
     same gradients for the input and all eight parameters."""
     what = "SelfAttention"
-    if is_unset(layer_class):
-        return not_filled_in(what, "SelfAttention")
-    if not isinstance(layer_class, type):
-        return report(False, what, f"SelfAttention should be a class, got {type(layer_class).__name__}")
+    unusable = unusable_class(what, layer_class, "SelfAttention")
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     heads = int(rng.choice([2, 3, 4]))
     settings = [(8, 2, "embed_dim 8 and 2 heads"),
@@ -410,10 +409,9 @@ def check_milestone(layer_class):
     is trapped, must reach a validation loss below ``MILESTONE_BAR`` (on 2,000 validation names).
     """
     what = "milestone: Part III"
-    if is_unset(layer_class):
-        return not_filled_in(what, "SelfAttention")
-    if not isinstance(layer_class, type):
-        return report(False, what, f"SelfAttention should be a class, got {type(layer_class).__name__}")
+    unusable = unusable_class(what, layer_class, "SelfAttention")
+    if unusable is not None:
+        return unusable
     rng = fresh_rng()
     train, val = load_names("train"), load_names("val")[:2000]
     length = max(map(len, train + val)) + 1
