@@ -127,7 +127,7 @@ LAYERS = "CrossEntropy, Linear and MLP"
 WRITE_THEM = "the exercise asks you to write them on your own MiniTensor"
 
 
-def _layer_entries():
+def layer_entries():
     """Any autograd, and minigrad's tensors, layers and losses."""
     from minigrad import losses, tensor_nn
     entries = autograd_entries()
@@ -339,7 +339,7 @@ def _check_layers(CrossEntropy, Linear, MLP, MiniTensor):
     if unset:
         return not_filled_in(LAYERS, unset[0])
     rng = fresh_rng()
-    with forbidding(_layer_entries(), list(answers.values()), WRITE_THEM):
+    with forbidding(layer_entries(), list(answers.values()), WRITE_THEM):
         problem = (_cross_entropy_problem(CrossEntropy, MiniTensor, rng)
                    or _linear_problem(Linear, MiniTensor, rng)
                    or _mlp_problem(MLP, CrossEntropy, MiniTensor, rng))

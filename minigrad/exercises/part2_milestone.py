@@ -15,9 +15,10 @@ import time
 
 import numpy as np
 
-from minigrad import datasets, losses, optim, tensor, tensor_nn
-from minigrad.exercises import (as_numbers, autograd_entries, describe_error, forbidding,
+from minigrad import datasets, optim
+from minigrad.exercises import (as_numbers, describe_error, forbidding,
                                 is_placeholder, not_filled_in, report, reports_forbidden)
+from minigrad.exercises.ch08 import layer_entries
 from minigrad.exercises.your_engine import keep
 
 __all__ = ["check_milestone"]
@@ -29,14 +30,10 @@ HIDDEN, EPOCHS, BATCH, LR, SEED = 128, 20, 32, 0.01, 0
 
 
 def _package_entries():
-    """Any autograd, and everything of minigrad's that could train the network."""
-    entries = autograd_entries()
-    entries += [(tensor.Tensor, "__init__", "minigrad's Tensor"),
-                (tensor, "log_softmax", "minigrad's log_softmax"),
-                (losses, "cross_entropy_loss", "minigrad's cross_entropy_loss"),
-                (tensor_nn.Linear, "__init__", "minigrad's Linear"),
-                (tensor_nn.MLP, "__init__", "minigrad's MLP"),
-                (datasets.DataLoader, "__iter__", "minigrad's DataLoader")]
+    """Chapter 8's layer traps (any autograd, minigrad's tensors, layers and losses),
+    and everything else of minigrad's that could train the network."""
+    entries = layer_entries()
+    entries.append((datasets.DataLoader, "__iter__", "minigrad's DataLoader"))
     for name in ("SGD", "Adam"):
         klass = getattr(optim, name)
         entries += [(klass, "__init__", f"minigrad's {name}"),
