@@ -263,6 +263,16 @@ def _forward_by_hand(model_layers, x, activation):
     return x
 
 
+def _most_negative(model_layers, x, activation):
+    """The network's most negative nonzero output at ``x`` (inf if all are 0). The checker
+    tries the network where this is lowest: there an activation wrongly put on the last
+    layer shows in the output itself (a ReLU would make it 0). An output of exactly 0 (a
+    dead hidden layer, biases 0) would hide it from the output and show it only in a
+    gradient."""
+    return min((out for out in _forward_by_hand(model_layers, x, activation) if out != 0),
+               default=math.inf)
+
+
 def check_network(Value, activate, Neuron, Layer, MLP):
     """Exercise 4.5: ``Neuron``, ``Layer`` and ``MLP`` of the chapter, on the reader's own
     ``Value``. Tried on shapes and seeds drawn at random: the parameters (count, all distinct
@@ -292,7 +302,7 @@ def _check_network(Value, activate, Neuron, Layer, MLP):
         shown = f"MLP({nin}, {nouts}, activation={activation!r})" if number < 2 \
             else "an MLP of a shape drawn at random"
         seed = int(rng.integers(0, 2**31))
-        x = [float(v) for v in rng.uniform(-2, 2, size=nin)]
+        candidates = rng.uniform(-2, 2, size=(32, nin)).tolist()
         try:
             with forbidding(entries, [Value, activate, Neuron, Layer, MLP], OWN):
                 model, again = MLP(nin, nouts, activation, seed), MLP(nin, nouts, activation, seed)
@@ -300,6 +310,9 @@ def _check_network(Value, activate, Neuron, Layer, MLP):
                 if is_placeholder(params):
                     return not_filled_in(what)
                 params = list(params)
+                layers = getattr(model, "layers", None)
+                x = candidates[0] if layers is None else min(
+                    candidates, key=lambda point: _most_negative(layers, point, activation))
                 out = model(x)
         except Exception as error:
             return report(False, what, f"{shown} raised {describe_error(error)}")
@@ -316,7 +329,6 @@ def _check_network(Value, activate, Neuron, Layer, MLP):
         if [p.data for p in params] != [p.data for p in again.parameters()]:
             return report(False, what, "two networks made with the same seed should start with "
                                        "the same weights (draw them from random.Random(seed))")
-        layers = getattr(model, "layers", None)
         if layers is None:
             return report(False, what, "an MLP should keep its layers in model.layers")
         expected = _forward_by_hand(layers, x, activation)
