@@ -27,6 +27,7 @@ import math
 import numbers
 import sys
 import textwrap
+import types
 
 import numpy as np
 
@@ -136,6 +137,41 @@ def _replace_attribute(owner, name, new):
     return functools.partial(setattr, owner, name, old)
 
 
+#: What a trap's code calls: a constant the trap replaces in the code's constants.
+_TRAP_SLOT = "minigrad trap"
+
+
+@functools.lru_cache(maxsize=None)
+def _trap_template(free):
+    """The code of a function taking any arguments that calls its constant ``_TRAP_SLOT``,
+    with ``free`` free variables: only such a code can stand in for a function's own."""
+    names = [f"free{i}" for i in range(free)]
+    source = "def outer():\n" + "".join(f"    {name} = None\n" for name in names)
+    source += "    def trap(*args, **kwargs):\n"
+    if names:  # never run (args is a tuple): it makes the names free variables
+        source += f"        if args is None:\n            return ({', '.join(names)},)\n"
+    source += f"        spring = {_TRAP_SLOT!r}\n        return spring(*args, **kwargs)\n"
+    source += "    return trap\n"
+    scope = {}
+    exec(compile(source, "<minigrad trap>", "exec"), scope)
+    return scope["outer"]().__code__
+
+
+def _trap_code(function, trap):
+    """A code for ``function`` that calls ``trap`` whatever the arguments."""
+    code = _trap_template(len(function.__code__.co_freevars))
+    constants = tuple(trap if c == _TRAP_SLOT else c for c in code.co_consts)
+    return code.replace(co_consts=constants, co_name=function.__code__.co_name,
+                        co_qualname=function.__code__.co_qualname)
+
+
+def _python_function(value):
+    """The plain function behind ``value`` (a bound, static or class method too), or None
+    for a class, a C function or anything else."""
+    value = getattr(value, "__func__", value)
+    return value if isinstance(value, types.FunctionType) else None
+
+
 @contextlib.contextmanager
 def forbidding(entries, answers, task):
     """While the block runs, calling any of ``entries`` raises :class:`ForbiddenCall`.
@@ -144,25 +180,36 @@ def forbidding(entries, answers, task):
     or class, or a class's method (``(Value, "backward", "minigrad's
     backward()")``). Each is replaced on its owner, and wherever the reader's
     ``answers`` (functions or classes) hold it in their globals or closures,
-    as ``from minigrad.autograd import topological_order`` puts it. The
-    message says what was called and ``task``, what the exercise asks for.
-    The trap raises on exit too, should the reader's code have caught it.
+    as ``from minigrad.autograd import topological_order`` puts it. A Python
+    function's code itself is swapped for the trap's, so that no reference to
+    it (a default argument, a class attribute, an inherited method, a copy
+    put back on its module) reaches the original. The message says what was
+    called and ``task``, what the exercise asks for. The trap raises on exit
+    too, should the reader's code have caught it.
     """
     used = []
     undo, originals = [], {}
-    for owner, name, label in entries:
-        if owner is None or not hasattr(owner, name):
-            continue  # an optional library that is not imported
+    try:
+        for owner, name, label in entries:
+            if owner is None or not hasattr(owner, name):
+                continue  # an optional library that is not imported
 
-        trap = _Trap(label, task, used)
-        original = getattr(owner, name)
-        if any(answer is original for answer in answers):
-            for step in reversed(undo):
-                step()
-            raise ForbiddenCall(f"your answer is {label} itself: {task}")
-        originals[id(original)] = trap
-        undo.append(_replace_attribute(owner, name, trap))
-    undo.append(_swap_references(answers, originals))
+            trap = _Trap(label, task, used)
+            original = getattr(owner, name)
+            if any(answer is original for answer in answers):
+                raise ForbiddenCall(f"your answer is {label} itself: {task}")
+            function = _python_function(original)
+            if function is not None and id(function) not in originals:
+                undo.append(functools.partial(setattr, function, "__code__", function.__code__))
+                function.__code__ = _trap_code(function, trap)
+                originals[id(function)] = trap
+            originals[id(original)] = trap
+            undo.append(_replace_attribute(owner, name, trap))
+        undo.append(_swap_references(answers, originals))
+    except BaseException:
+        for step in reversed(undo):
+            step()
+        raise
     try:
         yield
     except BaseException:
