@@ -563,7 +563,7 @@ def softplus_class(forward="stable", rule="returns"):
                 return (stable_sigmoid(a.data),)  # forgot the incoming gradient
             if rule == "numerical":  # issue 16's cheat: the derivative by central differences
                 h = 1e-6
-                return (grad * (ch03.softplus_reference(a.data + h) - ch03.softplus_reference(a.data - h)) / (2 * h),)
+                return (grad * (_softplus(a.data + h) - _softplus(a.data - h)) / (2 * h),)
             if rule == "package":  # the package's own autograd inside the rule
                 v = Value(a.data)
                 (v.exp() + 1).log().backward()
@@ -572,6 +572,10 @@ def softplus_class(forward="stable", rule="returns"):
                 return (grad * Value(a.data).sigmoid().data,)
             return None
     return Softplus
+
+
+def _softplus(x):  # the reader's own: the checker's softplus_reference is a trap
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def test_ch03_softplus(capsys):

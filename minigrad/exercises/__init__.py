@@ -13,20 +13,27 @@ A checker judges the method as well as the numbers:
 
 - while the reader's code runs, the package's entry points that the exercise
   asks the reader to write (``backward``, ``topological_order``, the
-  optimizers, ``state_dict``, pickle, ...) are traps (:func:`forbidding`):
-  calling one fails the exercise, saying which was called;
+  optimizers, ``state_dict``, pickle, ...), the package's rules where a rule
+  is asked for, and the checker's own reference answers are traps
+  (:func:`forbidding`): calling one fails the exercise, saying which was
+  called, however the reader's code reached it;
+- a complex step, exact as no finite difference is, is refused where a
+  derivative rule is asked for;
 - answers are tried on inputs drawn afresh on every run (:func:`fresh_rng`),
   so that a number copied in fails; the messages about those inputs name no
   drawn number, so a correct answer prints the same PASS on every run;
 - a derivative rule is compared with the exact derivative far more tightly
   than finite differences can reach (:func:`check_derivative`).
 """
+import builtins
 import contextlib
 import functools
+import inspect
 import math
 import numbers
 import sys
 import textwrap
+import types
 
 import numpy as np
 
@@ -34,8 +41,9 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
 __all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
-           "autograd_entries", "backward_entries", "method_entries", "model_entries",
-           "numerical_entries", "speed_entries", "EXACT", "report", "is_unset", "is_placeholder", "not_filled_in",
+           "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
+           "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
+           "report", "is_unset", "is_placeholder", "not_filled_in",
            "describe_error", "call_answer", "unusable_function", "unusable_class",
            "as_numbers", "as_gradients", "arrays_close",
            "summed_to_shape", "close_detail", "check_close", "check_derivative",
@@ -82,8 +90,11 @@ def _functions_of(answer):
     if isinstance(answer, type):
         found = []
         for klass in answer.__mro__:
-            if klass.__module__.startswith(("minigrad", "builtins")):
-                continue  # the package's own classes are what is being trapped
+            # the package's own classes are what is being trapped; a class made by exec
+            # without a __name__ says it is from "builtins" too, and is the reader's
+            if klass.__module__.startswith("minigrad") \
+                    or getattr(builtins, klass.__name__, None) is klass:
+                continue
             for member in vars(klass).values():
                 member = getattr(member, "__func__", member)  # static and class methods
                 found += _functions_of(member) if callable(member) else []
@@ -136,6 +147,130 @@ def _replace_attribute(owner, name, new):
     return functools.partial(setattr, owner, name, old)
 
 
+#: What a trap's code calls: a constant the trap replaces in the code's constants.
+_TRAP_SLOT = "minigrad trap"
+
+
+@functools.lru_cache(maxsize=None)
+def _trap_template(free):
+    """The code of a function taking any arguments that calls its constant ``_TRAP_SLOT``,
+    with ``free`` free variables: only such a code can stand in for a function's own."""
+    names = [f"free{i}" for i in range(free)]
+    source = "def outer():\n" + "".join(f"    {name} = None\n" for name in names)
+    source += "    def trap(*args, **kwargs):\n"
+    if names:  # never run (args is a tuple): it makes the names free variables
+        source += f"        if args is None:\n            return ({', '.join(names)},)\n"
+    source += f"        spring = {_TRAP_SLOT!r}\n        return spring(*args, **kwargs)\n"
+    source += "    return trap\n"
+    scope = {}
+    exec(compile(source, "<minigrad trap>", "exec"), scope)
+    return scope["outer"]().__code__
+
+
+def _trap_code(function, trap):
+    """A code for ``function`` that calls ``trap`` whatever the arguments."""
+    code = _trap_template(len(function.__code__.co_freevars))
+    constants = tuple(trap if c == _TRAP_SLOT else c for c in code.co_consts)
+    return code.replace(co_consts=constants, co_name=function.__code__.co_name,
+                        co_qualname=function.__code__.co_qualname)
+
+
+def _python_function(value):
+    """The plain function behind ``value`` (a bound, static or class method too), or None
+    for a class, a C function or anything else."""
+    value = getattr(value, "__func__", value)
+    return value if isinstance(value, types.FunctionType) else None
+
+
+class _HelperTrap(_Trap):
+    """The trap in a checker's own function: the package's code (the checker) still calls
+    it, through ``original``, a copy of the function; the reader's code springs it."""
+
+    def __init__(self, label, task, used, original):
+        super().__init__(label, task, used)
+        self._original = original
+
+    def __call__(self, *args, **kwargs):
+        caller = sys._getframe(2)  # 1 is the trap's code, standing in for the function's
+        if caller.f_globals.get("__name__", "").startswith("minigrad."):
+            return self._original(*args, **kwargs)
+        self._spring()
+
+
+def _copy_function(function):
+    """A new function with ``function``'s code, globals, defaults and closure."""
+    copy = types.FunctionType(function.__code__, function.__globals__, function.__name__,
+                              function.__defaults__, function.__closure__)
+    copy.__kwdefaults__ = function.__kwdefaults__
+    return copy
+
+
+def _checker_helpers(answers):
+    """The functions of the checker that runs the reader's ``answers`` (the first module of
+    this package's on the stack): all of its module's but its ``check_`` entry points,
+    those running now, and those its running code holds (the function an exercise is
+    about, ``q`` for its derivative, even wrapped to record its calls): its reference
+    answers are not the reader's to call."""
+    frame, running, held = sys._getframe(2), set(), set()
+    checker = None
+    while frame is not None:
+        running.add(frame.f_code)
+        name = frame.f_globals.get("__name__", "")
+        if name.startswith(__name__ + ".") or checker is None and name == __name__:
+            held.update(id(value) for value in frame.f_locals.values())
+            if checker is None and name != __name__:
+                checker = sys.modules.get(name)
+        frame = frame.f_back
+    if checker is None:
+        return []
+    held.update(id(getattr(answer, "__func__", answer)) for answer in answers)
+    return [(value, f"the checker's own {name}") for name, value in vars(checker).items()
+            if isinstance(value, types.FunctionType) and value.__module__ == checker.__name__
+            and not name.startswith("check_") and value.__code__ not in running
+            and id(inspect.unwrap(value)) not in held]
+
+
+COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be written out"
+
+#: In :func:`forbidding`'s entries (as :func:`package_rule_entries` puts it), an entry that
+#: refuses an answer taking a complex step, ``f(x + ih).imag / h``: exact to the last bit
+#: as no finite difference is, it is still a numerical derivative, not the rule.
+_REFUSE_COMPLEX_STEP = (None, "complex step", COMPLEX_STEP)
+
+#: Names that an answer takes a complex step with: the type, its module, its part.
+_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "complex64", "complex128", "complex256",
+                            "csingle", "cdouble", "clongdouble", "complexfloating"})
+#: The same as a dtype's name: ``astype("complex128")``.
+_COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
+
+
+def _takes_complex_step(answers):
+    """Whether the code of ``answers`` (their functions and methods, what those define
+    inside, and the functions of the reader's they call) holds a complex number or names
+    ``complex``, ``cmath`` or ``imag``."""
+    codes, seen = [], set()
+    for answer in answers:
+        codes += [(f.__code__, f.__globals__) for f in _functions_of(answer)]
+    while codes:
+        code, namespace = codes.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        for constant in code.co_consts:
+            if isinstance(constant, complex) or isinstance(constant, str) \
+                    and constant in _COMPLEX_DTYPES:
+                return True
+            if isinstance(constant, types.CodeType):
+                codes.append((constant, namespace))
+        for name in code.co_names:
+            if name in _COMPLEX_NAMES:
+                return True
+            called = namespace.get(name)
+            if isinstance(called, types.FunctionType) and called.__globals__ is namespace:
+                codes.append((called.__code__, namespace))  # a helper of the reader's
+    return False
+
+
 @contextlib.contextmanager
 def forbidding(entries, answers, task):
     """While the block runs, calling any of ``entries`` raises :class:`ForbiddenCall`.
@@ -144,25 +279,47 @@ def forbidding(entries, answers, task):
     or class, or a class's method (``(Value, "backward", "minigrad's
     backward()")``). Each is replaced on its owner, and wherever the reader's
     ``answers`` (functions or classes) hold it in their globals or closures,
-    as ``from minigrad.autograd import topological_order`` puts it. The
-    message says what was called and ``task``, what the exercise asks for.
-    The trap raises on exit too, should the reader's code have caught it.
+    as ``from minigrad.autograd import topological_order`` puts it. A Python
+    function's code itself is swapped for the trap's, so that no reference to
+    it (a default argument, a class attribute, an inherited method, a copy
+    put back on its module) reaches the original. The functions of the
+    checker's own module (its reference answers) are traps too, for the
+    reader's code only. The message says what was called and ``task``, what
+    the exercise asks for. The trap raises on exit too, should the reader's
+    code have caught it. With :func:`package_rule_entries`, an answer taking a
+    complex step is refused before it runs.
     """
+    entries = list(entries)
+    if _REFUSE_COMPLEX_STEP in entries and _takes_complex_step(answers):
+        raise ForbiddenCall(COMPLEX_STEP)
     used = []
     undo, originals = [], {}
-    for owner, name, label in entries:
-        if owner is None or not hasattr(owner, name):
-            continue  # an optional library that is not imported
+    try:
+        for owner, name, label in entries:
+            if owner is None or not hasattr(owner, name):
+                continue  # an optional library that is not imported
 
-        trap = _Trap(label, task, used)
-        original = getattr(owner, name)
-        if any(answer is original for answer in answers):
-            for step in reversed(undo):
-                step()
-            raise ForbiddenCall(f"your answer is {label} itself: {task}")
-        originals[id(original)] = trap
-        undo.append(_replace_attribute(owner, name, trap))
-    undo.append(_swap_references(answers, originals))
+            trap = _Trap(label, task, used)
+            original = getattr(owner, name)
+            if any(answer is original for answer in answers):
+                raise ForbiddenCall(f"your answer is {label} itself: {task}")
+            function = _python_function(original)
+            if function is not None and id(function) not in originals:
+                undo.append(functools.partial(setattr, function, "__code__", function.__code__))
+                function.__code__ = _trap_code(function, trap)
+                originals[id(function)] = trap
+            originals[id(original)] = trap
+            undo.append(_replace_attribute(owner, name, trap))
+        undo.append(_swap_references(answers, originals))
+        for function, label in _checker_helpers(answers):
+            if id(function) not in originals:
+                trap = _HelperTrap(label, task, used, _copy_function(function))
+                undo.append(functools.partial(setattr, function, "__code__", function.__code__))
+                function.__code__ = _trap_code(function, trap)
+    except BaseException:
+        for step in reversed(undo):
+            step()
+        raise
     try:
         yield
     except BaseException:
@@ -257,6 +414,30 @@ def autograd_entries():
                     (torch.autograd, "grad", "PyTorch's autograd.grad"),
                     (torch.autograd, "backward", "PyTorch's autograd.backward")]
     return entries
+
+
+#: The package's modules whose operation classes hold derivative rules (``_backward``).
+_RULE_MODULES = ("value", "tensor", "tensor_conv", "tensor_norm", "tensor_attention",
+                 "tensor_embedding")
+
+
+def package_rule_entries():
+    """:func:`forbidding`'s entries for an exercise that asks for a rule or a walk: the
+    package's walk (``topological_order``) and the rule (``_backward``) of every operation
+    class of the package, found by looking at its modules, so that a new one is trapped too.
+    A class of the reader's that builds on the package's ``Tensor`` still runs: only the
+    package's rules are traps, and what the reader's class inherits from one springs it.
+    An answer taking a complex step is refused (:data:`COMPLEX_STEP`)."""
+    import importlib
+    from minigrad import autograd
+    entries = [(autograd, "topological_order", "minigrad's topological_order")]
+    for name in _RULE_MODULES:
+        module = importlib.import_module(f"minigrad.{name}")
+        for klass in vars(module).values():
+            if isinstance(klass, type) and klass.__module__ == module.__name__ \
+                    and "_backward" in vars(klass):
+                entries.append((klass, "_backward", f"minigrad's {klass.__name__}._backward"))
+    return entries + [_REFUSE_COMPLEX_STEP]
 
 
 def method_entries(answer, method):
@@ -488,7 +669,7 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
     """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point."""
     name = getattr(f, "__name__", "f")
     with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
-            forbidding(autograd_entries(), [df], BY_RULE):
+            forbidding(autograd_entries() + package_rule_entries(), [df], BY_RULE):
         try:
             got = df(x)
         except Exception as error:  # the reader's code is under test: report, don't crash

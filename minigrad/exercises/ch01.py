@@ -9,6 +9,7 @@ import math
 import numbers
 import sys
 
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
                                 close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, recording_calls, report, reports_forbidden)
@@ -68,7 +69,8 @@ BY_HAND = "the exercise asks for the partial derivatives by hand"
 def _partials_problem(r_partials, a, b, label):
     """What is wrong with ``r_partials(a, b)`` (a sentence), or None; ``label`` names the point."""
     with recording_calls(r_partials, ["r"], [sys.modules[__name__]]) as calls:
-        with forbidding(autograd_entries(), [r_partials], BY_HAND):
+        with forbidding(autograd_entries() + package_rule_entries(), [r_partials],
+                        BY_HAND):
             try:
                 got = r_partials(a, b)
             except Exception as error:  # the reader's code is under test: report, don't crash

@@ -2,6 +2,7 @@
 import math
 import numbers
 
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (autograd_entries, check_close, close_detail, describe_error,
                                 forbidding, fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden)
@@ -142,7 +143,8 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
     for numbers_, where in [(list(NEURON.values()), "with the chapter's numbers"),
                             (drawn, "with numbers drawn at random")]:
         leaves = [value_class(x) for x in numbers_]
-        with forbidding(autograd_entries(), [sigmoid_neuron], BY_HAND):
+        with forbidding(autograd_entries() + package_rule_entries(), [sigmoid_neuron],
+                        BY_HAND):
             try:
                 o = sigmoid_neuron(*leaves)
             except Exception as error:
@@ -211,7 +213,7 @@ def check_downhill(predicted_change, actual):
     cases += [(list(map(float, rng.normal(size=n) * 3)), float(rng.uniform(0.001, 0.1)),
                "for gradients and a step drawn at random") for n in (4, 2, 6)]
     for case_grads, step, where in cases:
-        with forbidding(autograd_entries(), [predicted_change],
+        with forbidding(autograd_entries() + package_rule_entries(), [predicted_change],
                         "predict it from the gradients alone"):
             try:
                 predicted = predicted_change(list(case_grads), step)

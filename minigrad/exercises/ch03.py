@@ -8,6 +8,7 @@ import math
 import numbers
 
 from minigrad import autograd, value as value_module
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
                                 describe_error, forbidding, fresh_rng, gradient_detail,
                                 is_placeholder, not_filled_in, report, reports_forbidden)
@@ -29,7 +30,8 @@ def sigmoid_reference(x):
 
 # the derivative of softplus is the sigmoid: the rule computes it, not the package's
 SIGMOID_ENTRIES = [(Value, "sigmoid", "minigrad's Value.sigmoid"),
-                   (value_module, "Sigmoid", "minigrad's Sigmoid")]
+                   (value_module, "Sigmoid", "minigrad's Sigmoid"),
+                   (value_module, "_sigmoid", "minigrad's sigmoid")]
 
 
 @reports_forbidden("Softplus")
@@ -64,7 +66,8 @@ def check_softplus(cls):
         a = Value(x)
         node = cls(a)
         try:
-            with forbidding(autograd_entries() + SIGMOID_ENTRIES, [cls], RULE):
+            with forbidding(autograd_entries() + package_rule_entries() + SIGMOID_ENTRIES,
+                            [cls], RULE):
                 returned = node._backward(2.0)
         except Exception as error:
             return report(False, what, f"_backward(2.0) {at} raised {describe_error(error)}")
@@ -121,7 +124,8 @@ def check_paths(paths_by_hand):
         return not_filled_in(what)
     drawn = [float(x) for x in fresh_rng().uniform(-3, 3, size=3)]
     for x in [2.0] + drawn:
-        entries = autograd_entries() + backward_entries(paths_by_hand)
+        entries = (autograd_entries() + package_rule_entries()
+                   + backward_entries(paths_by_hand))
         with forbidding(entries, [paths_by_hand], BY_HAND):
             try:
                 got = paths_by_hand(x)
@@ -335,7 +339,7 @@ def _rule_problem(Value, cls, text, build, name, slopes, inputs, value, x, y, at
     sentence), None if nothing, or True after reporting a placeholder."""
     a, b = Value(x), Value(y)
     try:
-        with forbidding(autograd_entries(), [cls], OWN_RULE):
+        with forbidding(autograd_entries() + package_rule_entries(), [cls], OWN_RULE):
             node = build(a, b)
     except Exception as error:
         hint = ": is the method set on your Value?" \
@@ -358,7 +362,7 @@ def _rule_problem(Value, cls, text, build, name, slopes, inputs, value, x, y, at
                 "order (a plain number wrapped by as_value)")
     grads_before = [getattr(v, "grad", None) for v in recorded]
     try:
-        with forbidding(autograd_entries(), [cls], OWN_RULE):
+        with forbidding(autograd_entries() + package_rule_entries(), [cls], OWN_RULE):
             local = node._backward(3.0)
     except Exception as error:
         return f"{name}._backward(3.0) {at} raised {describe_error(error)}"

@@ -14,6 +14,7 @@ own operation are traps.
 import numpy as np
 
 from minigrad import tensor
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, describe_error, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
@@ -40,7 +41,7 @@ def rule_entries(answer, package_class):
     """:func:`forbidding`'s entries while a reader's operation runs: any autograd (the
     package's, PyTorch's, the ``backward`` of the reader's own classes) and the package's
     operation ``package_class`` (skipped if the package has no such class)."""
-    entries = autograd_entries() + backward_entries(answer)
+    entries = autograd_entries() + package_rule_entries() + backward_entries(answer)
     if package_class is not None:
         entries += [(package_class, name, f"minigrad's {package_class.__name__}")
                     for name in ("__init__", "_backward")]
@@ -226,9 +227,10 @@ def _unbroadcast_problem(unbroadcast, rng):
     """What is wrong with the reader's ``unbroadcast`` (a sentence), or None."""
     from minigrad import autograd
     import minigrad.exercises as exercises
-    entries = autograd_entries() + [(autograd, "unbroadcast", "minigrad's unbroadcast"),
-                                    (exercises, "unbroadcast", "minigrad's unbroadcast"),
-                                    (exercises, "summed_to_shape", "the checkers' own sum")]
+    entries = autograd_entries() + package_rule_entries()
+    entries += [(autograd, "unbroadcast", "minigrad's unbroadcast"),
+                (exercises, "unbroadcast", "minigrad's unbroadcast"),
+                (exercises, "summed_to_shape", "the checkers' own sum")]
     for grad_shape, shape in _unbroadcast_cases(rng):
         G = rng.normal(size=grad_shape)
         described = f"a gradient of shape {grad_shape} summed back to shape {shape}"

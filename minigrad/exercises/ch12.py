@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from minigrad import tensor_conv
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (as_numbers, autograd_entries, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden)
 from minigrad.exercises.ch07 import rule_problem
@@ -176,7 +177,8 @@ def check_conv_weight_grad(grad_fn):
         kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
         h, wd = int(rng.integers(kh, 8)), int(rng.integers(kw, 8))
         cases.append((((n, c, h, wd), (o, c, kh, kw)), False))
-    entries = autograd_entries() + _package_entries("conv2d", "im2col", "col2im", "windows")
+    entries = (autograd_entries() + package_rule_entries()
+               + _package_entries("conv2d", "im2col", "col2im", "windows"))
     for (x_shape, w_shape), named in cases:
         n, c, h, wd = x_shape
         o, _, kh, kw = w_shape
@@ -237,7 +239,7 @@ def check_max_pool_backward(backward_fn):
         shape = (int(rng.integers(1, 3)), int(rng.integers(1, 4)),
                  int(rng.integers(k, 3 * k + 2)), int(rng.integers(k, 3 * k + 2)))
         cases.append((shape, k, False, bool(rng.integers(2))))
-    entries = autograd_entries() + _package_entries("max_pool2d")
+    entries = autograd_entries() + package_rule_entries() + _package_entries("max_pool2d")
     for shape, k, named, ties in cases:
         x = (rng.integers(0, 3, size=shape).astype(float) if ties else rng.normal(size=shape))
         G = rng.normal(size=shape[:2] + (shape[2] // k, shape[3] // k))

@@ -17,6 +17,7 @@ import numpy as np
 
 import minigrad
 from minigrad import tensor_norm
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, forbidding, fresh_rng, is_placeholder, is_unset,
                                 not_filled_in, report, report_raised, reports_forbidden,
@@ -151,7 +152,8 @@ def check_batch_norm_train(batch_norm_train):
 # ----- exercise 13.2: batch norm's backward rule -------------------------------------
 
 def _rule_entries(answer):
-    return (autograd_entries() + backward_entries(answer) + _norm_entries())
+    return (autograd_entries() + package_rule_entries() + backward_entries(answer)
+            + _norm_entries())
 
 
 def _normalize_gradient(x, grad, eps):

@@ -14,6 +14,7 @@ import sys
 import numpy as np
 
 from minigrad import tensor, tensor_embedding
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (as_numbers, autograd_entries, describe_error, forbidding,
                                 fresh_rng, is_unset, not_filled_in, report,
                                 reports_forbidden, unusable_function)
@@ -148,7 +149,7 @@ WRITE_GRAD = "the exercise asks you to write the gradient yourself, without any 
 def _lookup_entries():
     """:func:`forbidding`'s entries: autograd, the package's embedding and its indexing rule,
     and PyTorch's embedding if the reader imported it."""
-    entries = autograd_entries() + [
+    entries = autograd_entries() + package_rule_entries() + [
         (tensor_embedding.Embedding, "__call__", "minigrad's Embedding"),
         (tensor.GetItem, "_backward", "minigrad's indexing rule (GetItem)")]
     functional = sys.modules.get("torch.nn.functional")

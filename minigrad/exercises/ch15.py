@@ -18,6 +18,7 @@ import numpy as np
 import minigrad
 from minigrad import tensor_attention
 from minigrad.datasets import load_names
+from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (NOT_FILLED_IN_CODE, arrays_close, as_gradients, as_numbers,
                                 autograd_entries, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, report, report_raised, reports_forbidden,
@@ -169,7 +170,7 @@ def check_attention_backward(attention_backward):
     if unusable is not None:
         return unusable
     rng = fresh_rng()
-    entries = autograd_entries() + _attention_entries()
+    entries = autograd_entries() + package_rule_entries() + _attention_entries()
     task = "the exercise asks you to write the backward pass with NumPy"
     cases = [((4, 3), "q, k, v of shape (4, 3)"),
              ((int(rng.integers(2, 12)), int(rng.integers(1, 9))), "inputs of a shape drawn at random"),
