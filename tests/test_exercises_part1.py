@@ -899,6 +899,56 @@ def test_the_milestone(capsys, own_engine_directory):
                  says="train called your backward() 0 times in 100 steps")
 
 
+DUMMY_BACKWARD_TRAIN = """
+def train(model, inputs, labels, optimizer, steps):
+    params = model.parameters()
+    def floss():
+        total = 0.0
+        for x, t in zip(inputs, labels):
+            h = x
+            for i, layer in enumerate(model.layers):
+                last = i == len(model.layers) - 1
+                h = [n.b.data + sum(w.data * v for w, v in zip(n.w, h)) for n in layer.neurons]
+                if not last:
+                    h = [math.tanh(v) for v in h]
+            total += max(0.0, 1 - t * h[0])
+        return total / len(inputs)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        type(params[0])(0.0).backward()       # counted: a backward() call each step
+        for p in params:
+            keep = p.data
+            p.data = keep + 1e-6; up = floss()
+            p.data = keep - 1e-6; down = floss()
+            p.data = keep
+            p.grad = (up - down) / 2e-6
+        losses.append(floss())
+        optimizer.step()
+    return losses
+"""
+
+
+def test_the_milestone_wants_backward_on_each_steps_loss(capsys, own_engine_directory):
+    hinge_loss, _ = milestone()
+    # session 5's F25: a dummy backward() each step, the gradients by nudging
+    train = run_cell("import math\n" + DUMMY_BACKWARD_TRAIN)["train"]
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="was not called on the loss that train returns")
+    # the step's real loss, but the gradients overwritten before step()
+    hinge_loss, train = milestone(("        optimizer.step()  ",
+                                   "        for p in model.parameters():\n"
+                                   "            p.grad *= 1.5\n"
+                                   "        optimizer.step()  "))
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="the gradients changed between backward() and step()")
+    # backward() on a new leaf holding the loss's number
+    hinge_loss, train = milestone(("        loss.backward()\n",
+                                   "        type(model.parameters()[0])(loss.data).backward()\n"))
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="does not reach every parameter")
+
+
 def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):
     hinge_loss, train = milestone()
     path = own_engine_directory / "value.py"

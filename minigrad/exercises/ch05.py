@@ -6,8 +6,8 @@ networks with it alone.
 """
 import contextlib
 import math
-
 import sys
+import types
 
 import numpy as np
 
@@ -174,22 +174,84 @@ def check_milestone(hinge_loss, train):
 
 
 @contextlib.contextmanager
-def _counting_calls(cls, method):
-    """Count the calls of ``cls.method`` while the block runs; yields a one-item list."""
-    original, count = cls.__dict__.get(method), [0]
-    found = getattr(cls, method)
+def _wrapping(cls, method, wrapper):
+    """Run ``wrapper(found, *args, **kwargs)`` for each call of ``cls.method`` while the block
+    runs, ``found`` being the method as it was."""
+    original, found = cls.__dict__.get(method), getattr(cls, method)
 
-    def counted(*args, **kwargs):
-        count[0] += 1
-        return found(*args, **kwargs)
-    setattr(cls, method, counted)
+    def wrapped(*args, **kwargs):
+        return wrapper(found, *args, **kwargs)
+    setattr(cls, method, wrapped)
     try:
-        yield count
+        yield
     finally:
         if original is None:
             delattr(cls, method)
         else:
             setattr(cls, method, original)
+
+
+def _reaches_all(root, parameters):
+    """Whether the graph under ``root`` (followed through ``_prev``) holds every parameter."""
+    wanted, seen, stack = {id(p) for p in parameters}, set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            wanted.discard(id(node))
+            stack.extend(getattr(node, "_prev", ()))
+    return not wanted
+
+
+@contextlib.contextmanager
+def _watching_training(Value, SGD, parameters):
+    """Watch ``backward()`` and ``SGD.step()`` while train runs: yields a record with the
+    number of backward() calls and, for each step(), the value of the last backward()'s root,
+    whether that root's graph reaches every parameter, and whether step() saw the gradients
+    exactly as that backward() left them (None: no backward() since the last step)."""
+    record = types.SimpleNamespace(backward_calls=0, steps=[])
+    last = []
+
+    def backward(found, root, *args, **kwargs):
+        record.backward_calls += 1
+        result = found(root, *args, **kwargs)
+        last[:] = [(getattr(root, "data", None), _reaches_all(root, parameters),
+                    [p.grad for p in parameters])]
+        return result
+
+    def step(found, *args, **kwargs):
+        if last:
+            data, reaches, left = last.pop()
+            untouched = all(p.grad is g or p.grad == g for p, g in zip(parameters, left))
+            record.steps.append((data, reaches, untouched))
+        else:
+            record.steps.append(None)
+        return found(*args, **kwargs)
+    with _wrapping(Value, "backward", backward), _wrapping(SGD, "step", step):
+        yield record
+
+
+def _training_problem(record, losses, steps):
+    """What is wrong with how train used backward() and step(), or None."""
+    if len(record.steps) != steps:
+        return (f"train called your optimizer's step() {len(record.steps)} times in {steps} "
+                "steps: one step() per step")
+    for i, (seen, loss) in enumerate(zip(record.steps, losses)):
+        if seen is None:
+            return (f"in step {i} train called step() without a backward() before it: each "
+                    "step's gradients must come from backward()")
+        data, reaches, untouched = seen
+        if not isinstance(data, (int, float)) or not math.isclose(data, loss, rel_tol=1e-12,
+                                                                   abs_tol=1e-15):
+            return (f"in step {i} the backward() before step() was not called on the loss that "
+                    "train returns for that step: call loss.backward() on the step's loss")
+        if not reaches:
+            return (f"in step {i} the loss that backward() was called on does not reach every "
+                    "parameter of the network: build it from the model's outputs")
+        if not untouched:
+            return (f"in step {i} the gradients changed between backward() and step(): step() "
+                    "must use the gradients that backward() left")
+    return None
 
 
 @reports_forbidden(MILESTONE)
@@ -235,17 +297,17 @@ def _check_milestone(hinge_loss, train):
     for name, (inputs, targets), shape, lr, steps in [("XOR", xor, [4, 1], 0.1, 100),
                                                      ("the moons", moons, [8, 1], 0.2, 80)]:
         try:
-            with forbidding(_milestone_entries(), answers, ALONE), \
-                    _counting_calls(Value, "backward") as backward_calls:
+            with forbidding(_milestone_entries(), answers, ALONE):
                 model = MLP(2, shape, activation="tanh", seed=1)
                 optimizer = SGD(model.parameters(), lr=lr, momentum=0.9)
-                losses = train(model, inputs, targets, optimizer, steps)
+                with _watching_training(Value, SGD, model.parameters()) as record:
+                    losses = train(model, inputs, targets, optimizer, steps)
                 right = sum((model(x).data > 0) == (t > 0) for x, t in zip(inputs, targets))
         except Exception as error:
             return report(False, MILESTONE, f"training on {name} raised {describe_error(error)}")
-        if backward_calls[0] < steps:
+        if record.backward_calls < steps:
             return report(False, MILESTONE, f"on {name} train called your backward() "
-                                            f"{backward_calls[0]} times in {steps} steps: each "
+                                            f"{record.backward_calls} times in {steps} steps: each "
                                             "step's gradients must come from backward(), not "
                                             "from nudging the parameters")
         if is_placeholder(losses):
@@ -258,6 +320,9 @@ def _check_milestone(hinge_loss, train):
         if len(losses) != steps:
             return report(False, MILESTONE, f"train ran {len(losses)} steps, not the {steps} "
                                             "asked for")
+        problem = _training_problem(record, losses, steps)
+        if problem is not None:
+            return report(False, MILESTONE, f"on {name}, {problem}")
         if not losses[-1] < losses[0]:
             return report(False, MILESTONE, f"on {name} the loss did not go down: does train "
                                             "zero the gradients, call backward() and step()?")
