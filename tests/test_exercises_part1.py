@@ -450,6 +450,74 @@ def rules(*replace):
     return [namespace[name] for name in RULES]
 
 
+DELEGATED_RULES = """
+from yourgrad.value import Value
+def as_value(x):
+    return x if isinstance(x, Value) else Value(x)
+class Add(Value):
+    def __init__(self, a, b):
+        super().__init__(a.data + b.data, (a, b), "+")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Add._backward(self, grad)
+class Mul(Value):
+    def __init__(self, a, b):
+        super().__init__(a.data * b.data, (a, b), "*")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Mul._backward(self, grad)
+class Pow(Value):
+    def __init__(self, a, n):
+        super().__init__(a.data ** n, (a,), f"**{n}")
+        self.exponent = n
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Pow._backward(self, grad)
+class Exp(Value):
+    def __init__(self, a):
+        super().__init__(math.exp(a.data), (a,), "exp")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Exp._backward(self, grad)
+class Tanh(Value):
+    def __init__(self, a):
+        super().__init__(math.tanh(a.data), (a,), "tanh")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Tanh._backward(self, grad)
+def add(self, other):
+    return Add(self, as_value(other))
+def radd(self, other):
+    return Add(as_value(other), self)
+def mul(self, other):
+    return Mul(self, as_value(other))
+def rmul(self, other):
+    return Mul(as_value(other), self)
+def power(self, n):
+    return Pow(self, n)
+def exp(self):
+    return Exp(self)
+def tanh(self):
+    return Tanh(self)
+Value.__add__ = add
+Value.__radd__ = radd
+Value.__mul__ = mul
+Value.__rmul__ = rmul
+Value.__pow__ = power
+Value.exp = exp
+Value.tanh = tanh
+"""
+
+
+def test_ch03_rules_importing_minigrad_inside_are_not_kept(capsys, own_engine_directory):
+    # session 5's F26: each rule delegates to minigrad's, imported inside its body
+    rules()  # the file caught up to 3.4
+    namespace = run_cell("import math\n" + DELEGATED_RULES)
+    out = assert_fails(capsys, ch03.check_rules, *(namespace[name] for name in RULES))
+    assert "kept in" not in out
+    assert "import minigrad" not in (own_engine_directory / "value.py").read_text()
+
+
 def test_ch03_rules(capsys, own_engine_directory):
     outputs = {assert_passes(capsys, ch03.check_rules, *rules()) for _ in range(5)}
     assert len(outputs) == 1  # points drawn at random, one verdict
@@ -955,6 +1023,18 @@ def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):
     path.write_text(path.read_text() + "\nfrom minigrad import Adam\n")
     assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
                  says="your engine uses minigrad's Adam: the milestone runs your engine alone")
+
+
+def test_the_milestone_scans_the_whole_engine_file_for_imports(capsys, own_engine_directory):
+    hinge_loss, train = milestone()
+    path = own_engine_directory / "value.py"
+    # session 5's F26: a rule that imports minigrad inside its body
+    text = path.read_text()
+    old = "    def _backward(self, grad):      # d(ab)/da = b,  d(ab)/db = a\n"
+    assert old in text
+    path.write_text(text.replace(old, old + "        import minigrad.value as mv\n", 1))
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="uses `import minigrad.value`: the milestone runs your engine alone")
 
 
 def test_ch05(capsys):

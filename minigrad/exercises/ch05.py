@@ -8,6 +8,7 @@ import contextlib
 import math
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 
@@ -15,7 +16,7 @@ from minigrad import optim
 from minigrad.exercises import (EXACT, autograd_entries, close_detail, describe_error, forbidding,
                                 fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden)
-from minigrad.exercises.your_engine import keep
+from minigrad.exercises.your_engine import keep, outside_reaches
 from minigrad.losses import cross_entropy_loss
 from minigrad.value import Value
 
@@ -262,6 +263,10 @@ def _check_milestone(hinge_loss, train):
                       and str(getattr(obj, "__module__", "") or "").startswith("minigrad"))
     if borrowed:
         return report(False, MILESTONE, f"your engine uses minigrad's {borrowed[0]}: {ALONE}")
+    path = engine.get("__file__")
+    outside = outside_reaches(Path(path).read_text()) if path else []
+    if outside:
+        return report(False, MILESTONE, f"yourgrad/value.py uses `{outside[0]}`: {ALONE}")
     missing = [name for name in ("Value", "MLP", "SGD") if name not in engine]
     if missing:
         return report(False, MILESTONE, f"your engine has no {missing[0]} yet: pass its exercise "

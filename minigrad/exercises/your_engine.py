@@ -19,8 +19,11 @@ The API, for the checkers of both Parts:
     then is the PASS printed, with ", kept in yourgrad/<engine>.py" (pieces
     of earlier exercises that the file lacks are filled in from the course's
     solutions first, and the PASS says which). A piece that needs a name the
-    file does not define (a notebook global) is refused, naming it; a piece
-    that fails from the file is not kept. The keyword names are the names in
+    file does not define (a notebook global, a name a notebook put in
+    ``builtins`` or on a module like ``np``) is refused, naming it, as is one
+    that imports minigrad, PyTorch, importlib, builtins or __main__ (anywhere
+    in it: see ``outside_reaches``); a piece that fails from the file is not
+    kept. The keyword names are the names in
     the file (``Value=Value``).
 
 ``catch_up(engine, chapter, exercise=0)``
@@ -67,7 +70,7 @@ from pathlib import Path
 from minigrad.exercises import describe_error, report
 
 __all__ = ["Piece", "keep", "catch_up", "load", "pieces", "engine_directory", "engine_path",
-           "piece_source", "EngineError"]
+           "piece_source", "outside_reaches", "EngineError"]
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 MARKER = re.compile(r"^# chapter (\d+), exercise (\d+): (.*?)(?: \(the course's solution\))?$")
@@ -208,12 +211,21 @@ def _plain_function(obj):
     return obj if isinstance(obj, types.FunctionType) else None
 
 
+def _borrowed(function, cls):
+    """Whether ``function`` was written in an imported module other than ``cls``'s (a method
+    taken from a package's class of the same name, whose source is not the reader's)."""
+    home = sys.modules.get(function.__module__ or "")
+    return home is not None and function.__module__ != cls.__module__ \
+        and vars(home) is function.__globals__
+
+
 def _class_source(cls):
     """A class's source, also for a class defined in a notebook cell (where
     ``inspect.getsource`` raises): found through one of its own methods."""
     for member in vars(cls).values():
         function = _plain_function(member)
-        if function is not None and function.__qualname__.startswith(cls.__qualname__ + "."):
+        if function is not None and not _borrowed(function, cls) \
+                and function.__qualname__.startswith(cls.__qualname__ + "."):
             code = function.__code__
             return _segment(_cell_text(code), ast.ClassDef, cls.__name__, code.co_firstlineno)
     try:
@@ -284,10 +296,74 @@ def _global_names(code):
     return names
 
 
+# the builtins as Python made them: a name a notebook puts there later is not in a fresh kernel
+_BUILTIN_NAMES = frozenset(vars(builtins))
+_BUILTIN_MODULES = ("builtins", "_sitebuiltins")
+
+
+def _is_builtin(name):
+    found = vars(builtins).get(name, _BUILTIN_NAMES)
+    return name in _BUILTIN_NAMES and found is not _BUILTIN_NAMES \
+        and getattr(found, "__module__", "builtins") in _BUILTIN_MODULES
+
+
 def _missing_names(source, namespace):
-    """The names ``source`` reads that neither ``namespace`` nor the builtins hold."""
+    """The names ``source`` reads that neither ``namespace`` nor Python's own builtins hold
+    (a name a notebook put in ``builtins`` counts as missing)."""
     return sorted(name for name in _global_names(compile(source, "<piece>", "exec"))
-                  if name not in namespace and not hasattr(builtins, name))
+                  if name not in namespace and not _is_builtin(name))
+
+
+def _planted_attributes(source, namespace):
+    """The ``module.name`` that ``source`` reads where ``module`` is a module of
+    ``namespace`` and ``name`` is a function or class some other code put on it
+    (``np.adam_step = ...`` in a notebook): a fresh kernel's module lacks it."""
+    tree, planted = ast.parse(source), set()
+    modules = {name: value for name, value in namespace.items()
+               if isinstance(value, types.ModuleType)}
+    for node in ast.walk(tree):  # the piece's own imports, inside functions too
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                name = alias.name if alias.asname else alias.name.split(".")[0]
+                if name in sys.modules:
+                    modules[alias.asname or name] = sys.modules[name]
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        module = modules.get(node.value.id)
+        if not isinstance(module, types.ModuleType):
+            continue
+        found = getattr(module, node.attr, None)
+        home = getattr(found, "__module__", None)
+        if isinstance(found, (types.FunctionType, type)) and isinstance(home, str) \
+                and home.split(".")[0] != module.__name__.split(".")[0]:
+            planted.add(f"{node.value.id}.{node.attr}")
+    return sorted(planted)
+
+
+OUTSIDE_MODULES = ("minigrad", "torch", "importlib", "builtins", "__main__")
+OUTSIDE_NAMES = ("__import__", "get_ipython", "eval", "exec")
+
+
+def outside_reaches(source):
+    """How ``source`` (a piece, or a whole engine file) reaches code outside the reader's
+    engine, in its order: each ``import`` of minigrad, PyTorch, importlib, builtins or
+    __main__ anywhere in it (inside functions too), and each use of ``__import__``,
+    ``get_ipython``, ``eval``, ``exec`` or ``sys.modules``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {alias.name}" for alias in node.names
+                      if alias.name.split(".")[0] in OUTSIDE_MODULES]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and (node.module or "").split(".")[0] in OUTSIDE_MODULES:
+                found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Name) and node.id in OUTSIDE_NAMES:
+            found.append(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr == "modules" \
+                and isinstance(node.value, ast.Name) and node.value.id == "sys":
+            found.append("sys.modules")
+    return found
 
 
 # ----- writing and importing -----------------------------------------------------------
@@ -388,6 +464,11 @@ def keep(engine, chapter, exercise, check, **answers):
         ast.parse(source)
     except (EngineError, SyntaxError) as error:
         return report(False, what, f"passed, but cannot be kept in {_shown(engine)}: {error}")
+    outside = outside_reaches(source)
+    if outside:
+        return report(False, what, f"passed here, but not kept: your code uses `{outside[0]}`: "
+                                   f"{_shown(engine)} works alone, without minigrad, PyTorch "
+                                   "or the notebook's state")
     path = engine_path(engine)
     old_text = path.read_text() if path.exists() else None
     header, blocks = _split(old_text) if old_text is not None else (_header(engine), {})
@@ -402,7 +483,7 @@ def keep(engine, chapter, exercise, check, **answers):
         return report(False, what, f"passed here, but not kept: {_shown(engine)} with it does "
                                    f"not import ({describe_error(error)}): fix the file, or "
                                    "delete it and run the chapter's catch-up cell")
-    missing = _missing_names(source, vars(module))
+    missing = _missing_names(source, vars(module)) + _planted_attributes(source, vars(module))
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
         return report(False, what, f"passed here, but not kept: your code uses {names}, which "
