@@ -1037,6 +1037,71 @@ def test_the_milestone_scans_the_whole_engine_file_for_imports(capsys, own_engin
                  says="uses `import minigrad.value`: the milestone runs your engine alone")
 
 
+SGD_IN_BUILTINS = """
+import builtins
+def _velocity(momentum, v, g):
+    return momentum * v + g
+builtins._velocity = _velocity          # one line in some earlier cell
+
+class SGD:
+    def __init__(self, parameters, lr, momentum=0.0):
+        self.parameters = list(parameters)
+        self.lr = lr
+        self.momentum = momentum
+        self.velocities = [0.0] * len(self.parameters)
+
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = 0.0
+
+    def step(self):
+        for i, p in enumerate(self.parameters):
+            v = _velocity(self.momentum, self.velocities[i], p.grad)
+            self.velocities[i] = v
+            p.data -= self.lr * v
+"""
+
+SGD_THROUGH_MAIN = """
+class SGD:
+    def __init__(self, parameters, lr, momentum=0.0):
+        self.parameters = list(parameters)
+        self.lr = lr
+        self.momentum = momentum
+        self.velocities = [0.0] * len(self.parameters)
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = 0.0
+    def step(self):
+        import __main__
+        for i, p in enumerate(self.parameters):
+            v = __main__._velocity(self.momentum, self.velocities[i], p.grad)
+            self.velocities[i] = v
+            p.data -= self.lr * v
+"""
+
+
+def test_momentum_reading_the_notebook_process_is_not_kept(capsys, own_engine_directory):
+    import builtins
+    import sys
+    sgd()  # the file caught up to 5.2
+    # session 5's F23: the rule put in builtins by an earlier cell
+    try:
+        out = assert_fails(capsys, ch05.check_momentum, run_cell(SGD_IN_BUILTINS)["SGD"],
+                           says="`_velocity`")
+    finally:
+        del builtins._velocity
+    assert "kept in" not in out
+    # the __main__ variant
+    main = vars(sys.modules["__main__"])
+    main["_velocity"] = lambda m, v, g: m * v + g
+    try:
+        out = assert_fails(capsys, ch05.check_momentum, run_cell(SGD_THROUGH_MAIN)["SGD"],
+                           says="`import __main__`")
+    finally:
+        del main["_velocity"]
+    assert "kept in" not in out
+
+
 def test_ch05(capsys):
     def mse_gradient(predictions, targets):
         return [2 * (p.data - t) / len(predictions) for p, t in zip(predictions, targets)]
