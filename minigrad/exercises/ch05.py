@@ -4,10 +4,8 @@ Exercise 5.2 (SGD with momentum) and the milestone (a loss and a training loop)
 finish the reader's own engine, ``yourgrad/value.py``; the milestone trains
 networks with it alone.
 """
-import contextlib
 import math
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +14,8 @@ from minigrad import optim
 from minigrad.exercises import (EXACT, autograd_entries, close_detail, describe_error, forbidding,
                                 fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden)
-from minigrad.exercises.your_engine import keep, outside_reaches
+from minigrad.exercises.your_engine import keep, outside_reaches, watching_training, \
+    training_problem
 from minigrad.losses import cross_entropy_loss
 from minigrad.value import Value
 
@@ -174,87 +173,6 @@ def check_milestone(hinge_loss, train):
     return keep("value", 5, 4, _check_milestone, hinge_loss=hinge_loss, train=train)
 
 
-@contextlib.contextmanager
-def _wrapping(cls, method, wrapper):
-    """Run ``wrapper(found, *args, **kwargs)`` for each call of ``cls.method`` while the block
-    runs, ``found`` being the method as it was."""
-    original, found = cls.__dict__.get(method), getattr(cls, method)
-
-    def wrapped(*args, **kwargs):
-        return wrapper(found, *args, **kwargs)
-    setattr(cls, method, wrapped)
-    try:
-        yield
-    finally:
-        if original is None:
-            delattr(cls, method)
-        else:
-            setattr(cls, method, original)
-
-
-def _reaches_all(root, parameters):
-    """Whether the graph under ``root`` (followed through ``_prev``) holds every parameter."""
-    wanted, seen, stack = {id(p) for p in parameters}, set(), [root]
-    while stack:
-        node = stack.pop()
-        if id(node) not in seen:
-            seen.add(id(node))
-            wanted.discard(id(node))
-            stack.extend(getattr(node, "_prev", ()))
-    return not wanted
-
-
-@contextlib.contextmanager
-def _watching_training(Value, SGD, parameters):
-    """Watch ``backward()`` and ``SGD.step()`` while train runs: yields a record with the
-    number of backward() calls and, for each step(), the value of the last backward()'s root,
-    whether that root's graph reaches every parameter, and whether step() saw the gradients
-    exactly as that backward() left them (None: no backward() since the last step)."""
-    record = types.SimpleNamespace(backward_calls=0, steps=[])
-    last = []
-
-    def backward(found, root, *args, **kwargs):
-        record.backward_calls += 1
-        result = found(root, *args, **kwargs)
-        last[:] = [(getattr(root, "data", None), _reaches_all(root, parameters),
-                    [p.grad for p in parameters])]
-        return result
-
-    def step(found, *args, **kwargs):
-        if last:
-            data, reaches, left = last.pop()
-            untouched = all(p.grad is g or p.grad == g for p, g in zip(parameters, left))
-            record.steps.append((data, reaches, untouched))
-        else:
-            record.steps.append(None)
-        return found(*args, **kwargs)
-    with _wrapping(Value, "backward", backward), _wrapping(SGD, "step", step):
-        yield record
-
-
-def _training_problem(record, losses, steps):
-    """What is wrong with how train used backward() and step(), or None."""
-    if len(record.steps) != steps:
-        return (f"train called your optimizer's step() {len(record.steps)} times in {steps} "
-                "steps: one step() per step")
-    for i, (seen, loss) in enumerate(zip(record.steps, losses)):
-        if seen is None:
-            return (f"in step {i} train called step() without a backward() before it: each "
-                    "step's gradients must come from backward()")
-        data, reaches, untouched = seen
-        if not isinstance(data, (int, float)) or not math.isclose(data, loss, rel_tol=1e-12,
-                                                                   abs_tol=1e-15):
-            return (f"in step {i} the backward() before step() was not called on the loss that "
-                    "train returns for that step: call loss.backward() on the step's loss")
-        if not reaches:
-            return (f"in step {i} the loss that backward() was called on does not reach every "
-                    "parameter of the network: build it from the model's outputs")
-        if not untouched:
-            return (f"in step {i} the gradients changed between backward() and step(): step() "
-                    "must use the gradients that backward() left")
-    return None
-
-
 @reports_forbidden(MILESTONE)
 def _check_milestone(hinge_loss, train):
     from minigrad.datasets import make_moons
@@ -305,7 +223,7 @@ def _check_milestone(hinge_loss, train):
             with forbidding(_milestone_entries(), answers, ALONE):
                 model = MLP(2, shape, activation="tanh", seed=1)
                 optimizer = SGD(model.parameters(), lr=lr, momentum=0.9)
-                with _watching_training(Value, SGD, model.parameters()) as record:
+                with watching_training(Value, SGD, model.parameters()) as record:
                     losses = train(model, inputs, targets, optimizer, steps)
                 right = sum((model(x).data > 0) == (t > 0) for x, t in zip(inputs, targets))
         except Exception as error:
@@ -325,7 +243,7 @@ def _check_milestone(hinge_loss, train):
         if len(losses) != steps:
             return report(False, MILESTONE, f"train ran {len(losses)} steps, not the {steps} "
                                             "asked for")
-        problem = _training_problem(record, losses, steps)
+        problem = training_problem(record, steps, losses)
         if problem is not None:
             return report(False, MILESTONE, f"on {name}, {problem}")
         if not losses[-1] < losses[0]:

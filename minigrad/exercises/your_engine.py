@@ -70,7 +70,9 @@ from pathlib import Path
 from minigrad.exercises import describe_error, report
 
 __all__ = ["Piece", "keep", "catch_up", "load", "pieces", "engine_directory", "engine_path",
-           "piece_source", "outside_reaches", "EngineError"]
+           "piece_source", "outside_reaches", "watching_training", "training_problem",
+           "wrapping",
+           "EngineError"]
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 MARKER = re.compile(r"^# chapter (\d+), exercise (\d+): (.*?)(?: \(the course's solution\))?$")
@@ -557,3 +559,113 @@ def catch_up(engine, chapter, exercise=0):
         for piece in filled:
             print(f"  chapter {piece.chapter}, exercise {piece.exercise}: {piece.title}")
     return module
+
+
+# ----- watching a training loop (the milestones) -------------------------------------------
+
+@contextlib.contextmanager
+def wrapping(cls, method, wrapper):
+    """Run ``wrapper(found, *args, **kwargs)`` for each call of ``cls.method`` while the block
+    runs, ``found`` being the method as it was."""
+    original, found = cls.__dict__.get(method), getattr(cls, method)
+
+    def wrapped(*args, **kwargs):
+        return wrapper(found, *args, **kwargs)
+    setattr(cls, method, wrapped)
+    try:
+        yield
+    finally:
+        if original is None:
+            delattr(cls, method)
+        else:
+            setattr(cls, method, original)
+
+
+def _reaches_all(root, parameters):
+    """Whether the graph under ``root`` (followed through ``_prev``) holds every parameter."""
+    wanted, seen, stack = {id(p) for p in parameters}, set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            wanted.discard(id(node))
+            stack.extend(getattr(node, "_prev", ()))
+    return not wanted
+
+
+def _copied(gradient):
+    # a number, an array or None ("no gradient yet"): a copy that later writes cannot change
+    return gradient if gradient is None or isinstance(gradient, (int, float)) \
+        else _numpy().array(gradient, copy=True)
+
+
+def _same(gradient, left):
+    if gradient is None or left is None:
+        return gradient is left
+    return _numpy().array_equal(gradient, left)
+
+
+def _numpy():
+    import numpy  # the tensor engine's; the scalar engine's milestone needs no arrays
+    return numpy
+
+
+@contextlib.contextmanager
+def watching_training(Node, Optimizer, parameters):
+    """Watch ``Node.backward()`` and ``Optimizer.step()`` while a reader's training loop
+    runs: yields a record with the number of backward() calls and, for each step(), None
+    where no backward() came since the last step(), else the value of the last backward()'s
+    root, whether that root's graph reaches every parameter, and whether step() saw the
+    gradients exactly as that backward() left them."""
+    record = types.SimpleNamespace(backward_calls=0, steps=[])
+    last = []
+
+    def backward(found, root, *args, **kwargs):
+        record.backward_calls += 1
+        result = found(root, *args, **kwargs)
+        last[:] = [(getattr(root, "data", None), _reaches_all(root, parameters),
+                    [_copied(p.grad) for p in parameters])]
+        return result
+
+    def step(found, *args, **kwargs):
+        if last:
+            data, reaches, left = last.pop()
+            untouched = all(_same(p.grad, g) for p, g in zip(parameters, left))
+            record.steps.append((data, reaches, untouched))
+        else:
+            record.steps.append(None)
+        return found(*args, **kwargs)
+    with wrapping(Node, "backward", backward), wrapping(Optimizer, "step", step):
+        yield record
+
+
+def training_problem(record, steps, losses=None, unit="step"):
+    """What is wrong with how a training loop used backward() and step() (a sentence), or
+    None: ``steps`` step() calls, each after a backward() on a root reaching every
+    parameter, whose gradients step() saw unchanged; with ``losses`` (the loop's
+    returned losses), each root's value is that step's loss. ``unit`` names a step in
+    the sentences ("batch": one step per batch)."""
+    if len(record.steps) != steps:
+        return (f"train called your optimizer's step() {len(record.steps)} times in {steps} "
+                f"{unit}es: one step() per {unit}" if unit.endswith("h") else
+                f"train called your optimizer's step() {len(record.steps)} times in {steps} "
+                f"{unit}s: one step() per {unit}")
+    for i, seen in enumerate(record.steps):
+        if seen is None:
+            return (f"in {unit} {i} train called step() without a backward() before it: each "
+                    "step's gradients must come from backward()")
+        data, reaches, untouched = seen
+        if losses is not None and not _equal_number(data, losses[i]):
+            return (f"in {unit} {i} the backward() before step() was not called on the loss that "
+                    "train returns for that step: call loss.backward() on the step's loss")
+        if not reaches:
+            return (f"in {unit} {i} the loss that backward() was called on does not reach every "
+                    "parameter of the network: build it from the model's outputs")
+        if not untouched:
+            return (f"in {unit} {i} the gradients changed between backward() and step(): step() "
+                    "must use the gradients that backward() left")
+    return None
+
+
+def _equal_number(data, loss):
+    return isinstance(data, (int, float)) and abs(data - loss) <= 1e-12 * abs(loss) + 1e-15
