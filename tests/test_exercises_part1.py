@@ -97,6 +97,34 @@ def test_check_gradients_works_for_a_class_of_the_readers_own(capsys):
 # ----- chapter 1 -------------------------------------------------------------------------
 
 
+R_CELL = """
+import math
+def r(a, b):
+    return a**2 * b - 3 * b
+from minigrad.value import Value
+from minigrad.autograd import topological_order
+def walk(root):
+    root.grad = 1.0
+    for node in reversed(topological_order(root)):
+        if node._prev:
+            for p, g in zip(node._prev, node._backward(node.grad)):
+                p.grad += g
+"""
+
+
+@pytest.mark.parametrize("answer, says", [
+    # session 5: the checker crashed (abs of a Value) on r called with package Values
+    ("def r_partials(a, b):\n"
+     "    va, vb = Value(a), Value(b); walk(r(va, vb)); return va.grad, vb.grad\n",
+     "calls r on a Value, not on numbers"),
+    ("def r_partials(a, b):\n"
+     "    return r(complex(a, 1e-30), b).imag / 1e-30, r(a, complex(b, 1e-30)).imag / 1e-30\n",
+     "calls r on a complex, not on numbers")])
+def test_ch01_partials_calling_r_on_other_things_fail(capsys, answer, says):
+    namespace = run_cell(R_CELL + answer)
+    assert_fails(capsys, ch01.check_partials, namespace["r_partials"], says=says)
+
+
 def test_ch01(capsys):
     assert_passes(capsys, ch01.check_power_rule, lambda x: 12 * x**2 - 4 * x + 1)
     assert_fails(capsys, ch01.check_power_rule, lambda x: ..., says=NOT_FILLED)
