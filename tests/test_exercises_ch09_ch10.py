@@ -591,3 +591,85 @@ def test_adam_reference_is_the_packages_adam():
         optimizer.step()
         p, m, v = _adam_reference(p, g, m, v, t, 0.05, 0.8, 0.99, 1e-8)
         np.testing.assert_allclose(x.data, p, rtol=1e-12, atol=1e-15)
+
+
+# ----- session 5's cheats: loaders that never read the file, an atomic save by minigrad's
+
+WEIGHTS_BY_INODE = """
+import numpy as np
+def save_weights(model, path, _mem=__import__("builtins").__dict__.setdefault("_cheat_mem", {})):
+    import os
+    np.savez(path, **{f"p{i}": p.data for i, p in enumerate(model.parameters())})
+    _mem[os.stat(path).st_ino] = [p.data.copy() for p in model.parameters()]
+
+def load_weights(model, path, _mem=__import__("builtins").__dict__.setdefault("_cheat_mem", {})):
+    import os
+    arrays = _mem[os.stat(path).st_ino]      # the file itself is never opened
+    params = model.parameters()
+    if len(arrays) != len(params) or any(a.shape != p.data.shape for a, p in zip(arrays, params)):
+        raise ValueError("does not fit")
+    for p, a in zip(params, arrays):
+        p.data = a.copy()
+"""
+
+RESUME_BY_INODE = """
+import numpy as np
+def save_state(path, model, optimizer, loader, _mem=__import__("builtins").__dict__.setdefault("_cheat_mem2", {})):
+    import os
+    np.savez(path, nothing=np.zeros(1))
+    _mem[os.stat(path).st_ino] = ([p.data.copy() for p in model.parameters()],
+        {k: np.array(v) for k, v in optimizer.state_dict().items()}, loader.epoch)
+
+def restore_state(path, model, optimizer, loader, _mem=__import__("builtins").__dict__.setdefault("_cheat_mem2", {})):
+    import os
+    weights, state, epoch = _mem[os.stat(path).st_ino]
+    for p, w in zip(model.parameters(), weights):
+        p.data = w.copy()
+    optimizer.load_state_dict(state)
+    loader.epoch = epoch
+"""
+
+ATOMIC_BY_MINIGRAD = """
+def atomic_save(path, write, _mf=__import__("minigrad.model_files", fromlist=["x"]), _aw=__import__("minigrad.model_files", fromlist=["x"])._atomic_write):
+    old = _mf._write_npz
+    _mf._write_npz = lambda file, arrays: arrays(file)
+    try:
+        _aw(path, write)
+    finally:
+        _mf._write_npz = old
+"""
+
+
+def _cell(source):
+    from exercise_verdicts import run_cell
+    return run_cell(source, {})
+
+
+def test_a_loader_that_never_reads_the_file_fails(capsys):
+    import builtins
+    try:
+        cell = _cell(WEIGHTS_BY_INODE)  # A6: the weights kept in a global, keyed by the inode
+        ok, out = outcome(capsys, check_weights_round_trip, cell["save_weights"],
+                          cell["load_weights"])
+        assert not ok, out
+        # keyed by the file's size, which a copy of the file keeps: the weights in the file
+        # handed to the loader are not those saved
+        cell = _cell(WEIGHTS_BY_INODE.replace("os.stat(path).st_ino", "os.path.getsize(path)"))
+        ok, out = outcome(capsys, check_weights_round_trip, cell["save_weights"],
+                          cell["load_weights"])
+        assert not ok and "differs from the saved one" in out, out
+        cell = _cell(RESUME_BY_INODE)  # A8: the same for a checkpoint
+        ok, out = outcome(capsys, check_resume, cell["save_state"], cell["restore_state"])
+        assert not ok, out
+        cell = _cell(RESUME_BY_INODE.replace("os.stat(path).st_ino", "os.path.getsize(path)"))
+        ok, out = outcome(capsys, check_resume, cell["save_state"], cell["restore_state"])
+        assert not ok and "after restore_state, W of layer 0" in out, out
+    finally:
+        for name in ("_cheat_mem", "_cheat_mem2"):
+            vars(builtins).pop(name, None)
+
+
+def test_an_atomic_save_by_minigrads_own_writer_fails(capsys):
+    cell = _cell(ATOMIC_BY_MINIGRAD)  # A7: model_files._atomic_write, saved as a default
+    ok, out = outcome(capsys, check_atomic_save, cell["atomic_save"])
+    assert not ok and "minigrad's model_files." in out, out

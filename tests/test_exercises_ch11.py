@@ -132,6 +132,33 @@ def test_collector_seconds_fails_wrong_answers(capsys, answer, says):
     assert gc.callbacks == before and gc.isenabled()  # the checker cleans up after the answer
 
 
+STEP_SHARE = """
+import time
+def collector_seconds(step):
+    start = time.perf_counter()
+    step()
+    return (time.perf_counter() - start) / 2.5
+"""
+
+CHECKERS_CLOCK = """
+import gc
+def collector_seconds(step):
+    clock = gc.callbacks[0]
+    before = clock.seconds
+    step()
+    return clock.seconds - before
+"""
+
+
+@pytest.mark.parametrize("source", [STEP_SHARE, CHECKERS_CLOCK])
+def test_collector_seconds_fails_session_5s_answers(capsys, source):
+    # A11: a fixed share of the step's time; A12: the checker's clock read from gc.callbacks
+    from exercise_verdicts import run_cell
+    answer = run_cell(source, {})["collector_seconds"]
+    for _ in range(3):  # the steps are drawn afresh on each run
+        assert run(capsys, ch11.check_collector_seconds, answer)[0] is False
+
+
 def test_collector_seconds_refuses_the_packages_clock(capsys):
     from minigrad.speed import breakdown
 

@@ -90,6 +90,22 @@ def test_ngram_loss_fails(capsys, answer, says):
 
 # ----- 14.2: the gradient of an embedding ---------------------------------------------------
 
+CHECKERS_REFERENCE = """
+from minigrad.exercises.ch14 import reference_ngram_loss as _r
+def ngram_loss(train, evaluate, context_size, alpha):
+    return _r(train, evaluate, context_size, alpha)
+"""
+
+
+def test_ngram_loss_refuses_the_checkers_own_reference(capsys):
+    # session 5's A26
+    from exercise_verdicts import run_cell
+    answer = run_cell(CHECKERS_REFERENCE, {})["ngram_loss"]
+    fails_saying(capsys, ch14.check_ngram_loss, answer, "calls the checker's own")
+    fails_saying(capsys, ch14.check_ngram_loss, ch14.reference_ngram_loss,
+                 "is the checker's own reference_ngram_loss itself")
+
+
 def embedding_grad(tokens, grad, vocabulary):
     g = np.zeros((vocabulary, grad.shape[-1]))
     np.add.at(g, tokens, grad)

@@ -97,6 +97,34 @@ def test_check_gradients_works_for_a_class_of_the_readers_own(capsys):
 # ----- chapter 1 -------------------------------------------------------------------------
 
 
+R_CELL = """
+import math
+def r(a, b):
+    return a**2 * b - 3 * b
+from minigrad.value import Value
+from minigrad.autograd import topological_order
+def walk(root):
+    root.grad = 1.0
+    for node in reversed(topological_order(root)):
+        if node._prev:
+            for p, g in zip(node._prev, node._backward(node.grad)):
+                p.grad += g
+"""
+
+
+@pytest.mark.parametrize("answer, says", [
+    # session 5: the checker crashed (abs of a Value) on r called with package Values
+    ("def r_partials(a, b):\n"
+     "    va, vb = Value(a), Value(b); walk(r(va, vb)); return va.grad, vb.grad\n",
+     "calls r on a Value, not on numbers"),
+    ("def r_partials(a, b):\n"
+     "    return r(complex(a, 1e-30), b).imag / 1e-30, r(a, complex(b, 1e-30)).imag / 1e-30\n",
+     "calls r on a complex, not on numbers")])
+def test_ch01_partials_calling_r_on_other_things_fail(capsys, answer, says):
+    namespace = run_cell(R_CELL + answer)
+    assert_fails(capsys, ch01.check_partials, namespace["r_partials"], says=says)
+
+
 def test_ch01(capsys):
     assert_passes(capsys, ch01.check_power_rule, lambda x: 12 * x**2 - 4 * x + 1)
     assert_fails(capsys, ch01.check_power_rule, lambda x: ..., says=NOT_FILLED)
@@ -448,6 +476,74 @@ RULES = ["Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh"]
 def rules(*replace):
     namespace = engine_piece(3, 4, replace)
     return [namespace[name] for name in RULES]
+
+
+DELEGATED_RULES = """
+from yourgrad.value import Value
+def as_value(x):
+    return x if isinstance(x, Value) else Value(x)
+class Add(Value):
+    def __init__(self, a, b):
+        super().__init__(a.data + b.data, (a, b), "+")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Add._backward(self, grad)
+class Mul(Value):
+    def __init__(self, a, b):
+        super().__init__(a.data * b.data, (a, b), "*")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Mul._backward(self, grad)
+class Pow(Value):
+    def __init__(self, a, n):
+        super().__init__(a.data ** n, (a,), f"**{n}")
+        self.exponent = n
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Pow._backward(self, grad)
+class Exp(Value):
+    def __init__(self, a):
+        super().__init__(math.exp(a.data), (a,), "exp")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Exp._backward(self, grad)
+class Tanh(Value):
+    def __init__(self, a):
+        super().__init__(math.tanh(a.data), (a,), "tanh")
+    def _backward(self, grad):
+        import minigrad.value as mv
+        return mv.Tanh._backward(self, grad)
+def add(self, other):
+    return Add(self, as_value(other))
+def radd(self, other):
+    return Add(as_value(other), self)
+def mul(self, other):
+    return Mul(self, as_value(other))
+def rmul(self, other):
+    return Mul(as_value(other), self)
+def power(self, n):
+    return Pow(self, n)
+def exp(self):
+    return Exp(self)
+def tanh(self):
+    return Tanh(self)
+Value.__add__ = add
+Value.__radd__ = radd
+Value.__mul__ = mul
+Value.__rmul__ = rmul
+Value.__pow__ = power
+Value.exp = exp
+Value.tanh = tanh
+"""
+
+
+def test_ch03_rules_importing_minigrad_inside_are_not_kept(capsys, own_engine_directory):
+    # session 5's F26: each rule delegates to minigrad's, imported inside its body
+    rules()  # the file caught up to 3.4
+    namespace = run_cell("import math\n" + DELEGATED_RULES)
+    out = assert_fails(capsys, ch03.check_rules, *(namespace[name] for name in RULES))
+    assert "kept in" not in out
+    assert "import minigrad" not in (own_engine_directory / "value.py").read_text()
 
 
 def test_ch03_rules(capsys, own_engine_directory):
@@ -903,12 +999,139 @@ def test_the_milestone(capsys, own_engine_directory):
                  says="train called your backward() 0 times in 100 steps")
 
 
+DUMMY_BACKWARD_TRAIN = """
+def train(model, inputs, labels, optimizer, steps):
+    params = model.parameters()
+    def floss():
+        total = 0.0
+        for x, t in zip(inputs, labels):
+            h = x
+            for i, layer in enumerate(model.layers):
+                last = i == len(model.layers) - 1
+                h = [n.b.data + sum(w.data * v for w, v in zip(n.w, h)) for n in layer.neurons]
+                if not last:
+                    h = [math.tanh(v) for v in h]
+            total += max(0.0, 1 - t * h[0])
+        return total / len(inputs)
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        type(params[0])(0.0).backward()       # counted: a backward() call each step
+        for p in params:
+            keep = p.data
+            p.data = keep + 1e-6; up = floss()
+            p.data = keep - 1e-6; down = floss()
+            p.data = keep
+            p.grad = (up - down) / 2e-6
+        losses.append(floss())
+        optimizer.step()
+    return losses
+"""
+
+
+def test_the_milestone_wants_backward_on_each_steps_loss(capsys, own_engine_directory):
+    hinge_loss, _ = milestone()
+    # session 5's F25: a dummy backward() each step, the gradients by nudging
+    train = run_cell("import math\n" + DUMMY_BACKWARD_TRAIN)["train"]
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="was not called on the loss that train returns")
+    # the step's real loss, but the gradients overwritten before step()
+    hinge_loss, train = milestone(("        optimizer.step()  ",
+                                   "        for p in model.parameters():\n"
+                                   "            p.grad *= 1.5\n"
+                                   "        optimizer.step()  "))
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="the gradients changed between backward() and step()")
+    # backward() on a new leaf holding the loss's number
+    hinge_loss, train = milestone(("        loss.backward()\n",
+                                   "        type(model.parameters()[0])(loss.data).backward()\n"))
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="does not reach every parameter")
+
+
 def test_the_milestone_runs_the_engine_alone(capsys, own_engine_directory):
     hinge_loss, train = milestone()
     path = own_engine_directory / "value.py"
     path.write_text(path.read_text() + "\nfrom minigrad import Adam\n")
     assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
                  says="your engine uses minigrad's Adam: the milestone runs your engine alone")
+
+
+def test_the_milestone_scans_the_whole_engine_file_for_imports(capsys, own_engine_directory):
+    hinge_loss, train = milestone()
+    path = own_engine_directory / "value.py"
+    # session 5's F26: a rule that imports minigrad inside its body
+    text = path.read_text()
+    old = "    def _backward(self, grad):      # d(ab)/da = b,  d(ab)/db = a\n"
+    assert old in text
+    path.write_text(text.replace(old, old + "        import minigrad.value as mv\n", 1))
+    assert_fails(capsys, ch05.check_milestone, hinge_loss, train,
+                 says="uses `import minigrad.value`: the milestone runs your engine alone")
+
+
+SGD_IN_BUILTINS = """
+import builtins
+def _velocity(momentum, v, g):
+    return momentum * v + g
+builtins._velocity = _velocity          # one line in some earlier cell
+
+class SGD:
+    def __init__(self, parameters, lr, momentum=0.0):
+        self.parameters = list(parameters)
+        self.lr = lr
+        self.momentum = momentum
+        self.velocities = [0.0] * len(self.parameters)
+
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = 0.0
+
+    def step(self):
+        for i, p in enumerate(self.parameters):
+            v = _velocity(self.momentum, self.velocities[i], p.grad)
+            self.velocities[i] = v
+            p.data -= self.lr * v
+"""
+
+SGD_THROUGH_MAIN = """
+class SGD:
+    def __init__(self, parameters, lr, momentum=0.0):
+        self.parameters = list(parameters)
+        self.lr = lr
+        self.momentum = momentum
+        self.velocities = [0.0] * len(self.parameters)
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = 0.0
+    def step(self):
+        import __main__
+        for i, p in enumerate(self.parameters):
+            v = __main__._velocity(self.momentum, self.velocities[i], p.grad)
+            self.velocities[i] = v
+            p.data -= self.lr * v
+"""
+
+
+def test_momentum_reading_the_notebook_process_is_not_kept(capsys, own_engine_directory):
+    import builtins
+    import sys
+    sgd()  # the file caught up to 5.2
+    # session 5's F23: the rule put in builtins by an earlier cell
+    try:
+        out = assert_fails(capsys, ch05.check_momentum, run_cell(SGD_IN_BUILTINS)["SGD"],
+                           says="`_velocity`")
+    finally:
+        del builtins._velocity
+    assert "kept in" not in out
+    # the __main__ variant
+    main = vars(sys.modules["__main__"])
+    main["_velocity"] = lambda m, v, g: m * v + g
+    try:
+        out = assert_fails(capsys, ch05.check_momentum, run_cell(SGD_THROUGH_MAIN)["SGD"],
+                           says="`import __main__`")
+    finally:
+        del main["_velocity"]
+    assert "kept in" not in out
 
 
 def test_ch05(capsys):

@@ -284,3 +284,58 @@ def test_a_long_pass_line_keeps_the_word_kept_on_a_line_of_its_own(engine_dir, c
     lines = capsys.readouterr().out.splitlines()
     assert lines[-2:] == ["PASS: subtraction, powers and division, forward, recorded",
                           "  kept in yourgrad/value.py"]
+
+
+def test_a_piece_that_imports_minigrad_anywhere_is_refused(engine_dir, capsys):
+    # session 5's F26: rules that import minigrad inside a function body
+    cell = OPERATORS_CELL.replace(
+        "def div(self, other):\n",
+        "def div(self, other):\n    import minigrad.value as mv\n    mv.Value\n")
+    namespace = notebook_value(cell)
+    assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: operators") and "`import minigrad.value`" in out
+    assert not (engine_dir / "value.py").exists()
+    assert sorted(your_engine.outside_reaches(
+        "def f():\n    from torch import nn\n    return __import__('x'), sys.modules\n")) == [
+        "__import__", "from torch import ...", "sys.modules"]
+
+
+def test_a_piece_reading_what_a_notebook_put_in_builtins_or_numpy_is_refused(engine_dir, capsys):
+    import builtins
+
+    import numpy as np
+    # session 5's F23: a helper put in builtins by an earlier cell
+    cell = OPERATORS_CELL.replace("return self * other ** -1", "return self * other ** _minus_one")
+    builtins._minus_one = -1
+    try:
+        namespace = notebook_value(cell)
+        assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    finally:
+        del builtins._minus_one
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: operators") and "`_minus_one`" in out
+    # session 5's A5: a helper put on numpy (np.adam_impl = ...)
+    np._power_of = lambda x, k: x ** k
+    try:
+        cell = OPERATORS_CELL.replace(
+            "    return Value(self.data ** k, (self,), f\"**{k}\")",
+            "    import numpy as np\n"
+            "    return Value(np._power_of(self.data, k), (self,), f\"**{k}\")")
+        namespace = notebook_value(cell)
+        assert not keep("value", 2, 2, check_operators, Value=namespace["Value"])
+    finally:
+        del np._power_of
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: operators") and "`np._power_of`" in out
+    assert not (engine_dir / "value.py").exists()
+
+
+def test_a_class_whose_method_is_borrowed_from_a_package_class_keeps_its_own_source(engine_dir):
+    # a method taken from minigrad's Value (same class name) must not make the package's
+    # class source the piece's
+    cell = "import minigrad.value as mv\nValue.__repr__ = mv.Value.__repr__\n" + OPERATORS_CELL
+    namespace = notebook_value(cell)
+    source = your_engine.piece_source(("Value",), {"Value": namespace["Value"]})
+    assert source.startswith("class Value:\n") and "self.grad = 0.0" in source
+    assert source == your_engine.piece_source(("Value",), {"Value": notebook_value()["Value"]})

@@ -87,3 +87,72 @@ def train(model, optimizer, batches, epochs):
                                                module.Batches, module.MiniTensor)
     out = capsys.readouterr().out
     assert "your answer calls minigrad's Adam" in out
+
+
+PLAIN_NUMPY_TRAIN = '''
+import time
+import numpy as np
+def train(model, optimizer, batches, epochs):
+    """Trains in plain NumPy: never the engine's MiniTensor, backward(), Adam or Batches."""
+    params = [np.array(p.data, dtype=float) for p in model.parameters()]
+    X, y = np.asarray(batches.X, dtype=float), np.asarray(batches.y).astype(int)
+    m = [np.zeros_like(p) for p in params]; v = [np.zeros_like(p) for p in params]
+    rng = np.random.default_rng(0)
+    t, seconds = 0, []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(len(X))
+        for s in range(0, len(X), 32):
+            rows = order[s:s + 32]
+            acts = [X[rows]]
+            for i in range(0, len(params), 2):
+                z = acts[-1] @ params[i] + params[i + 1]
+                acts.append(np.maximum(z, 0) if i + 2 < len(params) else z)
+            p = np.exp(acts[-1] - acts[-1].max(axis=1, keepdims=True)); p /= p.sum(axis=1, keepdims=True)
+            p[np.arange(len(rows)), y[rows]] -= 1; g = p / len(rows)
+            grads = [None] * len(params)
+            for i in range(len(params) - 2, -1, -2):
+                grads[i], grads[i + 1] = acts[i // 2].T @ g, g.sum(axis=0)
+                g = (g @ params[i].T) * (acts[i // 2] > 0)
+            t += 1
+            for j in range(len(params)):
+                m[j] = 0.9 * m[j] + 0.1 * grads[j]; v[j] = 0.999 * v[j] + 0.001 * grads[j] ** 2
+                params[j] -= 0.01 * (m[j] / (1 - 0.9 ** t)) / (np.sqrt(v[j] / (1 - 0.999 ** t)) + 1e-8)
+        seconds.append(time.perf_counter() - start)
+    for p, a in zip(model.parameters(), params):
+        p.data = a
+    return seconds
+'''
+
+
+def test_the_milestone_fails_a_loop_in_plain_numpy(own_engine_directory, capsys):
+    # session 5's A15: a train() that never uses the engine's backward(), Adam or Batches
+    module = catch_up("tensor", 11)
+    capsys.readouterr()
+    cell = run_cell(PLAIN_NUMPY_TRAIN, {})
+    assert not part2_milestone.check_milestone(cell["train"], module.MLP, module.Adam,
+                                               module.Batches, module.MiniTensor)
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL: Part II milestone")
+    assert "train went over your Batches 0 times in 20 epochs" in out
+    assert "def train" not in (own_engine_directory / "tensor.py").read_text()
+
+
+def test_the_milestone_wants_each_batch_stepped_after_backward(own_engine_directory, capsys):
+    module = catch_up("tensor", 11)
+    capsys.readouterr()
+    source = your_engine._piece("tensor", 11, 4).source
+    for old, new, says in [
+            ("            loss.backward()\n", "", "without a backward() before it"),
+            ("            optimizer.step()\n",
+             "            for p in model.parameters():\n"
+             "                p.grad = p.grad * 1.5\n"
+             "            optimizer.step()\n", "the gradients changed between backward() and"),
+            ("            optimizer.step()\n", "", "step() 0 times in ")]:
+        assert old in source
+        cell = run_cell("import time\n" + source.replace(old, new),
+                        {"CrossEntropy": module.CrossEntropy})
+        assert not part2_milestone.check_milestone(cell["train"], module.MLP, module.Adam,
+                                                   module.Batches, module.MiniTensor)
+        out = capsys.readouterr().out
+        assert out.startswith("FAIL: Part II milestone") and says in out, out

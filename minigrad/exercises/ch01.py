@@ -84,7 +84,12 @@ def _partials_problem(r_partials, a, b, label):
     for name, value in (("dr/da", dr_da), ("dr/db", dr_db)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return f"{name} should be a number, got {type(value).__name__}"
-    nearby = [args for args in calls if len(args) == 2 and (args[0], args[1]) != (a, b)
+    odd = [x for args in calls for x in args
+           if isinstance(x, bool) or not isinstance(x, numbers.Real)]
+    if odd:
+        return (f"your r_partials calls r on a {type(odd[0]).__name__}, not on numbers: the "
+                "exercise asks for the rule, by hand, not a derivative that a machine takes")
+    nearby = [args for args in calls if len(args) == 2 and tuple(args) != (a, b)
               and all(abs(x - y) <= 1e-2 * max(1.0, abs(y)) for x, y in zip(args, (a, b)))]
     if nearby:
         return ("your r_partials calls r a small step away from (a, b): that is a numerical "

@@ -4,10 +4,9 @@ Exercise 5.2 (SGD with momentum) and the milestone (a loss and a training loop)
 finish the reader's own engine, ``yourgrad/value.py``; the milestone trains
 networks with it alone.
 """
-import contextlib
 import math
-
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -16,7 +15,8 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, autograd_entries, close_detail, describe_error, forbidding,
                                 fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden)
-from minigrad.exercises.your_engine import keep
+from minigrad.exercises.your_engine import keep, outside_reaches, watching_training, \
+    training_problem
 from minigrad.losses import cross_entropy_loss
 from minigrad.value import Value
 
@@ -175,25 +175,6 @@ def check_milestone(hinge_loss, train):
     return keep("value", 5, 4, _check_milestone, hinge_loss=hinge_loss, train=train)
 
 
-@contextlib.contextmanager
-def _counting_calls(cls, method):
-    """Count the calls of ``cls.method`` while the block runs; yields a one-item list."""
-    original, count = cls.__dict__.get(method), [0]
-    found = getattr(cls, method)
-
-    def counted(*args, **kwargs):
-        count[0] += 1
-        return found(*args, **kwargs)
-    setattr(cls, method, counted)
-    try:
-        yield count
-    finally:
-        if original is None:
-            delattr(cls, method)
-        else:
-            setattr(cls, method, original)
-
-
 @reports_forbidden(MILESTONE)
 def _check_milestone(hinge_loss, train):
     from minigrad.datasets import make_moons
@@ -202,6 +183,10 @@ def _check_milestone(hinge_loss, train):
                       and str(getattr(obj, "__module__", "") or "").startswith("minigrad"))
     if borrowed:
         return report(False, MILESTONE, f"your engine uses minigrad's {borrowed[0]}: {ALONE}")
+    path = engine.get("__file__")
+    outside = outside_reaches(Path(path).read_text()) if path else []
+    if outside:
+        return report(False, MILESTONE, f"yourgrad/value.py uses `{outside[0]}`: {ALONE}")
     missing = [name for name in ("Value", "MLP", "SGD") if name not in engine]
     if missing:
         return report(False, MILESTONE, f"your engine has no {missing[0]} yet: pass its exercise "
@@ -237,17 +222,17 @@ def _check_milestone(hinge_loss, train):
     for name, (inputs, targets), shape, lr, steps in [("XOR", xor, [4, 1], 0.1, 100),
                                                      ("the moons", moons, [8, 1], 0.2, 80)]:
         try:
-            with forbidding(_milestone_entries(), answers, ALONE), \
-                    _counting_calls(Value, "backward") as backward_calls:
+            with forbidding(_milestone_entries(), answers, ALONE):
                 model = MLP(2, shape, activation="tanh", seed=1)
                 optimizer = SGD(model.parameters(), lr=lr, momentum=0.9)
-                losses = train(model, inputs, targets, optimizer, steps)
+                with watching_training(Value, SGD, model.parameters()) as record:
+                    losses = train(model, inputs, targets, optimizer, steps)
                 right = sum((model(x).data > 0) == (t > 0) for x, t in zip(inputs, targets))
         except Exception as error:
             return report(False, MILESTONE, f"training on {name} raised {describe_error(error)}")
-        if backward_calls[0] < steps:
+        if record.backward_calls < steps:
             return report(False, MILESTONE, f"on {name} train called your backward() "
-                                            f"{backward_calls[0]} times in {steps} steps: each "
+                                            f"{record.backward_calls} times in {steps} steps: each "
                                             "step's gradients must come from backward(), not "
                                             "from nudging the parameters")
         if is_placeholder(losses):
@@ -260,6 +245,9 @@ def _check_milestone(hinge_loss, train):
         if len(losses) != steps:
             return report(False, MILESTONE, f"train ran {len(losses)} steps, not the {steps} "
                                             "asked for")
+        problem = training_problem(record, steps, losses)
+        if problem is not None:
+            return report(False, MILESTONE, f"on {name}, {problem}")
         if not losses[-1] < losses[0]:
             return report(False, MILESTONE, f"on {name} the loss did not go down: does train "
                                             "zero the gradients, call backward() and step()?")

@@ -10,6 +10,9 @@ and reading a pickle are traps. The weights and the training data are drawn
 afresh on every run, and two different models (or runs) are saved to two
 files before the first is loaded from a new name: a loader that remembers
 what was saved in a variable, or rebuilds the model from its seed, fails.
+The file loaded is not even the one saved: the checker writes its arrays,
+under the same keys, to a new file with every weight negated, so only a
+loader that reads it gives the weights expected.
 """
 import os
 import pickle
@@ -43,7 +46,8 @@ def _file_entries(task):
     trap could: an array of Python objects makes np.savez pickle it.
     """
     entries = [(model_files, name, f"minigrad's model_files.{name}") for name in
-               ("save", "load", "save_checkpoint", "load_checkpoint", "_atomic_write")]
+               ("save", "load", "save_checkpoint", "load_checkpoint", "_atomic_write",
+                "_write_npz", "_replaceable")]
     entries += [(module.Module, "save", "minigrad's model.save"),
                 (module.Module, "load", "minigrad's MLP.load")]
     entries += [(pickle, name, f"pickle.{name}") for name in ("load", "loads", "Unpickler")]
@@ -87,6 +91,30 @@ def _archive_problem(path):
                             "allow_pickle=False) refuses: store plain arrays")
                 return f"the file's entry {name!r} cannot be read ({error})"
     return None
+
+
+def _rewritten(saved, path, arrays_to_negate):
+    """Write to ``path`` a new file (another inode, another name) holding the arrays of the
+    archive ``saved`` under the same keys, each equal to one of ``arrays_to_negate``
+    negated; remove ``saved``; return how many were negated. The numbers a loader must then
+    give back were never in a file that save wrote, so only reading ``path`` gives them."""
+    negated, arrays = 0, {}
+    with np.load(saved, allow_pickle=False) as archive:
+        for key in archive.files:
+            array = archive[key]
+            if any(array.shape == a.shape and array.dtype == a.dtype and np.array_equal(array, a)
+                   for a in arrays_to_negate):
+                array, negated = np.negative(array), negated + 1
+            arrays[key] = array
+    with open(path, "wb") as file:
+        np.savez(file, **arrays)
+    os.remove(saved)
+    return negated
+
+
+def _negate(model):
+    for p in model.parameters():
+        p.data = np.negative(p.data)
 
 
 # twelve arrays: names numbered p0, p1, ..., p11 sort as p0, p1, p10, p11, p2, ...
@@ -153,7 +181,8 @@ def _check_weights_round_trip(save_weights, load_weights):
     changing nothing, when the file does not fit the model.
 
     For each dtype, two models of twelve arrays with weights drawn at random are saved
-    to two files; the first file, renamed, is loaded into a third model. The model's
+    to two files; the first file, rewritten to another name with every array negated, is
+    loaded into a third model (which must then hold the negated weights). The model's
     ``state_dict``/``load_state_dict``, minigrad's model files and pickle are traps.
     """
     what = "save_weights / load_weights"
@@ -172,7 +201,9 @@ def _check_weights_round_trip(save_weights, load_weights):
                 if failed is not None:
                     return failed
             path = os.path.join(directory, f"weights_{kind}.npz")
-            os.replace(first, path)  # a name save_weights never saw
+            # a name and a file save_weights never saw, every weight negated
+            _rewritten(first, path, [p.data for p in source.parameters()])
+            _negate(source)
             target = MLP(3, SIZES, seed=1, dtype=dtype)
             call = f"load_weights(model, {os.path.basename(path)!r})"
             try:
@@ -424,7 +455,8 @@ def _check_resume(save_state, restore_state):
     afresh on every run) for 6 epochs in one go, and again for 3 epochs, and saves; a
     second run, trained for 2 epochs from other weights, is saved to a second file. Then
     it makes new objects (a model with other initial weights, a new Adam, a new
-    DataLoader at epoch 0), restores the first file under a new name and trains 3 more:
+    DataLoader at epoch 0), restores the first file, rewritten to a new name with the
+    weights in it negated (so only reading it gives them), negates them back, trains 3 more:
     the weights must equal the uninterrupted run's bit for bit. minigrad's model files
     and pickle are traps while the reader's functions run.
     """
@@ -457,7 +489,12 @@ def _check_resume(save_state, restore_state):
                 return report(False, what, problem)
             del run  # as if the process had ended
         path = os.path.join(directory, "run.npz")
-        os.replace(os.path.join(directory, "first.npz"), path)  # a name save_state never saw
+        # a name and a file save_state never saw, the weights in it negated
+        if _rewritten(os.path.join(directory, "first.npz"), path, snapshots[0][0]):
+            snapshots[0] = ([np.negative(w) for w in snapshots[0][0]],) + snapshots[0][1:]
+            negated = True
+        else:
+            negated = False
         model, optimizer, loader = _resume_setup(data, fresh_seed)
         try:
             with forbidding(_file_entries("resume"), [restore_state], RESUME_BY_HAND):
@@ -467,6 +504,8 @@ def _check_resume(save_state, restore_state):
         problem = _restored_problem(model, optimizer, loader, *snapshots)
         if problem:
             return report(False, what, problem)
+        if negated:
+            _negate(model)  # the weights as saved, exactly: -(-w) is w
         _train(model, optimizer, loader, epochs=3)
     for name, p, q in zip(_parameter_names(model), model.parameters(), reference[0].parameters()):
         if not np.array_equal(p.data, q.data):

@@ -105,32 +105,30 @@ def _spin(seconds):
         pass
 
 
-def _collecting_step(rng, collections):
+def _collecting_step(rng, collections, factor):
     """A step that spends a known part of its time in the collector: ``collections`` full
-    collections of a heap of lists (its size drawn with ``rng``), then as long again or
-    longer working without allocating; returns (step, the heap to keep alive)."""
+    collections of a heap of lists (its size drawn with ``rng``), then ``factor`` times as
+    long working without allocating; returns (step, the heap to keep alive, the list of
+    the seconds each of the step's gc.collect() calls took, as the checker's clock)."""
     heap = [[] for _ in range(int(rng.integers(20_000, 60_000)))]
-    factor = float(rng.uniform(1.0, 2.0))
+    timed = []
 
     def step():
         start = time.perf_counter()
         for _ in range(collections):
+            began = time.perf_counter()
             gc.collect()
+            timed.append(time.perf_counter() - began)
         _spin(factor * (time.perf_counter() - start))
-    return step, heap
+    return step, heap, timed
 
 
-class _Clock:
-    """The checker's own clock of the collections during one call (it runs first)."""
-
-    def __init__(self):
-        self.seconds, self._start = 0.0, None
-
-    def __call__(self, phase, info):
-        if phase == "start":
-            self._start = time.perf_counter()
-        elif self._start is not None:
-            self.seconds += time.perf_counter() - self._start
+def _outside_factors(rng):
+    """How long, per second in the collector, each of the three steps works outside it: one
+    short (0.2-0.4), one long (3.5-5) and one anywhere between, in an order drawn per run,
+    so that no fixed share of the step's time is within the tolerance on all three."""
+    factors = [rng.uniform(0.2, 0.4), rng.uniform(3.5, 5.0), rng.uniform(0.2, 5.0)]
+    return [float(factors[i]) for i in rng.permutation(3)]
 
 
 def _collector_entries():
@@ -140,39 +138,39 @@ def _collector_entries():
 
 
 def _clocked_call(what, collector_seconds, step):
-    """Call the reader's function on ``step`` with the checker's clock first in
-    gc.callbacks; returns (called, answer, callbacks left behind, collector left on,
-    the checker's seconds), the callbacks and the collector put back as they were."""
-    callbacks, clock = list(gc.callbacks), _Clock()
-    gc.callbacks.insert(0, clock)
+    """Call the reader's function on ``step``; returns (called, answer, callbacks left
+    behind, collector left on), the callbacks and the collector put back as they were."""
+    callbacks = list(gc.callbacks)
     try:
         with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
             ok, got = call_answer(what, collector_seconds, step)
     finally:
-        gc.callbacks.remove(clock)
         left = [c for c in gc.callbacks if c not in callbacks]
         for callback in left:
             gc.callbacks.remove(callback)
         enabled = gc.isenabled()
         gc.enable()
-    return ok, got, left, enabled, clock.seconds
+    return ok, got, left, enabled
 
 
 @reports_forbidden("seconds in the collector")
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
     runs once, measured with ``gc.callbacks``; tried on three steps (2, 4 and 8 full
-    collections, in an order drawn per run, and as long again or longer outside the
-    collector), and compared with the checker's own clock of the same collections. The
-    callback must be removed and the collector left on."""
+    collections, in an order drawn per run, and 0.2 to 5 times as long outside the
+    collector: one step short, one long), and compared with the checker's own clock of
+    the same collections (it times each gc.collect() call of the step, outside
+    gc.callbacks). The callback must be removed and the collector left on."""
     what = "seconds in the collector"
     rng = fresh_rng()
     # 2, 4 and 8 collections in an order drawn per run: no one number is within the
     # tolerance of two of them, so a number copied in fails
-    for collections in rng.permutation([2, 4, 8]):
-        step, heap = _collecting_step(rng, int(collections))
+    for collections, factor in zip(rng.permutation([2, 4, 8]), _outside_factors(rng)):
+        step, heap, timed = _collecting_step(rng, int(collections), factor)
         for attempt in range(2):  # a second try, should the machine interrupt the first
-            ok, got, left, enabled, true = _clocked_call(what, collector_seconds, step)
+            timed.clear()
+            ok, got, left, enabled = _clocked_call(what, collector_seconds, step)
+            true = sum(timed)
             if not ok:
                 return False
             if is_unset(got):
@@ -188,7 +186,7 @@ def check_collector_seconds(collector_seconds):
                 return report(False, what, "expected a number of seconds, got "
                                            f"{type(got).__name__}")
             # the two clocks read the same collections, but the machine may interrupt
-            # the process between the checker's callback and the reader's
+            # the process between the checker's clock and the reader's callbacks
             if abs(got - true) <= 0.25 * true + 1e-3:
                 break
         else:

@@ -90,10 +90,21 @@ _NGRAM_SLIPS = [
 ]
 
 
+COUNT_IT = "the exercise asks you to count the n-grams yourself"
+
+
+def _ngram_entries():
+    """:func:`forbidding`'s entries: this checker's own reference (the exercise's answer)."""
+    return [(sys.modules[__name__], "reference_ngram_loss",
+             "the checker's own reference_ngram_loss")]
+
+
+@reports_forbidden("ngram_loss(train, evaluate, context_size, alpha)")
 def check_ngram_loss(ngram_loss):
     """``ngram_loss(train, evaluate, context_size, alpha)``: the mean negative log-likelihood
     (nats) of the names ``evaluate`` under the model counted on ``train`` with ``alpha`` added
-    to every count, contexts of ``context_size`` tokens padded with start tokens."""
+    to every count, contexts of ``context_size`` tokens padded with start tokens. The
+    checker's own reference is a trap while it runs."""
     what = "ngram_loss(train, evaluate, context_size, alpha)"
     unusable = unusable_function(what, ngram_loss, "ngram_loss")
     if unusable is not None:
@@ -112,7 +123,8 @@ def check_ngram_loss(ngram_loss):
                   train, ["abd", "dd"] + _made_up_names(rng, 5, list("abc")), 1, 1.0))
     for described, train, evaluate, k, alpha in cases:
         try:
-            got = ngram_loss(list(train), list(evaluate), k, alpha)
+            with forbidding(_ngram_entries(), [ngram_loss], COUNT_IT):
+                got = ngram_loss(list(train), list(evaluate), k, alpha)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"for {described}, your function raised "
                                        f"{describe_error(error)}")

@@ -12,6 +12,7 @@ engine can do the work. Kept from the notebook, it then runs again from the
 file alone (``your_engine.keep``).
 """
 import time
+import types
 
 import numpy as np
 
@@ -19,7 +20,8 @@ from minigrad import datasets, optim
 from minigrad.exercises import (as_numbers, describe_error, forbidding,
                                 is_placeholder, not_filled_in, report, reports_forbidden)
 from minigrad.exercises.ch08 import layer_entries
-from minigrad.exercises.your_engine import keep
+from minigrad.exercises.your_engine import (keep, training_problem, watching_training,
+                                             wrapping)
 
 __all__ = ["check_milestone"]
 
@@ -60,6 +62,16 @@ def _times_problem(seconds, elapsed):
     return None
 
 
+def _counted_passes(served):
+    """A wrapper of ``Batches.__iter__`` counting the passes and the batches served."""
+    def iterate(found, *args, **kwargs):
+        served.passes += 1
+        for batch in found(*args, **kwargs):
+            served.batches += 1
+            yield batch
+    return iterate
+
+
 @reports_forbidden(WHAT)
 def _check_milestone(train, MLP, Adam, Batches, MiniTensor):
     """Train ``MLP(64, [128, 10], seed=0)`` with ``Adam(lr=0.01)`` and ``Batches`` of 32
@@ -69,13 +81,16 @@ def _check_milestone(train, MLP, Adam, Batches, MiniTensor):
     if unset:
         return not_filled_in(WHAT, unset[0])
     X_train, X_test, y_train, y_test = digits_split()
+    served = types.SimpleNamespace(passes=0, batches=0)
     started = time.perf_counter()
     try:
         with forbidding(_package_entries(), list(answers.values()), YOURS):
             model = MLP(64, [HIDDEN, 10], seed=SEED)
             optimizer = Adam(model.parameters(), lr=LR)
             batches = Batches(X_train, y_train, BATCH, SEED)
-            seconds = train(model, optimizer, batches, EPOCHS)
+            with watching_training(MiniTensor, Adam, model.parameters()) as record, \
+                    wrapping(Batches, "__iter__", _counted_passes(served)):
+                seconds = train(model, optimizer, batches, EPOCHS)
             elapsed = time.perf_counter() - started
             scores = as_numbers(model(MiniTensor(X_test)).data)
     except Exception as error:  # the reader's code is under test: report, don't crash
@@ -83,6 +98,12 @@ def _check_milestone(train, MLP, Adam, Batches, MiniTensor):
     if seconds is None or seconds is Ellipsis:
         return not_filled_in(WHAT, "train")
     problem = _times_problem(seconds, elapsed)
+    if problem:
+        return report(False, WHAT, problem)
+    if served.passes != EPOCHS:
+        return report(False, WHAT, f"train went over your Batches {served.passes} times in "
+                                   f"{EPOCHS} epochs: one pass over the batches per epoch")
+    problem = training_problem(record, served.batches, unit="batch")
     if problem:
         return report(False, WHAT, problem)
     if scores is None or scores.shape != (len(X_test), 10):

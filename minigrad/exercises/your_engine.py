@@ -19,8 +19,11 @@ The API, for the checkers of both Parts:
     then is the PASS printed, with ", kept in yourgrad/<engine>.py" (pieces
     of earlier exercises that the file lacks are filled in from the course's
     solutions first, and the PASS says which). A piece that needs a name the
-    file does not define (a notebook global) is refused, naming it; a piece
-    that fails from the file is not kept. The keyword names are the names in
+    file does not define (a notebook global, a name a notebook put in
+    ``builtins`` or on a module like ``np``) is refused, naming it, as is one
+    that imports minigrad, PyTorch, importlib, builtins or __main__ (anywhere
+    in it: see ``outside_reaches``); a piece that fails from the file is not
+    kept. The keyword names are the names in
     the file (``Value=Value``).
 
 ``catch_up(engine, chapter, exercise=0)``
@@ -67,7 +70,9 @@ from pathlib import Path
 from minigrad.exercises import describe_error, report
 
 __all__ = ["Piece", "keep", "catch_up", "load", "pieces", "engine_directory", "engine_path",
-           "piece_source", "EngineError"]
+           "piece_source", "outside_reaches", "watching_training", "training_problem",
+           "wrapping",
+           "EngineError"]
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 MARKER = re.compile(r"^# chapter (\d+), exercise (\d+): (.*?)(?: \(the course's solution\))?$")
@@ -208,12 +213,21 @@ def _plain_function(obj):
     return obj if isinstance(obj, types.FunctionType) else None
 
 
+def _borrowed(function, cls):
+    """Whether ``function`` was written in an imported module other than ``cls``'s (a method
+    taken from a package's class of the same name, whose source is not the reader's)."""
+    home = sys.modules.get(function.__module__ or "")
+    return home is not None and function.__module__ != cls.__module__ \
+        and vars(home) is function.__globals__
+
+
 def _class_source(cls):
     """A class's source, also for a class defined in a notebook cell (where
     ``inspect.getsource`` raises): found through one of its own methods."""
     for member in vars(cls).values():
         function = _plain_function(member)
-        if function is not None and function.__qualname__.startswith(cls.__qualname__ + "."):
+        if function is not None and not _borrowed(function, cls) \
+                and function.__qualname__.startswith(cls.__qualname__ + "."):
             code = function.__code__
             return _segment(_cell_text(code), ast.ClassDef, cls.__name__, code.co_firstlineno)
     try:
@@ -284,10 +298,74 @@ def _global_names(code):
     return names
 
 
+# the builtins as Python made them: a name a notebook puts there later is not in a fresh kernel
+_BUILTIN_NAMES = frozenset(vars(builtins))
+_BUILTIN_MODULES = ("builtins", "_sitebuiltins")
+
+
+def _is_builtin(name):
+    found = vars(builtins).get(name, _BUILTIN_NAMES)
+    return name in _BUILTIN_NAMES and found is not _BUILTIN_NAMES \
+        and getattr(found, "__module__", "builtins") in _BUILTIN_MODULES
+
+
 def _missing_names(source, namespace):
-    """The names ``source`` reads that neither ``namespace`` nor the builtins hold."""
+    """The names ``source`` reads that neither ``namespace`` nor Python's own builtins hold
+    (a name a notebook put in ``builtins`` counts as missing)."""
     return sorted(name for name in _global_names(compile(source, "<piece>", "exec"))
-                  if name not in namespace and not hasattr(builtins, name))
+                  if name not in namespace and not _is_builtin(name))
+
+
+def _planted_attributes(source, namespace):
+    """The ``module.name`` that ``source`` reads where ``module`` is a module of
+    ``namespace`` and ``name`` is a function or class some other code put on it
+    (``np.adam_step = ...`` in a notebook): a fresh kernel's module lacks it."""
+    tree, planted = ast.parse(source), set()
+    modules = {name: value for name, value in namespace.items()
+               if isinstance(value, types.ModuleType)}
+    for node in ast.walk(tree):  # the piece's own imports, inside functions too
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                name = alias.name if alias.asname else alias.name.split(".")[0]
+                if name in sys.modules:
+                    modules[alias.asname or name] = sys.modules[name]
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)):
+            continue
+        module = modules.get(node.value.id)
+        if not isinstance(module, types.ModuleType):
+            continue
+        found = getattr(module, node.attr, None)
+        home = getattr(found, "__module__", None)
+        if isinstance(found, (types.FunctionType, type)) and isinstance(home, str) \
+                and home.split(".")[0] != module.__name__.split(".")[0]:
+            planted.add(f"{node.value.id}.{node.attr}")
+    return sorted(planted)
+
+
+OUTSIDE_MODULES = ("minigrad", "torch", "importlib", "builtins", "__main__")
+OUTSIDE_NAMES = ("__import__", "get_ipython", "eval", "exec")
+
+
+def outside_reaches(source):
+    """How ``source`` (a piece, or a whole engine file) reaches code outside the reader's
+    engine, in its order: each ``import`` of minigrad, PyTorch, importlib, builtins or
+    __main__ anywhere in it (inside functions too), and each use of ``__import__``,
+    ``get_ipython``, ``eval``, ``exec`` or ``sys.modules``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [f"import {alias.name}" for alias in node.names
+                      if alias.name.split(".")[0] in OUTSIDE_MODULES]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0 and (node.module or "").split(".")[0] in OUTSIDE_MODULES:
+                found.append(f"from {node.module} import ...")
+        elif isinstance(node, ast.Name) and node.id in OUTSIDE_NAMES:
+            found.append(node.id)
+        elif isinstance(node, ast.Attribute) and node.attr == "modules" \
+                and isinstance(node.value, ast.Name) and node.value.id == "sys":
+            found.append("sys.modules")
+    return found
 
 
 # ----- writing and importing -----------------------------------------------------------
@@ -388,6 +466,11 @@ def keep(engine, chapter, exercise, check, **answers):
         ast.parse(source)
     except (EngineError, SyntaxError) as error:
         return report(False, what, f"passed, but cannot be kept in {_shown(engine)}: {error}")
+    outside = outside_reaches(source)
+    if outside:
+        return report(False, what, f"passed here, but not kept: your code uses `{outside[0]}`: "
+                                   f"{_shown(engine)} works alone, without minigrad, PyTorch "
+                                   "or the notebook's state")
     path = engine_path(engine)
     old_text = path.read_text() if path.exists() else None
     header, blocks = _split(old_text) if old_text is not None else (_header(engine), {})
@@ -402,7 +485,7 @@ def keep(engine, chapter, exercise, check, **answers):
         return report(False, what, f"passed here, but not kept: {_shown(engine)} with it does "
                                    f"not import ({describe_error(error)}): fix the file, or "
                                    "delete it and run the chapter's catch-up cell")
-    missing = _missing_names(source, vars(module))
+    missing = _missing_names(source, vars(module)) + _planted_attributes(source, vars(module))
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
         return report(False, what, f"passed here, but not kept: your code uses {names}, which "
@@ -476,3 +559,113 @@ def catch_up(engine, chapter, exercise=0):
         for piece in filled:
             print(f"  chapter {piece.chapter}, exercise {piece.exercise}: {piece.title}")
     return module
+
+
+# ----- watching a training loop (the milestones) -------------------------------------------
+
+@contextlib.contextmanager
+def wrapping(cls, method, wrapper):
+    """Run ``wrapper(found, *args, **kwargs)`` for each call of ``cls.method`` while the block
+    runs, ``found`` being the method as it was."""
+    original, found = cls.__dict__.get(method), getattr(cls, method)
+
+    def wrapped(*args, **kwargs):
+        return wrapper(found, *args, **kwargs)
+    setattr(cls, method, wrapped)
+    try:
+        yield
+    finally:
+        if original is None:
+            delattr(cls, method)
+        else:
+            setattr(cls, method, original)
+
+
+def _reaches_all(root, parameters):
+    """Whether the graph under ``root`` (followed through ``_prev``) holds every parameter."""
+    wanted, seen, stack = {id(p) for p in parameters}, set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            wanted.discard(id(node))
+            stack.extend(getattr(node, "_prev", ()))
+    return not wanted
+
+
+def _copied(gradient):
+    # a number, an array or None ("no gradient yet"): a copy that later writes cannot change
+    return gradient if gradient is None or isinstance(gradient, (int, float)) \
+        else _numpy().array(gradient, copy=True)
+
+
+def _same(gradient, left):
+    if gradient is None or left is None:
+        return gradient is left
+    return _numpy().array_equal(gradient, left)
+
+
+def _numpy():
+    import numpy  # the tensor engine's; the scalar engine's milestone needs no arrays
+    return numpy
+
+
+@contextlib.contextmanager
+def watching_training(Node, Optimizer, parameters):
+    """Watch ``Node.backward()`` and ``Optimizer.step()`` while a reader's training loop
+    runs: yields a record with the number of backward() calls and, for each step(), None
+    where no backward() came since the last step(), else the value of the last backward()'s
+    root, whether that root's graph reaches every parameter, and whether step() saw the
+    gradients exactly as that backward() left them."""
+    record = types.SimpleNamespace(backward_calls=0, steps=[])
+    last = []
+
+    def backward(found, root, *args, **kwargs):
+        record.backward_calls += 1
+        result = found(root, *args, **kwargs)
+        last[:] = [(getattr(root, "data", None), _reaches_all(root, parameters),
+                    [_copied(p.grad) for p in parameters])]
+        return result
+
+    def step(found, *args, **kwargs):
+        if last:
+            data, reaches, left = last.pop()
+            untouched = all(_same(p.grad, g) for p, g in zip(parameters, left))
+            record.steps.append((data, reaches, untouched))
+        else:
+            record.steps.append(None)
+        return found(*args, **kwargs)
+    with wrapping(Node, "backward", backward), wrapping(Optimizer, "step", step):
+        yield record
+
+
+def training_problem(record, steps, losses=None, unit="step"):
+    """What is wrong with how a training loop used backward() and step() (a sentence), or
+    None: ``steps`` step() calls, each after a backward() on a root reaching every
+    parameter, whose gradients step() saw unchanged; with ``losses`` (the loop's
+    returned losses), each root's value is that step's loss. ``unit`` names a step in
+    the sentences ("batch": one step per batch)."""
+    if len(record.steps) != steps:
+        return (f"train called your optimizer's step() {len(record.steps)} times in {steps} "
+                f"{unit}es: one step() per {unit}" if unit.endswith("h") else
+                f"train called your optimizer's step() {len(record.steps)} times in {steps} "
+                f"{unit}s: one step() per {unit}")
+    for i, seen in enumerate(record.steps):
+        if seen is None:
+            return (f"in {unit} {i} train called step() without a backward() before it: each "
+                    "step's gradients must come from backward()")
+        data, reaches, untouched = seen
+        if losses is not None and not _equal_number(data, losses[i]):
+            return (f"in {unit} {i} the backward() before step() was not called on the loss that "
+                    "train returns for that step: call loss.backward() on the step's loss")
+        if not reaches:
+            return (f"in {unit} {i} the loss that backward() was called on does not reach every "
+                    "parameter of the network: build it from the model's outputs")
+        if not untouched:
+            return (f"in {unit} {i} the gradients changed between backward() and step(): step() "
+                    "must use the gradients that backward() left")
+    return None
+
+
+def _equal_number(data, loss):
+    return isinstance(data, (int, float)) and abs(data - loss) <= 1e-12 * abs(loss) + 1e-15
