@@ -417,10 +417,6 @@ def autograd_entries():
 
 
 #: The package's modules whose operation classes hold derivative rules (``_backward``).
-_RULE_MODULES = ("value", "tensor", "tensor_conv", "tensor_norm", "tensor_attention",
-                 "tensor_embedding")
-
-
 def package_rule_entries():
     """:func:`forbidding`'s entries for an exercise that asks for a rule or a walk: the
     package's walk (``topological_order``) and the rule (``_backward``) of every operation
@@ -428,11 +424,10 @@ def package_rule_entries():
     A class of the reader's that builds on the package's ``Tensor`` still runs: only the
     package's rules are traps, and what the reader's class inherits from one springs it.
     An answer taking a complex step is refused (:data:`COMPLEX_STEP`)."""
-    import importlib
-    from minigrad import autograd
+    from minigrad import (autograd, tensor, tensor_attention, tensor_conv, tensor_embedding,
+                          tensor_norm, value)
     entries = [(autograd, "topological_order", "minigrad's topological_order")]
-    for name in _RULE_MODULES:
-        module = importlib.import_module(f"minigrad.{name}")
+    for module in (value, tensor, tensor_conv, tensor_norm, tensor_attention, tensor_embedding):
         for klass in vars(module).values():
             if isinstance(klass, type) and klass.__module__ == module.__name__ \
                     and "_backward" in vars(klass):
