@@ -23,6 +23,7 @@ import platform
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -127,7 +128,8 @@ def cmd_test():
     browser_ready = ensure_chromium()
     stages = {
         "unit tests": [PYTHON, "-m", "pytest", "tests"],
-        "notebooks (nbval)": [PYTHON, "-m", "pytest", "--nbval", "notebooks"],
+        "notebooks (nbval)": lambda: run(PYTHON, "-m", "pytest", "--nbval", "notebooks",
+                                         check=False, env=fresh_engine_env()).returncode,
         "notebooks on another CPU's kernel (nbval)": notebooks_on_another_kernel,
         "CI workflows (schema, zizmor)": check_workflows,
         "strict book build": build_book_fresh,
@@ -185,6 +187,13 @@ def openblas_kernel(coretype=None):
     return run(PYTHON, "-c", code, env=env, check=False, capture_output=True, text=True).stdout.strip()
 
 
+def fresh_engine_env():
+    """The environment for one nbval run: the reader's own engine, which the chapters
+    write piece by piece, goes to a new empty directory (MINIGRAD_YOURGRAD), as in a
+    fresh clone; a contributor's own notebooks/yourgrad/ is left alone."""
+    return {**os.environ, "MINIGRAD_YOURGRAD": tempfile.mkdtemp(prefix="minigrad-yourgrad-")}
+
+
 def notebooks_on_another_kernel():
     """nbval again, with NumPy's OpenBLAS forced onto another CPU's kernel.
 
@@ -205,7 +214,7 @@ def notebooks_on_another_kernel():
             say(f"NumPy's OpenBLAS runs its {native} kernel on this CPU; the notebooks run again "
                 f"with OPENBLAS_CORETYPE={coretype} (its {forced} kernel), as on another CPU")
             return run(PYTHON, "-m", "pytest", "--nbval", "notebooks", check=False,
-                       env={**os.environ, "OPENBLAS_CORETYPE": coretype}).returncode
+                       env={**fresh_engine_env(), "OPENBLAS_CORETYPE": coretype}).returncode
     say(f"skipped: no other OpenBLAS kernel than {native} could be forced here")
     return SKIPPED
 
