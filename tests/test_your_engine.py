@@ -339,3 +339,22 @@ def test_a_class_whose_method_is_borrowed_from_a_package_class_keeps_its_own_sou
     source = your_engine.piece_source(("Value",), {"Value": namespace["Value"]})
     assert source.startswith("class Value:\n") and "self.grad = 0.0" in source
     assert source == your_engine.piece_source(("Value",), {"Value": notebook_value()["Value"]})
+
+
+def test_an_earlier_exercise_run_again_after_later_chapters_is_kept(engine_dir, capsys):
+    """A reader who goes back to chapter 2 after chapter 5: chapter 4's pieces redefine
+    chapter 2's operators, so 2.2 is judged in the file as it stands up to 2.2."""
+    from minigrad.exercises import ch02
+    catch_up("value", chapter=6)
+    before = (engine_dir / "value.py").read_text()
+    capsys.readouterr()
+    two_two = next(piece for piece in pieces("value") if (piece.chapter, piece.exercise) == (2, 2))
+    namespace = run_cell(two_two.source, {})
+    assert ch02.check_operators(namespace["Value"])
+    out = capsys.readouterr().out
+    assert out.startswith("PASS") and "kept in yourgrad/value.py" in out, out
+    after = (engine_dir / "value.py").read_text()
+    assert "(the course's solution)" not in after.split("# chapter 2, exercise 3")[0]
+    assert after.count("# chapter ") == before.count("# chapter ")
+    module = your_engine.load("value")
+    assert hasattr(module, "MLP") and hasattr(module, "train")  # the later pieces are kept

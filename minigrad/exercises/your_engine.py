@@ -478,21 +478,27 @@ def keep(engine, chapter, exercise, check, **answers):
     earlier = _fill_in(engine, blocks, (chapter, exercise))
     blocks[(chapter, exercise)] = _block(chapter, exercise, piece.title, source)
     text = _assemble(header, blocks)
+    # Later chapters' pieces may redefine what this one defines (chapter 4 redoes
+    # chapter 2's operators), so the piece is judged in the file as it stands up
+    # to it, as when it was first written; the whole file must still import.
+    upto = _assemble(header, {key: block for key, block in blocks.items()
+                              if key <= (chapter, exercise)})
     _ensure_package(path.parent)
     try:
         module = _execute(engine, text, path)
+        judged = module if upto == text else _execute(engine, upto, path)
     except Exception as error:
         return report(False, what, f"passed here, but not kept: {_shown(engine)} with it does "
                                    f"not import ({describe_error(error)}): fix the file, or "
                                    "delete it and run the chapter's catch-up cell")
-    missing = _missing_names(source, vars(module)) + _planted_attributes(source, vars(module))
+    missing = _missing_names(source, vars(judged)) + _planted_attributes(source, vars(judged))
     if missing:
         names = ", ".join(f"`{name}`" for name in missing)
         return report(False, what, f"passed here, but not kept: your code uses {names}, which "
                                    f"this notebook defines but {_shown(engine)} does not. Write "
                                    "the piece with the file's own names (import what it needs "
                                    "inside it)")
-    from_file = {name: getattr(module, name, None) for name in answers}
+    from_file = {name: getattr(judged, name, None) for name in answers}
     again, printed_again = _silently(check, from_file)
     if not again:
         lines = printed_again.strip().splitlines()
