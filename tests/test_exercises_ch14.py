@@ -168,6 +168,22 @@ def test_embedding_grad_fails(capsys, answer, says):
     fails_saying(capsys, ch14.check_embedding_grad, answer, says)
 
 
+@pytest.mark.parametrize("h", [1e-6, 1.0])
+def test_embedding_grad_by_finite_differences_fails_as_not_exact(capsys, h):
+    """The loss is linear in the table, so a big step is exact but for rounding: the
+    gradients span orders of magnitude that rounding swamps."""
+    def nudged(tokens, grad, vocabulary):
+        table = np.random.default_rng(0).normal(size=(vocabulary, grad.shape[-1]))
+        result = np.zeros_like(table)
+        for index in np.ndindex(table.shape):
+            step = np.zeros_like(table)
+            step[index] = h
+            result[index] = (np.sum(grad * (table + step)[tokens])
+                             - np.sum(grad * (table - step)[tokens])) / (2 * h)
+        return result
+    fails_saying(capsys, ch14.check_embedding_grad, nudged, "the rule must be exact")
+
+
 def test_embedding_grad_is_not_fooled_by_a_hard_coded_shape(capsys):
     def only_the_named_cases(tokens, grad, vocabulary):
         if tokens.shape in [(6,), (4, 3), (2, 3, 4), (8, 8)]:

@@ -196,7 +196,11 @@ def check_embedding_grad(embedding_grad):
         tokens = rng.integers(0, vocabulary, size=shape)
         if count == 0:
             tokens[:] = [1, 3, 1, 1, 0, 3]  # token 2 never read, 1 read three times
-        grad = rng.normal(size=shape + (width,))
+        # each position's gradient and each column scaled by powers of ten, 1e-6 to 1e6: a
+        # rule sums each entry's own terms, exact to its last bits; a difference of two
+        # losses rounds at the size of the largest terms, which swamps the small entries
+        grad = (rng.normal(size=shape + (width,)) * 10.0 ** rng.uniform(-3, 3, size=shape + (1,))
+                * 10.0 ** rng.uniform(-3, 3, size=width))
         described = (f"tokens of shape {shape}, a table of {vocabulary} rows of {width}"
                      if count < 4 else "shapes drawn at random")
         with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD):
@@ -213,11 +217,17 @@ def check_embedding_grad(embedding_grad):
                                        "table's shape, (vocabulary, D)"
                           + ("" if got is None else f"; yours has shape {got.shape}"))
         exact = reference_embedding_grad(tokens, grad, vocabulary)
-        if np.all(np.abs(got - exact) <= 1e-12 * (1 + np.abs(exact))):
+        scale = reference_embedding_grad(tokens, np.abs(grad), vocabulary)
+        if np.all(np.abs(got - exact) <= 1e-13 * scale):
             continue
+        if np.all(np.abs(got - exact) <= 1e-6 * max(1.0, float(np.abs(exact).max()))):
+            return report(False, what, f"for {described}, the gradient is close to the right "
+                                       "one but not equal to it, as a numerical derivative "
+                                       "(finite differences) would be: the rule must be exact; "
+                                       "add up the gradients themselves")
         once = np.zeros_like(exact)
         once[tokens.reshape(-1)] = grad.reshape(-1, width)  # what `g[tokens] += grad` keeps
-        if np.allclose(got, once, rtol=0, atol=1e-12):
+        if np.all(np.abs(got - once) <= 1e-13 * np.abs(once)):
             return report(False, what, f"for {described}: a token read more than once gets "
                                        "only one of its gradients; with repeated indices, "
                                        "g[tokens] += grad keeps one of them, and the rule must "
