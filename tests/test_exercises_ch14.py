@@ -241,7 +241,10 @@ def test_sample_name_passes(capsys):
      "two generators made from the same seed gave different names"),
     (sample_with(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else
                  (0 if rng.random() < p[0] else int(np.argmax(p[1:])) + 1)),
-     "the first letters of the names are not drawn with the model's probabilities"),
+     "the tokens drawn do not follow the model's probabilities"),
+    (sample_with(draw=lambda p, rng: int(np.argmax(p))), "always draws the likeliest token"),
+    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p ** 1.3 / np.sum(p ** 1.3)))),
+     "the tokens drawn do not follow the model's probabilities"),
     (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum())) if p[0] == 0
                  else (0 if rng.random() < 0.5 else int(rng.choice(27, p=p / p.sum())))),
      "not as long as the model's probability of '.'"),

@@ -251,6 +251,12 @@ class _NeverEnds(BaseException):
     BaseException, so that the reader's own `except Exception` does not swallow it)."""
 
 
+#: The shape of the checker's model's letter probabilities, put in a random order: uneven,
+#: so that drawing with other probabilities (sharpened, flattened) shows in the counts.
+_BASE = np.array([0.05, 0.1, 0.15, 0.25, 0.45])
+NAMES_PER_RUN = 1000
+
+
 class _Model:
     """A made-up model over a few letters: its next-token probabilities depend on the last
     ``context_size`` tokens. Records every context it is given."""
@@ -259,71 +265,142 @@ class _Model:
         self.context_size = context_size
         self.letters = letters
         self.calls = []
-        self.base = rng.dirichlet(np.ones(len(letters)) * 2)
+        self.base = rng.permutation(_BASE)
         self.end = 0.25
+
+    def kind(self, context):
+        """Which of the model's 6 distributions ``context`` gets: -1 for the first letter,
+        else the shift of the base distribution."""
+        if all(t == END for t in context):
+            return -1
+        return sum(context) % len(self.letters)  # the context matters
+
+    def distribution(self, kind):
+        probs = np.zeros(27)
+        if kind == -1:  # the first letter: the base distribution
+            probs[self.letters] = self.base
+            return probs
+        probs[self.letters] = np.roll(self.base, kind) * (1 - self.end)
+        probs[END] = self.end
+        return probs
 
     def probabilities(self, context):
         context = [int(t) for t in np.asarray(context).reshape(-1)]
         self.calls.append(context)
         if len(self.calls) > MAX_CALLS:  # a right answer gets there once in 10^12 names
             raise _NeverEnds
-        probs = np.zeros(27)
-        if all(t == END for t in context):  # the first letter: the base distribution
-            probs[self.letters] = self.base
-            return probs
-        shift = sum(context) % len(self.letters)  # the context matters
-        probs[self.letters] = np.roll(self.base, shift) * (1 - self.end)
-        probs[END] = self.end
-        return probs
+        return self.distribution(self.kind(context))
 
 
-def _sample_problem(sample_name, model, generator):
-    """(names, problem): 400 names drawn with ``generator``, or the first thing wrong."""
-    names = []
-    for _ in range(400):
+def _always_likeliest(model, tokens):
+    """Whether each of ``tokens`` (those drawn after the model's calls, in order) is the
+    likeliest token of the distribution the model gave at that call, over 10 draws or more."""
+    if len(tokens) < 10:
+        return False
+    return all(model.distribution(model.kind(context))[token]
+               == model.distribution(model.kind(context)).max()
+               for context, token in zip(model.calls, tokens))
+
+
+def _sample_problem(sample_name, model, generator, count=NAMES_PER_RUN):
+    """(names, draws, problem): ``count`` names drawn with ``generator`` and the
+    counts of the tokens drawn from each of the model's distributions (a dict: kind -> 27
+    counts), or the first thing wrong."""
+    names, draws = [], {}
+    for _ in range(count):
         model.calls = []
         try:
             name = sample_name(model.probabilities, model.context_size, generator)
         except _NeverEnds:
-            return None, (f"one name asked the model for more than {MAX_CALLS} tokens without "
-                          "ending: does your loop stop when token 0 is drawn, and does each "
-                          "drawn token enter the context?")
+            drawn = [context[-1] for context in model.calls[1:]]
+            if model.context_size and _always_likeliest(model, drawn):
+                return None, None, ("your function always draws the likeliest token, so a name "
+                                    "never ends ('.' is never the likeliest): draw each token "
+                                    "at random with rng, with the probabilities the model "
+                                    "gives")
+            return None, None, (f"one name asked the model for more than {MAX_CALLS} tokens "
+                                "without ending: does your loop stop when token 0 is drawn, "
+                                "and does each drawn token enter the context?")
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return None, f"your function raised {describe_error(error)}"
+            return None, None, f"your function raised {describe_error(error)}"
         if is_unset(name):
-            return None, "not filled in"
+            return None, None, "not filled in"
         if not isinstance(name, str):
-            return None, f"sample_name should return a string, got {type(name).__name__}"
+            return None, None, f"sample_name should return a string, got {type(name).__name__}"
         if not model.calls:
-            return None, "your function never asked the model for probabilities"
+            return None, None, "your function never asked the model for probabilities"
         k = model.context_size
         expected = [END] * k
         for step, context in enumerate(model.calls):
             if len(context) != k:
-                return None, (f"the model was given a context of {len(context)} tokens; it "
-                              f"reads the last context_size = {k}")
+                return None, None, (f"the model was given a context of {len(context)} tokens; "
+                                    f"it reads the last context_size = {k}")
             if context != expected and step == 0:
-                return None, ("the first context given to the model is wrong: a name starts "
-                              "from context_size '.' tokens (token 0)")
+                return None, None, ("the first context given to the model is wrong: a name "
+                                    "starts from context_size '.' tokens (token 0)")
             if context != expected:
-                return None, (f"a later context given to the model is not the last {k} "
-                              "tokens: drop the oldest token and append the one just drawn")
+                return None, None, (f"a later context given to the model is not the last {k} "
+                                    "tokens: drop the oldest token and append the one just "
+                                    "drawn")
             if step < len(name):
                 expected = expected[1:] + [ord(name[step]) - 96]
         if len(model.calls) != len(name) + 1:
-            return None, ("a name ends when the model draws '.', token 0, and the '.' is not "
-                          "part of the name: the model is asked once per letter, and once "
-                          "more for the '.'")
+            return None, None, ("a name ends when the model draws '.', token 0, and the '.' "
+                                "is not part of the name: the model is asked once per letter, "
+                                "and once more for the '.'")
         if not all(c in "abcdefghijklmnopqrstuvwxyz" for c in name):
-            return None, "the name should hold letters a-z only (token t is chr(96 + t))"
+            return None, None, "the name should hold letters a-z only (token t is chr(96 + t))"
+        for context, token in zip(model.calls, _tokens(name) + [END]):
+            draws.setdefault(model.kind(context), np.zeros(27))[token] += 1
         names.append(name)
-    return names, None
+    return names, draws, None
+
+
+#: How far above its degrees of freedom the chi-square statistic of a right answer's counts
+#: may go, in standard normal deviations (Wilson and Hilferty's cube-root approximation):
+#: 6 of them, so that a right answer fails about one run in 10^9.
+_DEVIATIONS = 6.0
+
+
+def _chi_square_bound(freedom):
+    """The chi-square statistic with ``freedom`` degrees of freedom that chance exceeds with
+    the probability a normal number exceeds ``_DEVIATIONS``."""
+    spread = 2 / (9 * freedom)
+    return freedom * (1 - spread + _DEVIATIONS * math.sqrt(spread)) ** 3
+
+
+def _counts_problem(model, draws, k):
+    """A sentence if the tokens drawn (``draws``, from :func:`_sample_problem` over two
+    independent runs) do not follow the model's distributions, by a chi-square test on
+    every draw (the first letters, the letters after them and the '.'); None if they do."""
+    statistic, freedom = 0.0, 0
+    for kind, counts in draws.items():
+        probs = model.distribution(kind)
+        possible = probs > 0
+        if np.any(counts[~possible]):  # never happens: the draw came from the model
+            return "your function drew a token the model gives no chance"
+        expected = counts.sum() * probs[possible]
+        statistic += float(np.sum((counts[possible] - expected) ** 2 / expected))
+        freedom += int(possible.sum()) - 1
+    if statistic <= _chi_square_bound(freedom):
+        return None
+    ends = sum(counts[END] for kind, counts in draws.items() if kind != -1)
+    later = sum(counts.sum() for kind, counts in draws.items() if kind != -1)
+    if later and abs(ends / later - model.end) > 5 * math.sqrt(
+            model.end * (1 - model.end) / later) + 1 / later:
+        return (f"with context_size = {k}, the names are not as long as the model's "
+                "probability of '.' makes them")
+    return (f"with context_size = {k}, the tokens drawn do not follow the model's "
+            "probabilities: draw each token with the very probabilities the model gives it")
 
 
 def check_sample_name(sample_name):
     """``sample_name(next_probabilities, context_size, rng)``: one name drawn token by token
     from ``next_probabilities(context)`` (27 probabilities, from the last ``context_size``
-    tokens), with the NumPy generator ``rng``, until token 0 is drawn."""
+    tokens), with the NumPy generator ``rng``, until token 0 is drawn. The counts of the
+    tokens drawn over two runs of ``NAMES_PER_RUN`` names must pass a chi-square test
+    against the model's probabilities; a third, shorter run, with the first run's seed,
+    must begin with the same names."""
     what = "sample_name(next_probabilities, context_size, rng)"
     unusable = unusable_function(what, sample_name, "sample_name")
     if unusable is not None:
@@ -332,38 +409,31 @@ def check_sample_name(sample_name):
     for k in (1, 3):
         letters = sorted(rng.choice(np.arange(1, 27), size=5, replace=False).tolist())
         seed = int(rng.integers(2 ** 32))
-        runs = []
-        for generator in (np.random.default_rng(seed), np.random.default_rng(seed),
-                          np.random.default_rng(seed + 1)):
+        runs, draws = [], {}
+        for generator in (np.random.default_rng(seed), np.random.default_rng(seed + 1),
+                          np.random.default_rng(seed)):
             model = _Model(np.random.default_rng(seed), k, letters)
-            names, problem = _sample_problem(sample_name, model, generator)
+            count = NAMES_PER_RUN if len(runs) < 2 else NAMES_PER_RUN // 10
+            names, drawn, problem = _sample_problem(sample_name, model, generator, count)
             if problem == "not filled in":
                 return not_filled_in(what, "sample_name")
             if problem is not None:
                 return report(False, what, f"with context_size = {k}: {problem}")
             runs.append(names)
-        # The first letters follow the model's base distribution (runs 0 and 2 are
-        # independent; 1 repeats 0): each count within 5 standard deviations of its
-        # expectation. With the mean length below, 12 such tests: a right answer fails
-        # about one run in 100,000.
-        firsts = np.array([[name[0] == chr(96 + t) for t in letters]
-                           for names in (runs[0], runs[2]) for name in names])
-        n = len(firsts)
-        expected = n * model.base
-        if n < 600 or np.any(np.abs(firsts.sum(axis=0) - expected)
-                             > 5 * np.sqrt(expected * (1 - model.base)) + 1):
-            return report(False, what, f"with context_size = {k}, the first letters of the "
-                                       "names are not drawn with the model's probabilities")
-        if runs[0] != runs[1]:
+            if len(runs) == 2:  # runs 0 and 1 are independent; 2 repeats 0
+                for kind, counts in drawn.items():
+                    draws[kind] = draws.get(kind, 0) + counts
+                problem = _counts_problem(model, draws, k)
+                if problem is not None:
+                    return report(False, what, problem)
+            elif len(runs) == 1:
+                draws = drawn
+        if runs[0][:len(runs[2])] != runs[2]:
             return report(False, what, "two generators made from the same seed gave different "
                                        "names: draw every random number from rng")
-        if runs[0] == runs[2]:
+        if runs[0] == runs[1]:
             return report(False, what, "generators made from different seeds gave the same "
                                        "names: draw every random number from rng")
-        lengths = np.array([len(name) for names in (runs[0], runs[2]) for name in names])
-        # after the first letter, each step ends the name with probability 1/4: mean length 4
-        if abs(lengths.mean() - 4.0) > 5 * math.sqrt(12 / len(lengths)):
-            return report(False, what, f"with context_size = {k}, the names are not as long "
-                                       "as the model's probability of '.' makes them")
-    return report(True, what, "names drawn right, reproducible from a seed, for context "
-                              "sizes 1 and 3")
+    return report(True, what, "names drawn with the model's probabilities (a chi-square "
+                              "test on every token drawn), reproducible from a seed, for "
+                              "context sizes 1 and 3")
