@@ -205,14 +205,33 @@ def test_embedding_grad_refuses_pytorch(capsys):
 
 # ----- 14.3: sampling a name ----------------------------------------------------------------
 
-def sample_with(draw=None, enters="end", pad=None, keep_end=False, asks_at_end=False):
-    """Sampling a name as the chapter does (each drawn token enters the context at its end, the
-    oldest leaves), with one step changed (a common slip)."""
+def draw_by_uniform(p, rng):
+    """The draw the exercise asks for: a uniform number placed among the cumulative
+    probabilities."""
+    cumulative = np.cumsum(p)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+
+
+def draw_by_uniform_once(p, rng):
+    """The same draw, written another way: the first token whose cumulative probability
+    passes u."""
+    u, total = rng.uniform(0, 1) * float(np.sum(p)), 0.0
+    for token, probability in enumerate(p):
+        total += probability
+        if u < total:
+            return token
+    return int(np.flatnonzero(p)[-1])
+
+
+def sample_with(draw=draw_by_uniform, enters="end", pad=None, keep_end=False,
+                asks_at_end=False):
+    """Sampling a name as the exercise asks (each drawn token enters the context at its end,
+    the oldest leaves), with one step changed (a common slip)."""
     def sample_name(next_probabilities, context_size, rng):
         context, letters = [0] * (context_size if pad is None else pad), []
         while True:
             p = next_probabilities(context)
-            token = draw(p, rng) if draw else rng.choice(27, p=p / p.sum())
+            token = draw(p, rng)
             if token == 0:
                 if asks_at_end:
                     next_probabilities(context)
@@ -225,28 +244,31 @@ def sample_with(draw=None, enters="end", pad=None, keep_end=False, asks_at_end=F
     return sample_name
 
 
-def draw_by_uniform(p, rng):
-    """Another right draw: a uniform number placed among the cumulative probabilities."""
-    cumulative = np.cumsum(p)
-    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+def tempered(power):
+    """A draw with the probabilities raised to ``power`` (sharpened above 1), by a uniform."""
+    return sample_with(draw=lambda p, rng: draw_by_uniform(p ** power / np.sum(p ** power), rng))
 
 
 def test_sample_name_passes(capsys):
     passes_the_same_way(capsys, ch14.check_sample_name, sample_with())
-    passes_the_same_way(capsys, ch14.check_sample_name, sample_with(draw=draw_by_uniform))
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_with(draw=draw_by_uniform_once))
 
 
 @pytest.mark.parametrize("answer, says", [
     (sample_with(draw=lambda p, rng: int(np.random.choice(27, p=p / p.sum()))),
      "two generators made from the same seed gave different names"),
+    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum()))),
+     "not with rng.choice as the chapter does"),
     (sample_with(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else
                  (0 if rng.random() < p[0] else int(np.argmax(p[1:])) + 1)),
      "the tokens drawn do not follow the model's probabilities"),
     (sample_with(draw=lambda p, rng: int(np.argmax(p))), "always draws the likeliest token"),
-    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p ** 1.3 / np.sum(p ** 1.3)))),
-     "the tokens drawn do not follow the model's probabilities"),
-    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum())) if p[0] == 0
-                 else (0 if rng.random() < 0.5 else int(rng.choice(27, p=p / p.sum())))),
+    (sample_with(draw=lambda p, rng: max(draw_by_uniform(p, rng) - 1, 0)),
+     "a token that the model gives no chance"),
+    (tempered(1.3), "the tokens drawn do not follow the model's probabilities"),
+    (tempered(0.75), "the tokens drawn do not follow the model's probabilities"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, rng) if p[0] == 0
+                 else (0 if rng.random() < 0.5 else draw_by_uniform(p, rng))),
      "not as long as the model's probability of '.'"),
     (sample_with(enters=None), "does each drawn token enter the context"),
     (sample_with(pad=1), "context_size = 3"),

@@ -15,8 +15,8 @@ import numpy as np
 
 from minigrad import tensor, tensor_embedding
 from minigrad.exercises import package_rule_entries
-from minigrad.exercises import (as_numbers, autograd_entries, describe_error, forbidding,
-                                fresh_rng, is_unset, not_filled_in, report,
+from minigrad.exercises import (ForbiddenCall, as_numbers, autograd_entries, describe_error,
+                                forbidding, fresh_rng, is_unset, not_filled_in, report,
                                 reports_forbidden, unusable_function)
 
 __all__ = ["check_ngram_loss", "check_embedding_grad", "check_sample_name"]
@@ -369,35 +369,67 @@ def _chi_square_bound(freedom):
     return freedom * (1 - spread + _DEVIATIONS * math.sqrt(spread)) ** 3
 
 
-def _counts_problem(model, draws, k):
-    """A sentence if the tokens drawn (``draws``, from :func:`_sample_problem` over two
-    independent runs) do not follow the model's distributions, by a chi-square test on
-    every draw (the first letters, the letters after them and the '.'); None if they do."""
+def _chi_square(model, draws, letters_only=False):
+    """The chi-square statistic of the counts ``draws`` against the model's distributions
+    and its degrees of freedom (``letters_only``: among the letters, '.' left out)."""
     statistic, freedom = 0.0, 0
     for kind, counts in draws.items():
         probs = model.distribution(kind)
         possible = probs > 0
-        if np.any(counts[~possible]):  # never happens: the draw came from the model
-            return "your function drew a token the model gives no chance"
-        expected = counts.sum() * probs[possible]
+        if letters_only:
+            possible[END] = False
+        if possible.sum() < 2 or counts[possible].sum() == 0:
+            continue
+        expected = counts[possible].sum() * probs[possible] / probs[possible].sum()
         statistic += float(np.sum((counts[possible] - expected) ** 2 / expected))
         freedom += int(possible.sum()) - 1
+    return statistic, freedom
+
+
+def _counts_problem(model, draws, k):
+    """A sentence if the tokens drawn (``draws``, from :func:`_sample_problem` over two
+    independent runs) do not follow the model's distributions, by a chi-square test on
+    every draw (the first letters, the letters after them and the '.'); None if they do."""
+    if any(np.any(counts[model.distribution(kind) == 0]) for kind, counts in draws.items()):
+        return (f"with context_size = {k}, your function drew a token that the model gives "
+                "no chance: token t must be drawn with probability p[t]")
+    statistic, freedom = _chi_square(model, draws)
     if statistic <= _chi_square_bound(freedom):
         return None
-    ends = sum(counts[END] for kind, counts in draws.items() if kind != -1)
-    later = sum(counts.sum() for kind, counts in draws.items() if kind != -1)
-    if later and abs(ends / later - model.end) > 5 * math.sqrt(
-            model.end * (1 - model.end) / later) + 1 / later:
+    statistic, freedom = _chi_square(model, draws, letters_only=True)
+    if statistic <= _chi_square_bound(freedom):  # the letters are right: the '.' is not
         return (f"with context_size = {k}, the names are not as long as the model's "
                 "probability of '.' makes them")
     return (f"with context_size = {k}, the tokens drawn do not follow the model's "
             "probabilities: draw each token with the very probabilities the model gives it")
 
 
+UNIFORM_ONLY = ("the exercise asks you to draw each token with rng.random() (a uniform number "
+                "placed among the cumulative probabilities), not with rng.{name} as the "
+                "chapter does")
+
+
+class _UniformOnly:
+    """The generator handed to the reader's sampler: a NumPy generator of which only
+    ``random`` (and ``uniform``) may be used, since the exercise asks for the draw that
+    the chapter does not show."""
+
+    __slots__ = ("random", "uniform")
+
+    def __init__(self, generator):
+        self.random = lambda *args, **kwargs: generator.random(*args, **kwargs)
+        self.uniform = lambda *args, **kwargs: generator.uniform(*args, **kwargs)
+
+    def __getattr__(self, name):
+        raise ForbiddenCall(UNIFORM_ONLY.format(name=name))
+
+
+@reports_forbidden("sample_name(next_probabilities, context_size, rng)")
 def check_sample_name(sample_name):
     """``sample_name(next_probabilities, context_size, rng)``: one name drawn token by token
     from ``next_probabilities(context)`` (27 probabilities, from the last ``context_size``
-    tokens), with the NumPy generator ``rng``, until token 0 is drawn. The counts of the
+    tokens), with the NumPy generator ``rng`` (its ``random()`` only), until token 0 is
+    drawn. The counts of the
     tokens drawn over two runs of ``NAMES_PER_RUN`` names must pass a chi-square test
     against the model's probabilities; a third, shorter run, with the first run's seed,
     must begin with the same names."""
@@ -414,7 +446,8 @@ def check_sample_name(sample_name):
                           np.random.default_rng(seed)):
             model = _Model(np.random.default_rng(seed), k, letters)
             count = NAMES_PER_RUN if len(runs) < 2 else NAMES_PER_RUN // 10
-            names, drawn, problem = _sample_problem(sample_name, model, generator, count)
+            names, drawn, problem = _sample_problem(sample_name, model,
+                                                    _UniformOnly(generator), count)
             if problem == "not filled in":
                 return not_filled_in(what, "sample_name")
             if problem is not None:
