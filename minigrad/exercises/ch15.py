@@ -8,7 +8,10 @@ attention (and PyTorch's, if the reader imported it) is a trap; the backward
 rule of exercise 15.2 is compared with the exact gradient to about 1e-12, closer
 than finite differences reach. The milestone trains a small model around the
 reader's attention layer on the surnames and passes when its validation loss
-beats a bar well below the counting bigram model's.
+beats a bar well below the counting bigram model's; since other ways of mixing
+earlier positions (the previous character, a running mean) clear that bar too,
+the layer must first agree with the package's attention given its weights, as
+in exercise 15.3, before training and after it, on the model's own inputs.
 """
 import math
 import sys
@@ -429,7 +432,9 @@ def _mean_loss(model, inputs, targets):
 def check_milestone(layer_class):
     """Part III's milestone: a model built around the reader's ``SelfAttention`` (exercise 15.3),
     trained for a few hundred Adam steps on the training surnames while the package's attention
-    is trapped, must reach a validation loss below ``MILESTONE_BAR`` (on 2,000 validation names).
+    is trapped, must reach a validation loss below ``MILESTONE_BAR`` (on 2,000 validation names);
+    the layer must compute what :class:`minigrad.CausalSelfAttention` computes with its weights
+    (output and gradients), before training and after it on the inputs the model gives it.
     """
     what = "milestone: Part III"
     unusable = unusable_class(what, layer_class, "SelfAttention")
