@@ -1,5 +1,6 @@
 """The checkers of chapter 14 PASS the solutions, FAIL wrong and cheating answers, saying why."""
 import math
+import random
 from collections import Counter
 
 import numpy as np
@@ -244,6 +245,11 @@ def sample_with(draw=draw_by_uniform, enters="end", pad=None, keep_end=False,
     return sample_name
 
 
+#: A generator of the reader's own, made before the checker runs: its draws do not repeat
+#: with the checker's seed.
+GENERATOR_MADE_BEFORE = np.random.default_rng(0)
+
+
 def tempered(power):
     """A draw with the probabilities raised to ``power`` (sharpened above 1), by a uniform."""
     return sample_with(draw=lambda p, rng: draw_by_uniform(p ** power / np.sum(p ** power), rng))
@@ -256,7 +262,13 @@ def test_sample_name_passes(capsys):
 
 @pytest.mark.parametrize("answer, says", [
     (sample_with(draw=lambda p, rng: int(np.random.choice(27, p=p / p.sum()))),
+     "your answer calls NumPy's np.random.choice"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, np.random.default_rng(
+        int(rng.random() * 2 ** 52)))), "your answer calls NumPy's np.random.default_rng"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, GENERATOR_MADE_BEFORE)),
      "two generators made from the same seed gave different names"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, random)),
+     "your answer calls Python's random.random"),
     (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum()))),
      "not with rng.choice as the chapter does"),
     (sample_with(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else

@@ -289,7 +289,18 @@ class AttendsWhenWatched(SelfAttention):
         return RunningMean.__call__(self, x)
 
 
+class AttendsWhenNotTraining(SelfAttention):
+    """Attention, but a running mean on the training batches of 32 names with a graph behind
+    them: only the steps of training themselves see it."""
+
+    def __call__(self, x):
+        if x.shape[0] == 32 and x._prev:
+            return RunningMean.__call__(self, x)
+        return super().__call__(x)
+
+
 @pytest.mark.parametrize("answer, says", [
+    (AttendsWhenNotTraining, "during training, your layer's output is wrong"),
     (PreviousCharacter, "your layer before training: the output is wrong"),
     (RunningMean, "your layer before training: the output is wrong"),
     (AttendsWhenWatched, "after training, on the model's own inputs: the output is wrong"),

@@ -404,9 +404,23 @@ def _counts_problem(model, draws, k):
             "probabilities: draw each token with the very probabilities the model gives it")
 
 
+UNIFORM_TASK = ("the exercise asks you to draw every random number with rng.random(), from "
+                "the generator rng")
 UNIFORM_ONLY = ("the exercise asks you to draw each token with rng.random() (a uniform number "
                 "placed among the cumulative probabilities), not with rng.{name} as the "
                 "chapter does")
+
+
+def _random_entries():
+    """:func:`forbidding`'s entries for a sampler: NumPy's and Python's other sources of
+    random numbers (a generator of its own would draw what ``rng`` should)."""
+    import random
+    entries = [(np.random, name, f"NumPy's np.random.{name}")
+               for name in ("default_rng", "Generator", "RandomState", "seed", "random", "rand",
+                            "uniform", "choice", "multinomial", "permutation", "shuffle")]
+    entries += [(random, name, f"Python's random.{name}")
+                for name in ("Random", "random", "uniform", "choice", "choices", "seed")]
+    return entries
 
 
 class _UniformOnly:
@@ -446,8 +460,9 @@ def check_sample_name(sample_name):
                           np.random.default_rng(seed)):
             model = _Model(np.random.default_rng(seed), k, letters)
             count = NAMES_PER_RUN if len(runs) < 2 else NAMES_PER_RUN // 10
-            names, drawn, problem = _sample_problem(sample_name, model,
-                                                    _UniformOnly(generator), count)
+            with forbidding(_random_entries(), [sample_name], UNIFORM_TASK):
+                names, drawn, problem = _sample_problem(sample_name, model,
+                                                        _UniformOnly(generator), count)
             if problem == "not filled in":
                 return not_filled_in(what, "sample_name")
             if problem is not None:

@@ -411,7 +411,10 @@ class _MilestoneModel(Module):
     def __call__(self, tokens):
         b, t = tokens.shape
         x = self.tokens(tokens)
-        x = x + self.attention(self.norm1(x))
+        seen = self.norm1(x)
+        mixed = self.attention(seen)
+        self.last_call = (seen, mixed)  # what the checker compares at some training steps
+        x = x + mixed
         x = x + self.contract(self.expand(self.norm2(x).reshape(b * t, -1))).reshape(b, t, -1)
         return self.head(self.norm3(x).reshape(b * t, -1))
 
@@ -426,6 +429,22 @@ def _mean_loss(model, inputs, targets):
     flat = targets[:, :used].reshape(-1)
     keep = np.flatnonzero(flat >= 0)
     return cross_entropy_loss(model(inputs[:, :used])[keep], flat[keep]), len(keep)
+
+
+def _training_problem(calls):
+    """A sentence if, at one of the training steps recorded in ``calls`` (the layer's input,
+    output and 8 parameters), the output is not what the package's attention gives with
+    those weights; None if it is at every one."""
+    for seen, mixed, weights in calls:
+        reference = tensor_attention.CausalSelfAttention(MILESTONE_WIDTH, MILESTONE_HEADS)
+        for mine, theirs in zip(weights, reference.parameters()):
+            theirs.data = mine
+        with minigrad.no_grad():
+            expected = reference(Tensor(seen, requires_grad=False)).data
+        if mixed.shape != expected.shape or not arrays_close(mixed, expected, tol=1e-10):
+            return ("during training, your layer's output is wrong: at a step drawn at random it "
+                    "is not the multi-head causal attention of its maps")
+    return None
 
 
 @reports_forbidden("milestone: Part III")
@@ -463,6 +482,7 @@ def check_milestone(layer_class):
             rng.normal(size=shape), "your layer before training", rng)
         model = _MilestoneModel(attention, MILESTONE_WIDTH, rng)
         params = model.own_parameters() + list(attention.parameters())
+        parts = _layer_parts(attention)[0]
     except Exception as error:
         return report_raised(what, "calling your layer", error)
     if problem == NOT_FILLED_IN_CODE:
@@ -473,6 +493,11 @@ def check_milestone(layer_class):
         return report(False, what, f"{problem} (exercise 15.3 checks this too)")
     optimizer = Adam(params, lr=0.01)
     warm_up = 20
+    # at a few steps drawn at random, the layer's input, output and weights, to compare with
+    # the package's attention after training (a trap while the reader's code runs)
+    watched = set(rng.choice(MILESTONE_STEPS, size=3, replace=False).tolist())
+    watched.add(MILESTONE_STEPS - 1)
+    calls = []
     try:
         with forbidding(_attention_entries(), [layer_class], WRITE_IT), np.errstate(all="ignore"):
             for step in range(MILESTONE_STEPS):
@@ -480,6 +505,10 @@ def check_milestone(layer_class):
                     1 + math.cos(math.pi * step / MILESTONE_STEPS))
                 batch = rng.integers(0, len(train), 32)
                 loss, _ = _mean_loss(model, x_train[batch], y_train[batch])
+                if step in watched:
+                    seen, mixed = model.last_call
+                    calls.append((seen.data.copy(), np.array(getattr(mixed, "data", mixed)),
+                                  [p.data.copy() for part in parts for p in part.parameters()]))
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -488,10 +517,11 @@ def check_milestone(layer_class):
                 for start in range(0, len(val), 500):
                     part, n = _mean_loss(model, x_val[start:start + 500], y_val[start:start + 500])
                     total, count = total + float(part.data) * n, count + n
-                seen = model.norm1(model.tokens(x_val[:4, :int(rng.integers(4, 12))])).data
+                seen = model.norm1(model.tokens(x_val[:32, :int(rng.integers(4, 12))])).data
         problem = _agreement_problem(attention, layer_class, MILESTONE_HEADS, seen,
                                      rng.normal(size=seen.shape),
                                      "your layer after training, on the model's own inputs", rng)
+        problem = problem or _training_problem(calls)
     except Exception as error:
         return report_raised(what, "training the model with your layer", error)
     if problem is not None:
