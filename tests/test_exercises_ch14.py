@@ -1,5 +1,6 @@
 """The checkers of chapter 14 PASS the solutions, FAIL wrong and cheating answers, saying why."""
 import math
+import random
 from collections import Counter
 
 import numpy as np
@@ -168,6 +169,22 @@ def test_embedding_grad_fails(capsys, answer, says):
     fails_saying(capsys, ch14.check_embedding_grad, answer, says)
 
 
+@pytest.mark.parametrize("h", [1e-6, 1.0])
+def test_embedding_grad_by_finite_differences_fails_as_not_exact(capsys, h):
+    """The loss is linear in the table, so a big step is exact but for rounding: the
+    gradients span orders of magnitude that rounding swamps."""
+    def nudged(tokens, grad, vocabulary):
+        table = np.random.default_rng(0).normal(size=(vocabulary, grad.shape[-1]))
+        result = np.zeros_like(table)
+        for index in np.ndindex(table.shape):
+            step = np.zeros_like(table)
+            step[index] = h
+            result[index] = (np.sum(grad * (table + step)[tokens])
+                             - np.sum(grad * (table - step)[tokens])) / (2 * h)
+        return result
+    fails_saying(capsys, ch14.check_embedding_grad, nudged, "the rule must be exact")
+
+
 def test_embedding_grad_is_not_fooled_by_a_hard_coded_shape(capsys):
     def only_the_named_cases(tokens, grad, vocabulary):
         if tokens.shape in [(6,), (4, 3), (2, 3, 4), (8, 8)]:
@@ -189,14 +206,33 @@ def test_embedding_grad_refuses_pytorch(capsys):
 
 # ----- 14.3: sampling a name ----------------------------------------------------------------
 
-def sample_with(draw=None, enters="end", pad=None, keep_end=False, asks_at_end=False):
-    """Sampling a name as the chapter does (each drawn token enters the context at its end, the
-    oldest leaves), with one step changed (a common slip)."""
+def draw_by_uniform(p, rng):
+    """The draw the exercise asks for: a uniform number placed among the cumulative
+    probabilities."""
+    cumulative = np.cumsum(p)
+    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+
+
+def draw_by_uniform_once(p, rng):
+    """The same draw, written another way: the first token whose cumulative probability
+    passes u."""
+    u, total = rng.uniform(0, 1) * float(np.sum(p)), 0.0
+    for token, probability in enumerate(p):
+        total += probability
+        if u < total:
+            return token
+    return int(np.flatnonzero(p)[-1])
+
+
+def sample_with(draw=draw_by_uniform, enters="end", pad=None, keep_end=False,
+                asks_at_end=False):
+    """Sampling a name as the exercise asks (each drawn token enters the context at its end,
+    the oldest leaves), with one step changed (a common slip)."""
     def sample_name(next_probabilities, context_size, rng):
         context, letters = [0] * (context_size if pad is None else pad), []
         while True:
             p = next_probabilities(context)
-            token = draw(p, rng) if draw else rng.choice(27, p=p / p.sum())
+            token = draw(p, rng)
             if token == 0:
                 if asks_at_end:
                     next_probabilities(context)
@@ -209,25 +245,42 @@ def sample_with(draw=None, enters="end", pad=None, keep_end=False, asks_at_end=F
     return sample_name
 
 
-def draw_by_uniform(p, rng):
-    """Another right draw: a uniform number placed among the cumulative probabilities."""
-    cumulative = np.cumsum(p)
-    return int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+#: A generator of the reader's own, made before the checker runs: its draws do not repeat
+#: with the checker's seed.
+GENERATOR_MADE_BEFORE = np.random.default_rng(0)
+
+
+def tempered(power):
+    """A draw with the probabilities raised to ``power`` (sharpened above 1), by a uniform."""
+    return sample_with(draw=lambda p, rng: draw_by_uniform(p ** power / np.sum(p ** power), rng))
 
 
 def test_sample_name_passes(capsys):
     passes_the_same_way(capsys, ch14.check_sample_name, sample_with())
-    passes_the_same_way(capsys, ch14.check_sample_name, sample_with(draw=draw_by_uniform))
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_with(draw=draw_by_uniform_once))
 
 
 @pytest.mark.parametrize("answer, says", [
     (sample_with(draw=lambda p, rng: int(np.random.choice(27, p=p / p.sum()))),
+     "your answer calls NumPy's np.random.choice"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, np.random.default_rng(
+        int(rng.random() * 2 ** 52)))), "your answer calls NumPy's np.random.default_rng"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, GENERATOR_MADE_BEFORE)),
      "two generators made from the same seed gave different names"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, random)),
+     "your answer calls Python's random.random"),
+    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum()))),
+     "not with rng.choice as the chapter does"),
     (sample_with(draw=lambda p, rng: int(np.argmax(p)) if p[0] == 0 else
                  (0 if rng.random() < p[0] else int(np.argmax(p[1:])) + 1)),
-     "the first letters of the names are not drawn with the model's probabilities"),
-    (sample_with(draw=lambda p, rng: int(rng.choice(27, p=p / p.sum())) if p[0] == 0
-                 else (0 if rng.random() < 0.5 else int(rng.choice(27, p=p / p.sum())))),
+     "the tokens drawn do not follow the model's probabilities"),
+    (sample_with(draw=lambda p, rng: int(np.argmax(p))), "always draws the likeliest token"),
+    (sample_with(draw=lambda p, rng: max(draw_by_uniform(p, rng) - 1, 0)),
+     "a token that the model gives no chance"),
+    (tempered(1.3), "the tokens drawn do not follow the model's probabilities"),
+    (tempered(0.75), "the tokens drawn do not follow the model's probabilities"),
+    (sample_with(draw=lambda p, rng: draw_by_uniform(p, rng) if p[0] == 0
+                 else (0 if rng.random() < 0.5 else draw_by_uniform(p, rng))),
      "not as long as the model's probability of '.'"),
     (sample_with(enters=None), "does each drawn token enter the context"),
     (sample_with(pad=1), "context_size = 3"),

@@ -254,15 +254,56 @@ def test_milestone_passes(capsys):
     passes_the_same_way(capsys, ch15.check_milestone, SelfAttention, runs=2)
 
 
-class Silent(SelfAttention):
-    """Attends to nothing: its output is 0, so the model is left with one character's view."""
+class PreviousCharacter(SelfAttention):
+    """No attention: each position gets the value of the position before it, a fixed shift
+    that clears the bar alone (about 2.43)."""
 
     def __call__(self, x):
-        return x * 0.0
+        b, t, c = x.shape
+        v = self.value(x.reshape(b * t, c)).reshape(b, t, c)
+        shifted = v * Tensor(np.ones((1, t, 1)), requires_grad=False)
+        mask = Tensor(np.eye(t, k=-1) + np.eye(t, k=0) * (np.arange(t) == 0), requires_grad=False)
+        joined = (mask @ shifted).reshape(b * t, c)
+        return self.proj(joined).reshape(b, t, c)
+
+
+class RunningMean(SelfAttention):
+    """No attention: the mean of the values of positions 0..t, which clears the bar alone
+    (about 2.39)."""
+
+    def __call__(self, x):
+        b, t, c = x.shape
+        v = self.value(x.reshape(b * t, c)).reshape(b, t, c)
+        mean = np.tril(np.ones((t, t))) / np.arange(1, t + 1)[:, None]
+        joined = (Tensor(mean, requires_grad=False) @ v).reshape(b * t, c)
+        return self.proj(joined).reshape(b, t, c)
+
+
+class AttendsWhenWatched(SelfAttention):
+    """Attention for its first calls (the checks before training), a running mean after."""
+
+    def __call__(self, x):
+        self.calls = getattr(self, "calls", 0) + 1
+        if self.calls <= 6:
+            return super().__call__(x)
+        return RunningMean.__call__(self, x)
+
+
+class AttendsWhenNotTraining(SelfAttention):
+    """Attention, but a running mean on the training batches of 32 names with a graph behind
+    them: only the steps of training themselves see it."""
+
+    def __call__(self, x):
+        if x.shape[0] == 32 and x._prev:
+            return RunningMean.__call__(self, x)
+        return super().__call__(x)
 
 
 @pytest.mark.parametrize("answer, says", [
-    (Silent, "the validation loss is not below"),
+    (AttendsWhenNotTraining, "during training, your layer's output is wrong"),
+    (PreviousCharacter, "your layer before training: the output is wrong"),
+    (RunningMean, "your layer before training: the output is wrong"),
+    (AttendsWhenWatched, "after training, on the model's own inputs: the output is wrong"),
     (SeesTheFuture, "the layer must be causal"),
     (UsesThePackage, "your answer calls minigrad's scaled_dot_product_attention"),
     (Starter, "not filled in yet"),
@@ -270,6 +311,12 @@ class Silent(SelfAttention):
 ])
 def test_milestone_fails(capsys, answer, says):
     fails_saying(capsys, ch15.check_milestone, answer, says)
+
+
+def test_milestone_fails_above_the_bar(capsys, monkeypatch):
+    """The bar (lowered here, out of reach) judges the loss the reader's attention reaches."""
+    monkeypatch.setattr(ch15, "MILESTONE_BAR", 1.0)
+    fails_saying(capsys, ch15.check_milestone, SelfAttention, "the validation loss is not below")
 
 
 def test_encode_names_marks_start_end_and_padding():

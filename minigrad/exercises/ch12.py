@@ -154,6 +154,15 @@ _GRAD_CASES = [((2, 1, 5, 5), (3, 1, 3, 3)), ((1, 2, 6, 7), (2, 2, 3, 2)),
                ((3, 3, 4, 4), (4, 3, 2, 2)), ((2, 2, 5, 4), (1, 2, 1, 1))]
 
 
+def _spread_out(rng, shape):
+    """Normal numbers whose channels (axis 1) are scaled by powers of ten from 1e-4 to
+    1e4: the weight gradient's entries then span 16 orders of magnitude. A rule sums each
+    entry's own terms, exact to its last bits; a difference of two losses rounds at the size
+    of the largest terms, which swamps the small entries (whatever the step)."""
+    scales = 10.0 ** rng.uniform(-4, 4, size=shape[1])
+    return rng.normal(size=shape) * scales[None, :, None, None]
+
+
 def exact_weight_grad(x, G, kh, kw):
     """dL/dw[o, c, p, q] = Σ_n Σ_i Σ_j G[n, o, i, j] x[n, c, i + p, j + q] (stride 1, no
     padding), and the same sum over the sizes of its terms."""
@@ -166,14 +175,16 @@ def exact_weight_grad(x, G, kh, kw):
 @reports_forbidden("conv_weight_grad(x, G, kh, kw)")
 def check_conv_weight_grad(grad_fn):
     """Check ``grad_fn(x, G, kh, kw)`` = dL/dw for out = conv2d(x, w) (stride 1, no padding)
-    and G = dL/dout, against the exact sum over positions (to about 1e-13)."""
+    and G = dL/dout, against the exact sum over positions (to about 1e-13), on inputs whose
+    channels span many orders of magnitude, which a finite difference cannot follow."""
     what = "conv_weight_grad(x, G, kh, kw)"
     if is_unset(grad_fn):
         return not_filled_in(what, "conv_weight_grad")
     rng = fresh_rng()
     cases = [(case, True) for case in _GRAD_CASES]
     for _ in range(4):
-        n, c, o = (int(v) for v in rng.integers(1, 4, size=3))
+        n, c = (int(v) for v in rng.integers(1, 4, size=2))
+        o = int(rng.integers(2, 5))  # two filters at least: gradients of different sizes
         kh, kw = (int(v) for v in rng.integers(1, 4, size=2))
         h, wd = int(rng.integers(kh, 8)), int(rng.integers(kw, 8))
         cases.append((((n, c, h, wd), (o, c, kh, kw)), False))
@@ -182,8 +193,7 @@ def check_conv_weight_grad(grad_fn):
     for (x_shape, w_shape), named in cases:
         n, c, h, wd = x_shape
         o, _, kh, kw = w_shape
-        x = rng.normal(size=x_shape)
-        G = rng.normal(size=(n, o, h - kh + 1, wd - kw + 1))
+        x, G = _spread_out(rng, x_shape), _spread_out(rng, (n, o, h - kh + 1, wd - kw + 1))
         described = _describe((x_shape, w_shape)) if named else "shapes drawn at random"
         got, verdict = _run_answer(what, "conv_weight_grad", grad_fn, entries, WRITE_RULE,
                                    described, x.copy(), G.copy(), kh, kw)

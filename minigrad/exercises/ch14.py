@@ -15,8 +15,8 @@ import numpy as np
 
 from minigrad import tensor, tensor_embedding
 from minigrad.exercises import package_rule_entries
-from minigrad.exercises import (as_numbers, autograd_entries, describe_error, forbidding,
-                                fresh_rng, is_unset, not_filled_in, report,
+from minigrad.exercises import (ForbiddenCall, as_numbers, autograd_entries, describe_error,
+                                forbidding, fresh_rng, is_unset, not_filled_in, report,
                                 reports_forbidden, unusable_function)
 
 __all__ = ["check_ngram_loss", "check_embedding_grad", "check_sample_name"]
@@ -196,7 +196,11 @@ def check_embedding_grad(embedding_grad):
         tokens = rng.integers(0, vocabulary, size=shape)
         if count == 0:
             tokens[:] = [1, 3, 1, 1, 0, 3]  # token 2 never read, 1 read three times
-        grad = rng.normal(size=shape + (width,))
+        # each position's gradient and each column scaled by powers of ten, 1e-6 to 1e6: a
+        # rule sums each entry's own terms, exact to its last bits; a difference of two
+        # losses rounds at the size of the largest terms, which swamps the small entries
+        grad = (rng.normal(size=shape + (width,)) * 10.0 ** rng.uniform(-3, 3, size=shape + (1,))
+                * 10.0 ** rng.uniform(-3, 3, size=width))
         described = (f"tokens of shape {shape}, a table of {vocabulary} rows of {width}"
                      if count < 4 else "shapes drawn at random")
         with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD):
@@ -213,11 +217,17 @@ def check_embedding_grad(embedding_grad):
                                        "table's shape, (vocabulary, D)"
                           + ("" if got is None else f"; yours has shape {got.shape}"))
         exact = reference_embedding_grad(tokens, grad, vocabulary)
-        if np.all(np.abs(got - exact) <= 1e-12 * (1 + np.abs(exact))):
+        scale = reference_embedding_grad(tokens, np.abs(grad), vocabulary)
+        if np.all(np.abs(got - exact) <= 1e-13 * scale):
             continue
+        if np.all(np.abs(got - exact) <= 1e-6 * max(1.0, float(np.abs(exact).max()))):
+            return report(False, what, f"for {described}, the gradient is close to the right "
+                                       "one but not equal to it, as a numerical derivative "
+                                       "(finite differences) would be: the rule must be exact; "
+                                       "add up the gradients themselves")
         once = np.zeros_like(exact)
         once[tokens.reshape(-1)] = grad.reshape(-1, width)  # what `g[tokens] += grad` keeps
-        if np.allclose(got, once, rtol=0, atol=1e-12):
+        if np.all(np.abs(got - once) <= 1e-13 * np.abs(once)):
             return report(False, what, f"for {described}: a token read more than once gets "
                                        "only one of its gradients; with repeated indices, "
                                        "g[tokens] += grad keeps one of them, and the rule must "
@@ -241,6 +251,12 @@ class _NeverEnds(BaseException):
     BaseException, so that the reader's own `except Exception` does not swallow it)."""
 
 
+#: The shape of the checker's model's letter probabilities, put in a random order: uneven,
+#: so that drawing with other probabilities (sharpened, flattened) shows in the counts.
+_BASE = np.array([0.05, 0.1, 0.15, 0.25, 0.45])
+NAMES_PER_RUN = 1000
+
+
 class _Model:
     """A made-up model over a few letters: its next-token probabilities depend on the last
     ``context_size`` tokens. Records every context it is given."""
@@ -249,71 +265,188 @@ class _Model:
         self.context_size = context_size
         self.letters = letters
         self.calls = []
-        self.base = rng.dirichlet(np.ones(len(letters)) * 2)
+        self.base = rng.permutation(_BASE)
         self.end = 0.25
+
+    def kind(self, context):
+        """Which of the model's 6 distributions ``context`` gets: -1 for the first letter,
+        else the shift of the base distribution."""
+        if all(t == END for t in context):
+            return -1
+        return sum(context) % len(self.letters)  # the context matters
+
+    def distribution(self, kind):
+        probs = np.zeros(27)
+        if kind == -1:  # the first letter: the base distribution
+            probs[self.letters] = self.base
+            return probs
+        probs[self.letters] = np.roll(self.base, kind) * (1 - self.end)
+        probs[END] = self.end
+        return probs
 
     def probabilities(self, context):
         context = [int(t) for t in np.asarray(context).reshape(-1)]
         self.calls.append(context)
         if len(self.calls) > MAX_CALLS:  # a right answer gets there once in 10^12 names
             raise _NeverEnds
-        probs = np.zeros(27)
-        if all(t == END for t in context):  # the first letter: the base distribution
-            probs[self.letters] = self.base
-            return probs
-        shift = sum(context) % len(self.letters)  # the context matters
-        probs[self.letters] = np.roll(self.base, shift) * (1 - self.end)
-        probs[END] = self.end
-        return probs
+        return self.distribution(self.kind(context))
 
 
-def _sample_problem(sample_name, model, generator):
-    """(names, problem): 400 names drawn with ``generator``, or the first thing wrong."""
-    names = []
-    for _ in range(400):
+def _always_likeliest(model, tokens):
+    """Whether each of ``tokens`` (those drawn after the model's calls, in order) is the
+    likeliest token of the distribution the model gave at that call, over 10 draws or more."""
+    if len(tokens) < 10:
+        return False
+    return all(model.distribution(model.kind(context))[token]
+               == model.distribution(model.kind(context)).max()
+               for context, token in zip(model.calls, tokens))
+
+
+def _sample_problem(sample_name, model, generator, count=NAMES_PER_RUN):
+    """(names, draws, problem): ``count`` names drawn with ``generator`` and the
+    counts of the tokens drawn from each of the model's distributions (a dict: kind -> 27
+    counts), or the first thing wrong."""
+    names, draws = [], {}
+    for _ in range(count):
         model.calls = []
         try:
             name = sample_name(model.probabilities, model.context_size, generator)
         except _NeverEnds:
-            return None, (f"one name asked the model for more than {MAX_CALLS} tokens without "
-                          "ending: does your loop stop when token 0 is drawn, and does each "
-                          "drawn token enter the context?")
+            drawn = [context[-1] for context in model.calls[1:]]
+            if model.context_size and _always_likeliest(model, drawn):
+                return None, None, ("your function always draws the likeliest token, so a name "
+                                    "never ends ('.' is never the likeliest): draw each token "
+                                    "at random with rng, with the probabilities the model "
+                                    "gives")
+            return None, None, (f"one name asked the model for more than {MAX_CALLS} tokens "
+                                "without ending: does your loop stop when token 0 is drawn, "
+                                "and does each drawn token enter the context?")
         except Exception as error:  # the reader's code is under test: report, don't crash
-            return None, f"your function raised {describe_error(error)}"
+            return None, None, f"your function raised {describe_error(error)}"
         if is_unset(name):
-            return None, "not filled in"
+            return None, None, "not filled in"
         if not isinstance(name, str):
-            return None, f"sample_name should return a string, got {type(name).__name__}"
+            return None, None, f"sample_name should return a string, got {type(name).__name__}"
         if not model.calls:
-            return None, "your function never asked the model for probabilities"
+            return None, None, "your function never asked the model for probabilities"
         k = model.context_size
         expected = [END] * k
         for step, context in enumerate(model.calls):
             if len(context) != k:
-                return None, (f"the model was given a context of {len(context)} tokens; it "
-                              f"reads the last context_size = {k}")
+                return None, None, (f"the model was given a context of {len(context)} tokens; "
+                                    f"it reads the last context_size = {k}")
             if context != expected and step == 0:
-                return None, ("the first context given to the model is wrong: a name starts "
-                              "from context_size '.' tokens (token 0)")
+                return None, None, ("the first context given to the model is wrong: a name "
+                                    "starts from context_size '.' tokens (token 0)")
             if context != expected:
-                return None, (f"a later context given to the model is not the last {k} "
-                              "tokens: drop the oldest token and append the one just drawn")
+                return None, None, (f"a later context given to the model is not the last {k} "
+                                    "tokens: drop the oldest token and append the one just "
+                                    "drawn")
             if step < len(name):
                 expected = expected[1:] + [ord(name[step]) - 96]
         if len(model.calls) != len(name) + 1:
-            return None, ("a name ends when the model draws '.', token 0, and the '.' is not "
-                          "part of the name: the model is asked once per letter, and once "
-                          "more for the '.'")
+            return None, None, ("a name ends when the model draws '.', token 0, and the '.' "
+                                "is not part of the name: the model is asked once per letter, "
+                                "and once more for the '.'")
         if not all(c in "abcdefghijklmnopqrstuvwxyz" for c in name):
-            return None, "the name should hold letters a-z only (token t is chr(96 + t))"
+            return None, None, "the name should hold letters a-z only (token t is chr(96 + t))"
+        for context, token in zip(model.calls, _tokens(name) + [END]):
+            draws.setdefault(model.kind(context), np.zeros(27))[token] += 1
         names.append(name)
-    return names, None
+    return names, draws, None
 
 
+#: How far above its degrees of freedom the chi-square statistic of a right answer's counts
+#: may go, in standard normal deviations (Wilson and Hilferty's cube-root approximation):
+#: 6 of them, so that a right answer fails about one run in 10^9.
+_DEVIATIONS = 6.0
+
+
+def _chi_square_bound(freedom):
+    """The chi-square statistic with ``freedom`` degrees of freedom that chance exceeds with
+    the probability a normal number exceeds ``_DEVIATIONS``."""
+    spread = 2 / (9 * freedom)
+    return freedom * (1 - spread + _DEVIATIONS * math.sqrt(spread)) ** 3
+
+
+def _chi_square(model, draws, letters_only=False):
+    """The chi-square statistic of the counts ``draws`` against the model's distributions
+    and its degrees of freedom (``letters_only``: among the letters, '.' left out)."""
+    statistic, freedom = 0.0, 0
+    for kind, counts in draws.items():
+        probs = model.distribution(kind)
+        possible = probs > 0
+        if letters_only:
+            possible[END] = False
+        if possible.sum() < 2 or counts[possible].sum() == 0:
+            continue
+        expected = counts[possible].sum() * probs[possible] / probs[possible].sum()
+        statistic += float(np.sum((counts[possible] - expected) ** 2 / expected))
+        freedom += int(possible.sum()) - 1
+    return statistic, freedom
+
+
+def _counts_problem(model, draws, k):
+    """A sentence if the tokens drawn (``draws``, from :func:`_sample_problem` over two
+    independent runs) do not follow the model's distributions, by a chi-square test on
+    every draw (the first letters, the letters after them and the '.'); None if they do."""
+    if any(np.any(counts[model.distribution(kind) == 0]) for kind, counts in draws.items()):
+        return (f"with context_size = {k}, your function drew a token that the model gives "
+                "no chance: token t must be drawn with probability p[t]")
+    statistic, freedom = _chi_square(model, draws)
+    if statistic <= _chi_square_bound(freedom):
+        return None
+    statistic, freedom = _chi_square(model, draws, letters_only=True)
+    if statistic <= _chi_square_bound(freedom):  # the letters are right: the '.' is not
+        return (f"with context_size = {k}, the names are not as long as the model's "
+                "probability of '.' makes them")
+    return (f"with context_size = {k}, the tokens drawn do not follow the model's "
+            "probabilities: draw each token with the very probabilities the model gives it")
+
+
+UNIFORM_TASK = ("the exercise asks you to draw every random number with rng.random(), from "
+                "the generator rng")
+UNIFORM_ONLY = ("the exercise asks you to draw each token with rng.random() (a uniform number "
+                "placed among the cumulative probabilities), not with rng.{name} as the "
+                "chapter does")
+
+
+def _random_entries():
+    """:func:`forbidding`'s entries for a sampler: NumPy's and Python's other sources of
+    random numbers (a generator of its own would draw what ``rng`` should)."""
+    import random
+    entries = [(np.random, name, f"NumPy's np.random.{name}")
+               for name in ("default_rng", "Generator", "RandomState", "seed", "random", "rand",
+                            "uniform", "choice", "multinomial", "permutation", "shuffle")]
+    entries += [(random, name, f"Python's random.{name}")
+                for name in ("Random", "random", "uniform", "choice", "choices", "seed")]
+    return entries
+
+
+class _UniformOnly:
+    """The generator handed to the reader's sampler: a NumPy generator of which only
+    ``random`` (and ``uniform``) may be used, since the exercise asks for the draw that
+    the chapter does not show."""
+
+    __slots__ = ("random", "uniform")
+
+    def __init__(self, generator):
+        self.random = lambda *args, **kwargs: generator.random(*args, **kwargs)
+        self.uniform = lambda *args, **kwargs: generator.uniform(*args, **kwargs)
+
+    def __getattr__(self, name):
+        raise ForbiddenCall(UNIFORM_ONLY.format(name=name))
+
+
+@reports_forbidden("sample_name(next_probabilities, context_size, rng)")
 def check_sample_name(sample_name):
     """``sample_name(next_probabilities, context_size, rng)``: one name drawn token by token
     from ``next_probabilities(context)`` (27 probabilities, from the last ``context_size``
-    tokens), with the NumPy generator ``rng``, until token 0 is drawn."""
+    tokens), with the NumPy generator ``rng`` (its ``random()`` only), until token 0 is
+    drawn. The counts of the
+    tokens drawn over two runs of ``NAMES_PER_RUN`` names must pass a chi-square test
+    against the model's probabilities; a third, shorter run, with the first run's seed,
+    must begin with the same names."""
     what = "sample_name(next_probabilities, context_size, rng)"
     unusable = unusable_function(what, sample_name, "sample_name")
     if unusable is not None:
@@ -322,38 +455,33 @@ def check_sample_name(sample_name):
     for k in (1, 3):
         letters = sorted(rng.choice(np.arange(1, 27), size=5, replace=False).tolist())
         seed = int(rng.integers(2 ** 32))
-        runs = []
-        for generator in (np.random.default_rng(seed), np.random.default_rng(seed),
-                          np.random.default_rng(seed + 1)):
+        runs, draws = [], {}
+        for generator in (np.random.default_rng(seed), np.random.default_rng(seed + 1),
+                          np.random.default_rng(seed)):
             model = _Model(np.random.default_rng(seed), k, letters)
-            names, problem = _sample_problem(sample_name, model, generator)
+            count = NAMES_PER_RUN if len(runs) < 2 else NAMES_PER_RUN // 10
+            with forbidding(_random_entries(), [sample_name], UNIFORM_TASK):
+                names, drawn, problem = _sample_problem(sample_name, model,
+                                                        _UniformOnly(generator), count)
             if problem == "not filled in":
                 return not_filled_in(what, "sample_name")
             if problem is not None:
                 return report(False, what, f"with context_size = {k}: {problem}")
             runs.append(names)
-        # The first letters follow the model's base distribution (runs 0 and 2 are
-        # independent; 1 repeats 0): each count within 5 standard deviations of its
-        # expectation. With the mean length below, 12 such tests: a right answer fails
-        # about one run in 100,000.
-        firsts = np.array([[name[0] == chr(96 + t) for t in letters]
-                           for names in (runs[0], runs[2]) for name in names])
-        n = len(firsts)
-        expected = n * model.base
-        if n < 600 or np.any(np.abs(firsts.sum(axis=0) - expected)
-                             > 5 * np.sqrt(expected * (1 - model.base)) + 1):
-            return report(False, what, f"with context_size = {k}, the first letters of the "
-                                       "names are not drawn with the model's probabilities")
-        if runs[0] != runs[1]:
+            if len(runs) == 2:  # runs 0 and 1 are independent; 2 repeats 0
+                for kind, counts in drawn.items():
+                    draws[kind] = draws.get(kind, 0) + counts
+                problem = _counts_problem(model, draws, k)
+                if problem is not None:
+                    return report(False, what, problem)
+            elif len(runs) == 1:
+                draws = drawn
+        if runs[0][:len(runs[2])] != runs[2]:
             return report(False, what, "two generators made from the same seed gave different "
                                        "names: draw every random number from rng")
-        if runs[0] == runs[2]:
+        if runs[0] == runs[1]:
             return report(False, what, "generators made from different seeds gave the same "
                                        "names: draw every random number from rng")
-        lengths = np.array([len(name) for names in (runs[0], runs[2]) for name in names])
-        # after the first letter, each step ends the name with probability 1/4: mean length 4
-        if abs(lengths.mean() - 4.0) > 5 * math.sqrt(12 / len(lengths)):
-            return report(False, what, f"with context_size = {k}, the names are not as long "
-                                       "as the model's probability of '.' makes them")
-    return report(True, what, "names drawn right, reproducible from a seed, for context "
-                              "sizes 1 and 3")
+    return report(True, what, "names drawn with the model's probabilities (a chi-square "
+                              "test on every token drawn), reproducible from a seed, for "
+                              "context sizes 1 and 3")

@@ -8,7 +8,10 @@ attention (and PyTorch's, if the reader imported it) is a trap; the backward
 rule of exercise 15.2 is compared with the exact gradient to about 1e-12, closer
 than finite differences reach. The milestone trains a small model around the
 reader's attention layer on the surnames and passes when its validation loss
-beats a bar well below the counting bigram model's.
+beats a bar well below the counting bigram model's; since other ways of mixing
+earlier positions (the previous character, a running mean) clear that bar too,
+the layer must first agree with the package's attention given its weights, as
+in exercise 15.3, before training and after it, on the model's own inputs.
 """
 import math
 import sys
@@ -263,6 +266,71 @@ def _causality_problem(layer, layer_class, rng, embed_dim):
     return None
 
 
+def _structure_problem(layer, embed_dim):
+    """A sentence if the layer lacks its four Linear maps of embed_dim numbers, or its
+    ``parameters()`` are not their 8 weights and biases; None if it has them."""
+    parts, missing = _layer_parts(layer)
+    if parts is None:
+        return missing
+    params = list(layer.parameters())
+    expected_ids = {id(p) for part in parts for p in part.parameters()}
+    if len(params) != 8 or {id(p) for p in params} != expected_ids:
+        return "parameters() should return the weights and biases of the four Linear maps, 8 Tensors"
+    if not all(part.nin == embed_dim and part.nout == embed_dim for part in parts):
+        return "each of the four Linear maps should take and give embed_dim numbers"
+    return None
+
+
+def _agreement_problem(layer, layer_class, num_heads, x, grad, call, rng):
+    """A sentence if the reader's ``layer`` (its four maps in place) does not compute what
+    :class:`minigrad.CausalSelfAttention` given its weights computes on ``x`` (B, T, C), or
+    its gradients (of x and the 8 parameters, for the loss sum(grad * out)) differ; None if
+    they agree; NOT_FILLED_IN_CODE for a ``__call__`` left as ``...``."""
+    parts, missing = _layer_parts(layer)
+    if parts is None:
+        return missing
+    embed_dim = x.shape[-1]
+    params = [p for part in parts for p in part.parameters()]
+    reference = tensor_attention.CausalSelfAttention(embed_dim, num_heads)
+    for mine, theirs in zip(parts, (reference.query, reference.key, reference.value,
+                                    reference.proj)):
+        theirs.W.data, theirs.b.data = mine.W.data.copy(), mine.b.data.copy()
+    x_mine = Tensor(x.copy(), name="x")
+    for p in params:
+        p.grad = None
+    with forbidding(_attention_entries(), [layer_class], WRITE_IT), np.errstate(all="ignore"):
+        out = layer(x_mine)
+        if isinstance(out, Tensor):
+            (out * Tensor(grad, requires_grad=False)).sum().backward()
+    if is_placeholder(out):
+        return NOT_FILLED_IN_CODE
+    if not isinstance(out, Tensor) or out.shape != x.shape:
+        return f"{call} should return a Tensor of the input's shape (B, T, embed_dim)"
+    x_theirs = Tensor(x.copy(), name="x")
+    expected = reference(x_theirs)
+    (expected * Tensor(grad, requires_grad=False)).sum().backward()
+    if not arrays_close(out.data, expected.data, tol=1e-10):
+        hint = ""
+        if num_heads > 1:
+            one = tensor_attention.CausalSelfAttention(embed_dim, 1)
+            for mine, theirs in zip(parts, (one.query, one.key, one.value, one.proj)):
+                theirs.W.data, theirs.b.data = mine.W.data, mine.b.data
+            if arrays_close(out.data, one(Tensor(x, requires_grad=False)).data, tol=1e-9):
+                hint = ": it attends with one head of width embed_dim; split the width into heads"
+        problem = _causality_problem(layer, layer_class, rng, embed_dim)
+        if problem is not None:
+            hint = f": {problem}"
+        return f"{call}: the output is wrong{hint}"
+    pairs = [("x", x_mine.grad, x_theirs.grad)]
+    names = [f"{name}.{p}" for name in ("query", "key", "value", "proj") for p in ("W", "b")]
+    pairs += [(n, m.grad, t.grad) for n, m, t in zip(names, params, reference.parameters())]
+    for name, got, right in pairs:
+        if got is None or not arrays_close(np.asarray(got, dtype=float), right, tol=1e-9):
+            return (f"{call}: the gradient of {name} is wrong (is a step done on .data, "
+                    "outside the graph?)")
+    return None
+
+
 @reports_forbidden("SelfAttention")
 def check_self_attention(layer_class):
     """Exercise 15.3: ``SelfAttention(embed_dim, num_heads, seed=None)``, a Module whose four
@@ -282,66 +350,23 @@ def check_self_attention(layer_class):
         layer, failed = _build(layer_class, embed_dim, num_heads, int(rng.integers(2**31)), what)
         if layer is None:
             return failed
-        parts, missing = _layer_parts(layer)
-        if parts is None:
-            return report(False, what, missing)
         try:
-            params = list(layer.parameters())
+            problem = _structure_problem(layer, embed_dim)
         except Exception as error:
             return report_raised(what, "layer.parameters()", error)
-        expected_ids = {id(p) for part in parts for p in part.parameters()}
-        if len(params) != 8 or {id(p) for p in params} != expected_ids:
-            return report(False, what, "parameters() should return the weights and biases of the four "
-                                       "Linear maps, 8 Tensors")
-        if not all(part.nin == embed_dim and part.nout == embed_dim for part in parts):
-            return report(False, what, "each of the four Linear maps should take and give embed_dim "
-                                       "numbers")
-        reference = tensor_attention.CausalSelfAttention(embed_dim, num_heads)
-        for mine, theirs in zip(parts, (reference.query, reference.key, reference.value, reference.proj)):
-            theirs.W.data, theirs.b.data = mine.W.data.copy(), mine.b.data.copy()
+        if problem is not None:
+            return report(False, what, problem)
         shape = (int(rng.integers(1, 4)), int(rng.integers(2, 8)), embed_dim)
-        x = rng.normal(size=shape)
-        grad = rng.normal(size=shape)
         call = f"the layer with {described}"
-        x_mine = Tensor(x.copy(), name="x")
-        for p in params:
-            p.grad = None
         try:
-            with forbidding(_attention_entries(), [layer_class], WRITE_IT), np.errstate(all="ignore"):
-                out = layer(x_mine)
-                if isinstance(out, Tensor):
-                    (out * Tensor(grad, requires_grad=False)).sum().backward()
+            problem = _agreement_problem(layer, layer_class, num_heads, rng.normal(size=shape),
+                                         rng.normal(size=shape), call, rng)
         except Exception as error:
             return report_raised(what, f"calling {call}", error)
-        if is_placeholder(out):
+        if problem == NOT_FILLED_IN_CODE:
             return not_filled_in(what, "SelfAttention.__call__")
-        if not isinstance(out, Tensor) or out.shape != shape:
-            return report(False, what, f"{call} should return a Tensor of the input's shape (B, T, "
-                                       "embed_dim)")
-        x_theirs = Tensor(x.copy(), name="x")
-        expected = reference(x_theirs)
-        (expected * Tensor(grad, requires_grad=False)).sum().backward()
-        if not arrays_close(out.data, expected.data, tol=1e-10):
-            hint = ""
-            if num_heads > 1:
-                one = tensor_attention.CausalSelfAttention(embed_dim, 1)
-                for mine, theirs in zip(parts, (one.query, one.key, one.value, one.proj)):
-                    theirs.W.data, theirs.b.data = mine.W.data, mine.b.data
-                if arrays_close(out.data, one(Tensor(x, requires_grad=False)).data, tol=1e-9):
-                    hint = ": it attends with one head of width embed_dim; split the width into heads"
-            problem = _causality_problem(layer, layer_class, rng, embed_dim)
-            if problem is not None:
-                hint = f": {problem}"
-            return report(False, what, f"{call}: the output is wrong{hint}")
-        pairs = [("x", x_mine.grad, x_theirs.grad)]
-        theirs_params = reference.parameters()
-        names = [f"{name}.{p}" for name in ("query", "key", "value", "proj") for p in ("W", "b")]
-        mine_params = [p for part in parts for p in part.parameters()]
-        pairs += [(n, m.grad, t.grad) for n, m, t in zip(names, mine_params, theirs_params)]
-        for name, got, right in pairs:
-            if got is None or not arrays_close(np.asarray(got, dtype=float), right, tol=1e-9):
-                return report(False, what, f"{call}: the gradient of {name} is wrong (is a step done "
-                                           "on .data, outside the graph?)")
+        if problem is not None:
+            return report(False, what, problem)
     return report(True, what, f"output and gradients of x and all 8 parameters right, for "
                               f"{len(settings)} layers (2 of sizes drawn at random)")
 
@@ -386,7 +411,10 @@ class _MilestoneModel(Module):
     def __call__(self, tokens):
         b, t = tokens.shape
         x = self.tokens(tokens)
-        x = x + self.attention(self.norm1(x))
+        seen = self.norm1(x)
+        mixed = self.attention(seen)
+        self.last_call = (seen, mixed)  # what the checker compares at some training steps
+        x = x + mixed
         x = x + self.contract(self.expand(self.norm2(x).reshape(b * t, -1))).reshape(b, t, -1)
         return self.head(self.norm3(x).reshape(b * t, -1))
 
@@ -403,11 +431,29 @@ def _mean_loss(model, inputs, targets):
     return cross_entropy_loss(model(inputs[:, :used])[keep], flat[keep]), len(keep)
 
 
+def _training_problem(calls):
+    """A sentence if, at one of the training steps recorded in ``calls`` (the layer's input,
+    output and 8 parameters), the output is not what the package's attention gives with
+    those weights; None if it is at every one."""
+    for seen, mixed, weights in calls:
+        reference = tensor_attention.CausalSelfAttention(MILESTONE_WIDTH, MILESTONE_HEADS)
+        for mine, theirs in zip(weights, reference.parameters()):
+            theirs.data = mine
+        with minigrad.no_grad():
+            expected = reference(Tensor(seen, requires_grad=False)).data
+        if mixed.shape != expected.shape or not arrays_close(mixed, expected, tol=1e-10):
+            return ("during training, your layer's output is wrong: at a step drawn at random it "
+                    "is not the multi-head causal attention of its maps")
+    return None
+
+
 @reports_forbidden("milestone: Part III")
 def check_milestone(layer_class):
     """Part III's milestone: a model built around the reader's ``SelfAttention`` (exercise 15.3),
     trained for a few hundred Adam steps on the training surnames while the package's attention
-    is trapped, must reach a validation loss below ``MILESTONE_BAR`` (on 2,000 validation names).
+    is trapped, must reach a validation loss below ``MILESTONE_BAR`` (on 2,000 validation names);
+    the layer must compute what :class:`minigrad.CausalSelfAttention` computes with its weights
+    (output and gradients), before training and after it on the inputs the model gives it.
     """
     what = "milestone: Part III"
     unusable = unusable_class(what, layer_class, "SelfAttention")
@@ -418,23 +464,40 @@ def check_milestone(layer_class):
     length = max(map(len, train + val)) + 1
     x_train, y_train = encode_names(train, length)
     x_val, y_val = encode_names(val, length)
-    attention, failed = _build(layer_class, MILESTONE_WIDTH, MILESTONE_HEADS, int(rng.integers(2**31)),
-                               what)
+    attention, failed = _build(layer_class, MILESTONE_WIDTH, MILESTONE_HEADS,
+                               int(rng.integers(2**31)), what)
     if attention is None:
         return failed
     if _layer_parts(attention)[1] == NOT_FILLED_IN_CODE:
         return report(False, what, NOT_FILLED_IN_CODE)
+    # the bar alone does not tell attention from other ways of mixing earlier positions (a
+    # running mean clears it): the layer must first compute what 15.3 asks, before training
+    # and after it, on the very inputs the model gives it
+    shape = (2, int(rng.integers(4, 9)), MILESTONE_WIDTH)
     try:
-        problem = _causality_problem(attention, layer_class, rng, MILESTONE_WIDTH)
+        problem = _structure_problem(attention, MILESTONE_WIDTH)
+        problem = problem or _causality_problem(attention, layer_class, rng, MILESTONE_WIDTH)
+        problem = problem or _agreement_problem(
+            attention, layer_class, MILESTONE_HEADS, rng.normal(size=shape),
+            rng.normal(size=shape), "your layer before training", rng)
         model = _MilestoneModel(attention, MILESTONE_WIDTH, rng)
         params = model.own_parameters() + list(attention.parameters())
+        parts = _layer_parts(attention)[0]
     except Exception as error:
         return report_raised(what, "calling your layer", error)
+    if problem == NOT_FILLED_IN_CODE:
+        return report(False, what, NOT_FILLED_IN_CODE)
     if problem is not None:
-        return report(False, what, f"{problem}; otherwise the model reads the very character it "
-                                   "must predict")
+        if "causal (" in problem:
+            problem += "; otherwise the model reads the very character it must predict"
+        return report(False, what, f"{problem} (exercise 15.3 checks this too)")
     optimizer = Adam(params, lr=0.01)
     warm_up = 20
+    # at a few steps drawn at random, the layer's input, output and weights, to compare with
+    # the package's attention after training (a trap while the reader's code runs)
+    watched = set(rng.choice(MILESTONE_STEPS, size=3, replace=False).tolist())
+    watched.add(MILESTONE_STEPS - 1)
+    calls = []
     try:
         with forbidding(_attention_entries(), [layer_class], WRITE_IT), np.errstate(all="ignore"):
             for step in range(MILESTONE_STEPS):
@@ -442,6 +505,10 @@ def check_milestone(layer_class):
                     1 + math.cos(math.pi * step / MILESTONE_STEPS))
                 batch = rng.integers(0, len(train), 32)
                 loss, _ = _mean_loss(model, x_train[batch], y_train[batch])
+                if step in watched:
+                    seen, mixed = model.last_call
+                    calls.append((seen.data.copy(), np.array(getattr(mixed, "data", mixed)),
+                                  [p.data.copy() for part in parts for p in part.parameters()]))
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
@@ -450,14 +517,23 @@ def check_milestone(layer_class):
                 for start in range(0, len(val), 500):
                     part, n = _mean_loss(model, x_val[start:start + 500], y_val[start:start + 500])
                     total, count = total + float(part.data) * n, count + n
+                seen = model.norm1(model.tokens(x_val[:32, :int(rng.integers(4, 12))])).data
+        problem = _agreement_problem(attention, layer_class, MILESTONE_HEADS, seen,
+                                     rng.normal(size=seen.shape),
+                                     "your layer after training, on the model's own inputs", rng)
+        problem = problem or _training_problem(calls)
     except Exception as error:
         return report_raised(what, "training the model with your layer", error)
+    if problem is not None:
+        return report(False, what, problem)
     val_loss = total / count
     if not val_loss < MILESTONE_BAR:
         return report(False, what, f"after {MILESTONE_STEPS} steps the validation loss is not below "
                                    f"{MILESTONE_BAR:.2f}, no better than a model that sees one character "
                                    "(the bigram model: 2.57): does every head attend, and does the "
                                    "gradient reach all the layer's parameters?")
+    # to one decimal: the drawn batches move the second decimal from run to run
     return report(True, what, f"your attention layer, in a one-block transformer trained for "
-                              f"{MILESTONE_STEPS} steps, beats a validation loss of "
-                              f"{MILESTONE_BAR:.2f} (the bigram model: 2.57)")
+                              f"{MILESTONE_STEPS} steps, reaches a validation loss of about "
+                              f"{val_loss:.1f} nats, below the bar of {MILESTONE_BAR:.2f} "
+                              "(the bigram model: 2.57)")
