@@ -172,3 +172,47 @@ def test_softplus_rule_with_cancellation_is_called_close_but_not_accurate(capsys
                                                                "accurate")
     assert_passes(capsys, ch03.check_softplus, softplus_class())
     assert stable_sigmoid(0.0) == 0.5
+
+
+def test_recursion_in_a_thread_with_a_big_stack_fails(capsys):
+    import threading
+    from sys import setrecursionlimit as raise_limit  # taken before the trap is set
+
+    def threaded(root):
+        result = []
+        old = sys.getrecursionlimit()
+        raise_limit(200_000)
+        threading.stack_size(512 * 1024 * 1024)
+        try:
+            worker = threading.Thread(target=lambda: result.append(recursive_visit(root)))
+            worker.start()
+            worker.join()
+        finally:
+            threading.stack_size(0)
+            raise_limit(old)
+        return result[0] if result else []
+
+    assert_fails(capsys, ch03.check_topological_sort, threaded, says=NO_RECURSION)
+
+
+def test_exercise_3_5_after_skipping_3_3_and_3_4_catches_up(capsys, own_engine_directory):
+    """The notebook's cell for 3.5, on a file that has chapter 2 only: no ImportError,
+    the course's 3.3 and 3.4 are filled in and named, and the solution passes."""
+    import contextlib
+    import io
+    import json
+    from pathlib import Path
+    from exercise_verdicts import run_cell
+    from minigrad.exercises.your_engine import catch_up
+    with contextlib.redirect_stdout(io.StringIO()):
+        catch_up("value", 3)  # chapter 2's pieces only
+    notebook = Path(__file__).parent.parent / "notebooks" / "03_backpropagation.ipynb"
+    cells = ["".join(cell["source"]) for cell in json.loads(notebook.read_text())["cells"]]
+    solution = next(cell for cell in cells if cell.startswith("# A solution")
+                    and "Value.backward = backward" in cell)
+    capsys.readouterr()
+    namespace = run_cell("import math\n" + solution, {"ch03": ch03})
+    out = capsys.readouterr().out
+    assert "the rest filled in from the course's solutions" in out, out
+    assert "exercise 3: a topological sort" in out and "PASS: your backward()" in out, out
+    assert namespace["ok"] is True

@@ -9,6 +9,7 @@ import math
 import numbers
 import os
 import sys
+import threading
 
 from minigrad import autograd, value as value_module
 from minigrad.exercises import package_rule_entries
@@ -278,29 +279,33 @@ class _CallsItself(BaseException):
 def _refusing_recursion():
     """While the block runs, a function of the reader's (not the standard library's, not
     minigrad's) that is called while a call of it is still running, directly or through
-    others, stops the block with :class:`_CallsItself` naming it; so does raising the
-    recursion limit (a trap on sys.setrecursionlimit)."""
-    here, calling_itself = sys._getframe(), []
+    others, in this thread or in one it starts, stops the block with :class:`_CallsItself`
+    naming it; so does raising the recursion limit (a trap on sys.setrecursionlimit)."""
+    calling_itself, owner = [], threading.get_ident()
 
     def watch(frame, event, arg):
-        if event != "call" or frame.f_code.co_filename.startswith(_LIBRARY):
+        if event != "call" or calling_itself or frame.f_code.co_filename.startswith(_LIBRARY):
             return
         caller = frame.f_back
-        while caller is not None and caller is not here:
+        while caller is not None:
             if caller.f_code is frame.f_code:
                 calling_itself.append(frame.f_code.co_name)
-                raise _CallsItself(frame.f_code.co_name)
+                if threading.get_ident() == owner:  # another thread is left to finish
+                    raise _CallsItself(frame.f_code.co_name)
+                return
             caller = caller.f_back
 
-    before = sys.getprofile()
+    before, before_threads = sys.getprofile(), getattr(threading, "_profile_hook", None)
     sys.setprofile(watch)
+    threading.setprofile(watch)  # a recursion run in a thread of its own
     try:
         with forbidding([(sys, "setrecursionlimit", "sys.setrecursionlimit")], [],
                         NO_RECURSION):
             yield
     finally:
         sys.setprofile(before)
-        found = [name for name in calling_itself]
+        threading.setprofile(before_threads)
+        found = list(calling_itself)
     if found:  # the reader's code caught the exception and carried on
         raise _CallsItself(found[0])
 
