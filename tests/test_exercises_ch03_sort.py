@@ -216,3 +216,21 @@ def test_exercise_3_5_after_skipping_3_3_and_3_4_catches_up(capsys, own_engine_d
     assert "the rest filled in from the course's solutions" in out, out
     assert "exercise 3: a topological sort" in out and "PASS: your backward()" in out, out
     assert namespace["ok"] is True
+
+
+def test_backward_messages_for_a_numerical_walk_and_a_leaf_rule(capsys, own_engine_directory):
+    Value = backward_engine()
+    walk, sort = Value.backward, Value.backward.__globals__["topological_order"]
+
+    def off_by_rounding(self):  # gradients close to the walk's, as a numerical one would be
+        walk(self)
+        for node in sort(self):
+            if not node._prev:
+                node.grad *= 1 + 1e-9
+
+    Value.backward = off_by_rounding
+    assert_fails(capsys, ch03.check_backward, Value, says="the derivative must be exact")
+    out = assert_fails(capsys, ch03.check_backward, backward_engine(
+        ("        if node._prev:                   # leaves have no rule\n",
+         "        if True:\n")), says="a leaf has no rule to call")
+    assert "d/d(leaf" not in out
