@@ -234,3 +234,20 @@ def test_backward_messages_for_a_numerical_walk_and_a_leaf_rule(capsys, own_engi
         ("        if node._prev:                   # leaves have no rule\n",
          "        if True:\n")), says="a leaf has no rule to call")
     assert "d/d(leaf" not in out
+
+
+def test_taking_the_watch_off_fails(capsys):
+    import ctypes
+
+    def unwatched(root):
+        sys.setprofile(None)
+        ctypes.pythonapi.Py_SetRecursionLimit(200_000)
+        try:
+            return recursive_visit(root)
+        finally:
+            ctypes.pythonapi.Py_SetRecursionLimit(1000)
+
+    old = sys.getrecursionlimit()
+    assert_fails(capsys, ch03.check_topological_sort, unwatched, says="calls sys.setprofile")
+    assert sys.getprofile() is None and sys.getrecursionlimit() == old
+    assert sys.setprofile.__module__ == "sys"  # put back

@@ -12,7 +12,7 @@ import sys
 import threading
 
 from minigrad import autograd, value as value_module
-from minigrad.exercises import package_rule_entries
+from minigrad.exercises import ForbiddenCall, package_rule_entries
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
                                 describe_error, forbidding, fresh_rng, gradient_detail,
                                 is_placeholder, not_filled_in, report, reports_forbidden)
@@ -280,7 +280,8 @@ def _refusing_recursion():
     """While the block runs, a function of the reader's (not the standard library's, not
     minigrad's) that is called while a call of it is still running, directly or through
     others, in this thread or in one it starts, stops the block with :class:`_CallsItself`
-    naming it; so does raising the recursion limit (a trap on sys.setrecursionlimit)."""
+    naming it; so does raising the recursion limit or taking the watch off (traps on
+    sys.setrecursionlimit and sys.setprofile)."""
     calling_itself, owner = [], threading.get_ident()
 
     def watch(frame, event, arg):
@@ -295,17 +296,33 @@ def _refusing_recursion():
                 return
             caller = caller.f_back
 
+    set_profile = sys.setprofile
+
+    def kept_on(function):
+        """sys.setprofile while the watch is on: refused in this thread (it would take the
+        watch off); in a thread started meanwhile, threading sets the watch with it."""
+        if threading.get_ident() == owner:
+            took_off.append("sys.setprofile")
+            raise ForbiddenCall(f"your answer calls sys.setprofile: {NO_RECURSION}")
+        set_profile(function)
+
+    took_off = []
     before, before_threads = sys.getprofile(), getattr(threading, "_profile_hook", None)
-    sys.setprofile(watch)
+    set_profile(watch)
     threading.setprofile(watch)  # a recursion run in a thread of its own
+    sys.setprofile = kept_on
     try:
-        with forbidding([(sys, "setrecursionlimit", "sys.setrecursionlimit")], [],
+        with forbidding([(sys, "setrecursionlimit", "sys.setrecursionlimit"),
+                         (threading, "setprofile", "threading.setprofile")], [],
                         NO_RECURSION):
             yield
     finally:
-        sys.setprofile(before)
+        sys.setprofile = set_profile
+        set_profile(before)
         threading.setprofile(before_threads)
         found = list(calling_itself)
+    if took_off:
+        raise ForbiddenCall(f"your answer calls sys.setprofile: {NO_RECURSION}")
     if found:  # the reader's code caught the exception and carried on
         raise _CallsItself(found[0])
 
