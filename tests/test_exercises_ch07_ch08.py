@@ -670,3 +670,27 @@ def mini_backpropagate(root):
              "Add", "Mul", "Tanh", "Relu", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem")
     ok, out = run(capsys, ch07._check_engine, *[namespace[n] for n in names])
     assert not ok and "recursion limit" in out, out
+
+
+def _unbroadcast_by_torch(grad, shape):
+    import torch  # imported inside: the checker's traps are set before the first call
+    summed = torch.from_numpy(np.asarray(grad)).sum_to_size(shape) if shape else None
+    return summed.numpy() if shape else np.asarray(grad).sum()
+
+
+def test_unbroadcast_fails_pytorch_routes(capsys):
+    """Issue 16's cheat: PyTorch's sum_to_size does the summing, reached as the reader likes."""
+    torch = pytest.importorskip("torch")
+    ok, out = run(capsys, ch07.check_unbroadcast, _unbroadcast_by_torch)
+    assert not ok and ("PyTorch's" in out or "runs the code of torch" in out), out
+
+    def saved(grad, shape, _sum=torch.Tensor.sum_to_size, _zeros=torch.zeros):
+        if not shape:
+            return np.asarray(grad).sum()
+        return _sum(_zeros(1, dtype=torch.float64).new_tensor(grad), shape).numpy()
+    ok, out = run(capsys, ch07.check_unbroadcast, saved)
+    assert not ok and "runs the code of torch" in out, out
+    # the reference solution still passes, with the same text, once PyTorch is imported
+    _, namespace = _chapter_7_engine()
+    texts = {run(capsys, ch07.check_unbroadcast, namespace["unbroadcast"])[1] for _ in range(3)}
+    assert len(texts) == 1 and "ten pairs of shapes drawn afresh" in texts.pop()

@@ -11,6 +11,8 @@ finite differences reach, and while the reader's code runs any autograd
 (the package's, the reader's own ``backward``, PyTorch's) and the package's
 own operation are traps.
 """
+import sys
+
 import numpy as np
 
 from minigrad import tensor
@@ -18,6 +20,7 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, describe_error, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
+from minigrad.exercises.ch06 import TRACING_OFF, _traced, _TracingOff
 from minigrad.exercises.your_engine import keep
 
 RULE = "the exercise asks you to write the rule, without any autograd"
@@ -223,6 +226,17 @@ def _check_unbroadcast(unbroadcast):
 NOT_FILLED = "not filled in"
 
 
+def _torch_summing_entries():
+    """PyTorch's own summing back to a shape, and its ways of making a tensor of the
+    gradient (which any of its routes needs), if the reader imported it."""
+    torch = sys.modules.get("torch")
+    if torch is None:  # only if the reader imported it: the checker never does
+        return []
+    entries = [(torch.Tensor, "sum_to_size", "PyTorch's sum_to_size")]
+    return entries + [(torch, name, f"PyTorch's {name}")
+                      for name in ("from_numpy", "tensor", "as_tensor", "asarray", "Tensor")]
+
+
 def _unbroadcast_problem(unbroadcast, rng):
     """What is wrong with the reader's ``unbroadcast`` (a sentence), or None."""
     from minigrad import autograd
@@ -234,11 +248,17 @@ def _unbroadcast_problem(unbroadcast, rng):
     for grad_shape, shape in _unbroadcast_cases(rng):
         G = rng.normal(size=grad_shape)
         described = f"a gradient of shape {grad_shape} summed back to shape {shape}"
-        try:
-            with forbidding(entries, [unbroadcast], "the exercise asks you to write it"):
-                got = unbroadcast(G.copy(), shape)
+        try:  # PyTorch's entries afresh: the answer may import it
+            with forbidding(entries + _torch_summing_entries(), [unbroadcast],
+                            "the exercise asks you to write it"):
+                got, _, library = _traced(unbroadcast, G.copy(), shape, watched=("torch",))
+        except _TracingOff:
+            return f"your function {TRACING_OFF}"
         except Exception as error:  # the reader's code is under test: report, don't crash
             return f"for {described}, your function raised {describe_error(error)}"
+        if library is not None:
+            return (f"your function runs the code of {library} (PyTorch's, or another "
+                    "thread's): the exercise asks you to write the sum in NumPy")
         if got is Ellipsis or got is None:
             return NOT_FILLED
         got = as_numbers(got)
