@@ -403,7 +403,7 @@ def no_epoch(path, model, optimizer, loader):
     (lambda *args: None, lambda *args: None, "wrote no file"),
     (save_state, lambda *args: None, "is not what it was"),
     (save_state, weights_only, "optimizer"),
-    (save_state, no_epoch, "DataLoader"),
+    (save_state, no_epoch, "your Batches is at epoch 0"),
     (save_state, lambda path, *args: 1 / 0, "ZeroDivisionError"),
 ])
 def test_resume_fails_wrong_answers(capsys, save, restore, says):
@@ -673,3 +673,16 @@ def test_an_atomic_save_by_minigrads_own_writer_fails(capsys):
     cell = _cell(ATOMIC_BY_MINIGRAD)  # A7: model_files._atomic_write, saved as a default
     ok, out = outcome(capsys, check_atomic_save, cell["atomic_save"])
     assert not ok and "minigrad's model_files." in out, out
+
+
+def test_resume_is_judged_on_the_readers_own_engine(capsys):
+    """The checkpoint is one of the reader's engine: the model, optimizer and batches handed
+    to save_state and restore_state are those of yourgrad/tensor.py, not minigrad's."""
+    seen = set()
+
+    def save_and_look(path, model, optimizer, loader):
+        seen.update(type(thing).__module__ for thing in (model, optimizer, loader))
+        save_state(path, model, optimizer, loader)
+    ok, out = outcome(capsys, check_resume, save_and_look, restore_state)
+    assert ok, out
+    assert seen == {"yourgrad.tensor"}, seen
