@@ -315,3 +315,12 @@ def test_summed_to_shape_is_the_engines_own_unbroadcast_or_none():
     grad = np.arange(24.0).reshape(2, 3, 4)
     np.testing.assert_array_equal(summed_to_shape(grad, (3, 1)), grad.sum(axis=(0, 2)).reshape(3, 1))
     assert summed_to_shape(grad, (5,)) is None and summed_to_shape(np.ones(3), (2, 3)) is None
+
+
+def test_layer_nodes_refuses_the_checkers_code_copied_out(capsys):
+    """A function made of the checker's own code (its __code__, copied before the check, so
+    that no trap replaced it) still runs the package's code."""
+    import types
+    copied = types.FunctionType(ch06.layer_nodes_by_formula.__code__, {})
+    assert ch06.check_layer_nodes(lambda nin, nout, batch: copied(nin, nout, batch)) is False
+    assert "runs the code of minigrad.exercises.ch06" in verdict(capsys, False)

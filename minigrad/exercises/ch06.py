@@ -11,9 +11,12 @@ arrays' sizes (no loop over rows, columns or entries). The shapes are
 asked for as a function of the sizes, called with symbols standing for
 them: it may not run NumPy (or PyTorch) to find them.
 """
+import os
 import sys
 
 import numpy as np
+
+import minigrad
 
 from minigrad import autograd
 from minigrad.autograd import topological_order
@@ -79,8 +82,14 @@ class _TracingOff(BaseException):
 TRACING_OFF = "it turned off or replaced the checker's tracing (sys.settrace or sys.setprofile)"
 
 
+#: Where the package's files are: code copied out of one (its ``__code__`` in a function
+#: of the reader's) is still the package's.
+_PACKAGE_HOME = os.path.dirname(os.path.abspath(minigrad.__file__)) + os.sep
+
+
 def _module_of(event, frame, arg):
-    """The module whose code a traced event runs: the frame's for a Python call, the C
+    """The module whose code a traced event runs: the frame's for a Python call (named by
+    its file when the code was copied out of the package's or the reader's engine), the C
     function's (or, for a method, its object's type's) for a C call."""
     if event == "c_call":
         owner = getattr(arg, "__self__", None)
@@ -91,7 +100,14 @@ def _module_of(event, frame, arg):
         elif isinstance(owner, type(sys)):
             module = owner.__name__
         return module or ""
-    return frame.f_globals.get("__name__", "") or ""
+    name = frame.f_globals.get("__name__", "") or ""
+    path = frame.f_code.co_filename
+    if path.startswith(_PACKAGE_HOME) and not name.startswith("minigrad"):
+        stem = os.path.splitext(path[len(_PACKAGE_HOME):])[0].replace(os.sep, ".")
+        return f"minigrad.{stem}"  # (copied out of it)
+    if os.path.basename(os.path.dirname(path)) == "yourgrad" and not name.startswith("yourgrad"):
+        return f"yourgrad.{os.path.splitext(os.path.basename(path))[0]}"
+    return name
 
 
 def _traced(function, *args, limit=None, watched=()):
@@ -105,8 +121,9 @@ def _traced(function, *args, limit=None, watched=()):
 
     def counted(event, frame, arg):
         module = _module_of(event, frame, arg)
-        if module.startswith("minigrad.exercises"):
-            return
+        if frame.f_globals.get("__name__", "").startswith("minigrad.exercises") \
+                and event != "c_call":
+            return  # the checkers' own code, running (its traps included)
         if not found and module.split(".")[0] in watched and not (
                 module == "_thread" and not arg.__name__.startswith("start")):
             found.append(module)  # (imports take _thread's locks: not another thread)
