@@ -694,3 +694,19 @@ def test_unbroadcast_fails_pytorch_routes(capsys):
     _, namespace = _chapter_7_engine()
     texts = {run(capsys, ch07.check_unbroadcast, namespace["unbroadcast"])[1] for _ in range(3)}
     assert len(texts) == 1 and "ten pairs of shapes drawn afresh" in texts.pop()
+
+
+def test_leaky_init_refuses_the_packages_and_pytorchs_formulas(capsys):
+    """Issue 16: the package's init_std (fed a scaled size) and PyTorch's gain give the right
+    std, but the exercise asks for the formula."""
+    from minigrad.tensor_nn import init_std
+    ok, out = run(capsys, ch08.check_leaky_init,
+                  lambda nin, slope: init_std(nin * (1 + slope ** 2), 1, "relu"))
+    assert not ok and "runs the code of minigrad.tensor_nn" in out, out
+    ok, out = run(capsys, ch08.check_leaky_init,
+                  lambda nin, slope: (2 / (nin * (1 + slope ** 2))) ** 0.5)
+    assert ok, out
+    torch = pytest.importorskip("torch")
+    ok, out = run(capsys, ch08.check_leaky_init,
+                  lambda nin, slope: torch.nn.init.calculate_gain("leaky_relu", slope) / nin ** 0.5)
+    assert not ok and "runs the code of torch" in out, out

@@ -686,3 +686,19 @@ def test_resume_is_judged_on_the_readers_own_engine(capsys):
     ok, out = outcome(capsys, check_resume, save_and_look, restore_state)
     assert ok, out
     assert seen == {"yourgrad.tensor"}, seen
+
+
+def test_adam_step_refuses_pytorchs_functional_adam(capsys):
+    """Issue 16: torch.optim.adam.adam, PyTorch's step as a function, is no trap's entry."""
+    torch = pytest.importorskip("torch")
+    from torch.optim import adam as torch_adam
+
+    def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
+        P, G, M, V = (torch.tensor(np.array(x, dtype=float)) for x in (p, g, m, v))
+        torch_adam.adam([P], [G], [M], [V], [], [torch.tensor(float(t - 1))], foreach=False,
+                        capturable=False, differentiable=False, fused=None, grad_scale=None,
+                        found_inf=None, has_complex=False, amsgrad=False, beta1=beta1,
+                        beta2=beta2, lr=lr, weight_decay=0.0, eps=eps, maximize=False)
+        return P.numpy(), M.numpy(), V.numpy()
+    ok, out = outcome(capsys, check_adam_step, adam_step)
+    assert not ok and "runs the code of torch" in out, out

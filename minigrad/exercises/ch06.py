@@ -20,9 +20,9 @@ import minigrad
 
 from minigrad import autograd
 from minigrad.autograd import topological_order
-from minigrad.exercises import (as_numbers, call_answer, describe_error, forbidding, fresh_rng,
-                                is_unset, model_entries, report, reports_forbidden,
-                                speed_entries, unusable_function)
+from minigrad.exercises import (ForbiddenCall, as_numbers, call_answer, describe_error,
+                                forbidding, fresh_rng, is_unset, model_entries, report,
+                                reports_forbidden, speed_entries, unusable_function)
 from minigrad.value import Value
 from minigrad.value_nn import ValueLayer
 
@@ -151,6 +151,20 @@ def _traced(function, *args, limit=None, watched=()):
     if not intact:
         raise _TracingOff
     return result, steps[0], found[0] if found else None
+
+
+def without_engines(task, function, *args):
+    """``function(*args)``, traced; :class:`ForbiddenCall` (saying ``task``, what the
+    exercise asks instead) if it ran the code of an engine (the package's, the reader's,
+    PyTorch's) or of another thread, or turned the tracing off."""
+    try:
+        result, _, module = _traced(function, *args, watched=_ENGINES)
+    except _TracingOff:
+        raise ForbiddenCall(f"your answer: {TRACING_OFF}") from None
+    if module is not None:
+        raise ForbiddenCall(f"your answer runs the code of {module} (an engine, or another "
+                            f"thread): {task}")
+    return result
 
 
 #: The sizes at which an answer's work is measured against the nodes it counts.
