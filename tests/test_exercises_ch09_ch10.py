@@ -702,3 +702,13 @@ def test_adam_step_refuses_pytorchs_functional_adam(capsys):
         return P.numpy(), M.numpy(), V.numpy()
     ok, out = outcome(capsys, check_adam_step, adam_step)
     assert not ok and "runs the code of torch" in out, out
+
+
+def test_precision_recall_refuses_the_checkers_code_copied_out(capsys):
+    """Issue 16: a function made of the checker's reference's __code__, copied before the
+    check (so that its trap does not replace it), still runs the package's code."""
+    import types
+    from minigrad.exercises import ch09
+    copied = types.FunctionType(ch09._precision_recall.__code__, vars(ch09))
+    ok, out = outcome(capsys, check_precision_recall, lambda C: copied(C))
+    assert not ok and "runs the code of minigrad.exercises.ch09" in out, out

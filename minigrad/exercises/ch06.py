@@ -13,6 +13,7 @@ them: it may not run NumPy (or PyTorch) to find them.
 """
 import os
 import sys
+import types
 
 import numpy as np
 
@@ -20,6 +21,7 @@ import minigrad
 
 from minigrad import autograd
 from minigrad.autograd import topological_order
+from minigrad.exercises import _Trap
 from minigrad.exercises import (ForbiddenCall, as_numbers, call_answer, describe_error,
                                 forbidding, fresh_rng, is_unset, model_entries, report,
                                 reports_forbidden, speed_entries, unusable_function)
@@ -82,6 +84,9 @@ class _TracingOff(BaseException):
 TRACING_OFF = "it turned off or replaced the checker's tracing (sys.settrace or sys.setprofile)"
 
 
+#: The file name of the code of :func:`forbidding`'s traps.
+TRAP_FILE = "<minigrad trap>"
+
 #: Where the package's files are: code copied out of one (its ``__code__`` in a function
 #: of the reader's) is still the package's.
 _PACKAGE_HOME = os.path.dirname(os.path.abspath(minigrad.__file__)) + os.sep
@@ -110,23 +115,62 @@ def _module_of(event, frame, arg):
     return name
 
 
+def _starts_a_thread(event, frame, arg):
+    """Whether the event, in a module of ``_ELSEWHERE``, starts a thread or a process (an
+    import takes ``_thread``'s locks, a generator seeded by the system reads ``threading``'s
+    state: neither is work done elsewhere)."""
+    name = arg.__name__ if event == "c_call" else frame.f_code.co_name
+    return name.startswith("start") or name in ("submit", "map", "run_in_executor")
+
+
+def _checkers_codes(module):
+    """The code objects of the checker ``module``'s functions and classes as they stand
+    (a helper trapped by :func:`forbidding` has the trap's code, whose original it calls
+    for the checker), and of what they define inside: the code the checker runs. A copy of
+    a helper's original code, made before the check, is not among them."""
+    codes, found = [], set()
+    for value in vars(module).values():
+        functions = [value] if isinstance(value, types.FunctionType) else \
+            [getattr(v, "__func__", v) for v in vars(value).values()] \
+            if isinstance(value, type) and value.__module__ == module.__name__ else []
+        for function in functions:
+            while isinstance(function, types.FunctionType):  # a decorated one's too
+                codes.append(function.__code__)
+                function = getattr(function, "__wrapped__", None)
+    while codes:
+        code = codes.pop()
+        if code in found:
+            continue
+        found.add(code)
+        for constant in code.co_consts:
+            if isinstance(constant, types.CodeType):
+                codes.append(constant)
+            original = getattr(constant, "_original", None) \
+                if isinstance(constant, _Trap) else None
+            if isinstance(original, types.FunctionType):
+                codes.append(original.__code__)
+    return found
+
+
 def _traced(function, *args, limit=None, watched=()):
     """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
     took (lines run and calls made, the checkers' own excepted), and the first module
     among ``watched`` (and other threads') whose code it ran, or None. Past ``limit``
     steps, :class:`_TooMuchWork` is raised in the answer; :class:`_TracingOff` if the
     answer turned the tracing off."""
-    steps, found = [0], []
-    watched = tuple(watched) + _ELSEWHERE
+    steps, found, checkers = [0], [], {}
 
     def counted(event, frame, arg):
         module = _module_of(event, frame, arg)
-        if frame.f_globals.get("__name__", "").startswith("minigrad.exercises") \
-                and event != "c_call":
-            return  # the checkers' own code, running (its traps included)
-        if not found and module.split(".")[0] in watched and not (
-                module == "_thread" and not arg.__name__.startswith("start")):
-            found.append(module)  # (imports take _thread's locks: not another thread)
+        if module.startswith("minigrad.exercises") and event != "c_call":
+            if module not in checkers:
+                checkers[module] = _checkers_codes(sys.modules[module])
+            if frame.f_code in checkers[module] or frame.f_code.co_filename == TRAP_FILE:
+                return  # the checkers' own code, running (its traps included)
+        top = module.split(".")[0]
+        if not found and (top in watched or top in _ELSEWHERE
+                          and _starts_a_thread(event, frame, arg)):
+            found.append(module)
         steps[0] += 1
         if limit is not None and steps[0] > limit:
             raise _TooMuchWork(found[0] if found else None)
@@ -155,10 +199,12 @@ def _traced(function, *args, limit=None, watched=()):
 
 def without_engines(task, function, *args):
     """``function(*args)``, traced; :class:`ForbiddenCall` (saying ``task``, what the
-    exercise asks instead) if it ran the code of an engine (the package's, the reader's,
-    PyTorch's) or of another thread, or turned the tracing off."""
+    exercise asks instead) if it ran the code of another's engine (the package's, its
+    checkers' copied out, PyTorch's) or of another thread, or turned the tracing off. The
+    reader's ``yourgrad`` is theirs: a piece kept there is judged again from the file."""
     try:
-        result, _, module = _traced(function, *args, watched=_ENGINES)
+        result, _, module = _traced(function, *args,
+                                    watched=[e for e in _ENGINES if e != "yourgrad"])
     except _TracingOff:
         raise ForbiddenCall(f"your answer: {TRACING_OFF}") from None
     if module is not None:
