@@ -21,7 +21,7 @@ import minigrad
 
 from minigrad import autograd
 from minigrad.autograd import topological_order
-from minigrad.exercises import _Trap
+from minigrad.exercises import _HelperTrap
 from minigrad.exercises import (ForbiddenCall, as_numbers, call_answer, describe_error,
                                 forbidding, fresh_rng, is_unset, model_entries, report,
                                 reports_forbidden, speed_entries, unusable_function)
@@ -125,9 +125,9 @@ def _starts_a_thread(event, frame, arg):
 
 def _checkers_codes(module):
     """The code objects of the checker ``module``'s functions and classes as they stand
-    (a helper trapped by :func:`forbidding` has the trap's code, whose original it calls
-    for the checker), and of what they define inside: the code the checker runs. A copy of
-    a helper's original code, made before the check, is not among them."""
+    (a helper trapped by :func:`forbidding` has the trap's code), and of what they define
+    inside. A helper's original code, which its trap calls for the checker, and which a
+    copy made before the check runs too, is not among them: see :func:`_checkers_own`."""
     codes, found = [], set()
     for value in vars(module).values():
         functions = [value] if isinstance(value, types.FunctionType) else \
@@ -145,11 +145,19 @@ def _checkers_codes(module):
         for constant in code.co_consts:
             if isinstance(constant, types.CodeType):
                 codes.append(constant)
-            original = getattr(constant, "_original", None) \
-                if isinstance(constant, _Trap) else None
-            if isinstance(original, types.FunctionType):
-                codes.append(original.__code__)
+            if isinstance(constant, _HelperTrap):  # what the original defines inside
+                codes += [c for c in constant._original.__code__.co_consts
+                          if isinstance(c, types.CodeType)]
     return found
+
+
+def _checkers_own(frame, codes):
+    """Whether ``frame`` (of a checker module whose code objects are ``codes``) runs the
+    checker's code: one of ``codes``, a trap's, or a trapped helper's original called by
+    its trap for the checker (a copy of it, run by the reader's code, is not)."""
+    code = frame.f_code
+    return code in codes or code.co_filename == TRAP_FILE or \
+        frame.f_back is not None and frame.f_back.f_code is _HelperTrap.__call__.__code__
 
 
 def _traced(function, *args, limit=None, watched=()):
@@ -165,7 +173,7 @@ def _traced(function, *args, limit=None, watched=()):
         if module.startswith("minigrad.exercises") and event != "c_call":
             if module not in checkers:
                 checkers[module] = _checkers_codes(sys.modules[module])
-            if frame.f_code in checkers[module] or frame.f_code.co_filename == TRAP_FILE:
+            if _checkers_own(frame, checkers[module]):
                 return  # the checkers' own code, running (its traps included)
         top = module.split(".")[0]
         if not found and (top in watched or top in _ELSEWHERE
