@@ -710,3 +710,32 @@ def test_leaky_init_refuses_the_packages_and_pytorchs_formulas(capsys):
     ok, out = run(capsys, ch08.check_leaky_init,
                   lambda nin, slope: torch.nn.init.calculate_gain("leaky_relu", slope) / nin ** 0.5)
     assert not ok and "runs the code of torch" in out, out
+
+
+def test_a_rule_by_unit_step_differences_fails(capsys):
+    """Issue 16: the product is linear in each input, so differences with a step of 1 are
+    exact to rounding; the rule's Python work then grows with the entries."""
+    pieces, namespace = _chapter_7_engine()
+    MiniTensorClass = namespace["MiniTensor"]
+
+    class MatMul(MiniTensorClass):
+        _op = "@"
+
+        def __init__(self, a, b):
+            self._record(a.data @ b.data, a, b)
+
+        def _backward(self, grad):
+            a, b = self._prev
+            base = a.data @ b.data
+            gradients = []
+            for which, array in enumerate((a.data, b.data)):
+                g = np.zeros_like(array)
+                for index in np.ndindex(array.shape):
+                    step = np.zeros_like(array)
+                    step[index] = 1.0
+                    moved = (array + step) @ b.data if which == 0 else a.data @ (array + step)
+                    g[index] = np.sum(grad * (moved - base))
+                gradients.append(g)
+            return tuple(gradients)
+    ok, out = run(capsys, ch08._check_matmul, MatMul, MiniTensorClass)
+    assert not ok and "does Python work for every entry" in out, out

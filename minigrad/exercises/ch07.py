@@ -290,6 +290,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
     gradient back to its input's shape as the shared loop does, and compare with
     ``gradients(G, arrays, extra)``: the exact ones, and the sizes of their terms."""
     rng = fresh_rng()
+    work = []  # (entries of the inputs, Python steps of the rule) for each case
     for shapes, extra in cases:
         arrays = [np.array(rng.normal(size=s) if i == 0 else  # a divisor stays away from 0
                            rng.choice([-1.0, 1.0], size=s) * rng.uniform(0.5, 2.0, size=s))
@@ -325,12 +326,15 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         G = rng.normal(size=expected.shape)
         try:
             with forbidding(entries, [op_class], RULE):
-                local = node._backward(G.copy())
+                local, steps, _ = _traced(node._backward, G.copy())
+        except _TracingOff:
+            return report(False, what, f"{op_name}._backward: {TRACING_OFF}")
         except Exception as error:
             return report(False, what, f"{op_name}._backward raised {describe_error(error)} "
                                        f"(for {described})")
         if is_unset(local):
             return not_filled_in(what, f"{op_name}._backward")
+        work.append((sum(a.size for a in arrays), steps))
         local = as_gradients(local)
         if local is None:
             return report(False, what, f"{op_name}._backward must return a tuple, one gradient per "
@@ -352,7 +356,23 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
+    if _works_entry_by_entry(work):
+        return report(False, what, f"{op_name}._backward does Python work for every entry of "
+                                   "its inputs (traced, its steps grow with their sizes), as "
+                                   "finite differences do, even with steps that make them "
+                                   "exact: write the rule with whole-array operations")
     return report(True, what, f"exact, for {len(cases)} combinations of shapes")
+
+
+def _works_entry_by_entry(work):
+    """Whether a rule's Python steps (``work``: entries of the inputs and steps, per case)
+    grow with the inputs' sizes, by more than a step for every entry more: a loop over
+    the entries. A whole-array rule takes as many steps at every size (a few more where
+    it branches, on a stack of matrices say)."""
+    return any(more_steps >= 1.5 * more_entries
+               for entries, steps in work for others, fewer in work
+               for more_entries, more_steps in [(entries - others, steps - fewer)]
+               if more_entries >= 12)
 
 
 def _divide_gradients(G, arrays, _):
