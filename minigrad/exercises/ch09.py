@@ -271,9 +271,6 @@ def _check_adam_step(adam_step):
     p, m, v = start.copy(), np.zeros((2, 3)), np.zeros((2, 3))
     for t in range(1, 6):
         g = gradient(p)
-        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1],
-                                    reference[2],
-                                    t, lr, beta1, beta2, eps)
         call = f"adam_step(p, g, m, v, t={t}, ...)"
         previous = p.copy()
         try:
@@ -282,6 +279,9 @@ def _check_adam_step(adam_step):
                                          m.copy(), v.copy(), t, lr, beta1, beta2, eps)
         except Exception as error:
             return report_raised(what, call, error)
+        # the step expected, worked out only now: not in the checker's frame while it ran
+        reference = _adam_reference(reference[0], gradient(reference[0]), reference[1],
+                                    reference[2], t, lr, beta1, beta2, eps)
         if is_placeholder(result):
             return report(False, what, f"{call} returned {result!r}: " + NOT_FILLED_IN)
         try:
