@@ -554,6 +554,20 @@ def mini_backpropagate(root):
     accumulate
     backpropagate(root)
 """, "your answer calls minigrad's backpropagate"),
+    "reads the checker's frame": ("""
+import sys
+def mini_backpropagate(root):
+    accumulate
+    root.grad = np.ones_like(root.data)
+    frame = sys._getframe(1)
+    while frame is not None:  # issue 16: the leaves' gradients, taken from the checker
+        for case in frame.f_locals.get("cases", None) or ():
+            for leaf, *expected in case[2]:
+                if expected and callable(expected[0]):
+                    expected = [expected[0](*expected[1])]
+                leaf.grad = expected[0] if leaf.grad is None else leaf.grad + expected[0]
+        frame = frame.f_back
+""", "your answer calls the checker's own"),
     "placeholder": ("""
 def mini_backpropagate(root):
     order = ...

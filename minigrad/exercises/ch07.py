@@ -82,20 +82,33 @@ def _walk_entries():
         (autograd, "accumulate", "minigrad's accumulate")]
 
 
+def _three_uses_gradient(x, G):
+    """d sum(G * (x * x + x)) / dx."""
+    return G * (2 * x + 1)
+
+
+def _tanh_gradients(x, w, G, which):
+    """d sum(G * tanh(x * w)) / dx (``which`` 0) or / dw (1)."""
+    slope = G * (1 - np.tanh(x * w) ** 2)
+    return slope * (w, x)[which]
+
+
 def _walk_cases(rng, MiniTensor, Add, Mul, Tanh):
     """Graphs of same-shaped inputs (shapes drawn afresh), each with its label, its root
-    ``sum(G * out)`` and its leaves with their exact gradients, in plain NumPy."""
+    ``sum(G * out)`` and its leaves, each with the function of the checker's (and its
+    arguments) that gives its exact gradient in plain NumPy: worked out after the walk,
+    so that no expected gradient is in the checker's frames while it runs."""
     shape = tuple(rng.integers(2, 6, size=rng.integers(1, 4)))
     x, w, G = (rng.normal(size=shape) for _ in range(3))
     cases = []
     xt = MiniTensor(x.copy())
     out = Add(Mul(xt, xt), xt)  # x used three times
     cases.append(("x * x + x, x used three times", Mul(out, MiniTensor(G)),
-                  [(xt, G * (2 * x + 1))]))
+                  [(xt, _three_uses_gradient, (x, G))]))
     xt, wt = MiniTensor(x.copy()), MiniTensor(w.copy())
     out = Tanh(Mul(xt, wt))
-    slope = G * (1 - np.tanh(x * w) ** 2)
-    cases.append(("tanh(x * w)", Mul(out, MiniTensor(G)), [(xt, slope * w), (wt, slope * x)]))
+    cases.append(("tanh(x * w)", Mul(out, MiniTensor(G)),
+                  [(xt, _tanh_gradients, (x, w, G, 0)), (wt, _tanh_gradients, (x, w, G, 1))]))
     return shape, cases
 
 
@@ -129,14 +142,15 @@ def _check_walk(MiniTensor, Add, Mul, Tanh, mini_backpropagate):
                 return report(False, WALK, f"on {label}, {call} walk raised "
                                            f"{describe_error(error)}")
             if root.grad is Ellipsis or (call == "a first" and all(
-                    leaf.grad is None for leaf, _ in leaves)):
+                    leaf.grad is None for leaf, _, _ in leaves)):
                 return not_filled_in(WALK)
             root_grad = as_numbers(root.grad)
             if root_grad is None or root_grad.shape != root.shape or np.any(root_grad != 1):
                 return report(False, WALK, "the root's gradient must start as dL/dL: an array "
                                            "of ones, of the root's shape")
             factor = 1 if call == "a first" else 2
-            for leaf, exact in leaves:
+            for leaf, gradient, arguments in leaves:
+                exact = gradient(*arguments)
                 got = as_numbers(leaf.grad)
                 if got is None or got.shape != shape:
                     return report(False, WALK, f"on {label}, an input of shape {shape} was "
