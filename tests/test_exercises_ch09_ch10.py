@@ -728,3 +728,53 @@ def test_adam_step_cannot_read_the_expected_step_off_the_checkers_frame(capsys):
         return p, m, v
     ok, out = outcome(capsys, check_adam_step, from_the_frame)
     assert not ok, out
+
+
+def test_loaders_that_know_how_the_checker_rewrites_the_file_fail(capsys):
+    """Issue 16: the file loaded is the saved one with its weights negated (the checker's
+    source says so): a loader that negates a copy it kept of the save, or the model it finds
+    in the checker's frames, passed. The weights are now moved by a random amount, which
+    the checker forgets, keeping only their digests."""
+    import sys
+    kept = []
+
+    def keeping_save(model, path):
+        kept[:] = [p.data.copy() for p in model.parameters()]
+        save_weights(model, path)
+
+    def negating_the_copy(model, path):
+        if len(kept) != len(model.parameters()) or any(
+                k.shape != p.data.shape for k, p in zip(kept, model.parameters())):
+            raise ValueError("the file does not fit")
+        for p, k in zip(model.parameters(), kept):
+            p.data = np.negative(k)
+    ok, out = outcome(capsys, check_weights_round_trip, keeping_save, negating_the_copy)
+    assert not ok and "differs from the saved one" in out, out
+
+    def from_the_frame(model, path):
+        frame = sys._getframe(1)
+        while frame is not None and "source" not in frame.f_locals:
+            frame = frame.f_back
+        source = frame.f_locals["source"].parameters()
+        if [s.data.shape for s in source] != [p.data.shape for p in model.parameters()]:
+            raise ValueError("the file does not fit")
+        for p, s in zip(model.parameters(), source):  # (the checker negated it, in place)
+            p.data = s.data.copy()
+    ok, out = outcome(capsys, check_weights_round_trip, save_weights, from_the_frame)
+    assert not ok and "differs from the saved one" in out, out
+
+
+def test_restore_state_from_the_checkers_frame_fails(capsys):
+    """Issue 16: the weights restored must be those of the file, which the checker moved by
+    a random amount and knows by their digests only."""
+    import sys
+
+    def from_the_frame(path, model, optimizer, loader):
+        restore_state(path, model, optimizer, loader)  # the optimizer and the epoch: honest
+        frame = sys._getframe(1)
+        while frame is not None and "snapshots" not in frame.f_locals:
+            frame = frame.f_back
+        for p, w in zip(model.parameters(), frame.f_locals["snapshots"][0][0]):
+            p.data = w.copy()
+    ok, out = outcome(capsys, check_resume, save_state, from_the_frame)
+    assert not ok and "is not what it was when saved" in out, out
