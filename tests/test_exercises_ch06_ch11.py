@@ -324,3 +324,12 @@ def test_layer_nodes_refuses_the_checkers_code_copied_out(capsys):
     copied = types.FunctionType(ch06.layer_nodes_by_formula.__code__, {})
     assert ch06.check_layer_nodes(lambda nin, nout, batch: copied(nin, nout, batch)) is False
     assert "runs the code of minigrad.exercises.ch06" in verdict(capsys, False)
+
+
+def test_shapes_refuses_the_checkers_own_shapes(capsys):
+    def from_the_checker(n, d, h):
+        names = {"n": n, "d": d, "h": h}
+        found = ch06._true_shapes({"n": 2, "d": 3, "h": 5})
+        return {q: tuple(names[s] for s in shape) for q, shape in found.items()}
+    assert ch06.check_shapes(from_the_checker) is False
+    assert "calls the checker's own _true_shapes" in verdict(capsys, False)
