@@ -554,6 +554,20 @@ def mini_backpropagate(root):
     accumulate
     backpropagate(root)
 """, "your answer calls minigrad's backpropagate"),
+    "reads the checker's frame": ("""
+import sys
+def mini_backpropagate(root):
+    accumulate
+    root.grad = np.ones_like(root.data)
+    frame = sys._getframe(1)
+    while frame is not None:  # issue 16: the leaves' gradients, taken from the checker
+        for case in frame.f_locals.get("cases", None) or ():
+            for leaf, *expected in case[2]:
+                if expected and callable(expected[0]):
+                    expected = [expected[0](*expected[1])]
+                leaf.grad = expected[0] if leaf.grad is None else leaf.grad + expected[0]
+        frame = frame.f_back
+""", "your answer calls the checker's own"),
     "placeholder": ("""
 def mini_backpropagate(root):
     order = ...
@@ -670,3 +684,72 @@ def mini_backpropagate(root):
              "Add", "Mul", "Tanh", "Relu", "Sum", "Mean", "Max", "Reshape", "Transpose", "GetItem")
     ok, out = run(capsys, ch07._check_engine, *[namespace[n] for n in names])
     assert not ok and "recursion limit" in out, out
+
+
+def _unbroadcast_by_torch(grad, shape):
+    import torch  # imported inside: the checker's traps are set before the first call
+    summed = torch.from_numpy(np.asarray(grad)).sum_to_size(shape) if shape else None
+    return summed.numpy() if shape else np.asarray(grad).sum()
+
+
+def test_unbroadcast_fails_pytorch_routes(capsys):
+    """Issue 16's cheat: PyTorch's sum_to_size does the summing, reached as the reader likes."""
+    torch = pytest.importorskip("torch")
+    ok, out = run(capsys, ch07.check_unbroadcast, _unbroadcast_by_torch)
+    assert not ok and ("PyTorch's" in out or "runs the code of torch" in out), out
+
+    def saved(grad, shape, _sum=torch.Tensor.sum_to_size, _zeros=torch.zeros):
+        if not shape:
+            return np.asarray(grad).sum()
+        return _sum(_zeros(1, dtype=torch.float64).new_tensor(grad), shape).numpy()
+    ok, out = run(capsys, ch07.check_unbroadcast, saved)
+    assert not ok and "runs the code of torch" in out, out
+    # the reference solution still passes, with the same text, once PyTorch is imported
+    _, namespace = _chapter_7_engine()
+    texts = {run(capsys, ch07.check_unbroadcast, namespace["unbroadcast"])[1] for _ in range(3)}
+    assert len(texts) == 1 and "ten pairs of shapes drawn afresh" in texts.pop()
+
+
+def test_leaky_init_refuses_the_packages_and_pytorchs_formulas(capsys):
+    """Issue 16: the package's init_std (fed a scaled size) and PyTorch's gain give the right
+    std, but the exercise asks for the formula."""
+    from minigrad.tensor_nn import init_std
+    ok, out = run(capsys, ch08.check_leaky_init,
+                  lambda nin, slope: init_std(nin * (1 + slope ** 2), 1, "relu"))
+    assert not ok and "runs the code of minigrad.tensor_nn" in out, out
+    ok, out = run(capsys, ch08.check_leaky_init,
+                  lambda nin, slope: (2 / (nin * (1 + slope ** 2))) ** 0.5)
+    assert ok, out
+    torch = pytest.importorskip("torch")
+    ok, out = run(capsys, ch08.check_leaky_init,
+                  lambda nin, slope: torch.nn.init.calculate_gain("leaky_relu", slope) / nin ** 0.5)
+    assert not ok and "runs the code of torch" in out, out
+
+
+def test_a_rule_by_unit_step_differences_fails(capsys):
+    """Issue 16: the product is linear in each input, so differences with a step of 1 are
+    exact to rounding; the rule's Python work then grows with the entries."""
+    pieces, namespace = _chapter_7_engine()
+    MiniTensorClass = namespace["MiniTensor"]
+
+    class MatMul(MiniTensorClass):
+        _op = "@"
+
+        def __init__(self, a, b):
+            self._record(a.data @ b.data, a, b)
+
+        def _backward(self, grad):
+            a, b = self._prev
+            base = a.data @ b.data
+            gradients = []
+            for which, array in enumerate((a.data, b.data)):
+                g = np.zeros_like(array)
+                for index in np.ndindex(array.shape):
+                    step = np.zeros_like(array)
+                    step[index] = 1.0
+                    moved = (array + step) @ b.data if which == 0 else a.data @ (array + step)
+                    g[index] = np.sum(grad * (moved - base))
+                gradients.append(g)
+            return tuple(gradients)
+    ok, out = run(capsys, ch08._check_matmul, MatMul, MiniTensorClass)
+    assert not ok and "does Python work for every entry" in out, out

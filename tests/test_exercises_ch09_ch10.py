@@ -403,7 +403,7 @@ def no_epoch(path, model, optimizer, loader):
     (lambda *args: None, lambda *args: None, "wrote no file"),
     (save_state, lambda *args: None, "is not what it was"),
     (save_state, weights_only, "optimizer"),
-    (save_state, no_epoch, "DataLoader"),
+    (save_state, no_epoch, "your Batches is at epoch 0"),
     (save_state, lambda path, *args: 1 / 0, "ZeroDivisionError"),
 ])
 def test_resume_fails_wrong_answers(capsys, save, restore, says):
@@ -673,3 +673,108 @@ def test_an_atomic_save_by_minigrads_own_writer_fails(capsys):
     cell = _cell(ATOMIC_BY_MINIGRAD)  # A7: model_files._atomic_write, saved as a default
     ok, out = outcome(capsys, check_atomic_save, cell["atomic_save"])
     assert not ok and "minigrad's model_files." in out, out
+
+
+def test_resume_is_judged_on_the_readers_own_engine(capsys):
+    """The checkpoint is one of the reader's engine: the model, optimizer and batches handed
+    to save_state and restore_state are those of yourgrad/tensor.py, not minigrad's."""
+    seen = set()
+
+    def save_and_look(path, model, optimizer, loader):
+        seen.update(type(thing).__module__ for thing in (model, optimizer, loader))
+        save_state(path, model, optimizer, loader)
+    ok, out = outcome(capsys, check_resume, save_and_look, restore_state)
+    assert ok, out
+    assert seen == {"yourgrad.tensor"}, seen
+
+
+def test_adam_step_refuses_pytorchs_functional_adam(capsys):
+    """Issue 16: torch.optim.adam.adam, PyTorch's step as a function, is no trap's entry."""
+    torch = pytest.importorskip("torch")
+    from torch.optim import adam as torch_adam
+
+    def adam_step(p, g, m, v, t, lr, beta1, beta2, eps):
+        P, G, M, V = (torch.tensor(np.array(x, dtype=float)) for x in (p, g, m, v))
+        torch_adam.adam([P], [G], [M], [V], [], [torch.tensor(float(t - 1))], foreach=False,
+                        capturable=False, differentiable=False, fused=None, grad_scale=None,
+                        found_inf=None, has_complex=False, amsgrad=False, beta1=beta1,
+                        beta2=beta2, lr=lr, weight_decay=0.0, eps=eps, maximize=False)
+        return P.numpy(), M.numpy(), V.numpy()
+    ok, out = outcome(capsys, check_adam_step, adam_step)
+    assert not ok and "runs the code of torch" in out, out
+
+
+def test_precision_recall_refuses_the_checkers_code_copied_out(capsys):
+    """Issue 16: a function made of the checker's reference's __code__, copied before the
+    check (so that its trap does not replace it), still runs the package's code."""
+    import types
+    from minigrad.exercises import ch09
+    copied = types.FunctionType(ch09._precision_recall.__code__, vars(ch09))
+    ok, out = outcome(capsys, check_precision_recall, lambda C: copied(C))
+    assert not ok and "runs the code of minigrad.exercises.ch09" in out, out
+
+
+def test_adam_step_cannot_read_the_expected_step_off_the_checkers_frame(capsys):
+    """Issue 16: the step expected is worked out after the reader's step has run."""
+    import sys
+
+    def from_the_frame(p, g, m, v, t, lr, beta1, beta2, eps):
+        frame = sys._getframe(1)
+        while frame is not None:
+            found = frame.f_locals.get("reference")
+            if isinstance(found, tuple) and len(found) == 3:
+                return found
+            frame = frame.f_back
+        return p, m, v
+    ok, out = outcome(capsys, check_adam_step, from_the_frame)
+    assert not ok, out
+
+
+def test_loaders_that_know_how_the_checker_rewrites_the_file_fail(capsys):
+    """Issue 16: the file loaded is the saved one with its weights negated (the checker's
+    source says so): a loader that negates a copy it kept of the save, or the model it finds
+    in the checker's frames, passed. The weights are now moved by a random amount, which
+    the checker forgets, keeping only their digests."""
+    import sys
+    kept = []
+
+    def keeping_save(model, path):
+        kept[:] = [p.data.copy() for p in model.parameters()]
+        save_weights(model, path)
+
+    def negating_the_copy(model, path):
+        if len(kept) != len(model.parameters()) or any(
+                k.shape != p.data.shape for k, p in zip(kept, model.parameters())):
+            raise ValueError("the file does not fit")
+        for p, k in zip(model.parameters(), kept):
+            p.data = np.negative(k)
+    ok, out = outcome(capsys, check_weights_round_trip, keeping_save, negating_the_copy)
+    assert not ok and "differs from the saved one" in out, out
+
+    def from_the_frame(model, path):
+        frame = sys._getframe(1)
+        while frame is not None and "source" not in frame.f_locals:
+            frame = frame.f_back
+        source = frame.f_locals["source"].parameters()
+        if [s.data.shape for s in source] != [p.data.shape for p in model.parameters()]:
+            raise ValueError("the file does not fit")
+        for p, s in zip(model.parameters(), source):  # (the checker negated it, in place)
+            p.data = s.data.copy()
+    ok, out = outcome(capsys, check_weights_round_trip, save_weights, from_the_frame)
+    assert not ok and "differs from the saved one" in out, out
+
+
+def test_restore_state_from_the_checkers_frame_fails(capsys):
+    """Issue 16: the weights restored must be those of the file, which the checker moved by
+    a random amount and knows by their digests only."""
+    import sys
+
+    def from_the_frame(path, model, optimizer, loader):
+        restore_state(path, model, optimizer, loader)  # the optimizer and the epoch: honest
+        frame = sys._getframe(1)
+        while frame is not None and "snapshots" not in frame.f_locals:
+            frame = frame.f_back
+        for p, w in zip(model.parameters(), frame.f_locals["snapshots"][0][0]):
+            p.data = w.copy()
+    ok, out = outcome(capsys, check_resume, save_state, from_the_frame)
+    assert not ok and "is not what it was when saved" in out, out

@@ -272,3 +272,78 @@ def test_numpy_step_passes_where_no_point_is_inside_the_margin(capsys, monkeypat
         return problem
     monkeypatch.setattr(speed, "make_problem", far_apart)
     assert run(capsys, ch11.check_numpy_step, solution_numpy_step)[0] is True
+
+
+# ----- issue 16: the count and the step may run no engine ------------------------------
+
+def count_by_the_packages_graph(width, batch):
+    """Build the package's network, read the products off its graph (walked by hand)."""
+    from minigrad.tensor import Tensor
+    from minigrad.tensor_nn import MLP
+    model = MLP(2, [width, width, 1], seed=0)
+    loss = (model(Tensor(np.ones((batch, 2)), requires_grad=False)) * 1.0).sum()
+    total, stack, seen = 0, [loss], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack += list(node._prev)
+        if type(node).__name__ == "MatMul":
+            a, b = node._prev
+            (m, k), n = a.data.shape, b.data.shape[1]
+            total += m * k * n * (1 + sum(1 for x in (a, b) if x.requires_grad))
+    return total
+
+
+def test_multiply_adds_refuses_building_the_packages_network(capsys):
+    out = fails_saying(capsys, ch11.check_multiply_adds, count_by_the_packages_graph,
+                       "runs the code of minigrad")
+    assert "by formula, without building a network" in out
+
+
+def step_by_the_packages_rules(layers, X, labels, lr):
+    """The package's graph, walked by hand through its operations' _backward rules."""
+    from minigrad.tensor import Tensor
+    params = [(Tensor(W), Tensor(b)) for W, b in layers]
+    h = Tensor(X, requires_grad=False)
+    for i, (W, b) in enumerate(params):
+        h = h @ W + b
+        h = h.relu() if i < len(params) - 1 else h
+    loss = (1.0 - Tensor(labels, requires_grad=False) * h).relu().mean()
+    grads, order, stack = {id(loss): np.ones_like(loss.data)}, [], [(loss, False)]
+    done = set()
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif id(node) not in done:
+            done.add(id(node))
+            stack.append((node, True))
+            stack += [(parent, False) for parent in node._prev]
+    for node in reversed(order):
+        g = grads.get(id(node))
+        if g is None or not node._prev:
+            continue
+        for parent, pg in zip(node._prev, node._backward(g)):
+            if pg is not None:
+                while pg.ndim > parent.data.ndim:
+                    pg = pg.sum(axis=0)
+                grads[id(parent)] = grads.get(id(parent), 0) + pg
+    for (W, b), (tW, tb) in zip(layers, params):
+        W -= lr * grads[id(tW)]
+        b -= lr * grads[id(tb)]
+    return float(loss.data)
+
+
+def test_numpy_step_refuses_the_packages_graph_and_rules(capsys):
+    out = fails_saying(capsys, ch11.check_numpy_step, step_by_the_packages_rules, "minigrad")
+    assert "NumPy alone, without autograd" in out
+
+
+def test_numpy_step_refuses_turning_the_tracing_off(capsys):
+    def untraced(layers, X, labels, lr):
+        import sys
+        sys.setprofile(None)
+        return solution_numpy_step(layers, X, labels, lr)
+    fails_saying(capsys, ch11.check_numpy_step, untraced, "turned off or replaced the checker's")

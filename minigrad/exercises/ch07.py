@@ -11,6 +11,8 @@ finite differences reach, and while the reader's code runs any autograd
 (the package's, the reader's own ``backward``, PyTorch's) and the package's
 own operation are traps.
 """
+import sys
+
 import numpy as np
 
 from minigrad import tensor
@@ -18,6 +20,7 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, describe_error, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
+from minigrad.exercises.ch06 import TRACING_OFF, _traced, _TracingOff
 from minigrad.exercises.your_engine import keep
 
 RULE = "the exercise asks you to write the rule, without any autograd"
@@ -79,20 +82,33 @@ def _walk_entries():
         (autograd, "accumulate", "minigrad's accumulate")]
 
 
+def _three_uses_gradient(x, G):
+    """d sum(G * (x * x + x)) / dx."""
+    return G * (2 * x + 1)
+
+
+def _tanh_gradients(x, w, G, which):
+    """d sum(G * tanh(x * w)) / dx (``which`` 0) or / dw (1)."""
+    slope = G * (1 - np.tanh(x * w) ** 2)
+    return slope * (w, x)[which]
+
+
 def _walk_cases(rng, MiniTensor, Add, Mul, Tanh):
     """Graphs of same-shaped inputs (shapes drawn afresh), each with its label, its root
-    ``sum(G * out)`` and its leaves with their exact gradients, in plain NumPy."""
+    ``sum(G * out)`` and its leaves, each with the function of the checker's (and its
+    arguments) that gives its exact gradient in plain NumPy: worked out after the walk,
+    so that no expected gradient is in the checker's frames while it runs."""
     shape = tuple(rng.integers(2, 6, size=rng.integers(1, 4)))
     x, w, G = (rng.normal(size=shape) for _ in range(3))
     cases = []
     xt = MiniTensor(x.copy())
     out = Add(Mul(xt, xt), xt)  # x used three times
     cases.append(("x * x + x, x used three times", Mul(out, MiniTensor(G)),
-                  [(xt, G * (2 * x + 1))]))
+                  [(xt, _three_uses_gradient, (x, G))]))
     xt, wt = MiniTensor(x.copy()), MiniTensor(w.copy())
     out = Tanh(Mul(xt, wt))
-    slope = G * (1 - np.tanh(x * w) ** 2)
-    cases.append(("tanh(x * w)", Mul(out, MiniTensor(G)), [(xt, slope * w), (wt, slope * x)]))
+    cases.append(("tanh(x * w)", Mul(out, MiniTensor(G)),
+                  [(xt, _tanh_gradients, (x, w, G, 0)), (wt, _tanh_gradients, (x, w, G, 1))]))
     return shape, cases
 
 
@@ -126,14 +142,15 @@ def _check_walk(MiniTensor, Add, Mul, Tanh, mini_backpropagate):
                 return report(False, WALK, f"on {label}, {call} walk raised "
                                            f"{describe_error(error)}")
             if root.grad is Ellipsis or (call == "a first" and all(
-                    leaf.grad is None for leaf, _ in leaves)):
+                    leaf.grad is None for leaf, _, _ in leaves)):
                 return not_filled_in(WALK)
             root_grad = as_numbers(root.grad)
             if root_grad is None or root_grad.shape != root.shape or np.any(root_grad != 1):
                 return report(False, WALK, "the root's gradient must start as dL/dL: an array "
                                            "of ones, of the root's shape")
             factor = 1 if call == "a first" else 2
-            for leaf, exact in leaves:
+            for leaf, gradient, arguments in leaves:
+                exact = gradient(*arguments)
                 got = as_numbers(leaf.grad)
                 if got is None or got.shape != shape:
                     return report(False, WALK, f"on {label}, an input of shape {shape} was "
@@ -223,6 +240,17 @@ def _check_unbroadcast(unbroadcast):
 NOT_FILLED = "not filled in"
 
 
+def _torch_summing_entries():
+    """PyTorch's own summing back to a shape, and its ways of making a tensor of the
+    gradient (which any of its routes needs), if the reader imported it."""
+    torch = sys.modules.get("torch")
+    if torch is None:  # only if the reader imported it: the checker never does
+        return []
+    entries = [(torch.Tensor, "sum_to_size", "PyTorch's sum_to_size")]
+    return entries + [(torch, name, f"PyTorch's {name}")
+                      for name in ("from_numpy", "tensor", "as_tensor", "asarray", "Tensor")]
+
+
 def _unbroadcast_problem(unbroadcast, rng):
     """What is wrong with the reader's ``unbroadcast`` (a sentence), or None."""
     from minigrad import autograd
@@ -234,11 +262,17 @@ def _unbroadcast_problem(unbroadcast, rng):
     for grad_shape, shape in _unbroadcast_cases(rng):
         G = rng.normal(size=grad_shape)
         described = f"a gradient of shape {grad_shape} summed back to shape {shape}"
-        try:
-            with forbidding(entries, [unbroadcast], "the exercise asks you to write it"):
-                got = unbroadcast(G.copy(), shape)
+        try:  # PyTorch's entries afresh: the answer may import it
+            with forbidding(entries + _torch_summing_entries(), [unbroadcast],
+                            "the exercise asks you to write it"):
+                got, _, library = _traced(unbroadcast, G.copy(), shape, watched=("torch",))
+        except _TracingOff:
+            return f"your function {TRACING_OFF}"
         except Exception as error:  # the reader's code is under test: report, don't crash
             return f"for {described}, your function raised {describe_error(error)}"
+        if library is not None:
+            return (f"your function runs the code of {library} (PyTorch's, or another "
+                    "thread's): the exercise asks you to write the sum in NumPy")
         if got is Ellipsis or got is None:
             return NOT_FILLED
         got = as_numbers(got)
@@ -270,6 +304,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
     gradient back to its input's shape as the shared loop does, and compare with
     ``gradients(G, arrays, extra)``: the exact ones, and the sizes of their terms."""
     rng = fresh_rng()
+    work = []  # (entries of the inputs, Python steps of the rule) for each case
     for shapes, extra in cases:
         arrays = [np.array(rng.normal(size=s) if i == 0 else  # a divisor stays away from 0
                            rng.choice([-1.0, 1.0], size=s) * rng.uniform(0.5, 2.0, size=s))
@@ -305,12 +340,15 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         G = rng.normal(size=expected.shape)
         try:
             with forbidding(entries, [op_class], RULE):
-                local = node._backward(G.copy())
+                local, steps, _ = _traced(node._backward, G.copy())
+        except _TracingOff:
+            return report(False, what, f"{op_name}._backward: {TRACING_OFF}")
         except Exception as error:
             return report(False, what, f"{op_name}._backward raised {describe_error(error)} "
                                        f"(for {described})")
         if is_unset(local):
             return not_filled_in(what, f"{op_name}._backward")
+        work.append((sum(a.size for a in arrays), steps))
         local = as_gradients(local)
         if local is None:
             return report(False, what, f"{op_name}._backward must return a tuple, one gradient per "
@@ -332,7 +370,23 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
+    if _works_entry_by_entry(work):
+        return report(False, what, f"{op_name}._backward does Python work for every entry of "
+                                   "its inputs (traced, its steps grow with their sizes), as "
+                                   "finite differences do, even with steps that make them "
+                                   "exact: write the rule with whole-array operations")
     return report(True, what, f"exact, for {len(cases)} combinations of shapes")
+
+
+def _works_entry_by_entry(work):
+    """Whether a rule's Python steps (``work``: entries of the inputs and steps, per case)
+    grow with the inputs' sizes, by more than a step for every entry more: a loop over
+    the entries. A whole-array rule takes as many steps at every size (a few more where
+    it branches, on a stack of matrices say)."""
+    return any(more_steps >= 1.5 * more_entries
+               for entries, steps in work for others, fewer in work
+               for more_entries, more_steps in [(entries - others, steps - fewer)]
+               if more_entries >= 12)
 
 
 def _divide_gradients(G, arrays, _):

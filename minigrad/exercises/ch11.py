@@ -5,7 +5,8 @@ drawn number (the count also at sizes named in its messages); the expected
 answers are closed forms, the checker's own measurement of the same
 collections, or the tensor engine's own step, never the reader's method:
 while the reader's code runs, the package's versions of what the exercise
-asks for are traps.
+asks for are traps, and running the code of an engine (minigrad's, the
+reader's ``yourgrad``, PyTorch's), traced, fails the count and the step.
 """
 import gc
 import time
@@ -15,7 +16,8 @@ import numpy as np
 from minigrad import speed
 from minigrad.autograd import topological_order
 from minigrad.exercises import (autograd_entries, call_answer, forbidding, fresh_rng, is_unset,
-                                report, reports_forbidden, speed_entries)
+                                package_rule_entries, report, reports_forbidden, speed_entries)
+from minigrad.exercises.ch06 import _ENGINES, TRACING_OFF, _traced, _TracingOff
 from minigrad.speed import breakdown
 
 WRITE_THE_COUNT = "the exercise asks you to write the count yourself"
@@ -25,6 +27,21 @@ def _speed_entries():
     """The package's counts and the machinery they read, traps while the reader's count runs."""
     return speed_entries(("multiply_adds", "scalar_nodes", "count_nodes", "make_problem",
                           "make_step"))
+
+
+def _call_without_engines(what, function, *args):
+    """:func:`call_answer`, traced: ``(ok, result)``, ``ok`` False (with the FAIL printed) if
+    ``function`` ran an engine's code (``task``: what the exercise asks instead) or turned
+    the tracing off."""
+    try:
+        (ok, result), _, module = _traced(call_answer, what, function, *args,
+                                          watched=_ENGINES)
+    except _TracingOff:
+        return report(False, what, f"your function: {TRACING_OFF}"), None
+    if ok and module is not None:
+        return report(False, what, f"your function runs the code of {module}, an engine: "
+                                   f"{_WITHOUT_ENGINES[what]}"), None
+    return ok, result
 
 
 def _is_matmul(node):
@@ -73,7 +90,7 @@ def check_multiply_adds(multiply_adds):
     for number, (width, batch) in enumerate(cases + drawn):
         named = number < len(cases)
         with forbidding(_speed_entries(), [multiply_adds], WRITE_THE_COUNT):
-            ok, got = call_answer(what, multiply_adds, width, batch)
+            ok, got = _call_without_engines(what, multiply_adds, width, batch)
         if not ok:
             return False
         if is_unset(got):
@@ -206,7 +223,15 @@ WRITE_THE_STEP = "the exercise asks you to write the step with NumPy alone, with
 
 
 def _numpy_step_entries():
-    return autograd_entries() + speed_entries(("numpy_step", "tensor_step", "make_step"))
+    return autograd_entries() + package_rule_entries() + speed_entries(
+        ("numpy_step", "tensor_step", "make_step"))
+
+
+#: What the exercises whose answers may run no engine ask instead, by checker.
+_WITHOUT_ENGINES = {
+    "multiply-adds of one tensor step": "the exercise asks for the count by formula, without "
+                                        "building a network or its graph",
+    "a training step in NumPy": WRITE_THE_STEP}
 
 
 _HINTS = {"W": "dL/dW is the layer's input, transposed, times dL/dz",
@@ -231,7 +256,7 @@ def check_numpy_step(numpy_step):
         for number in range(3):
             before = [(W.copy(), b.copy()) for W, b in layers]
             with forbidding(_numpy_step_entries(), [numpy_step], WRITE_THE_STEP):
-                ok, got = call_answer(what, numpy_step, layers, X, labels, lr)
+                ok, got = _call_without_engines(what, numpy_step, layers, X, labels, lr)
             if not ok:
                 return False
             if is_unset(got):
