@@ -26,8 +26,11 @@ A checker judges the method as well as the numbers:
   than finite differences can reach (:func:`check_derivative`).
 """
 import builtins
+import cmath
 import contextlib
+import dis
 import functools
+import importlib
 import inspect
 import math
 import numbers
@@ -40,7 +43,7 @@ import numpy as np
 from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
-__all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
+__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
@@ -72,8 +75,8 @@ class _Trap:
         self._label, self._task, self._used = label, task, used
 
     def _spring(self):
-        self._used.append(self._label)
-        raise ForbiddenCall(f"your answer calls {self._label}: {self._task}")
+        self._used.append(f"your answer calls {self._label}: {self._task}")
+        raise ForbiddenCall(self._used[-1])
 
     def __call__(self, *args, **kwargs):
         self._spring()
@@ -104,29 +107,58 @@ def _functions_of(answer):
 
 
 def _swap_references(answers, replacements):
-    """Replace, in the globals and closures of ``answers``, every reference to a key of
-    ``replacements`` by its value; return a function that puts the originals back."""
-    undo = []
-    seen_globals = set()
-    for answer in answers:
-        for function in _functions_of(answer):
-            namespace = function.__globals__
-            if id(namespace) not in seen_globals:
-                seen_globals.add(id(namespace))
-                for name, value in list(namespace.items()):
-                    new = replacements.get(id(value))
-                    if new is not None:
-                        namespace[name] = new
-                        undo.append(functools.partial(namespace.__setitem__, name, value))
-            for cell in function.__closure__ or ():
-                try:
-                    value = cell.cell_contents
-                except ValueError:  # a cell not filled yet
-                    continue
-                new = replacements.get(id(value))
+    """Replace every reference to a key of ``replacements`` (an ``id``), or to a bound
+    method of one (``np.logaddexp.reduce``), by its value: in the globals, closures,
+    defaults and keyword defaults of the reader's functions that ``answers`` reach
+    (:func:`_reach`), and in the attributes of their classes. Return a function that
+    puts the originals back."""
+    undo, seen_globals = [], set()
+
+    def new_for(value):
+        new = replacements.get(id(value))
+        if new is None and not isinstance(value, types.ModuleType):
+            try:
+                new = replacements.get(id(getattr(value, "__self__", None)))
+            except Exception:  # an object whose attributes raise holds nothing trapped
+                new = None
+        return new
+
+    reached = {id(f.__func__ if hasattr(f, "__func__") else f): f
+               for f in _reach(answers)[1] + list(answers)}
+    for thing in reached.values():
+        thing = getattr(thing, "__func__", thing)
+        if isinstance(thing, type) and _is_readers(thing):
+            for name, value in list(vars(thing).items()):
+                new = new_for(value)
                 if new is not None:
-                    cell.cell_contents = new
-                    undo.append(functools.partial(setattr, cell, "cell_contents", value))
+                    undo.append(_replace_attribute(thing, name, new))
+        if not isinstance(thing, types.FunctionType) or not _is_readers(thing):
+            continue
+        namespace = thing.__globals__
+        if id(namespace) not in seen_globals:
+            seen_globals.add(id(namespace))
+            for name, value in list(namespace.items()):
+                new = new_for(value)
+                if new is not None:
+                    namespace[name] = new
+                    undo.append(functools.partial(namespace.__setitem__, name, value))
+        for cell in thing.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+            new = new_for(value)
+            if new is not None:
+                cell.cell_contents = new
+                undo.append(functools.partial(setattr, cell, "cell_contents", value))
+        if thing.__defaults__ and any(new_for(v) is not None for v in thing.__defaults__):
+            undo.append(functools.partial(setattr, thing, "__defaults__", thing.__defaults__))
+            thing.__defaults__ = tuple(new_for(v) or v for v in thing.__defaults__)
+        if thing.__kwdefaults__ and any(new_for(v) is not None
+                                        for v in thing.__kwdefaults__.values()):
+            undo.append(functools.partial(setattr, thing, "__kwdefaults__",
+                                          thing.__kwdefaults__))
+            thing.__kwdefaults__ = {k: new_for(v) or v for k, v in thing.__kwdefaults__.items()}
 
     def restore():
         for step in reversed(undo):
@@ -244,35 +276,182 @@ _COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "complex64", "complex128
 _COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
 
 
+#: Where installed code lives (the standard library, site-packages): not the reader's.
+_INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+
+
+def _is_readers(thing):
+    """Whether ``thing`` (a function or a class) is the reader's own: not the package's,
+    not the standard library's or an installed library's, not a builtin."""
+    module = getattr(thing, "__module__", None) or ""
+    if module.partition(".")[0] == "minigrad":
+        return False
+    if isinstance(thing, types.FunctionType):
+        return not thing.__code__.co_filename.startswith(_INSTALLED)
+    if module == "builtins":  # a class made by exec has no module of its own
+        return getattr(builtins, thing.__name__, None) is not thing
+    if module == "__main__":
+        return True
+    path = getattr(sys.modules.get(module), "__file__", None) or ""
+    return not path.startswith(_INSTALLED)
+
+
+def _held(container):
+    """The objects a list, tuple, set or dict holds (its keys and values), else none."""
+    if isinstance(container, dict):
+        return list(container.keys()) + list(container.values())
+    if isinstance(container, (list, tuple, set, frozenset)):
+        return list(container)
+    return []
+
+
+def _reach(answers):
+    """What the reader's ``answers`` can run and name: ``(codes, values)``.
+
+    ``codes`` are ``(code, globals)`` pairs: the answers' functions and their
+    classes' methods, the functions and classes they define inside, and,
+    recursively, the reader's own functions and classes they name or hold.
+    ``values`` are the objects that code names (resolved in its globals), and
+    that the functions hold in closures, defaults and keyword defaults, and the
+    classes in their attributes, with what lists, tuples, sets and dicts among
+    them hold, one level down; for a function made by exec in a namespace that is
+    no module's (sympy's ``lambdify`` makes them), everything that namespace
+    holds. The package's and installed code is not entered.
+    """
+    codes, values, seen = [], [], set()
+    pending = list(answers)
+
+    def hold(value):
+        values.append(value)
+        pending.append(value)
+        for inner in _held(value)[:1000]:
+            values.append(inner)
+            pending.append(inner)
+
+    while pending:
+        thing = pending.pop()
+        thing = getattr(thing, "__func__", thing)  # static, class and bound methods
+        if id(thing) in seen or not isinstance(thing, (type, types.FunctionType)) \
+                or not _is_readers(thing):
+            continue
+        seen.add(id(thing))
+        if isinstance(thing, type):
+            for klass in thing.__mro__:
+                if _is_readers(klass):
+                    for member in list(vars(klass).values()):
+                        hold(member)
+            continue
+        for cell in thing.__closure__ or ():
+            try:
+                hold(cell.cell_contents)
+            except ValueError:  # a cell not filled yet
+                pass
+        for value in list(thing.__defaults__ or ()) + list((thing.__kwdefaults__ or {}).values()):
+            hold(value)
+        namespace, inner = thing.__globals__, [thing.__code__]
+        if "__name__" not in namespace:  # made by exec in a namespace of its own, as
+            for value in list(namespace.values())[:5000]:  # sympy's lambdify makes them
+                values.append(value)
+        while inner:
+            code = inner.pop()
+            codes.append((code, namespace))
+            inner += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+            for name in code.co_names:
+                if name in namespace:
+                    hold(namespace[name])
+    return codes, values
+
+
 def _takes_complex_step(answers):
     """Whether the code of ``answers`` (their functions and methods, what those define
     inside, and the functions of the reader's they call) holds a complex number or names
     ``complex``, ``cmath`` or ``imag``."""
-    codes, seen = [], set()
-    for answer in answers:
-        codes += [(f.__code__, f.__globals__) for f in _functions_of(answer)]
-    while codes:
-        code, namespace = codes.pop()
-        if id(code) in seen:
-            continue
-        seen.add(id(code))
+    codes, values = _reach(answers)
+    for code, _ in codes:
         for constant in code.co_consts:
             if isinstance(constant, complex) or isinstance(constant, str) \
                     and constant in _COMPLEX_DTYPES:
                 return True
-            if isinstance(constant, types.CodeType):
-                codes.append((constant, namespace))
-        for name in code.co_names:
-            if name in _COMPLEX_NAMES:
-                return True
-            called = namespace.get(name)
-            if isinstance(called, types.FunctionType) and called.__globals__ is namespace:
-                codes.append((called.__code__, namespace))  # a helper of the reader's
-    return False
+        if _COMPLEX_NAMES.intersection(code.co_names):
+            return True
+    return any(isinstance(value, complex) or value is cmath for value in values)
+
+
+#: The libraries that do what the exercises ask the reader to write (derivatives,
+#: sorts, optimizers, log-sum-exps, networks, exact arithmetic): an answer that uses one
+#: fails, however it reached it (:func:`library_used`). NumPy is not among them: a
+#: checker traps the NumPy functions its exercise is about.
+LIBRARIES = frozenset({"torch", "sympy", "graphlib", "scipy", "jax", "jaxlib", "autograd",
+                       "mpmath", "numdifftools", "decimal", "_decimal", "_pydecimal",
+                       "fractions", "tensorflow", "keras", "functorch"})
+
+
+def _libraries_of(value):
+    """The top-level modules ``value`` belongs to: a module's own, a function's or class's
+    ``__module__``, a bound method's owner's, an instance's class's."""
+    names = set()
+    try:
+        if isinstance(value, types.ModuleType):
+            return {value.__name__.partition(".")[0]}
+        for candidate in (value, getattr(value, "__self__", None),
+                          getattr(value, "__objclass__", None)):
+            if candidate is None or isinstance(candidate, types.ModuleType):
+                if candidate is not None:
+                    names.add(candidate.__name__.partition(".")[0])
+                continue
+            module = getattr(candidate, "__module__", None)
+            if isinstance(module, str):
+                names.add(module.partition(".")[0])
+            if not isinstance(candidate, type):
+                names.add(str(getattr(type(candidate), "__module__", "")).partition(".")[0])
+    except Exception:  # an object whose attributes raise is nothing of a library's
+        pass
+    return names
+
+
+def library_used(answers, libraries=LIBRARIES):
+    """The first of ``libraries`` that the reader's ``answers`` use (see :func:`_reach`):
+    one their code imports, or names as a string (``sys.modules["sympy"]``), or an object
+    of one (a module, function, class, method or instance) that their code names in its
+    globals or holds in closures, defaults or class attributes; None if they use none."""
+    codes, values = _reach(answers)
+    for code, _ in codes:
+        imported = [name for name in code.co_names if name.partition(".")[0] in libraries]
+        if imported:  # a name of a library's is an import only if an import uses it
+            for instruction in dis.get_instructions(code):
+                if instruction.opname == "IMPORT_NAME" \
+                        and instruction.argval.partition(".")[0] in libraries:
+                    return instruction.argval.partition(".")[0]
+        for constant in code.co_consts:
+            if isinstance(constant, str) and constant.partition(".")[0] in libraries:
+                return constant.partition(".")[0]
+    for value in values:
+        used = _libraries_of(value) & libraries
+        if used:
+            return min(used)
+    return None
+
+
+def _importing(libraries, task, used):
+    """A stand-in for ``__import__`` and ``importlib.import_module`` that springs when the
+    reader's code (not a library's or the package's own) imports one of ``libraries``."""
+    def wrap(original):
+        def importing(name, *args, **kwargs):
+            top = str(name).partition(".")[0]
+            if top in libraries:
+                caller = sys._getframe(1)
+                module = str(caller.f_globals.get("__name__", "")).partition(".")[0]
+                if module not in libraries and module != "minigrad" \
+                        and not caller.f_code.co_filename.startswith(_INSTALLED):
+                    used.append(f"your answer uses {top}: {task}")
+                    raise ForbiddenCall(used[-1])
+            return original(name, *args, **kwargs)
+        return importing
+    return wrap
 
 
 @contextlib.contextmanager
-def forbidding(entries, answers, task):
+def forbidding(entries, answers, task, libraries=LIBRARIES):
     """While the block runs, calling any of ``entries`` raises :class:`ForbiddenCall`.
 
     ``entries`` are ``(owner, attribute, label)`` triples: a module's function
@@ -288,13 +467,29 @@ def forbidding(entries, answers, task):
     the exercise asks for. The trap raises on exit too, should the reader's
     code have caught it. With :func:`package_rule_entries`, an answer taking a
     complex step is refused before it runs.
+
+    An answer that uses one of ``libraries`` (:data:`LIBRARIES` unless a
+    checker says otherwise: torch, sympy, graphlib, scipy, decimal, ...),
+    which do what the exercises ask the reader to write, is refused before it
+    runs, the message naming the library (:func:`library_used`: what its code,
+    and the reader's code it reaches, imports or holds); while it runs,
+    importing one from the reader's code (``__import__``,
+    ``importlib.import_module``) springs a trap too.
     """
     entries = list(entries)
+    library = library_used(answers, libraries) if libraries else None
+    if library is not None:
+        raise ForbiddenCall(f"your answer uses {library}: {task}")
     if _REFUSE_COMPLEX_STEP in entries and _takes_complex_step(answers):
         raise ForbiddenCall(COMPLEX_STEP)
     used = []
     undo, originals = [], {}
     try:
+        if libraries:
+            hook = _importing(frozenset(libraries), task, used)
+            undo.append(_replace_attribute(builtins, "__import__", hook(builtins.__import__)))
+            undo.append(_replace_attribute(importlib, "import_module",
+                                           hook(importlib.import_module)))
         for owner, name, label in entries:
             if owner is None or not hasattr(owner, name):
                 continue  # an optional library that is not imported
@@ -324,13 +519,13 @@ def forbidding(entries, answers, task):
         yield
     except BaseException:
         if used:
-            raise ForbiddenCall(f"your answer calls {used[0]}: {task}") from None
+            raise ForbiddenCall(used[0]) from None
         raise
     finally:
         for step in reversed(undo):
             step()
     if used:
-        raise ForbiddenCall(f"your answer calls {used[0]}: {task}")
+        raise ForbiddenCall(used[0])
 
 
 def reports_forbidden(what):
