@@ -43,7 +43,7 @@ import numpy as np
 from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
-__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "reports_forbidden", "recording_calls", "fresh_rng",
+__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
@@ -262,6 +262,52 @@ def _checker_helpers(answers):
             and id(inspect.unwrap(value)) not in held]
 
 
+class _Traced(float):
+    """A float that knows which of the checker's inputs it was computed from
+    (``sources``, their names), through ``+ - * / **``, ``-x`` and ``abs``: a
+    formula's inputs can then be told from those a numerical derivative needs."""
+
+    def __new__(cls, value, sources=frozenset()):
+        number = super().__new__(cls, value)
+        number.sources = frozenset(sources)
+        return number
+
+    def __reduce__(self):  # what a copy or a pickle keeps: the float alone
+        return float, (float(self),)
+
+
+def _traced_operator(name):
+    operation = getattr(float, name)
+
+    def traced_operation(*operands):
+        result = operation(*(float(x) if isinstance(x, _Traced) else x for x in operands))
+        if not isinstance(result, float):  # NotImplemented, or a complex power
+            return result
+        return _Traced(result, frozenset().union(*(sources(x) for x in operands)))
+    traced_operation.__name__ = name
+    return traced_operation
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__",
+              "__abs__"):
+    setattr(_Traced, _name, _traced_operator(_name))
+
+
+def traced(number, name):
+    """``number`` as a float that records that what is computed from it comes from
+    ``name`` (see :func:`sources`)."""
+    return _Traced(number, {name})
+
+
+def sources(number):
+    """The names of the :func:`traced` inputs that ``number`` was computed from with
+    arithmetic (empty for a number that lost the trace, through ``float()``, ``math`` or
+    NumPy, or was never computed from one)."""
+    return getattr(number, "sources", frozenset()) if isinstance(number, _Traced) \
+        else frozenset()
+
+
 COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be written out"
 
 #: In :func:`forbidding`'s entries (as :func:`package_rule_entries` puts it), an entry that
@@ -315,11 +361,12 @@ def _reach(answers):
     that the functions hold in closures, defaults and keyword defaults, and the
     classes in their attributes, with what lists, tuples, sets and dicts among
     them hold, one level down; for a function made by exec in a namespace that is
-    no module's (sympy's ``lambdify`` makes them), everything that namespace
-    holds. The package's and installed code is not entered.
+    no module's nor the answers' (sympy's ``lambdify`` makes them), everything
+    that namespace holds. The package's and installed code is not entered.
     """
     codes, values, seen = [], [], set()
     pending = list(answers)
+    own = {id(function.__globals__) for answer in answers for function in _functions_of(answer)}
 
     def hold(value):
         values.append(value)
@@ -349,9 +396,9 @@ def _reach(answers):
         for value in list(thing.__defaults__ or ()) + list((thing.__kwdefaults__ or {}).values()):
             hold(value)
         namespace, inner = thing.__globals__, [thing.__code__]
-        if "__name__" not in namespace:  # made by exec in a namespace of its own, as
-            for value in list(namespace.values())[:5000]:  # sympy's lambdify makes them
-                values.append(value)
+        if "__name__" not in namespace and id(namespace) not in own:
+            # made by exec in a namespace of its own, as sympy's lambdify makes them
+            values += list(namespace.values())[:5000]
         while inner:
             code = inner.pop()
             codes.append((code, namespace))
@@ -855,7 +902,17 @@ EXACT = ("the derivative must be exact: yours is close to the slope but not equa
 BY_RULE = "the exercise asks for the derivative by a rule, worked out by hand"
 
 
-def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
+#: A derivative rule that evaluates its function away from the point asked about is taking
+#: a numerical derivative, whatever the step: a difference with big steps (or Richardson's
+#: extrapolation of them) is exact on a polynomial of low enough degree.
+AWAY = ("your derivative calls {name} away from x: that is a numerical derivative "
+        "(differences of {name}'s values, at any step); the exercise asks for the rule, exact")
+#: The same, for a rule that needs no value of its function at all.
+NEEDS_NONE = ("your derivative calls {name}: the rule of a polynomial is another polynomial, "
+              "written from the power rule without evaluating {name}")
+
+
+def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call):
     """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point."""
     name = getattr(f, "__name__", "f")
     with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
@@ -868,11 +925,10 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
         return NOT_FILLED_IN
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         return f"{label} your derivative returned {type(got).__name__} {got!r}, not a number"
-    nearby = [args[0] for args in calls if args and isinstance(args[0], numbers.Real)
-              and args[0] != x and abs(args[0] - x) <= 1e-2 * max(1.0, abs(x))]
-    if nearby:
-        return (f"your derivative calls {name} a small step away from x: that is a numerical "
-                "derivative (finite differences); the exercise asks for the rule, exact")
+    if calls and not may_call:
+        return NEEDS_NONE.format(name=name)
+    if any(len(args) != 1 or args[0] is not x and args[0] != x for args in calls):
+        return AWAY.format(name=name)
     right = slope(x) if slope is not None else (f(x + h) - f(x - h)) / (2 * h)
     if not abs(got - right) <= tol * max(1.0, abs(right)):
         how = "too large" if got > right else "too small"
@@ -883,15 +939,20 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
     return None
 
 
-def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0):
+def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0,
+                     may_call=True):
     """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
 
     Without ``slope``, ``df(x)`` is compared with the central difference
     ``(f(x + h) - f(x - h)) / 2h``, within ``tol``. With ``slope``, the exact
     derivative (a closed form), it must also agree with it to 1e-13 relative
     (plus ``abs_tol``), far closer than finite differences get: a numerical
-    derivative fails, told that the rule must be exact, as it does when it
-    calls ``f`` a small step away from ``x``. ``drawn`` are more points,
+    derivative fails, told that the rule must be exact. ``df`` may call ``f``
+    (found in its globals and closures, and on ``f``'s module) only at ``x``
+    itself, and not at all unless ``may_call``: a difference of ``f``'s values
+    at steps however large is a numerical derivative, and one with big steps,
+    or Richardson's extrapolation of them, is exact on a polynomial of low
+    enough degree, where no tolerance could tell it. ``drawn`` are more points,
     drawn at random per run and never named in a message. A FAIL names the
     first point where ``df`` is wrong, and what it gave there, not the slope.
     """
@@ -900,7 +961,8 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
     labels = [f"at x = {x:g}" for x in points] + ["at a point drawn at random"] * len(drawn)
     for x, label in zip(list(points) + list(drawn), labels):
         try:
-            problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol)
+            problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol,
+                                           may_call)
         except ForbiddenCall as forbidden:
             return report(False, what, str(forbidden))
         if problem == NOT_FILLED_IN:
