@@ -265,7 +265,9 @@ def _checker_helpers(answers):
 class _Traced(float):
     """A float that knows which of the checker's inputs it was computed from
     (``sources``, their names), through ``+ - * / **``, ``-x`` and ``abs``: a
-    formula's inputs can then be told from those a numerical derivative needs."""
+    formula's inputs can then be told from those a numerical derivative needs. A
+    product with the plain number 0 depends on nothing (``b = 0`` then ``b = w b +
+    b1``, folding a chain one neuron at a time, is computed from b1 alone)."""
 
     def __new__(cls, value, sources=frozenset()):
         number = super().__new__(cls, value)
@@ -283,6 +285,9 @@ def _traced_operator(name):
         result = operation(*(float(x) if isinstance(x, _Traced) else x for x in operands))
         if not isinstance(result, float):  # NotImplemented, or a complex power
             return result
+        if name in ("__mul__", "__rmul__") and any(
+                x == 0 and not isinstance(x, _Traced) for x in operands):
+            return _Traced(result)  # a product with the number 0 depends on nothing
         return _Traced(result, frozenset().union(*(sources(x) for x in operands)))
     traced_operation.__name__ = name
     return traced_operation
@@ -691,12 +696,37 @@ def method_entries(answer, method):
 
 def model_entries(answer):
     """:func:`forbidding`'s entries for an answer asked for by formula, without building a
-    model: the package's scalar neurons, layers and models, and the ``parameters`` of the
-    package's modules and of the reader's own classes."""
-    from minigrad import module, value_nn
-    entries = [(klass, "__init__", f"minigrad's {klass.__name__}")
-               for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
-    entries.append((module.Module, "parameters", "minigrad's parameters()"))
+    model: making any of the package's modules (the ``__init__`` of each ``Module`` class
+    of its network modules), their ``parameters`` and ``state_dict``; making, or listing
+    the parameters of, any class of the reader's with a ``parameters`` method that the
+    answer can reach (its globals, the modules it names, such as their ``yourgrad``
+    engine, and that engine itself once loaded); and PyTorch's ``nn.Module``."""
+    from minigrad import (module, tensor_attention, tensor_conv, tensor_embedding, tensor_nn,
+                          tensor_norm, value_nn)
+    entries = [(module.Module, "parameters", "minigrad's parameters()"),
+               (module.Module, "state_dict", "minigrad's state_dict()")]
+    for owner in (module, value_nn, tensor_nn, tensor_conv, tensor_norm, tensor_attention,
+                  tensor_embedding):
+        for klass in vars(owner).values():
+            if isinstance(klass, type) and issubclass(klass, module.Module) \
+                    and klass.__module__ == owner.__name__ and "__init__" in vars(klass):
+                entries.append((klass, "__init__", f"minigrad's {klass.__name__}"))
+    reachable = _reach([answer])[1] + [sys.modules.get(f"yourgrad.{engine}")
+                                       for engine in ("value", "tensor")]
+    classes = {}
+    for value in reachable:
+        inside = vars(value).values() if isinstance(value, types.ModuleType) \
+            and value.__name__.partition(".")[0] != "minigrad" else [value]
+        for klass in inside:
+            if isinstance(klass, type) and _is_readers(klass) \
+                    and callable(getattr(klass, "parameters", None)):
+                classes[id(klass)] = klass
+    for klass in classes.values():
+        entries += [(klass, "__init__", f"your {klass.__name__}"),
+                    (klass, "parameters", f"{klass.__name__}.parameters()")]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        entries.append((torch.nn.Module, "__init__", "PyTorch's nn.Module"))
     return entries + method_entries(answer, "parameters")
 
 

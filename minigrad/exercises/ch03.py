@@ -7,7 +7,7 @@ rule, and ``backward()``.
 import math
 import numbers
 
-from minigrad import autograd, value as value_module
+from minigrad import autograd, tensor as tensor_module, value as value_module
 from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
                                 describe_error, forbidding, fresh_rng, gradient_detail,
@@ -29,9 +29,12 @@ def sigmoid_reference(x):
 
 
 # the derivative of softplus is the sigmoid: the rule computes it, not the package's
+# (the scalar engine's or the tensor engine's, which computes it on arrays)
 SIGMOID_ENTRIES = [(Value, "sigmoid", "minigrad's Value.sigmoid"),
                    (value_module, "Sigmoid", "minigrad's Sigmoid"),
-                   (value_module, "_sigmoid", "minigrad's sigmoid")]
+                   (value_module, "_sigmoid", "minigrad's sigmoid"),
+                   (tensor_module.Tensor, "sigmoid", "minigrad's Tensor.sigmoid"),
+                   (tensor_module.Sigmoid, "__init__", "minigrad's Sigmoid")]
 
 
 @reports_forbidden("Softplus")

@@ -4,7 +4,8 @@ import numbers
 import random
 
 from minigrad.exercises import (EXACT, describe_error, forbidding, fresh_rng, is_placeholder,
-                                model_entries, not_filled_in, report, reports_forbidden)
+                                model_entries, not_filled_in, report, reports_forbidden, sources,
+                                traced)
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -59,11 +60,19 @@ def check_param_count(n_parameters):
                               "and more drawn at random")
 
 
+#: What the one neuron's weight and bias are computed from, expanding the chain: running
+#: the chain at two inputs instead (y(1) - y(0), y(0)) computes w from the biases too.
+WEIGHT_SOURCES = {"w1", "w2", "w3"}
+BIAS_SOURCES = {"b1", "w2", "b2", "w3", "b3"}
+
+
 @reports_forbidden("one neuron for three")
 def check_linear_collapse(collapse):
     """Exercise 4.2: ``collapse(w1, b1, w2, b2, w3, b3)`` returns the ``(w, b)`` of the one
     neuron that computes what three linear neurons in a chain compute; tried on one chain
-    named in messages and four drawn at random, with building a model a trap."""
+    named in messages and four drawn at random, with building a model a trap. The six
+    parameters are :func:`traced` floats: w and b must be computed from the parameters that
+    expanding the chain uses, not read off the chain's outputs at two inputs."""
     what = "one neuron for three"
     if is_placeholder(collapse):
         return not_filled_in(what)
@@ -73,17 +82,18 @@ def check_linear_collapse(collapse):
     chains += [[round(float(v), 3)
                 for v in rng.choice([-1, 1], size=6) * rng.uniform(0.3, 2, size=6)]
                for _ in range(4)]
+    answers = []
     for trial, values in enumerate(chains):
         try:
             with forbidding(model_entries(collapse), [collapse], WITHOUT_BUILDING):
-                answer = collapse(*values)
+                answer = collapse(*(traced(v, name) for name, v in zip(names, values)))
         except Exception as error:
             return report(False, what, f"collapse raised {describe_error(error)}")
         if is_placeholder(answer):
             return not_filled_in(what)
         try:
-            w, b = answer
-            w, b = float(w), float(b)
+            w_traced, b_traced = answer
+            w, b = float(w_traced), float(b_traced)
         except (TypeError, ValueError):
             return report(False, what, f"collapse should return two numbers (w, b), got {answer!r}")
         w1, b1, w2, b2, w3, b3 = values
@@ -95,6 +105,21 @@ def check_linear_collapse(collapse):
                 "six numbers drawn at random"
             return report(False, what, f"with {given}: your {' and '.join(wrong)} "
                                        f"{'is' if len(wrong) == 1 else 'are'} not right")
+        answers.append((w_traced, b_traced))
+    # what they are computed from, once the numbers are right everywhere
+    for w_traced, b_traced in answers:
+        for name, got, needed in (("w", w_traced, WEIGHT_SOURCES), ("b", b_traced, BIAS_SOURCES)):
+            used = sources(got)
+            if used - needed:
+                return report(False, what, f"your {name} is computed from "
+                                           f"{min(used - needed)} too: that is running the "
+                                           "chain on numbers and reading the line off its "
+                                           "outputs; expand the chain by hand instead")
+            if used != needed:
+                return report(False, what, f"the checker cannot follow what your {name} is "
+                                           "computed from (float(), math and NumPy lose "
+                                           "track): write w and b with +, -, * and / on the "
+                                           "six parameters")
     return report(True, what, "for five chains of three neurons with non-zero biases, four of them "
                               "drawn at random")
 
