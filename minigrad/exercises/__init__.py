@@ -382,6 +382,9 @@ def _reach(answers):
 
     while pending:
         thing = pending.pop()
+        if isinstance(thing, types.MethodType):  # a bound method: its class's attributes too
+            owner = thing.__self__
+            pending.append(owner if isinstance(owner, type) else type(owner))
         thing = getattr(thing, "__func__", thing)  # static, class and bound methods
         if id(thing) in seen or not isinstance(thing, (type, types.FunctionType)) \
                 or not _is_readers(thing):
