@@ -223,7 +223,15 @@ def test_ch01_partials_must_be_exact_and_by_hand(capsys):
         def rr(a, b):
             return a * a * b - 3 * b
         return (rr(a + h, b) - rr(a - h, b)) / (2 * h), (rr(a, b + h) - rr(a, b - h)) / (2 * h)
-    assert_fails(capsys, ch01.check_partials, central, says="your dr/db is computed from b")
+    assert_fails(capsys, ch01.check_partials, central, says="the derivative must be exact")
+
+    def copy_step_of_one_in_a(a, b):  # r is a parabola in a: a central difference is exact
+        def rr(a, b):
+            return a * a * b - 3 * b
+        return (rr(a + 1, b) - rr(a - 1, b)) / 2, a * a - 3
+    assert_fails(capsys, ch01.check_partials, copy_step_of_one_in_a, says="polynomials of degree 3")
+    assert_fails(capsys, ch01.check_partials,
+                 lambda a, b: copy_step_of_one_in_a(float(a), float(b)), says="cannot here")
 
     def central_in_a(a, b, h=1e-5):  # dr/db by the rule, dr/da by differences written out
         def rr(a, b):
@@ -284,6 +292,17 @@ def test_ch01_numerical_derivatives_fail(capsys):
     assert_fails(capsys, ch01.check_power_rule, lambda x: 12 * x * x - 4 * x + 1 + 0 * q(x),
                  says="your derivative calls q:")
     assert_fails(capsys, ch01.check_power_rule, central_inline, says="the derivative must be exact")
+
+    def copy_big_steps(x):  # Richardson on q written out: exact on a cubic, but cubes x
+        d = lambda h: (4 * (x + h)**3 - 2 * (x + h)**2 + (x + h)  # noqa: E731
+                       - 4 * (x - h)**3 + 2 * (x - h)**2 - (x - h)) / (2 * h)
+        return (4 * d(0.5) - d(1.0)) / 3
+    assert_fails(capsys, ch01.check_power_rule, copy_big_steps, says="polynomial of degree 3 in x")
+    assert_fails(capsys, ch01.check_power_rule, lambda x: copy_big_steps(float(x)),
+                 says="cannot here")
+    for rule in (lambda x: 12 * x**2 - 4 * x + 1, lambda x: (12 * x - 4) * x + 1,
+                 lambda x: 3 * 4 * x * x - 2 * 2 * x + 1):
+        assert_passes(capsys, ch01.check_power_rule, rule)
     assert_fails(capsys, ch01.check_power_rule, lambda x: (ch01.q(x + h) - ch01.q(x - h)) / (2 * h),
                  says="your derivative calls q:")
 

@@ -43,7 +43,7 @@ import numpy as np
 from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
-__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources", "reports_forbidden", "recording_calls", "fresh_rng",
+__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources", "degree", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
@@ -264,18 +264,43 @@ def _checker_helpers(answers):
 
 class _Traced(float):
     """A float that knows which of the checker's inputs it was computed from
-    (``sources``, their names), through ``+ - * / **``, ``-x`` and ``abs``: a
-    formula's inputs can then be told from those a numerical derivative needs. A
-    product with the plain number 0 depends on nothing (``b = 0`` then ``b = w b +
-    b1``, folding a chain one neuron at a time, is computed from b1 alone)."""
+    (``sources``, their names) and the degree of the polynomial in them it is
+    written as (``degree``; inf once divided by an input or raised to a power
+    that is not a whole number), through ``+ - * / **``, ``-x`` and ``abs``: a
+    formula's inputs and degree can then be told from those a numerical
+    derivative needs. A product with the plain number 0 depends on nothing
+    (``b = 0`` then ``b = w b + b1``, folding a chain one neuron at a time, is
+    computed from b1 alone)."""
 
-    def __new__(cls, value, sources=frozenset()):
+    def __new__(cls, value, sources=frozenset(), degree=0):
         number = super().__new__(cls, value)
-        number.sources = frozenset(sources)
+        number.sources, number.degree = frozenset(sources), degree
         return number
 
     def __reduce__(self):  # what a copy or a pickle keeps: the float alone
         return float, (float(self),)
+
+
+def degree(number):
+    """The degree of the polynomial in the :func:`traced` inputs that ``number`` was
+    written as (0 for a plain number)."""
+    return number.degree if isinstance(number, _Traced) else 0
+
+
+def _result_degree(name, operands):
+    degrees = [degree(x) for x in operands]
+    if name in ("__add__", "__radd__", "__sub__", "__rsub__"):
+        return max(degrees)
+    if name in ("__mul__", "__rmul__"):
+        return sum(degrees)
+    if name in ("__neg__", "__pos__", "__abs__"):
+        return degrees[0]
+    base, exponent = (operands[1], operands[0]) if name.startswith("__r") else operands
+    if name in ("__truediv__", "__rtruediv__"):
+        return degree(base) if degree(exponent) == 0 else math.inf  # (numerator, divisor)
+    whole = not isinstance(exponent, _Traced) and float(exponent).is_integer() \
+        and exponent >= 0
+    return degree(base) * int(exponent) if whole else (0 if max(degrees) == 0 else math.inf)
 
 
 def _traced_operator(name):
@@ -288,7 +313,8 @@ def _traced_operator(name):
         if name in ("__mul__", "__rmul__") and any(
                 x == 0 and not isinstance(x, _Traced) for x in operands):
             return _Traced(result)  # a product with the number 0 depends on nothing
-        return _Traced(result, frozenset().union(*(sources(x) for x in operands)))
+        return _Traced(result, frozenset().union(*(sources(x) for x in operands)),
+                       _result_degree(name, operands))
     traced_operation.__name__ = name
     return traced_operation
 
@@ -301,8 +327,8 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 
 def traced(number, name):
     """``number`` as a float that records that what is computed from it comes from
-    ``name`` (see :func:`sources`)."""
-    return _Traced(number, {name})
+    ``name`` (see :func:`sources` and :func:`degree`)."""
+    return _Traced(number, {name}, 1)
 
 
 def sources(number):
@@ -945,13 +971,25 @@ NEEDS_NONE = ("your derivative calls {name}: the rule of a polynomial is another
               "written from the power rule without evaluating {name}")
 
 
-def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call):
-    """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point."""
+#: A rule of a polynomial handed a :func:`traced` x that is no longer computed from it.
+UNTRACED = ("the checker follows how your derivative is computed from x, and cannot here "
+            "(float(), math and NumPy lose track): write it with +, -, * and ** on x")
+#: A rule of a polynomial written as a polynomial of a higher degree.
+TOO_HIGH = ("your derivative is written as a polynomial of degree {got} in x (or divides by "
+            "x), though the rule of {name} has degree {most}: differences of {name}'s values, "
+            "even written out, are a numerical derivative, exact here because {name} is a "
+            "polynomial; write the rule")
+
+
+def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_degree, later):
+    """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point. What
+    is wrong with how a right number was computed is added to ``later``, to be said once
+    every point has its right number (a number typed in is told that it is wrong)."""
     name = getattr(f, "__name__", "f")
     with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
             forbidding(autograd_entries() + package_rule_entries(), [df], BY_RULE):
         try:
-            got = df(x)
+            got = df(x if max_degree is None else traced(x, "x"))
         except Exception as error:  # the reader's code is under test: report, don't crash
             return f"{label} your derivative raised {describe_error(error)}"
     if is_placeholder(got):
@@ -969,11 +1007,15 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call):
                 f"{name} there")
     if slope is not None and not abs(got - right) <= 1e-13 * abs(right) + abs_tol:
         return f"{label}, {EXACT}"
+    if max_degree is not None and sources(got) != {"x"}:
+        later.append(UNTRACED)
+    elif max_degree is not None and degree(got) > max_degree:
+        later.append(TOO_HIGH.format(got=degree(got), name=name, most=max_degree))
     return None
 
 
 def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0,
-                     may_call=True):
+                     may_call=True, max_degree=None):
     """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
 
     Without ``slope``, ``df(x)`` is compared with the central difference
@@ -985,17 +1027,21 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
     itself, and not at all unless ``may_call``: a difference of ``f``'s values
     at steps however large is a numerical derivative, and one with big steps,
     or Richardson's extrapolation of them, is exact on a polynomial of low
-    enough degree, where no tolerance could tell it. ``drawn`` are more points,
+    enough degree, where no tolerance could tell it. With ``max_degree`` (for
+    ``f`` a polynomial), ``df`` gets x as a :func:`traced` float and must
+    return a polynomial in it of at most that degree: differences of a copy of
+    ``f`` written out are of ``f``'s degree. ``drawn`` are more points,
     drawn at random per run and never named in a message. A FAIL names the
     first point where ``df`` is wrong, and what it gave there, not the slope.
     """
     name = getattr(f, "__name__", "f")
     what = f"derivative of {name}"
     labels = [f"at x = {x:g}" for x in points] + ["at a point drawn at random"] * len(drawn)
+    later = []
     for x, label in zip(list(points) + list(drawn), labels):
         try:
             problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol,
-                                           may_call)
+                                           may_call, max_degree, later)
         except ForbiddenCall as forbidden:
             return report(False, what, str(forbidden))
         if problem == NOT_FILLED_IN:
@@ -1005,6 +1051,8 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
                 problem = (f"{label} your derivative is not the slope of {name}, though it is at "
                            "the points named here: compute it from x")
             return report(False, what, problem)
+    if later:
+        return report(False, what, later[0])
     where = f"{len(points)} points" + (f" and {len(drawn)} drawn at random" if len(drawn) else "")
     return report(True, f"{what} at {where}" + (", exact" if slope is not None else ""))
 
