@@ -551,16 +551,22 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
 
     An answer that uses one of ``libraries`` (:data:`LIBRARIES` unless a
     checker says otherwise: torch, sympy, graphlib, scipy, decimal, ...),
-    which do what the exercises ask the reader to write, is refused before it
-    runs, the message naming the library (:func:`library_used`: what its code,
-    and the reader's code it reaches, imports or holds); while it runs,
-    importing one from the reader's code (``__import__``,
-    ``importlib.import_module``) springs a trap too.
+    which do what the exercises ask the reader to write, fails, the message
+    naming the library (:func:`library_used`: what its code, and the reader's
+    code it reaches, imports or holds): before it runs, or, where ``entries``
+    trap some of that library's functions, after it has run, so that a trap
+    it springs names the function. While it runs, importing one from the
+    reader's code (``__import__``, ``importlib.import_module``) springs a trap
+    too.
     """
     entries = list(entries)
     library = library_used(answers, libraries) if libraries else None
-    if library is not None:
-        raise ForbiddenCall(f"your answer uses {library}: {task}")
+    # where the checker traps some of that library's functions, the answer runs, so that
+    # a trap names the function it called; it fails on exit all the same
+    deferred = None if library is None else f"your answer uses {library}: {task}"
+    if library is not None and not any(library in _libraries_of(entry[0])
+                                       for entry in entries if entry[0] is not None):
+        raise ForbiddenCall(deferred)
     if _REFUSE_COMPLEX_STEP in entries and _takes_complex_step(answers):
         raise ForbiddenCall(COMPLEX_STEP)
     used = []
@@ -599,14 +605,14 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     try:
         yield
     except BaseException:
-        if used:
-            raise ForbiddenCall(used[0]) from None
+        if used or deferred:
+            raise ForbiddenCall(used[0] if used else deferred) from None
         raise
     finally:
         for step in reversed(undo):
             step()
-    if used:
-        raise ForbiddenCall(used[0])
+    if used or deferred:
+        raise ForbiddenCall(used[0] if used else deferred)
 
 
 def reports_forbidden(what):
