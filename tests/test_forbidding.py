@@ -607,3 +607,76 @@ def held(zs):
     assert namespace["logsumexp"].__kwdefaults__["also"] is np.logaddexp
     assert namespace["Holder"].__dict__["reduce"] == np.logaddexp.reduce
     assert namespace["logsumexp"]([0.0, 0.0]) == pytest.approx(np.log(2))
+
+
+GOING_AROUND = [
+    ("the checker's frame", "ch01", "check_power_rule", "dq", "reads the checker's frames", '''
+import sys
+def dq(x):
+    return sys._getframe(1).f_locals["slope"](x)
+'''),
+    ("the checker's frame, by names built at run time", "ch01", "check_power_rule", "dq",
+     "reads the checker's frames", '''
+import sys
+def dq(x):
+    frame = getattr(sys, "".join(["_get", "frame"]))(1)
+    return getattr(frame, "".join(["f_lo", "cals"]))["slope"](x)
+'''),
+    ("sys.modules", "ch05", "check_logsumexp", "logsumexp", "looks modules up in sys.modules", '''
+import sys
+def logsumexp(zs):
+    lse = sys.modules["".join(["scipy", ".special"])].logsumexp
+    return float(lse(zs))
+'''),
+    ("a copy of a package function", "ch03", "check_topological_sort", "sort",
+     "holds a copy of minigrad's topological_order", '''
+import types
+from minigrad import autograd
+_sort = types.FunctionType(autograd.topological_order.__code__,
+                           autograd.topological_order.__globals__, "my_sort")
+def sort(root):
+    return _sort(root)
+'''),
+    ("a package function's code, saved", "ch03", "check_topological_sort", "sort",
+     "holds a copy of minigrad's topological_order", '''
+import types
+from minigrad import autograd
+_code = autograd.topological_order.__code__
+def sort(root):
+    return types.FunctionType(_code, vars(autograd))(root)
+'''),
+    ("__import__ saved in a default", "ch03", "check_topological_sort", "sort",
+     "your answer uses graphlib", '''
+def sort(root, load=__import__):
+    module = load("".join(["graph", "lib"]))
+    graph, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if node not in graph:
+            graph[node] = set(node._prev)
+            stack.extend(node._prev)
+    return list(module.TopologicalSorter(graph).static_order())
+'''),
+]
+
+
+@pytest.mark.parametrize("how, module, checker, name, says, source", GOING_AROUND,
+                         ids=[case[0] for case in GOING_AROUND])
+def test_an_answer_going_around_the_traps_fails(capsys, how, module, checker, name, says, source):
+    import sys
+    getframe = sys._getframe
+    ok, out = _verdict(_checker(module, checker), run_cell(source)[name], capsys)
+    assert ok is False, out
+    assert says in out, out
+    assert sys._getframe is getframe  # put back
+
+
+def test_the_reference_answers_pass_with_the_traps_around(capsys):
+    namespace = run_cell('''
+import sys
+def dq(x):
+    return 12 * x ** 2 - 4 * x + 1
+''')
+    for _ in range(3):
+        ok, out = _verdict(_checker("ch01", "check_power_rule"), namespace["dq"], capsys)
+        assert ok is True, out

@@ -34,6 +34,7 @@ import importlib
 import inspect
 import math
 import numbers
+import os
 import sys
 import textwrap
 import types
@@ -363,8 +364,8 @@ def _is_readers(thing):
     module = getattr(thing, "__module__", None) or ""
     if module.partition(".")[0] == "minigrad":
         return False
-    if isinstance(thing, types.FunctionType):
-        return not thing.__code__.co_filename.startswith(_INSTALLED)
+    if isinstance(thing, types.FunctionType):  # the package's code, however named, is not
+        return not thing.__code__.co_filename.startswith(_INSTALLED + (_PACKAGE_DIR,))
     if module == "builtins":  # a class made by exec has no module of its own
         return getattr(builtins, thing.__name__, None) is not thing
     if module == "__main__":
@@ -513,6 +514,73 @@ def library_used(answers, libraries=LIBRARIES):
     return None
 
 
+#: What the package's own code is in: no answer of the reader's holds a copy of it.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+#: Names by which code reads the frames of the code that called it (the checker's, and
+#: the reference answers in them) or finds objects behind the names it is given.
+_AROUND_NAMES = {"_getframe": "the checker's frames", "currentframe": "the checker's frames",
+                 "getouterframes": "the checker's frames", "f_back": "the checker's frames",
+                 "f_locals": "the checker's frames", "f_globals": "the checker's frames",
+                 "tb_frame": "the checker's frames", "gi_frame": "the checker's frames",
+                 "cr_frame": "the checker's frames", "get_referrers": "the garbage collector",
+                 "get_referents": "the garbage collector", "get_objects": "the garbage collector"}
+
+
+def _is_package_copy(value):
+    """Whether ``value`` is a copy of the package's code: a code object of its, or a
+    function that runs one and is not the function the package holds by that name."""
+    if isinstance(value, types.CodeType):
+        return value.co_filename.startswith(_PACKAGE_DIR)
+    if not isinstance(value, types.FunctionType) \
+            or not value.__code__.co_filename.startswith(_PACKAGE_DIR):
+        return False
+    qualname = value.__code__.co_qualname
+    if "<locals>" in qualname or value.__code__.co_filename == "<minigrad trap>":
+        return False  # made by a function of the package's as it runs: a trap, a recorder
+    found = next((module for module in list(sys.modules.values())
+                  if getattr(module, "__file__", None) == value.__code__.co_filename), None)
+    for part in qualname.split("."):
+        found = vars(found).get(part) if hasattr(found, "__dict__") else None
+    return all(candidate is not value for candidate in (
+        found, getattr(found, "__func__", None), getattr(found, "fget", None),
+        getattr(found, "__wrapped__", None)))
+
+
+def _going_around(answers, reach=None):
+    """How the reader's ``answers`` go around the traps (a phrase), or None: reading the
+    checker's frames or the garbage collector's lists, looking modules up in
+    ``sys.modules``, or holding a copy of the package's code (a function made from a
+    package function's ``__code__``, which the traps do not reach)."""
+    codes, values = _reach(answers) if reach is None else reach
+    names_sys = any(value is sys for value in values)
+    for code, _ in codes:
+        for name in code.co_names:
+            if name in _AROUND_NAMES:
+                return f"reads {_AROUND_NAMES[name]}"
+            if name == "modules" and names_sys:
+                return "looks modules up in sys.modules"
+    for value in values:
+        if _is_package_copy(value):
+            code = getattr(value, "__code__", value)
+            return f"holds a copy of minigrad's {code.co_name}"
+    return None
+
+
+def _guarded_getframe(task, used):
+    """A stand-in for ``sys._getframe`` that springs when the reader's code calls it."""
+    original = sys._getframe
+
+    def getframe(depth=0):
+        caller = original(1)
+        module = str(caller.f_globals.get("__name__", "")).partition(".")[0]
+        if module != "minigrad" and not caller.f_code.co_filename.startswith(_INSTALLED):
+            used.append(f"your answer reads the checker's frames: {task}")
+            raise ForbiddenCall(used[-1])
+        return original(depth + 1)
+    return getframe
+
+
 def _importing(libraries, task, used):
     """A stand-in for ``__import__`` and ``importlib.import_module`` that springs when the
     reader's code (not a library's or the package's own) imports one of ``libraries``."""
@@ -557,9 +625,14 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     trap some of that library's functions, after it has run, so that a trap
     it springs names the function. While it runs, importing one from the
     reader's code (``__import__``, ``importlib.import_module``) springs a trap
-    too.
+    too. An answer that reads the checker's frames (``sys._getframe``, also
+    trapped while it runs, ``f_locals``, ...), looks modules up in
+    ``sys.modules`` or holds a copy of the package's code fails before it runs.
     """
     entries = list(entries)
+    around = _going_around(answers)
+    if around is not None:
+        raise ForbiddenCall(f"your answer {around}: {task}")
     library = library_used(answers, libraries) if libraries else None
     # where the checker traps some of that library's functions, the answer runs, so that
     # a trap names the function it called; it fails on exit all the same
@@ -572,11 +645,14 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     used = []
     undo, originals = [], {}
     try:
+        undo.append(_replace_attribute(sys, "_getframe", _guarded_getframe(task, used)))
         if libraries:
             hook = _importing(frozenset(libraries), task, used)
-            undo.append(_replace_attribute(builtins, "__import__", hook(builtins.__import__)))
-            undo.append(_replace_attribute(importlib, "import_module",
-                                           hook(importlib.import_module)))
+            for owner, name in ((builtins, "__import__"), (importlib, "import_module"),
+                                (importlib, "__import__")):
+                original = getattr(owner, name)
+                originals[id(original)] = hook(original)  # saved references swapped too
+                undo.append(_replace_attribute(owner, name, originals[id(original)]))
         for owner, name, label in entries:
             if owner is None or not hasattr(owner, name):
                 continue  # an optional library that is not imported
