@@ -1395,3 +1395,28 @@ def test_issue16_torch_shortcuts_fail(capsys):
     catch_up("value", chapter=5, exercise=2)
     capsys.readouterr()
     assert_fails(capsys, ch05.check_momentum, SGD, says="your answer uses torch")
+
+
+def test_ch04_bends_by_searching_the_network_fail(capsys):
+    def bisect(model):  # issue 16: search each neuron's switch by running it
+        found = []
+        for neuron in model.layers[0].neurons:
+            lo, hi = -1e6, 1e6
+            sign = neuron([lo]).data > 0
+            for _ in range(200):
+                mid = (lo + hi) / 2
+                if (neuron([mid]).data > 0) == sign:
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(lo)
+        return sorted(found)
+    assert_fails(capsys, ch04.check_bends, bisect, says="calls minigrad's Neuron")
+
+    def scipy_roots(model):
+        import scipy.optimize
+        return sorted(scipy.optimize.brentq(lambda x, n=n: n.w[0].data * x + n.b.data, -1e6, 1e6)
+                      for n in model.layers[0].neurons)
+    assert_fails(capsys, ch04.check_bends, scipy_roots, says="your answer uses scipy")
+    assert_passes(capsys, ch04.check_bends,
+                  lambda model: sorted(-n.b.data / n.w[0].data for n in model.layers[0].neurons))

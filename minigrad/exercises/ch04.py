@@ -3,9 +3,10 @@ import math
 import numbers
 import random
 
-from minigrad.exercises import (EXACT, describe_error, forbidding, fresh_rng, is_placeholder,
-                                model_entries, not_filled_in, report, reports_forbidden, sources,
-                                traced)
+from minigrad import value_nn
+from minigrad.exercises import (EXACT, ForbiddenCall, describe_error, forbidding, fresh_rng,
+                                is_placeholder, model_entries, not_filled_in, report,
+                                reports_forbidden, sources, traced)
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -132,16 +133,27 @@ def _relu_network(seed, hidden):
     return model
 
 
+READ_OFF = ("the exercise asks you to read each bend off its neuron's weight and bias, not "
+            "to search for it by running the network")
+#: Running the package's network, its layers or its neurons: a search for the bends.
+_RUNNING_THE_NETWORK = [(klass, "__call__", f"minigrad's {klass.__name__}")
+                        for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
+
+
 def check_bends(bends):
     """Exercise 4.3: ``bends(model)`` lists where a one-input ReLU network's hidden
-    neurons switch on or off (the x where each neuron's sum is 0), in increasing order."""
+    neurons switch on or off (the x where each neuron's sum is 0), in increasing order,
+    read off the weights: running the network (to search for the bends) is a trap."""
     what = "where a ReLU network bends"
     # networks not seen before
     seeds = [int(seed) for seed in fresh_rng().integers(0, 2**31, size=3)]
     for seed, hidden in zip(seeds, [3, 5, 8]):
         model = _relu_network(seed, hidden)
         try:
-            got = bends(model)
+            with forbidding(_RUNNING_THE_NETWORK, [bends], READ_OFF):
+                got = bends(model)
+        except ForbiddenCall as forbidden:
+            return report(False, what, str(forbidden))
         except Exception as error:
             return report(False, what, f"bends raised {describe_error(error)}")
         if is_placeholder(got):
