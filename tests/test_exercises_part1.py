@@ -1420,3 +1420,35 @@ def test_ch04_bends_by_searching_the_network_fail(capsys):
     assert_fails(capsys, ch04.check_bends, scipy_roots, says="your answer uses scipy")
     assert_passes(capsys, ch04.check_bends,
                   lambda model: sorted(-n.b.data / n.w[0].data for n in model.layers[0].neurons))
+
+
+def test_big_step_differences_on_polynomials_fail(capsys):
+    # 3.2: out = x⁴ + x³; Richardson on it written out is exact, but of degree 4
+    def richardson(x):
+        def out(x):
+            y = x * x
+            return (y + x) * y
+        d = lambda h: (out(x + h) - out(x - h)) / (2 * h)  # noqa: E731
+        y = x * x
+        return [y, (y + x) + y, (4 * d(0.5) - d(1.0)) / 3]
+    assert_fails(capsys, ch03.check_paths, richardson, says="your d out/dx is written as a polynomial")
+
+    def paths(x):  # the chain rule
+        y = x * x
+        z = y + x
+        return [y, z + y, 2 * x * (z + y) + y]
+    outputs = {assert_passes(capsys, ch03.check_paths, paths) for _ in range(3)}
+    assert len(outputs) == 1, outputs
+    assert_fails(capsys, ch03.check_paths, lambda x: paths(float(x)), says="cannot here")
+
+    # 5.1: the loss is a parabola in each prediction: a central difference of it is exact
+    def differences(predictions, targets):
+        values = [p.data for p in predictions]
+
+        def loss(vs):
+            return sum((v - t) ** 2 for v, t in zip(vs, targets)) / len(vs)
+        return [(loss(values[:j] + [v + 1] + values[j + 1:])
+                 - loss(values[:j] + [v - 1] + values[j + 1:])) / 2 for j, v in enumerate(values)]
+    assert_fails(capsys, ch05.check_mse_gradient, differences, says="computed from the loss's values")
+    assert_passes(capsys, ch05.check_mse_gradient,
+                  lambda ps, ts: [2 * (p.data - t) / len(ps) for p, t in zip(ps, ts)])

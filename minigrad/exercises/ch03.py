@@ -10,8 +10,9 @@ import numbers
 from minigrad import autograd, tensor as tensor_module, value as value_module
 from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
-                                describe_error, forbidding, fresh_rng, gradient_detail,
-                                is_placeholder, not_filled_in, report, reports_forbidden)
+                                degree, describe_error, forbidding, fresh_rng, gradient_detail,
+                                is_placeholder, not_filled_in, report, reports_forbidden,
+                                sources, traced)
 from minigrad.exercises.your_engine import keep
 from minigrad.value import Value
 
@@ -114,24 +115,29 @@ def check_softplus(cls):
 
 
 BY_HAND = "the exercise asks you to work the gradients out by hand"
+#: The degrees in x of d out/dz = y, d out/dy = z + y and d out/dx = 2x(z + y) + y.
+PATHS_DEGREES = (2, 2, 3)
 
 
 @reports_forbidden("gradients along several paths")
 def check_paths(paths_by_hand):
     """Exercise 3.2: ``paths_by_hand(x)`` returns [d out/dz, d out/dy, d out/dx] for
     y = x², z = y + x, out = z y, worked out by hand; tried at x = 2, the exercise's
-    point, and at points drawn at random, while every ``backward`` is a trap."""
+    point, and at points drawn at random, while every ``backward`` is a trap. x is a
+    :func:`traced` float: out is a polynomial, on which differences with big steps are
+    exact, but they are of out's degree, higher than the chain rule's gradients'."""
     what = "gradients along several paths"
     names = ["d out/dz", "d out/dy", "d out/dx"]
     if is_placeholder(paths_by_hand):
         return not_filled_in(what)
     drawn = [float(x) for x in fresh_rng().uniform(-3, 3, size=3)]
+    answers = []
     for x in [2.0] + drawn:
         entries = (autograd_entries() + package_rule_entries()
                    + backward_entries(paths_by_hand))
         with forbidding(entries, [paths_by_hand], BY_HAND):
             try:
-                got = paths_by_hand(x)
+                got = paths_by_hand(traced(x, "x"))
             except Exception as error:
                 return report(False, what, f"paths_by_hand raised {describe_error(error)}")
         y, z = x * x, x * x + x
@@ -149,6 +155,23 @@ def check_paths(paths_by_hand):
         if inexact:
             at = "at x = 2" if x == 2.0 else "at an x drawn at random"
             return report(False, what, f"{at}, {', '.join(inexact)}: {EXACT}")
+        answers.append(got)
+    # out = x⁴ + x³ is a polynomial: differences of its values with big steps (even written
+    # out) are exact, but of its degree; the chain rule's gradients have degrees 2, 2 and 3
+    for got in answers:
+        for name, gradient, most in zip(names, got, PATHS_DEGREES):
+            if sources(gradient) != {"x"}:
+                return report(False, what, "the checker follows how your gradients are "
+                                           "computed from x, and cannot here (float(), math "
+                                           "and NumPy lose track): write them with +, -, * "
+                                           "and ** on x")
+            if degree(gradient) > most:
+                return report(False, what, f"your {name} is written as a polynomial of degree "
+                                           f"{degree(gradient)} in x (or divides by x), more "
+                                           "than the chain rule's: differences of out's "
+                                           "values, even written out, are a numerical "
+                                           f"derivative, exact here because out is a "
+                                           f"polynomial; {BY_HAND}")
     return report(True, what, "at x = 2 and at three x drawn at random")
 
 
