@@ -17,8 +17,20 @@ A checker judges the method as well as the numbers:
   is asked for, and the checker's own reference answers are traps
   (:func:`forbidding`): calling one fails the exercise, saying which was
   called, however the reader's code reached it;
+- an answer that uses a library doing what the exercise asks (PyTorch,
+  SymPy, graphlib, SciPy, decimal, fractions, ...: :data:`LIBRARIES`) fails,
+  naming it, found through what the answer's code, and the reader's code it
+  reaches, imports, names or holds (:func:`library_used`); so does one that
+  reads the checker's frames, looks modules up in ``sys.modules``, or holds a
+  copy of the package's code, which the traps would not reach;
 - a complex step, exact as no finite difference is, is refused where a
   derivative rule is asked for;
+- where the function an exercise is about is a polynomial (or a straight
+  line in an input), a difference of its values with big steps is exact too:
+  the inputs are then handed over as :func:`traced` floats, which record what
+  each result is computed from (:func:`sources`) and its degree
+  (:func:`degree`), so that an answer computed from what a difference needs
+  fails;
 - answers are tried on inputs drawn afresh on every run (:func:`fresh_rng`),
   so that a number copied in fails; the messages about those inputs name no
   drawn number, so a correct answer prints the same PASS on every run;
@@ -44,7 +56,8 @@ import numpy as np
 from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
-__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources", "degree", "reports_forbidden", "recording_calls", "fresh_rng",
+__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources",
+           "degree", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
