@@ -1452,3 +1452,19 @@ def test_big_step_differences_on_polynomials_fail(capsys):
     assert_fails(capsys, ch05.check_mse_gradient, differences, says="computed from the loss's values")
     assert_passes(capsys, ch05.check_mse_gradient,
                   lambda ps, ts: [2 * (p.data - t) / len(ps) for p, t in zip(ps, ts)])
+
+
+def test_ch03_power_rule_by_differences_fails_on_every_run(capsys):
+    # Richardson's extrapolation of a**3 with big steps is exact: every run also tries a
+    # fractional exponent, where no difference is
+    richardson = ('''    def _backward(self, grad):      # d(a^n)/da = n a^(n-1)
+        (a,) = self._prev
+        return (grad * self.n * a.data ** (self.n - 1),)''', '''    def _backward(self, grad):
+        (a,) = self._prev
+        f = lambda x: x ** self.n  # noqa: E731
+        d = lambda h: (f(a.data + h) - f(a.data - h)) / (2 * h)  # noqa: E731
+        return (grad * (4 * d(0.25) - d(0.5)) / 3,)''')
+    namespace = engine_piece(3, 4, replace=[richardson])
+    answers = [namespace[name] for name in ("Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh")]
+    for _ in range(4):
+        assert_fails(capsys, ch03.check_rules, *answers, says="Pow._backward")
