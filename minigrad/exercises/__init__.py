@@ -517,8 +517,9 @@ def library_used(answers, libraries=LIBRARIES):
                 if instruction.opname == "IMPORT_NAME" \
                         and instruction.argval.partition(".")[0] in libraries:
                     return instruction.argval.partition(".")[0]
-        for constant in code.co_consts:
-            if isinstance(constant, str) and constant.partition(".")[0] in libraries:
+        for constant in code.co_consts:  # a module's name, not prose that starts with one
+            if isinstance(constant, str) and constant.partition(".")[0] in libraries \
+                    and all(part.isidentifier() for part in constant.split(".")):
                 return constant.partition(".")[0]
     for value in values:
         used = _libraries_of(value) & libraries
