@@ -217,13 +217,28 @@ def test_ch01_partials_must_be_exact_and_by_hand(capsys):
     def numerical(a, b, h=1e-6):  # the chapter's forward differences, on the notebook's r
         return (r(a + h, b) - r(a, b)) / h, (r(a, b + h) - r(a, b)) / h
     assert_fails(capsys, ch01.check_partials, numerical,
-                 says="calls r a small step away from (a, b): that is a numerical derivative")
+                 says="calls r away from (a, b): that is a numerical derivative")
 
     def central(a, b, h=1e-5):  # no call to r: finite differences written out
         def rr(a, b):
             return a * a * b - 3 * b
         return (rr(a + h, b) - rr(a - h, b)) / (2 * h), (rr(a, b + h) - rr(a, b - h)) / (2 * h)
-    assert_fails(capsys, ch01.check_partials, central, says="at (1.5, -2), dr/da: the derivative must be exact")
+    assert_fails(capsys, ch01.check_partials, central, says="the derivative must be exact")
+
+    def copy_step_of_one_in_a(a, b):  # r is a parabola in a: a central difference is exact
+        def rr(a, b):
+            return a * a * b - 3 * b
+        return (rr(a + 1, b) - rr(a - 1, b)) / 2, a * a - 3
+    assert_fails(capsys, ch01.check_partials, copy_step_of_one_in_a, says="polynomials of degree 3")
+    assert_fails(capsys, ch01.check_partials,
+                 lambda a, b: copy_step_of_one_in_a(float(a), float(b)), says="cannot here")
+
+    def central_in_a(a, b, h=1e-5):  # dr/db by the rule, dr/da by differences written out
+        def rr(a, b):
+            return a * a * b - 3 * b
+        return (rr(a + h, b) - rr(a - h, b)) / (2 * h), a * a - 3
+    assert_fails(capsys, ch01.check_partials, central_in_a,
+                 says="at (1.5, -2), dr/da: the derivative must be exact")
 
     def with_backward(a, b):
         a, b = Value(a), Value(b)
@@ -267,14 +282,48 @@ def test_ch01_numerical_derivatives_fail(capsys):
         d = lambda h: (q(x + h) - q(x - h)) / (2 * h)  # noqa: E731
         return (4 * d(h / 2) - d(h)) / 3
 
-    assert_fails(capsys, ch01.check_power_rule, central, says="calls q a small step away")
-    assert_fails(capsys, ch01.check_power_rule, richardson, says="numerical derivative")
+    def big_steps(x):  # issue 16's cheat: Richardson with steps of 1 and 0.5, exact on a cubic
+        d = lambda h: (q(x + h) - q(x - h)) / (2 * h)  # noqa: E731
+        return (4 * d(0.5) - d(1.0)) / 3
+
+    assert_fails(capsys, ch01.check_power_rule, central, says="your derivative calls q:")
+    assert_fails(capsys, ch01.check_power_rule, richardson, says="your derivative calls q:")
+    assert_fails(capsys, ch01.check_power_rule, big_steps, says="without evaluating q")
+    assert_fails(capsys, ch01.check_power_rule, lambda x: 12 * x * x - 4 * x + 1 + 0 * q(x),
+                 says="your derivative calls q:")
     assert_fails(capsys, ch01.check_power_rule, central_inline, says="the derivative must be exact")
+
+    def copy_big_steps(x):  # Richardson on q written out: exact on a cubic, but cubes x
+        d = lambda h: (4 * (x + h)**3 - 2 * (x + h)**2 + (x + h)  # noqa: E731
+                       - 4 * (x - h)**3 + 2 * (x - h)**2 - (x - h)) / (2 * h)
+        return (4 * d(0.5) - d(1.0)) / 3
+    assert_fails(capsys, ch01.check_power_rule, copy_big_steps, says="polynomial of degree 3 in x")
+    assert_fails(capsys, ch01.check_power_rule, lambda x: copy_big_steps(float(x)),
+                 says="cannot here")
+    for rule in (lambda x: 12 * x**2 - 4 * x + 1, lambda x: (12 * x - 4) * x + 1,
+                 lambda x: 3 * 4 * x * x - 2 * 2 * x + 1):
+        assert_passes(capsys, ch01.check_power_rule, rule)
     assert_fails(capsys, ch01.check_power_rule, lambda x: (ch01.q(x + h) - ch01.q(x - h)) / (2 * h),
-                 says="calls q a small step away")
+                 says="your derivative calls q:")
 
     assert_fails(capsys, ch01.check_sigmoid_derivative, lambda x: (sigmoid(x + h) - sigmoid(x - h)) / (2 * h),
-                 says="calls sigmoid a small step away")
+                 says="calls sigmoid away from x")
+    assert_fails(capsys, ch01.check_sigmoid_derivative,
+                 lambda x: (sigmoid(x + 3.0) - sigmoid(x - 3.0)) / 6.0, says="calls sigmoid away from x")
+    # the rule itself may use the sigmoid's value at x
+    assert_passes(capsys, ch01.check_sigmoid_derivative, lambda x: sigmoid(x) * (1 - sigmoid(x)))
+
+    def step_of_one(a, b):  # issue 16's cheat: r is a parabola in a, a line in b: exact
+        return (r(a + 1, b) - r(a - 1, b)) / 2, (r(a, b + 1) - r(a, b - 1)) / 2
+    assert_fails(capsys, ch01.check_partials, step_of_one, says="calls r away from (a, b)")
+
+    def copy_step_of_one(a, b):  # the same on a copy of r
+        def rr(a, b):
+            return a * a * b - 3 * b
+        return 2 * a * b, (rr(a, b + 1) - rr(a, b - 1)) / 2
+    assert_fails(capsys, ch01.check_partials, copy_step_of_one, says="your dr/db is computed from b")
+    # the rule may call r at (a, b) itself
+    assert_passes(capsys, ch01.check_partials, lambda a, b: (2 * a * b + 0 * r(a, b), a * a - 3))
     out = assert_fails(capsys, ch01.check_sigmoid_derivative,
                        lambda x: (1 / (1 + math.exp(-x - h)) - 1 / (1 + math.exp(-x + h))) / (2 * h),
                        says="the derivative must be exact")
@@ -349,9 +398,20 @@ def with_sigmoid():
 
 
 def test_ch02(capsys):
-    assert_passes(capsys, ch02.check_two_branches, [-6.0, -6.0, -4.5, 3.0])
+    def two_branches(a, b, c, d):  # the notebook's solution
+        s, m = a + b, c * d
+        dL_ds, dL_dm = m, s
+        dL_da = dL_db = dL_ds
+        dL_dc, dL_dd = dL_dm * d, dL_dm * c
+        return [dL_da, dL_db, dL_dc, dL_dd]
+
+    outputs = {assert_passes(capsys, ch02.check_two_branches, two_branches) for _ in range(4)}
+    assert len(outputs) == 1, outputs
+    assert_fails(capsys, ch02.check_two_branches, lambda a, b, c, d: [...] * 4, says=NOT_FILLED)
     assert_fails(capsys, ch02.check_two_branches, [...] * 4, says=NOT_FILLED)
-    assert_fails(capsys, ch02.check_two_branches, [-6.0, -6.0, 4.5, 3.0], says="dL/dc", hides=("-4.5",))
+    assert_fails(capsys, ch02.check_two_branches,
+                 lambda a, b, c, d: [c * d, c * d, -(a + b) * d, (a + b) * c],
+                 says="dL/dc", hides=("-4.5",))
 
     assert_passes(capsys, ch02.check_operators, with_operators())
     assert_fails(capsys, ch02.check_operators, with_operators(sub_op="sub"), says="_op = '-'")
@@ -1252,3 +1312,159 @@ def test_checkers_leave_the_global_random_state_alone():
     for checker in with_silence:
         checker(lambda *args: None)
     assert random.getstate() == state
+
+
+def test_issue16_shortcuts_through_other_engines_and_libraries_fail(capsys):
+    # 4.1: counting by building a network, whoever's: the reader's engine, minigrad's tensor
+    # engine (its state_dict), PyTorch's
+    from minigrad.tensor_nn import MLP as TensorMLP
+    engine = catch_up("value", chapter=6)
+    capsys.readouterr()
+    assert_fails(capsys, ch04.check_param_count,
+                 lambda nin, nouts: len(engine.MLP(nin, nouts).parameters()),
+                 says="calls your MLP: the exercise asks for the count")
+    assert_fails(capsys, ch04.check_param_count,
+                 lambda nin, nouts: sum(v.size for v in TensorMLP(nin, nouts).state_dict().values()),
+                 says="calls minigrad's MLP")
+    assert len(engine.MLP(2, [3, 1]).parameters()) == 13  # the traps are put back
+    assert sum(v.size for v in TensorMLP(2, [3, 1]).state_dict().values()) == 13
+    # 4.2: reading the line off the chain's outputs at x = 0 and x = 1
+    def read_off(w1, b1, w2, b2, w3, b3):
+        chain = lambda x: w3 * (w2 * (w1 * x + b1) + b2) + b3  # noqa: E731
+        return chain(1.0) - chain(0.0), chain(0.0)
+    assert_fails(capsys, ch04.check_linear_collapse, read_off, says="your w is computed from b1")
+
+    def fold(w1, b1, w2, b2, w3, b3):  # honest: one neuron at a time
+        w, b = 1.0, 0.0
+        for wi, bi in ((w1, b1), (w2, b2), (w3, b3)):
+            w, b = wi * w, wi * b + bi
+        return w, b
+    assert_passes(capsys, ch04.check_linear_collapse, fold)
+    # 3.1: the tensor engine's sigmoid computes the rule's derivative
+    namespace = run_cell('''
+import math
+import minigrad
+class Softplus(minigrad.value.Value):
+    __slots__ = ()
+    _op = "softplus"
+    def __init__(self, a):
+        self._record(max(a.data, 0.0) + math.log1p(math.exp(-abs(a.data))), a)
+    def _backward(self, grad):
+        return (grad * float(minigrad.Tensor(self._prev[0].data).sigmoid().data),)
+''')
+    assert_fails(capsys, ch03.check_softplus, namespace["Softplus"],
+                 says="calls minigrad's Tensor.sigmoid")
+    # 5.3: the tensor engine's log-softmax holds a log-sum-exp
+    def by_log_softmax(zs):
+        import numpy as np
+        from minigrad.tensor import Tensor
+        return zs[0] - float(Tensor(np.array(zs)).log_softmax().data[0])
+    assert_fails(capsys, ch05.check_logsumexp, by_log_softmax, says="calls minigrad's Tensor.log_softmax")
+
+    def by_decimal(zs):  # exact arithmetic instead of the shift by the largest logit
+        from decimal import Decimal
+        return float(sum(Decimal(z).exp() for z in zs).ln())
+    assert_fails(capsys, ch05.check_logsumexp, by_decimal, says="your answer uses decimal")
+
+
+def test_issue16_torch_shortcuts_fail(capsys):
+    torch = pytest.importorskip("torch")
+
+    def count_with_torch(nin, nouts):
+        sizes = [nin] + list(nouts)
+        net = torch.nn.Sequential(*[torch.nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])])
+        return sum(p.numel() for p in net.parameters())
+    assert_fails(capsys, ch04.check_param_count, count_with_torch, says="calls PyTorch's nn.Module")
+
+    class SGD:  # the optimizer step is torch's
+        def __init__(self, parameters, lr, momentum=0.0):
+            self.parameters, self.lr, self.momentum = list(parameters), lr, momentum
+            self.buffers = [None] * len(self.parameters)
+
+        def zero_grad(self):
+            for p in self.parameters:
+                p.grad = 0.0
+
+        def step(self):
+            ps = [torch.tensor([p.data], dtype=torch.float64) for p in self.parameters]
+            gs = [torch.tensor([p.grad], dtype=torch.float64) for p in self.parameters]
+            torch.optim.sgd.sgd(ps, gs, self.buffers, lr=self.lr, momentum=self.momentum,
+                                weight_decay=0.0, dampening=0.0, nesterov=False, maximize=False)
+            for p, t in zip(self.parameters, ps):
+                p.data = float(t[0])
+    catch_up("value", chapter=5, exercise=2)
+    capsys.readouterr()
+    assert_fails(capsys, ch05.check_momentum, SGD, says="your answer uses torch")
+
+
+def test_ch04_bends_by_searching_the_network_fail(capsys):
+    def bisect(model):  # issue 16: search each neuron's switch by running it
+        found = []
+        for neuron in model.layers[0].neurons:
+            lo, hi = -1e6, 1e6
+            sign = neuron([lo]).data > 0
+            for _ in range(200):
+                mid = (lo + hi) / 2
+                if (neuron([mid]).data > 0) == sign:
+                    lo = mid
+                else:
+                    hi = mid
+            found.append(lo)
+        return sorted(found)
+    assert_fails(capsys, ch04.check_bends, bisect, says="calls minigrad's Neuron")
+
+    def scipy_roots(model):
+        import scipy.optimize
+        return sorted(scipy.optimize.brentq(lambda x, n=n: n.w[0].data * x + n.b.data, -1e6, 1e6)
+                      for n in model.layers[0].neurons)
+    assert_fails(capsys, ch04.check_bends, scipy_roots, says="your answer uses scipy")
+    assert_passes(capsys, ch04.check_bends,
+                  lambda model: sorted(-n.b.data / n.w[0].data for n in model.layers[0].neurons))
+
+
+def test_big_step_differences_on_polynomials_fail(capsys):
+    # 3.2: out = x⁴ + x³; Richardson on it written out is exact, but of degree 4
+    def richardson(x):
+        def out(x):
+            y = x * x
+            return (y + x) * y
+        d = lambda h: (out(x + h) - out(x - h)) / (2 * h)  # noqa: E731
+        y = x * x
+        return [y, (y + x) + y, (4 * d(0.5) - d(1.0)) / 3]
+    assert_fails(capsys, ch03.check_paths, richardson, says="your d out/dx is written as a polynomial")
+
+    def paths(x):  # the chain rule
+        y = x * x
+        z = y + x
+        return [y, z + y, 2 * x * (z + y) + y]
+    outputs = {assert_passes(capsys, ch03.check_paths, paths) for _ in range(3)}
+    assert len(outputs) == 1, outputs
+    assert_fails(capsys, ch03.check_paths, lambda x: paths(float(x)), says="cannot here")
+
+    # 5.1: the loss is a parabola in each prediction: a central difference of it is exact
+    def differences(predictions, targets):
+        values = [p.data for p in predictions]
+
+        def loss(vs):
+            return sum((v - t) ** 2 for v, t in zip(vs, targets)) / len(vs)
+        return [(loss(values[:j] + [v + 1] + values[j + 1:])
+                 - loss(values[:j] + [v - 1] + values[j + 1:])) / 2 for j, v in enumerate(values)]
+    assert_fails(capsys, ch05.check_mse_gradient, differences, says="computed from the loss's values")
+    assert_passes(capsys, ch05.check_mse_gradient,
+                  lambda ps, ts: [2 * (p.data - t) / len(ps) for p, t in zip(ps, ts)])
+
+
+def test_ch03_power_rule_by_differences_fails_on_every_run(capsys):
+    # Richardson's extrapolation of a**3 with big steps is exact: every run also tries a
+    # fractional exponent, where no difference is
+    richardson = ('''    def _backward(self, grad):      # d(a^n)/da = n a^(n-1)
+        (a,) = self._prev
+        return (grad * self.n * a.data ** (self.n - 1),)''', '''    def _backward(self, grad):
+        (a,) = self._prev
+        f = lambda x: x ** self.n  # noqa: E731
+        d = lambda h: (f(a.data + h) - f(a.data - h)) / (2 * h)  # noqa: E731
+        return (grad * (4 * d(0.25) - d(0.5)) / 3,)''')
+    namespace = engine_piece(3, 4, replace=[richardson])
+    answers = [namespace[name] for name in ("Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh")]
+    for _ in range(4):
+        assert_fails(capsys, ch03.check_rules, *answers, says="Pow._backward")

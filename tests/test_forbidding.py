@@ -447,3 +447,236 @@ def dq(x):
     return step(x + 1e-30j)
 ''')
     assert _takes_complex_step([namespace["dq"]])
+
+
+# ----- libraries that do what the exercise asks ----------------------------------------
+
+def _verdict(checker, answer, capsys):
+    ok = checker(answer)
+    return ok, capsys.readouterr().out
+
+
+LIBRARY_USES = [
+    ("import inside the answer", "graphlib", "ch03", "check_topological_sort", "sort", '''
+def sort(root):
+    import graphlib
+    graph, stack, seen = {}, [root], set()
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            graph[node] = set(node._prev)
+            stack.extend(node._prev)
+    return list(graphlib.TopologicalSorter(graph).static_order())
+'''),
+    ("a module global", "graphlib", "ch03", "check_topological_sort", "sort", '''
+import graphlib
+def helper(graph):
+    return list(graphlib.TopologicalSorter(graph).static_order())
+def sort(root):
+    graph, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if node not in graph:
+            graph[node] = set(node._prev)
+            stack.extend(node._prev)
+    return helper(graph)
+'''),
+    ("a class held in a default", "decimal", "ch05", "check_logsumexp", "logsumexp", '''
+import decimal
+def logsumexp(zs, exact=decimal.Decimal):
+    return float(sum(exact(z).exp() for z in zs).ln())
+'''),
+    ("a function held in a closure", "fractions", "ch05", "check_mse_gradient", "mse_gradient", '''
+def make():
+    from fractions import Fraction
+    def mse_gradient(ps, ts):
+        n = Fraction(len(ps))
+        return [float(2 * (Fraction(p.data) - Fraction(t)) / n) for p, t in zip(ps, ts)]
+    return mse_gradient
+mse_gradient = make()
+'''),
+    ("an instance held in a class attribute", "decimal", "ch01", "check_power_rule", "dq", '''
+import decimal
+class Rule:
+    context = decimal.Context(prec=50)
+    def __call__(self, x):
+        d = self.context.create_decimal_from_float(x)
+        return float(12 * d * d - 4 * d + 1)
+dq = Rule().__call__
+'''),
+    ("a name built at run time", "graphlib", "ch03", "check_topological_sort", "sort", '''
+import importlib
+def sort(root):
+    module = importlib.import_module("graph" + "lib")
+    graph, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if node not in graph:
+            graph[node] = set(node._prev)
+            stack.extend(node._prev)
+    return list(module.TopologicalSorter(graph).static_order())
+'''),
+    ("__import__ of a name built at run time", "graphlib", "ch03", "check_topological_sort",
+     "sort", '''
+def sort(root):
+    module = __import__("graph" + "lib")
+    graph, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if node not in graph:
+            graph[node] = set(node._prev)
+            stack.extend(node._prev)
+    return list(module.TopologicalSorter(graph).static_order())
+'''),
+]
+
+
+@pytest.mark.parametrize("how, library, module, checker, name, source", LIBRARY_USES,
+                         ids=[case[0] for case in LIBRARY_USES])
+def test_an_answer_using_a_library_fails_naming_it(capsys, how, library, module, checker, name,
+                                                    source):
+    ok, out = _verdict(_checker(module, checker), run_cell(source)[name], capsys)
+    assert ok is False, out
+    assert f"your answer uses {library}: the exercise asks" in out, out
+
+
+def test_sympy_derivative_through_lambdify_fails(capsys):
+    pytest.importorskip("sympy")
+    namespace = run_cell('''
+import sympy
+def q(x):
+    return 4 * x**3 - 2 * x**2 + x - 5
+_x = sympy.Symbol("x")
+_slope = sympy.lambdify(_x, sympy.diff(q(_x), _x))
+def dq(x):
+    return float(_slope(x))
+''')
+    ok, out = _verdict(_checker("ch01", "check_power_rule"), namespace["dq"], capsys)
+    assert ok is False and "your answer uses sympy" in out, out
+
+
+@pytest.mark.parametrize("source", ['''
+import torch
+def logsumexp(zs):
+    return float(torch.special.logsumexp(torch.tensor(zs, dtype=torch.float64), 0))
+''', '''
+def logsumexp(zs, lse=None):
+    import torch
+    return float(torch.tensor(zs, dtype=torch.float64).log_softmax(0)[0].neg() + zs[0])
+'''])
+def test_torch_where_the_exercise_asks_to_write_it_fails(capsys, source):
+    pytest.importorskip("torch")
+    ok, out = _verdict(_checker("ch05", "check_logsumexp"), run_cell(source)["logsumexp"], capsys)
+    assert ok is False and "your answer uses torch" in out, out
+
+
+def test_libraries_not_used_are_not_named():
+    from minigrad.exercises import library_used
+    namespace = run_cell('''
+import math
+import numpy as np
+def helper(zs):
+    return max(zs)
+def logsumexp(zs, log=math.log, tools=(np.exp, sum)):
+    m = helper(zs)
+    text = "the decimal point"
+    return m + log(sum(math.exp(z - m) for z in zs))
+''')
+    assert library_used([namespace["logsumexp"]]) is None
+
+
+def test_a_trapped_function_saved_in_a_default_still_springs():
+    # issue 16: np.logaddexp.reduce kept as a default argument escaped the name swap
+    import numpy as np
+    namespace = run_cell('''
+import numpy as np
+def logsumexp(zs, lse=np.logaddexp.reduce, *, also=np.logaddexp):
+    return float(lse(zs))
+class Holder:
+    reduce = np.logaddexp.reduce
+def held(zs):
+    return float(Holder.reduce(zs))
+''')
+    for name in ("logsumexp", "held"):
+        with pytest.raises(ForbiddenCall, match="NumPy's logaddexp"):
+            with forbidding([(np, "logaddexp", "NumPy's logaddexp")], [namespace[name]],
+                            "write it"):
+                namespace[name]([1.0, 2.0])
+    assert namespace["logsumexp"].__defaults__[0] == np.logaddexp.reduce  # put back
+    assert namespace["logsumexp"].__kwdefaults__["also"] is np.logaddexp
+    assert namespace["Holder"].__dict__["reduce"] == np.logaddexp.reduce
+    assert namespace["logsumexp"]([0.0, 0.0]) == pytest.approx(np.log(2))
+
+
+GOING_AROUND = [
+    ("the checker's frame", "ch01", "check_power_rule", "dq", "reads the checker's frames", '''
+import sys
+def dq(x):
+    return sys._getframe(1).f_locals["slope"](x)
+'''),
+    ("the checker's frame, by names built at run time", "ch01", "check_power_rule", "dq",
+     "reads the checker's frames", '''
+import sys
+def dq(x):
+    frame = getattr(sys, "".join(["_get", "frame"]))(1)
+    return getattr(frame, "".join(["f_lo", "cals"]))["slope"](x)
+'''),
+    ("sys.modules", "ch05", "check_logsumexp", "logsumexp", "looks modules up in sys.modules", '''
+import sys
+def logsumexp(zs):
+    lse = sys.modules["".join(["scipy", ".special"])].logsumexp
+    return float(lse(zs))
+'''),
+    ("a copy of a package function", "ch03", "check_topological_sort", "sort",
+     "holds a copy of minigrad's topological_order", '''
+import types
+from minigrad import autograd
+_sort = types.FunctionType(autograd.topological_order.__code__,
+                           autograd.topological_order.__globals__, "my_sort")
+def sort(root):
+    return _sort(root)
+'''),
+    ("a package function's code, saved", "ch03", "check_topological_sort", "sort",
+     "holds a copy of minigrad's topological_order", '''
+import types
+from minigrad import autograd
+_code = autograd.topological_order.__code__
+def sort(root):
+    return types.FunctionType(_code, vars(autograd))(root)
+'''),
+    ("__import__ saved in a default", "ch03", "check_topological_sort", "sort",
+     "your answer uses graphlib", '''
+def sort(root, load=__import__):
+    module = load("".join(["graph", "lib"]))
+    graph, stack = {}, [root]
+    while stack:
+        node = stack.pop()
+        if node not in graph:
+            graph[node] = set(node._prev)
+            stack.extend(node._prev)
+    return list(module.TopologicalSorter(graph).static_order())
+'''),
+]
+
+
+@pytest.mark.parametrize("how, module, checker, name, says, source", GOING_AROUND,
+                         ids=[case[0] for case in GOING_AROUND])
+def test_an_answer_going_around_the_traps_fails(capsys, how, module, checker, name, says, source):
+    import sys
+    getframe = sys._getframe
+    ok, out = _verdict(_checker(module, checker), run_cell(source)[name], capsys)
+    assert ok is False, out
+    assert says in out, out
+    assert sys._getframe is getframe  # put back
+
+
+def test_the_reference_answers_pass_with_the_traps_around(capsys):
+    namespace = run_cell('''
+import sys
+def dq(x):
+    return 12 * x ** 2 - 4 * x + 1
+''')
+    for _ in range(3):
+        ok, out = _verdict(_checker("ch01", "check_power_rule"), namespace["dq"], capsys)
+        assert ok is True, out

@@ -17,8 +17,20 @@ A checker judges the method as well as the numbers:
   is asked for, and the checker's own reference answers are traps
   (:func:`forbidding`): calling one fails the exercise, saying which was
   called, however the reader's code reached it;
+- an answer that uses a library doing what the exercise asks (PyTorch,
+  SymPy, graphlib, SciPy, decimal, fractions, ...: :data:`LIBRARIES`) fails,
+  naming it, found through what the answer's code, and the reader's code it
+  reaches, imports, names or holds (:func:`library_used`); so does one that
+  reads the checker's frames, looks modules up in ``sys.modules``, or holds a
+  copy of the package's code, which the traps would not reach;
 - a complex step, exact as no finite difference is, is refused where a
   derivative rule is asked for;
+- where the function an exercise is about is a polynomial (or a straight
+  line in an input), a difference of its values with big steps is exact too:
+  the inputs are then handed over as :func:`traced` floats, which record what
+  each result is computed from (:func:`sources`) and its degree
+  (:func:`degree`), so that an answer computed from what a difference needs
+  fails;
 - answers are tried on inputs drawn afresh on every run (:func:`fresh_rng`),
   so that a number copied in fails; the messages about those inputs name no
   drawn number, so a correct answer prints the same PASS on every run;
@@ -26,11 +38,15 @@ A checker judges the method as well as the numbers:
   than finite differences can reach (:func:`check_derivative`).
 """
 import builtins
+import cmath
 import contextlib
+import dis
 import functools
+import importlib
 import inspect
 import math
 import numbers
+import os
 import sys
 import textwrap
 import types
@@ -40,7 +56,8 @@ import numpy as np
 from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
-__all__ = ["ForbiddenCall", "forbidding", "reports_forbidden", "recording_calls", "fresh_rng",
+__all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources",
+           "degree", "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
@@ -72,8 +89,8 @@ class _Trap:
         self._label, self._task, self._used = label, task, used
 
     def _spring(self):
-        self._used.append(self._label)
-        raise ForbiddenCall(f"your answer calls {self._label}: {self._task}")
+        self._used.append(f"your answer calls {self._label}: {self._task}")
+        raise ForbiddenCall(self._used[-1])
 
     def __call__(self, *args, **kwargs):
         self._spring()
@@ -104,29 +121,58 @@ def _functions_of(answer):
 
 
 def _swap_references(answers, replacements):
-    """Replace, in the globals and closures of ``answers``, every reference to a key of
-    ``replacements`` by its value; return a function that puts the originals back."""
-    undo = []
-    seen_globals = set()
-    for answer in answers:
-        for function in _functions_of(answer):
-            namespace = function.__globals__
-            if id(namespace) not in seen_globals:
-                seen_globals.add(id(namespace))
-                for name, value in list(namespace.items()):
-                    new = replacements.get(id(value))
-                    if new is not None:
-                        namespace[name] = new
-                        undo.append(functools.partial(namespace.__setitem__, name, value))
-            for cell in function.__closure__ or ():
-                try:
-                    value = cell.cell_contents
-                except ValueError:  # a cell not filled yet
-                    continue
-                new = replacements.get(id(value))
+    """Replace every reference to a key of ``replacements`` (an ``id``), or to a bound
+    method of one (``np.logaddexp.reduce``), by its value: in the globals, closures,
+    defaults and keyword defaults of the reader's functions that ``answers`` reach
+    (:func:`_reach`), and in the attributes of their classes. Return a function that
+    puts the originals back."""
+    undo, seen_globals = [], set()
+
+    def new_for(value):
+        new = replacements.get(id(value))
+        if new is None and not isinstance(value, types.ModuleType):
+            try:
+                new = replacements.get(id(getattr(value, "__self__", None)))
+            except Exception:  # an object whose attributes raise holds nothing trapped
+                new = None
+        return new
+
+    reached = {id(f.__func__ if hasattr(f, "__func__") else f): f
+               for f in _reach(answers)[1] + list(answers)}
+    for thing in reached.values():
+        thing = getattr(thing, "__func__", thing)
+        if isinstance(thing, type) and _is_readers(thing):
+            for name, value in list(vars(thing).items()):
+                new = new_for(value)
                 if new is not None:
-                    cell.cell_contents = new
-                    undo.append(functools.partial(setattr, cell, "cell_contents", value))
+                    undo.append(_replace_attribute(thing, name, new))
+        if not isinstance(thing, types.FunctionType) or not _is_readers(thing):
+            continue
+        namespace = thing.__globals__
+        if id(namespace) not in seen_globals:
+            seen_globals.add(id(namespace))
+            for name, value in list(namespace.items()):
+                new = new_for(value)
+                if new is not None:
+                    namespace[name] = new
+                    undo.append(functools.partial(namespace.__setitem__, name, value))
+        for cell in thing.__closure__ or ():
+            try:
+                value = cell.cell_contents
+            except ValueError:  # a cell not filled yet
+                continue
+            new = new_for(value)
+            if new is not None:
+                cell.cell_contents = new
+                undo.append(functools.partial(setattr, cell, "cell_contents", value))
+        if thing.__defaults__ and any(new_for(v) is not None for v in thing.__defaults__):
+            undo.append(functools.partial(setattr, thing, "__defaults__", thing.__defaults__))
+            thing.__defaults__ = tuple(new_for(v) or v for v in thing.__defaults__)
+        if thing.__kwdefaults__ and any(new_for(v) is not None
+                                        for v in thing.__kwdefaults__.values()):
+            undo.append(functools.partial(setattr, thing, "__kwdefaults__",
+                                          thing.__kwdefaults__))
+            thing.__kwdefaults__ = {k: new_for(v) or v for k, v in thing.__kwdefaults__.items()}
 
     def restore():
         for step in reversed(undo):
@@ -230,6 +276,83 @@ def _checker_helpers(answers):
             and id(inspect.unwrap(value)) not in held]
 
 
+class _Traced(float):
+    """A float that knows which of the checker's inputs it was computed from
+    (``sources``, their names) and the degree of the polynomial in them it is
+    written as (``degree``; inf once divided by an input or raised to a power
+    that is not a whole number), through ``+ - * / **``, ``-x`` and ``abs``: a
+    formula's inputs and degree can then be told from those a numerical
+    derivative needs. A product with the plain number 0 depends on nothing
+    (``b = 0`` then ``b = w b + b1``, folding a chain one neuron at a time, is
+    computed from b1 alone)."""
+
+    def __new__(cls, value, sources=frozenset(), degree=0):
+        number = super().__new__(cls, value)
+        number.sources, number.degree = frozenset(sources), degree
+        return number
+
+    def __reduce__(self):  # what a copy or a pickle keeps: the float alone
+        return float, (float(self),)
+
+
+def degree(number):
+    """The degree of the polynomial in the :func:`traced` inputs that ``number`` was
+    written as (0 for a plain number)."""
+    return number.degree if isinstance(number, _Traced) else 0
+
+
+def _result_degree(name, operands):
+    degrees = [degree(x) for x in operands]
+    if name in ("__add__", "__radd__", "__sub__", "__rsub__"):
+        return max(degrees)
+    if name in ("__mul__", "__rmul__"):
+        return sum(degrees)
+    if name in ("__neg__", "__pos__", "__abs__"):
+        return degrees[0]
+    base, exponent = (operands[1], operands[0]) if name.startswith("__r") else operands
+    if name in ("__truediv__", "__rtruediv__"):
+        return degree(base) if degree(exponent) == 0 else math.inf  # (numerator, divisor)
+    whole = not isinstance(exponent, _Traced) and float(exponent).is_integer() \
+        and exponent >= 0
+    return degree(base) * int(exponent) if whole else (0 if max(degrees) == 0 else math.inf)
+
+
+def _traced_operator(name):
+    operation = getattr(float, name)
+
+    def traced_operation(*operands):
+        result = operation(*(float(x) if isinstance(x, _Traced) else x for x in operands))
+        if not isinstance(result, float):  # NotImplemented, or a complex power
+            return result
+        if name in ("__mul__", "__rmul__") and any(
+                x == 0 and not isinstance(x, _Traced) for x in operands):
+            return _Traced(result)  # a product with the number 0 depends on nothing
+        return _Traced(result, frozenset().union(*(sources(x) for x in operands)),
+                       _result_degree(name, operands))
+    traced_operation.__name__ = name
+    return traced_operation
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__",
+              "__abs__"):
+    setattr(_Traced, _name, _traced_operator(_name))
+
+
+def traced(number, name):
+    """``number`` as a float that records that what is computed from it comes from
+    ``name`` (see :func:`sources` and :func:`degree`)."""
+    return _Traced(number, {name}, 1)
+
+
+def sources(number):
+    """The names of the :func:`traced` inputs that ``number`` was computed from with
+    arithmetic (empty for a number that lost the trace, through ``float()``, ``math`` or
+    NumPy, or was never computed from one)."""
+    return getattr(number, "sources", frozenset()) if isinstance(number, _Traced) \
+        else frozenset()
+
+
 COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be written out"
 
 #: In :func:`forbidding`'s entries (as :func:`package_rule_entries` puts it), an entry that
@@ -244,35 +367,254 @@ _COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "complex64", "complex128
 _COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
 
 
+#: Where installed code lives (the standard library, site-packages): not the reader's.
+_INSTALLED = tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
+
+
+def _is_readers(thing):
+    """Whether ``thing`` (a function or a class) is the reader's own: not the package's,
+    not the standard library's or an installed library's, not a builtin."""
+    module = getattr(thing, "__module__", None) or ""
+    if module.partition(".")[0] == "minigrad":
+        return False
+    if isinstance(thing, types.FunctionType):  # the package's code, however named, is not
+        return not thing.__code__.co_filename.startswith(_INSTALLED + (_PACKAGE_DIR,))
+    if module == "builtins":  # a class made by exec has no module of its own
+        return getattr(builtins, thing.__name__, None) is not thing
+    if module == "__main__":
+        return True
+    path = getattr(sys.modules.get(module), "__file__", None) or ""
+    return not path.startswith(_INSTALLED)
+
+
+def _held(container):
+    """The objects a list, tuple, set or dict holds (its keys and values), else none."""
+    if isinstance(container, dict):
+        return list(container.keys()) + list(container.values())
+    if isinstance(container, (list, tuple, set, frozenset)):
+        return list(container)
+    return []
+
+
+def _reach(answers):
+    """What the reader's ``answers`` can run and name: ``(codes, values)``.
+
+    ``codes`` are ``(code, globals)`` pairs: the answers' functions and their
+    classes' methods, the functions and classes they define inside, and,
+    recursively, the reader's own functions and classes they name or hold.
+    ``values`` are the objects that code names (resolved in its globals), and
+    that the functions hold in closures, defaults and keyword defaults, and the
+    classes in their attributes, with what lists, tuples, sets and dicts among
+    them hold, one level down; for a function made by exec in a namespace that is
+    no module's nor the answers' (sympy's ``lambdify`` makes them), everything
+    that namespace holds. The package's and installed code is not entered.
+    """
+    codes, values, seen = [], [], set()
+    pending = list(answers)
+    own = {id(function.__globals__) for answer in answers for function in _functions_of(answer)}
+
+    def hold(value):
+        values.append(value)
+        pending.append(value)
+        for inner in _held(value)[:1000]:
+            values.append(inner)
+            pending.append(inner)
+
+    while pending:
+        thing = pending.pop()
+        if isinstance(thing, types.MethodType):  # a bound method: its class's attributes too
+            owner = thing.__self__
+            pending.append(owner if isinstance(owner, type) else type(owner))
+        thing = getattr(thing, "__func__", thing)  # static, class and bound methods
+        if id(thing) in seen or not isinstance(thing, (type, types.FunctionType)) \
+                or not _is_readers(thing):
+            continue
+        seen.add(id(thing))
+        if isinstance(thing, type):
+            for klass in thing.__mro__:
+                if _is_readers(klass):
+                    for member in list(vars(klass).values()):
+                        hold(member)
+            continue
+        for cell in thing.__closure__ or ():
+            try:
+                hold(cell.cell_contents)
+            except ValueError:  # a cell not filled yet
+                pass
+        for value in list(thing.__defaults__ or ()) + list((thing.__kwdefaults__ or {}).values()):
+            hold(value)
+        namespace, inner = thing.__globals__, [thing.__code__]
+        if "__name__" not in namespace and id(namespace) not in own:
+            # made by exec in a namespace of its own, as sympy's lambdify makes them
+            values += list(namespace.values())[:5000]
+        while inner:
+            code = inner.pop()
+            codes.append((code, namespace))
+            inner += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+            for name in code.co_names:
+                if name in namespace:
+                    hold(namespace[name])
+    return codes, values
+
+
 def _takes_complex_step(answers):
     """Whether the code of ``answers`` (their functions and methods, what those define
     inside, and the functions of the reader's they call) holds a complex number or names
     ``complex``, ``cmath`` or ``imag``."""
-    codes, seen = [], set()
-    for answer in answers:
-        codes += [(f.__code__, f.__globals__) for f in _functions_of(answer)]
-    while codes:
-        code, namespace = codes.pop()
-        if id(code) in seen:
-            continue
-        seen.add(id(code))
+    codes, values = _reach(answers)
+    for code, _ in codes:
         for constant in code.co_consts:
             if isinstance(constant, complex) or isinstance(constant, str) \
                     and constant in _COMPLEX_DTYPES:
                 return True
-            if isinstance(constant, types.CodeType):
-                codes.append((constant, namespace))
+        if _COMPLEX_NAMES.intersection(code.co_names):
+            return True
+    return any(isinstance(value, complex) or value is cmath for value in values)
+
+
+#: The libraries that do what the exercises ask the reader to write (derivatives,
+#: sorts, optimizers, log-sum-exps, networks, exact arithmetic): an answer that uses one
+#: fails, however it reached it (:func:`library_used`). NumPy is not among them: a
+#: checker traps the NumPy functions its exercise is about.
+LIBRARIES = frozenset({"torch", "sympy", "graphlib", "scipy", "jax", "jaxlib", "autograd",
+                       "mpmath", "numdifftools", "decimal", "_decimal", "_pydecimal",
+                       "fractions", "tensorflow", "keras", "functorch"})
+
+
+def _libraries_of(value):
+    """The top-level modules ``value`` belongs to: a module's own, a function's or class's
+    ``__module__``, a bound method's owner's, an instance's class's."""
+    names = set()
+    try:
+        if isinstance(value, types.ModuleType):
+            return {value.__name__.partition(".")[0]}
+        for candidate in (value, getattr(value, "__self__", None),
+                          getattr(value, "__objclass__", None)):
+            if candidate is None or isinstance(candidate, types.ModuleType):
+                if candidate is not None:
+                    names.add(candidate.__name__.partition(".")[0])
+                continue
+            module = getattr(candidate, "__module__", None)
+            if isinstance(module, str):
+                names.add(module.partition(".")[0])
+            if not isinstance(candidate, type):
+                names.add(str(getattr(type(candidate), "__module__", "")).partition(".")[0])
+    except Exception:  # an object whose attributes raise is nothing of a library's
+        pass
+    return names
+
+
+def library_used(answers, libraries=LIBRARIES):
+    """The first of ``libraries`` that the reader's ``answers`` use (see :func:`_reach`):
+    one their code imports, or names as a string (``sys.modules["sympy"]``), or an object
+    of one (a module, function, class, method or instance) that their code names in its
+    globals or holds in closures, defaults or class attributes; None if they use none."""
+    codes, values = _reach(answers)
+    for code, _ in codes:
+        imported = [name for name in code.co_names if name.partition(".")[0] in libraries]
+        if imported:  # a name of a library's is an import only if an import uses it
+            for instruction in dis.get_instructions(code):
+                if instruction.opname == "IMPORT_NAME" \
+                        and instruction.argval.partition(".")[0] in libraries:
+                    return instruction.argval.partition(".")[0]
+        for constant in code.co_consts:  # a module's name, not prose that starts with one
+            if isinstance(constant, str) and constant.partition(".")[0] in libraries \
+                    and all(part.isidentifier() for part in constant.split(".")):
+                return constant.partition(".")[0]
+    for value in values:
+        used = _libraries_of(value) & libraries
+        if used:
+            return min(used)
+    return None
+
+
+#: What the package's own code is in: no answer of the reader's holds a copy of it.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+#: Names by which code reads the frames of the code that called it (the checker's, and
+#: the reference answers in them) or finds objects behind the names it is given.
+_AROUND_NAMES = {"_getframe": "the checker's frames", "currentframe": "the checker's frames",
+                 "getouterframes": "the checker's frames", "f_back": "the checker's frames",
+                 "f_locals": "the checker's frames", "f_globals": "the checker's frames",
+                 "tb_frame": "the checker's frames", "gi_frame": "the checker's frames",
+                 "cr_frame": "the checker's frames", "get_referrers": "the garbage collector",
+                 "get_referents": "the garbage collector", "get_objects": "the garbage collector"}
+
+
+def _is_package_copy(value):
+    """Whether ``value`` is a copy of the package's code: a code object of its, or a
+    function that runs one and is not the function the package holds by that name."""
+    if isinstance(value, types.CodeType):
+        return value.co_filename.startswith(_PACKAGE_DIR)
+    if not isinstance(value, types.FunctionType) \
+            or not value.__code__.co_filename.startswith(_PACKAGE_DIR):
+        return False
+    qualname = value.__code__.co_qualname
+    if "<locals>" in qualname or value.__code__.co_filename == "<minigrad trap>":
+        return False  # made by a function of the package's as it runs: a trap, a recorder
+    found = next((module for module in list(sys.modules.values())
+                  if getattr(module, "__file__", None) == value.__code__.co_filename), None)
+    for part in qualname.split("."):
+        found = vars(found).get(part) if hasattr(found, "__dict__") else None
+    return all(candidate is not value for candidate in (
+        found, getattr(found, "__func__", None), getattr(found, "fget", None),
+        getattr(found, "__wrapped__", None)))
+
+
+def _going_around(answers, reach=None):
+    """How the reader's ``answers`` go around the traps (a phrase), or None: reading the
+    checker's frames or the garbage collector's lists, looking modules up in
+    ``sys.modules``, or holding a copy of the package's code (a function made from a
+    package function's ``__code__``, which the traps do not reach)."""
+    codes, values = _reach(answers) if reach is None else reach
+    names_sys = any(value is sys for value in values)
+    for code, _ in codes:
         for name in code.co_names:
-            if name in _COMPLEX_NAMES:
-                return True
-            called = namespace.get(name)
-            if isinstance(called, types.FunctionType) and called.__globals__ is namespace:
-                codes.append((called.__code__, namespace))  # a helper of the reader's
-    return False
+            if name in _AROUND_NAMES:
+                return f"reads {_AROUND_NAMES[name]}"
+            if name == "modules" and names_sys:
+                return "looks modules up in sys.modules"
+    for value in values:
+        if _is_package_copy(value):
+            code = getattr(value, "__code__", value)
+            return f"holds a copy of minigrad's {code.co_name}"
+    return None
+
+
+def _guarded_getframe(task, used):
+    """A stand-in for ``sys._getframe`` that springs when the reader's code calls it."""
+    original = sys._getframe
+
+    def getframe(depth=0):
+        caller = original(1)
+        module = str(caller.f_globals.get("__name__", "")).partition(".")[0]
+        if module != "minigrad" and not caller.f_code.co_filename.startswith(_INSTALLED):
+            used.append(f"your answer reads the checker's frames: {task}")
+            raise ForbiddenCall(used[-1])
+        return original(depth + 1)
+    return getframe
+
+
+def _importing(libraries, task, used):
+    """A stand-in for ``__import__`` and ``importlib.import_module`` that springs when the
+    reader's code (not a library's or the package's own) imports one of ``libraries``."""
+    def wrap(original):
+        def importing(name, *args, **kwargs):
+            top = str(name).partition(".")[0]
+            if top in libraries:
+                caller = sys._getframe(1)
+                module = str(caller.f_globals.get("__name__", "")).partition(".")[0]
+                if module not in libraries and module != "minigrad" \
+                        and not caller.f_code.co_filename.startswith(_INSTALLED):
+                    used.append(f"your answer uses {top}: {task}")
+                    raise ForbiddenCall(used[-1])
+            return original(name, *args, **kwargs)
+        return importing
+    return wrap
 
 
 @contextlib.contextmanager
-def forbidding(entries, answers, task):
+def forbidding(entries, answers, task, libraries=LIBRARIES):
     """While the block runs, calling any of ``entries`` raises :class:`ForbiddenCall`.
 
     ``entries`` are ``(owner, attribute, label)`` triples: a module's function
@@ -288,13 +630,43 @@ def forbidding(entries, answers, task):
     the exercise asks for. The trap raises on exit too, should the reader's
     code have caught it. With :func:`package_rule_entries`, an answer taking a
     complex step is refused before it runs.
+
+    An answer that uses one of ``libraries`` (:data:`LIBRARIES` unless a
+    checker says otherwise: torch, sympy, graphlib, scipy, decimal, ...),
+    which do what the exercises ask the reader to write, fails, the message
+    naming the library (:func:`library_used`: what its code, and the reader's
+    code it reaches, imports or holds): before it runs, or, where ``entries``
+    trap some of that library's functions, after it has run, so that a trap
+    it springs names the function. While it runs, importing one from the
+    reader's code (``__import__``, ``importlib.import_module``) springs a trap
+    too. An answer that reads the checker's frames (``sys._getframe``, also
+    trapped while it runs, ``f_locals``, ...), looks modules up in
+    ``sys.modules`` or holds a copy of the package's code fails before it runs.
     """
     entries = list(entries)
+    around = _going_around(answers)
+    if around is not None:
+        raise ForbiddenCall(f"your answer {around}: {task}")
+    library = library_used(answers, libraries) if libraries else None
+    # where the checker traps some of that library's functions, the answer runs, so that
+    # a trap names the function it called; it fails on exit all the same
+    deferred = None if library is None else f"your answer uses {library}: {task}"
+    if library is not None and not any(library in _libraries_of(entry[0])
+                                       for entry in entries if entry[0] is not None):
+        raise ForbiddenCall(deferred)
     if _REFUSE_COMPLEX_STEP in entries and _takes_complex_step(answers):
         raise ForbiddenCall(COMPLEX_STEP)
     used = []
     undo, originals = [], {}
     try:
+        undo.append(_replace_attribute(sys, "_getframe", _guarded_getframe(task, used)))
+        if libraries:
+            hook = _importing(frozenset(libraries), task, used)
+            for owner, name in ((builtins, "__import__"), (importlib, "import_module"),
+                                (importlib, "__import__")):
+                original = getattr(owner, name)
+                originals[id(original)] = hook(original)  # saved references swapped too
+                undo.append(_replace_attribute(owner, name, originals[id(original)]))
         for owner, name, label in entries:
             if owner is None or not hasattr(owner, name):
                 continue  # an optional library that is not imported
@@ -323,14 +695,14 @@ def forbidding(entries, answers, task):
     try:
         yield
     except BaseException:
-        if used:
-            raise ForbiddenCall(f"your answer calls {used[0]}: {task}") from None
+        if used or deferred:
+            raise ForbiddenCall(used[0] if used else deferred) from None
         raise
     finally:
         for step in reversed(undo):
             step()
-    if used:
-        raise ForbiddenCall(f"your answer calls {used[0]}: {task}")
+    if used or deferred:
+        raise ForbiddenCall(used[0] if used else deferred)
 
 
 def reports_forbidden(what):
@@ -449,12 +821,37 @@ def method_entries(answer, method):
 
 def model_entries(answer):
     """:func:`forbidding`'s entries for an answer asked for by formula, without building a
-    model: the package's scalar neurons, layers and models, and the ``parameters`` of the
-    package's modules and of the reader's own classes."""
-    from minigrad import module, value_nn
-    entries = [(klass, "__init__", f"minigrad's {klass.__name__}")
-               for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
-    entries.append((module.Module, "parameters", "minigrad's parameters()"))
+    model: making any of the package's modules (the ``__init__`` of each ``Module`` class
+    of its network modules), their ``parameters`` and ``state_dict``; making, or listing
+    the parameters of, any class of the reader's with a ``parameters`` method that the
+    answer can reach (its globals, the modules it names, such as their ``yourgrad``
+    engine, and that engine itself once loaded); and PyTorch's ``nn.Module``."""
+    from minigrad import (module, tensor_attention, tensor_conv, tensor_embedding, tensor_nn,
+                          tensor_norm, value_nn)
+    entries = [(module.Module, "parameters", "minigrad's parameters()"),
+               (module.Module, "state_dict", "minigrad's state_dict()")]
+    for owner in (module, value_nn, tensor_nn, tensor_conv, tensor_norm, tensor_attention,
+                  tensor_embedding):
+        for klass in vars(owner).values():
+            if isinstance(klass, type) and issubclass(klass, module.Module) \
+                    and klass.__module__ == owner.__name__ and "__init__" in vars(klass):
+                entries.append((klass, "__init__", f"minigrad's {klass.__name__}"))
+    reachable = _reach([answer])[1] + [sys.modules.get(f"yourgrad.{engine}")
+                                       for engine in ("value", "tensor")]
+    classes = {}
+    for value in reachable:
+        inside = vars(value).values() if isinstance(value, types.ModuleType) \
+            and value.__name__.partition(".")[0] != "minigrad" else [value]
+        for klass in inside:
+            if isinstance(klass, type) and _is_readers(klass) \
+                    and callable(getattr(klass, "parameters", None)):
+                classes[id(klass)] = klass
+    for klass in classes.values():
+        entries += [(klass, "__init__", f"your {klass.__name__}"),
+                    (klass, "parameters", f"{klass.__name__}.parameters()")]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        entries.append((torch.nn.Module, "__init__", "PyTorch's nn.Module"))
     return entries + method_entries(answer, "parameters")
 
 
@@ -660,24 +1057,45 @@ EXACT = ("the derivative must be exact: yours is close to the slope but not equa
 BY_RULE = "the exercise asks for the derivative by a rule, worked out by hand"
 
 
-def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
-    """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point."""
+#: A derivative rule that evaluates its function away from the point asked about is taking
+#: a numerical derivative, whatever the step: a difference with big steps (or Richardson's
+#: extrapolation of them) is exact on a polynomial of low enough degree.
+AWAY = ("your derivative calls {name} away from x: that is a numerical derivative "
+        "(differences of {name}'s values, at any step); the exercise asks for the rule, exact")
+#: The same, for a rule that needs no value of its function at all.
+NEEDS_NONE = ("your derivative calls {name}: the rule of a polynomial is another polynomial, "
+              "written from the power rule without evaluating {name}")
+
+
+#: A rule of a polynomial handed a :func:`traced` x that is no longer computed from it.
+UNTRACED = ("the checker follows how your derivative is computed from x, and cannot here "
+            "(float(), math and NumPy lose track): write it with +, -, * and ** on x")
+#: A rule of a polynomial written as a polynomial of a higher degree.
+TOO_HIGH = ("your derivative is written as a polynomial of degree {got} in x (or divides by "
+            "x), though the rule of {name} has degree {most}: differences of {name}'s values, "
+            "even written out, are a numerical derivative, exact here because {name} is a "
+            "polynomial; write the rule")
+
+
+def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_degree, later):
+    """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point. What
+    is wrong with how a right number was computed is added to ``later``, to be said once
+    every point has its right number (a number typed in is told that it is wrong)."""
     name = getattr(f, "__name__", "f")
     with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
             forbidding(autograd_entries() + package_rule_entries(), [df], BY_RULE):
         try:
-            got = df(x)
+            got = df(x if max_degree is None else traced(x, "x"))
         except Exception as error:  # the reader's code is under test: report, don't crash
             return f"{label} your derivative raised {describe_error(error)}"
     if is_placeholder(got):
         return NOT_FILLED_IN
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         return f"{label} your derivative returned {type(got).__name__} {got!r}, not a number"
-    nearby = [args[0] for args in calls if args and isinstance(args[0], numbers.Real)
-              and args[0] != x and abs(args[0] - x) <= 1e-2 * max(1.0, abs(x))]
-    if nearby:
-        return (f"your derivative calls {name} a small step away from x: that is a numerical "
-                "derivative (finite differences); the exercise asks for the rule, exact")
+    if calls and not may_call:
+        return NEEDS_NONE.format(name=name)
+    if any(len(args) != 1 or args[0] is not x and args[0] != x for args in calls):
+        return AWAY.format(name=name)
     right = slope(x) if slope is not None else (f(x + h) - f(x - h)) / (2 * h)
     if not abs(got - right) <= tol * max(1.0, abs(right)):
         how = "too large" if got > right else "too small"
@@ -685,27 +1103,41 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol):
                 f"{name} there")
     if slope is not None and not abs(got - right) <= 1e-13 * abs(right) + abs_tol:
         return f"{label}, {EXACT}"
+    if max_degree is not None and sources(got) != {"x"}:
+        later.append(UNTRACED)
+    elif max_degree is not None and degree(got) > max_degree:
+        later.append(TOO_HIGH.format(got=degree(got), name=name, most=max_degree))
     return None
 
 
-def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0):
+def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0,
+                     may_call=True, max_degree=None):
     """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
 
     Without ``slope``, ``df(x)`` is compared with the central difference
     ``(f(x + h) - f(x - h)) / 2h``, within ``tol``. With ``slope``, the exact
     derivative (a closed form), it must also agree with it to 1e-13 relative
     (plus ``abs_tol``), far closer than finite differences get: a numerical
-    derivative fails, told that the rule must be exact, as it does when it
-    calls ``f`` a small step away from ``x``. ``drawn`` are more points,
+    derivative fails, told that the rule must be exact. ``df`` may call ``f``
+    (found in its globals and closures, and on ``f``'s module) only at ``x``
+    itself, and not at all unless ``may_call``: a difference of ``f``'s values
+    at steps however large is a numerical derivative, and one with big steps,
+    or Richardson's extrapolation of them, is exact on a polynomial of low
+    enough degree, where no tolerance could tell it. With ``max_degree`` (for
+    ``f`` a polynomial), ``df`` gets x as a :func:`traced` float and must
+    return a polynomial in it of at most that degree: differences of a copy of
+    ``f`` written out are of ``f``'s degree. ``drawn`` are more points,
     drawn at random per run and never named in a message. A FAIL names the
     first point where ``df`` is wrong, and what it gave there, not the slope.
     """
     name = getattr(f, "__name__", "f")
     what = f"derivative of {name}"
     labels = [f"at x = {x:g}" for x in points] + ["at a point drawn at random"] * len(drawn)
+    later = []
     for x, label in zip(list(points) + list(drawn), labels):
         try:
-            problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol)
+            problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol,
+                                           may_call, max_degree, later)
         except ForbiddenCall as forbidden:
             return report(False, what, str(forbidden))
         if problem == NOT_FILLED_IN:
@@ -715,6 +1147,8 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
                 problem = (f"{label} your derivative is not the slope of {name}, though it is at "
                            "the points named here: compute it from x")
             return report(False, what, problem)
+    if later:
+        return report(False, what, later[0])
     where = f"{len(points)} points" + (f" and {len(drawn)} drawn at random" if len(drawn) else "")
     return report(True, f"{what} at {where}" + (", exact" if slope is not None else ""))
 

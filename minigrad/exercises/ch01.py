@@ -12,7 +12,8 @@ import sys
 from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
                                 close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
-                                not_filled_in, recording_calls, report, reports_forbidden)
+                                not_filled_in, recording_calls, report, reports_forbidden,
+                                degree, sources, traced)
 
 
 def q(x):
@@ -38,14 +39,26 @@ def sigmoid_slope(x):
 
 def check_power_rule(dq):
     """Exercise 1.1: ``dq(x)`` is the derivative of ``q(x) = 4x³ - 2x² + x - 5``, exactly:
-    at the points of the exercise and at points drawn at random, to 1e-13."""
+    at the points of the exercise and at points drawn at random, to 1e-13.
+
+    The rule is a polynomial written from the power rule: it never needs a value of ``q``,
+    so calling ``q`` at all fails. That is what tells it from differences of ``q``'s values:
+    with big steps, a central difference's error on a cubic is a multiple of h², which
+    Richardson's extrapolation (or two steps combined) cancels exactly, leaving only
+    rounding, which no tolerance can tell from the rule's. The same differences on a copy
+    of ``q`` written out compute cubes of x: x is handed over as a :func:`traced` float,
+    and the rule must be a polynomial of degree 2 in it."""
     return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0], slope=q_slope,
-                            drawn=fresh_rng().uniform(-20, 20, size=6))
+                            drawn=fresh_rng().uniform(-20, 20, size=6), may_call=False,
+                            max_degree=2)
 
 
 def check_sigmoid_derivative(dsigmoid):
     """Exercise 1.2: ``dsigmoid(x)`` is the derivative of the sigmoid, exactly (to 1e-13, or
-    1e-15 for the tiny slopes far from 0, where 1 - sigmoid(x) keeps only a few digits)."""
+    1e-15 for the tiny slopes far from 0, where 1 - sigmoid(x) keeps only a few digits).
+
+    The rule σ(x)(1 - σ(x)) may call ``sigmoid``, but only at x itself: a call anywhere
+    else is a difference of its values, a numerical derivative at any step."""
     return check_derivative(sigmoid, dsigmoid, points=[-3.0, -0.5, 0.0, 0.7, 2.5, 6.0, 25.0, -30.0],
                             slope=sigmoid_slope, drawn=fresh_rng().uniform(-12, 12, size=6),
                             abs_tol=1e-15)
@@ -66,13 +79,18 @@ PARTIALS_POINT = (1.5, -2.0)
 BY_HAND = "the exercise asks for the partial derivatives by hand"
 
 
+#: Marks a problem with how right numbers were computed, said once all points are right.
+LATER = "later"
+
+
 def _partials_problem(r_partials, a, b, label):
-    """What is wrong with ``r_partials(a, b)`` (a sentence), or None; ``label`` names the point."""
+    """What is wrong with ``r_partials(a, b)`` (a sentence), or None; ``label`` names the point.
+    A problem with how right numbers were computed comes as ``(LATER, sentence)``."""
     with recording_calls(r_partials, ["r"], [sys.modules[__name__]]) as calls:
         with forbidding(autograd_entries() + package_rule_entries(), [r_partials],
                         BY_HAND):
             try:
-                got = r_partials(a, b)
+                got = r_partials(traced(a, "a"), traced(b, "b"))
             except Exception as error:  # the reader's code is under test: report, don't crash
                 return f"{label}, r_partials raised {describe_error(error)}"
     if is_placeholder(got):
@@ -89,11 +107,9 @@ def _partials_problem(r_partials, a, b, label):
     if odd:
         return (f"your r_partials calls r on a {type(odd[0]).__name__}, not on numbers: the "
                 "exercise asks for the rule, by hand, not a derivative that a machine takes")
-    nearby = [args for args in calls if len(args) == 2 and tuple(args) != (a, b)
-              and all(abs(x - y) <= 1e-2 * max(1.0, abs(y)) for x, y in zip(args, (a, b)))]
-    if nearby:
-        return ("your r_partials calls r a small step away from (a, b): that is a numerical "
-                "derivative (finite differences); the exercise asks for the rule, exact")
+    if any(tuple(args) != (a, b) for args in calls):
+        return ("your r_partials calls r away from (a, b): that is a numerical derivative "
+                "(differences of r's values, at any step); the exercise asks for the rule, exact")
     exact, scales = r_slopes(a, b)
     wrong = close_detail([dr_da, dr_db], list(exact), tol=1e-5, names=["dr/da", "dr/db"])
     if wrong is not None:
@@ -104,13 +120,31 @@ def _partials_problem(r_partials, a, b, label):
     for name, got_one, right, scale in zip(("dr/da", "dr/db"), (dr_da, dr_db), exact, scales):
         if not abs(got_one - right) <= 1e-13 * scale:
             return f"{label}, {name}: {EXACT}"
+    if "b" in sources(dr_db):
+        return LATER, ("your dr/db is computed from b: that is a difference of r's values as b "
+                "changes (a numerical derivative, exact here because r is a straight line in "
+                "b); the exercise asks for the rule")
+    if max(degree(dr_da), degree(dr_db)) > 2:
+        return LATER, ("your partial derivatives are written as polynomials of degree 3 or more in a "
+                "and b (or divide by them), though the rules of r, of degree 3, have degree 2: "
+                "differences of r's values, even written out, are a numerical derivative, "
+                "exact here because r is a polynomial; write the rules")
+    if sources(dr_da) != {"a", "b"} or sources(dr_db) - {"b"} != {"a"}:
+        return LATER, ("the checker follows how your partial derivatives are computed from a and b, "
+                "and cannot here (float(), math and NumPy lose track): write them with +, -, "
+                "* and ** on a and b")
     return None
 
 
 @reports_forbidden("partial derivatives of r")
 def check_partials(r_partials):
     """Exercise 1.3: ``r_partials(a, b)`` returns ``(dr/da, dr/db)`` for ``r(a, b) = a²b - 3b``,
-    exactly: at (1.5, -2) and at four points drawn at random, to 1e-13 of the terms' size."""
+    exactly: at (1.5, -2) and at four points drawn at random, to 1e-13 of the terms' size.
+
+    ``r`` is a parabola in a and a straight line in b, so a difference of its values with a
+    big step (1, say) is exact to rounding: a rule may call ``r`` only at (a, b) itself, and
+    dr/db, the slope of a straight line in b, must not be computed from b (a and b are
+    handed over as :func:`traced` floats, which record what is computed from them)."""
     what = "partial derivatives of r"
     if is_placeholder(r_partials):
         return not_filled_in(what)
@@ -118,12 +152,17 @@ def check_partials(r_partials):
     points = [(PARTIALS_POINT, "at (1.5, -2)")]
     points += [((float(a), float(b)), "at a point drawn at random")
                for a, b in rng.uniform(-5, 5, size=(4, 2))]
+    later = []  # how right numbers were computed: said once every point has them
     for (a, b), label in points:
         problem = _partials_problem(r_partials, a, b, label)
         if problem == NOT_FILLED_IN:
             return not_filled_in(what)
-        if problem is not None:
+        if isinstance(problem, tuple):
+            later.append(problem[1])
+        elif problem is not None:
             return report(False, what, problem)
+    if later:
+        return report(False, what, later[0])
     return report(True, what, "exact, at (1.5, -2) and at 4 points drawn at random")
 
 

@@ -3,21 +3,83 @@ import math
 import numbers
 
 from minigrad.exercises import package_rule_entries
-from minigrad.exercises import (autograd_entries, check_close, close_detail, describe_error,
-                                forbidding, fresh_rng, is_placeholder, not_filled_in, report,
-                                reports_forbidden)
+from minigrad.exercises import (autograd_entries, backward_entries, close_detail,
+                                describe_error, forbidding, fresh_rng, is_placeholder,
+                                not_filled_in, report, reports_forbidden, sources, traced)
 from minigrad.exercises.your_engine import keep
 
 # the neuron of the chapter: inputs, weights and bias
 NEURON = {"x1": 2.0, "x2": 0.5, "w1": -0.75, "w2": 1.2, "b": 1.7}
 
 
-def check_two_branches(by_hand):
-    """Exercise 2.1: dL/da, dL/db, dL/dc, dL/dd for L = (a + b)(c d) at (2.5, -1, 2, -3)."""
-    a, b, c, d = 2.5, -1.0, 2.0, -3.0
-    return check_close("dL/da, dL/db, dL/dc, dL/dd", by_hand,
-                       [c * d, c * d, (a + b) * d, (a + b) * c],
-                       names=["dL/da", "dL/db", "dL/dc", "dL/dd"])
+TWO_BRANCHES = {"a": 2.5, "b": -1.0, "c": 2.0, "d": -3.0}
+#: What each gradient of L = (a + b)(c d) is computed from, by the chain rule: the other
+#: branch, and the other factor of its own.
+TWO_BRANCHES_SOURCES = [{"c", "d"}, {"c", "d"}, {"a", "b", "d"}, {"a", "b", "c"}]
+BY_CHAIN_RULE = "the exercise asks for the gradients by the chain rule, worked out by hand"
+
+
+@reports_forbidden("dL/da, dL/db, dL/dc, dL/dd")
+def check_two_branches(two_branches):
+    """Exercise 2.1: ``two_branches(a, b, c, d)`` returns [dL/da, dL/db, dL/dc, dL/dd] for
+    L = (a + b)(c d), by the chain rule: with the exercise's numbers and with numbers
+    drawn at random, while every autograd is a trap.
+
+    L is a straight line in each input, so a difference of L's values with any step is
+    exact too: the inputs are handed over as :func:`traced` floats, and each gradient must
+    be computed from the inputs the chain rule uses (dL/da from c and d, ...), not from its
+    own input as well, which a difference needs. A number typed in fails on the drawn
+    inputs."""
+    what = "dL/da, dL/db, dL/dc, dL/dd"
+    names = ["dL/da", "dL/db", "dL/dc", "dL/dd"]
+    if is_placeholder(two_branches):
+        return not_filled_in(what)
+    if not callable(two_branches):
+        return report(False, what, "two_branches should be a function of a, b, c and d, got "
+                                   f"{type(two_branches).__name__}")
+    rng = fresh_rng()
+    cases = [(list(TWO_BRANCHES.values()), "with the exercise's numbers")]
+    cases += [([float(v) for v in rng.choice([-1, 1], size=4) * rng.uniform(0.5, 4, size=4)],
+               "with numbers drawn at random") for _ in range(3)]
+    answers = []
+    for values, where in cases:
+        inputs = [traced(v, name) for name, v in zip(TWO_BRANCHES, values)]
+        entries = autograd_entries() + package_rule_entries() + backward_entries(two_branches)
+        with forbidding(entries, [two_branches], BY_CHAIN_RULE):
+            try:
+                got = two_branches(*inputs)
+            except Exception as error:
+                return report(False, what, f"{where}, two_branches raised "
+                                           f"{describe_error(error)}")
+        if is_placeholder(got):
+            return not_filled_in(what)
+        a, b, c, d = values
+        right = [c * d, c * d, (a + b) * d, (a + b) * c]
+        detail = close_detail(got, right, names=names)
+        if detail is not None:
+            if where.endswith("random") and not detail.startswith("expected"):  # unsaid numbers
+                detail = ("not the gradients, though right with the exercise's numbers: "
+                          "compute each from a, b, c and d")
+            return report(False, what, f"{where}: {detail}")
+        answers.append(got)
+    # what each is computed from, once the numbers are right everywhere: a number typed
+    # in is told it is not the gradient at the drawn inputs
+    for got in answers:
+        for name, gradient, needed in zip(names, got, TWO_BRANCHES_SOURCES):
+            used = sources(gradient)
+            if used - needed:
+                own = name[-1] if name[-1] in used - needed else min(used - needed)
+                return report(False, what, f"your {name} is computed from {own} itself: that "
+                                           f"is a difference of L's values as {own} changes (a "
+                                           "numerical derivative, exact here because L is a "
+                                           f"straight line in {own}); {BY_CHAIN_RULE}")
+            if used != needed:
+                return report(False, what, f"the checker cannot follow what your {name} is "
+                                           "computed from (float(), math and NumPy lose "
+                                           "track): write each gradient with +, -, * and / "
+                                           "on a, b, c and d")
+    return report(True, what, "by the chain rule, with the exercise's numbers and with "
+                              "numbers drawn at random")
 
 
 def _reaches(root, target):

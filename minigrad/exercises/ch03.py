@@ -11,11 +11,12 @@ import os
 import sys
 import threading
 
-from minigrad import autograd, value as value_module
+from minigrad import autograd, tensor as tensor_module, value as value_module
 from minigrad.exercises import ForbiddenCall, package_rule_entries
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
-                                describe_error, forbidding, fresh_rng, gradient_detail,
-                                is_placeholder, not_filled_in, report, reports_forbidden)
+                                degree, describe_error, forbidding, fresh_rng, gradient_detail,
+                                is_placeholder, not_filled_in, report, reports_forbidden,
+                                sources, traced)
 from minigrad.exercises.your_engine import keep
 from minigrad.value import Value
 
@@ -33,9 +34,12 @@ def sigmoid_reference(x):
 
 
 # the derivative of softplus is the sigmoid: the rule computes it, not the package's
+# (the scalar engine's or the tensor engine's, which computes it on arrays)
 SIGMOID_ENTRIES = [(Value, "sigmoid", "minigrad's Value.sigmoid"),
                    (value_module, "Sigmoid", "minigrad's Sigmoid"),
-                   (value_module, "_sigmoid", "minigrad's sigmoid")]
+                   (value_module, "_sigmoid", "minigrad's sigmoid"),
+                   (tensor_module.Tensor, "sigmoid", "minigrad's Tensor.sigmoid"),
+                   (tensor_module.Sigmoid, "__init__", "minigrad's Sigmoid")]
 
 
 @reports_forbidden("Softplus")
@@ -120,24 +124,29 @@ def check_softplus(cls):
 
 
 BY_HAND = "the exercise asks you to work the gradients out by hand"
+#: The degrees in x of d out/dz = y, d out/dy = z + y and d out/dx = 2x(z + y) + y.
+PATHS_DEGREES = (2, 2, 3)
 
 
 @reports_forbidden("gradients along several paths")
 def check_paths(paths_by_hand):
     """Exercise 3.2: ``paths_by_hand(x)`` returns [d out/dz, d out/dy, d out/dx] for
     y = x², z = y + x, out = z y, worked out by hand; tried at x = 2, the exercise's
-    point, and at points drawn at random, while every ``backward`` is a trap."""
+    point, and at points drawn at random, while every ``backward`` is a trap. x is a
+    :func:`traced` float: out is a polynomial, on which differences with big steps are
+    exact, but they are of out's degree, higher than the chain rule's gradients'."""
     what = "gradients along several paths"
     names = ["d out/dz", "d out/dy", "d out/dx"]
     if is_placeholder(paths_by_hand):
         return not_filled_in(what)
     drawn = [float(x) for x in fresh_rng().uniform(-3, 3, size=3)]
+    answers = []
     for x in [2.0] + drawn:
         entries = (autograd_entries() + package_rule_entries()
                    + backward_entries(paths_by_hand))
         with forbidding(entries, [paths_by_hand], BY_HAND):
             try:
-                got = paths_by_hand(x)
+                got = paths_by_hand(traced(x, "x"))
             except Exception as error:
                 return report(False, what, f"paths_by_hand raised {describe_error(error)}")
         y, z = x * x, x * x + x
@@ -155,6 +164,23 @@ def check_paths(paths_by_hand):
         if inexact:
             at = "at x = 2" if x == 2.0 else "at an x drawn at random"
             return report(False, what, f"{at}, {', '.join(inexact)}: {EXACT}")
+        answers.append(got)
+    # out = x⁴ + x³ is a polynomial: differences of its values with big steps (even written
+    # out) are exact, but of its degree; the chain rule's gradients have degrees 2, 2 and 3
+    for got in answers:
+        for name, gradient, most in zip(names, got, PATHS_DEGREES):
+            if sources(gradient) != {"x"}:
+                return report(False, what, "the checker follows how your gradients are "
+                                           "computed from x, and cannot here (float(), math "
+                                           "and NumPy lose track): write them with +, -, * "
+                                           "and ** on x")
+            if degree(gradient) > most:
+                return report(False, what, f"your {name} is written as a polynomial of degree "
+                                           f"{degree(gradient)} in x (or divides by x), more "
+                                           "than the chain rule's: differences of out's "
+                                           "values, even written out, are a numerical "
+                                           f"derivative, exact here because out is a "
+                                           f"polynomial; {BY_HAND}")
     return report(True, what, "at x = 2 and at three x drawn at random")
 
 
@@ -388,9 +414,14 @@ def _operation_cases(rng):
     """(text, build(a, b), class name, inputs(a, b), value(x, y), local derivatives of the
     recorded inputs' data) for each operation of exercise 3.4, at a = x, b = y; a plain
     number is wrapped into a Value."""
-    n = float(rng.choice([3.0, -1.0, 0.5, 2.5]))
+    # a whole and a fractional exponent on every run: differences of a**3 with big steps
+    # (Richardson's extrapolation) are exact, of a**2.5 never
+    whole, fraction = float(rng.choice([3.0, -1.0])), float(rng.choice([0.5, 2.5]))
     add = ("Add", lambda p, q: (1.0, 1.0))
     mul = ("Mul", lambda p, q: (q, p))
+    powers = [(f"a ** {n:g}", lambda a, b, n=n: a ** n, "Pow",
+               lambda p, n=n: (n * p ** (n - 1),), lambda a, b: (a,), lambda x, y, n=n: x ** n)
+              for n in (whole, fraction)]
     return [
         ("a + b", lambda a, b: a + b, *add, lambda a, b: (a, b), lambda x, y: x + y),
         ("a * b", lambda a, b: a * b, *mul, lambda a, b: (a, b), lambda x, y: x * y),
@@ -398,8 +429,7 @@ def _operation_cases(rng):
         ("2.0 + a", lambda a, b: 2.0 + a, *add, lambda a, b: (2.0, a), lambda x, y: 2.0 + x),
         ("3.0 * a", lambda a, b: 3.0 * a, *mul, lambda a, b: (3.0, a), lambda x, y: 3.0 * x),
         ("a * 3.0", lambda a, b: a * 3.0, *mul, lambda a, b: (a, 3.0), lambda x, y: x * 3.0),
-        (f"a ** {n:g}", lambda a, b: a ** n, "Pow", lambda p: (n * p ** (n - 1),),
-         lambda a, b: (a,), lambda x, y: x ** n),
+        *powers,
         ("a.exp()", lambda a, b: a.exp(), "Exp", lambda p: (math.exp(p),),
          lambda a, b: (a,), lambda x, y: math.exp(x)),
         ("a.tanh()", lambda a, b: a.tanh(), "Tanh", lambda p: (1 - math.tanh(p) ** 2,),

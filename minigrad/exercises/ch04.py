@@ -3,8 +3,10 @@ import math
 import numbers
 import random
 
-from minigrad.exercises import (EXACT, describe_error, forbidding, fresh_rng, is_placeholder,
-                                model_entries, not_filled_in, report, reports_forbidden)
+from minigrad import value_nn
+from minigrad.exercises import (EXACT, ForbiddenCall, describe_error, forbidding, fresh_rng,
+                                is_placeholder, model_entries, not_filled_in, report,
+                                reports_forbidden, sources, traced)
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -59,11 +61,19 @@ def check_param_count(n_parameters):
                               "and more drawn at random")
 
 
+#: What the one neuron's weight and bias are computed from, expanding the chain: running
+#: the chain at two inputs instead (y(1) - y(0), y(0)) computes w from the biases too.
+WEIGHT_SOURCES = {"w1", "w2", "w3"}
+BIAS_SOURCES = {"b1", "w2", "b2", "w3", "b3"}
+
+
 @reports_forbidden("one neuron for three")
 def check_linear_collapse(collapse):
     """Exercise 4.2: ``collapse(w1, b1, w2, b2, w3, b3)`` returns the ``(w, b)`` of the one
     neuron that computes what three linear neurons in a chain compute; tried on one chain
-    named in messages and four drawn at random, with building a model a trap."""
+    named in messages and four drawn at random, with building a model a trap. The six
+    parameters are :func:`traced` floats: w and b must be computed from the parameters that
+    expanding the chain uses, not read off the chain's outputs at two inputs."""
     what = "one neuron for three"
     if is_placeholder(collapse):
         return not_filled_in(what)
@@ -73,17 +83,18 @@ def check_linear_collapse(collapse):
     chains += [[round(float(v), 3)
                 for v in rng.choice([-1, 1], size=6) * rng.uniform(0.3, 2, size=6)]
                for _ in range(4)]
+    answers = []
     for trial, values in enumerate(chains):
         try:
             with forbidding(model_entries(collapse), [collapse], WITHOUT_BUILDING):
-                answer = collapse(*values)
+                answer = collapse(*(traced(v, name) for name, v in zip(names, values)))
         except Exception as error:
             return report(False, what, f"collapse raised {describe_error(error)}")
         if is_placeholder(answer):
             return not_filled_in(what)
         try:
-            w, b = answer
-            w, b = float(w), float(b)
+            w_traced, b_traced = answer
+            w, b = float(w_traced), float(b_traced)
         except (TypeError, ValueError):
             return report(False, what, f"collapse should return two numbers (w, b), got {answer!r}")
         w1, b1, w2, b2, w3, b3 = values
@@ -95,6 +106,21 @@ def check_linear_collapse(collapse):
                 "six numbers drawn at random"
             return report(False, what, f"with {given}: your {' and '.join(wrong)} "
                                        f"{'is' if len(wrong) == 1 else 'are'} not right")
+        answers.append((w_traced, b_traced))
+    # what they are computed from, once the numbers are right everywhere
+    for w_traced, b_traced in answers:
+        for name, got, needed in (("w", w_traced, WEIGHT_SOURCES), ("b", b_traced, BIAS_SOURCES)):
+            used = sources(got)
+            if used - needed:
+                return report(False, what, f"your {name} is computed from "
+                                           f"{min(used - needed)} too: that is running the "
+                                           "chain on numbers and reading the line off its "
+                                           "outputs; expand the chain by hand instead")
+            if used != needed:
+                return report(False, what, f"the checker cannot follow what your {name} is "
+                                           "computed from (float(), math and NumPy lose "
+                                           "track): write w and b with +, -, * and / on the "
+                                           "six parameters")
     return report(True, what, "for five chains of three neurons with non-zero biases, four of them "
                               "drawn at random")
 
@@ -107,16 +133,27 @@ def _relu_network(seed, hidden):
     return model
 
 
+READ_OFF = ("the exercise asks you to read each bend off its neuron's weight and bias, not "
+            "to search for it by running the network")
+#: Running the package's network, its layers or its neurons: a search for the bends.
+_RUNNING_THE_NETWORK = [(klass, "__call__", f"minigrad's {klass.__name__}")
+                        for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
+
+
 def check_bends(bends):
     """Exercise 4.3: ``bends(model)`` lists where a one-input ReLU network's hidden
-    neurons switch on or off (the x where each neuron's sum is 0), in increasing order."""
+    neurons switch on or off (the x where each neuron's sum is 0), in increasing order,
+    read off the weights: running the network (to search for the bends) is a trap."""
     what = "where a ReLU network bends"
     # networks not seen before
     seeds = [int(seed) for seed in fresh_rng().integers(0, 2**31, size=3)]
     for seed, hidden in zip(seeds, [3, 5, 8]):
         model = _relu_network(seed, hidden)
         try:
-            got = bends(model)
+            with forbidding(_RUNNING_THE_NETWORK, [bends], READ_OFF):
+                got = bends(model)
+        except ForbiddenCall as forbidden:
+            return report(False, what, str(forbidden))
         except Exception as error:
             return report(False, what, f"bends raised {describe_error(error)}")
         if is_placeholder(got):

@@ -12,9 +12,9 @@ import numpy as np
 
 from minigrad import optim
 from minigrad.exercises import package_rule_entries
-from minigrad.exercises import (EXACT, autograd_entries, close_detail, describe_error, forbidding,
-                                fresh_rng, is_placeholder, not_filled_in, report,
-                                reports_forbidden)
+from minigrad.exercises import (EXACT, autograd_entries, close_detail, degree, describe_error,
+                                forbidding, fresh_rng, is_placeholder, not_filled_in, report,
+                                reports_forbidden, sources, traced)
 from minigrad.exercises.your_engine import keep, outside_reaches, watching_training, \
     training_problem
 from minigrad.losses import cross_entropy_loss
@@ -37,11 +37,15 @@ def check_mse_gradient(mse_gradient):
     cases += [(list(map(float, rng.uniform(-3, 3, size=n))),
                list(map(float, rng.uniform(-3, 3, size=n))))
               for n in (1, 3, 7)]
+    answers = []
     for ps, ts in cases:
+        predictions = [Value(p) for p in ps]
+        for j, p in enumerate(predictions):
+            p.data = traced(p.data, f"p{j}")
         try:
             with forbidding(autograd_entries() + package_rule_entries(), [mse_gradient],
                             BY_FORMULA):
-                got = mse_gradient([Value(p) for p in ps], list(ts))
+                got = mse_gradient(predictions, [traced(t, f"t{j}") for j, t in enumerate(ts)])
         except Exception as error:
             return report(False, what, f"mse_gradient raised {describe_error(error)}")
         if is_placeholder(got):
@@ -56,6 +60,21 @@ def check_mse_gradient(mse_gradient):
         # the formula is exact to rounding; nudging each prediction is about 1e-10 off
         if not all(abs(g - r) <= 1e-13 * max(1.0, abs(r)) for g, r in zip(got, right)):
             return report(False, what, f"for {len(ps)} predictions: {EXACT}")
+        answers.append(got)
+    # the loss is a parabola in each prediction, on which a difference with any step is
+    # exact: but it is of degree 2, and computed from the other predictions too
+    for got in answers:
+        for j, gradient in enumerate(got):
+            if not sources(gradient) <= {f"p{j}", f"t{j}"} or degree(gradient) > 1:
+                return report(False, what, f"your dL/dp{j} is computed from the loss's "
+                                           "values (from other predictions, or squares): "
+                                           "that is a numerical derivative, exact here "
+                                           f"because the loss is a parabola; {BY_FORMULA}")
+            if f"p{j}" not in sources(gradient):
+                return report(False, what, "the checker follows how your gradients are "
+                                           "computed from each p.data, and cannot here "
+                                           "(float(), math and NumPy lose track): write them "
+                                           "with +, -, * and / on p.data and the targets")
     return report(True, what, "for lists of 1, 3, 4 and 7 predictions")
 
 
@@ -272,7 +291,8 @@ LOGSUMEXP_CASES = [[1000.0, -1000.0, 0.0, 999.0], [-1000.0, -1001.0, -1002.0],
 
 
 def _library_entries():
-    """The log-sum-exps that libraries already have: the exercise asks for one by hand."""
+    """The log-sum-exps that libraries already have, the package's (its softmaxes and
+    cross-entropies compute one) among them: the exercise asks for one by hand."""
     entries = [(np, "logaddexp", "NumPy's logaddexp"), (np, "logaddexp2", "NumPy's logaddexp2")]
     scipy_special = sys.modules.get("scipy.special")
     if scipy_special is not None:
@@ -280,8 +300,13 @@ def _library_entries():
     torch = sys.modules.get("torch")
     if torch is not None:
         entries.append((torch, "logsumexp", "PyTorch's logsumexp"))
-    from minigrad import losses
+    from minigrad import losses, tensor
     entries.append((losses, "cross_entropy_loss", "minigrad's cross_entropy_loss"))
+    entries += [(tensor, "log_softmax", "minigrad's log_softmax")]
+    entries += [(tensor.Tensor, name, f"minigrad's Tensor.{name}")
+                for name in ("softmax", "log_softmax", "cross_entropy")]
+    entries += [(klass, "__init__", f"minigrad's {klass.__name__}")
+                for klass in (tensor.Softmax, tensor.LogSoftmax, tensor.CrossEntropy)]
     return entries
 
 
