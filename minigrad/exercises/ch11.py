@@ -8,7 +8,9 @@ while the reader's code runs, the package's versions of what the exercise
 asks for are traps.
 """
 import gc
+import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -16,6 +18,7 @@ from minigrad import speed
 from minigrad.autograd import topological_order
 from minigrad.exercises import (autograd_entries, call_answer, forbidding, fresh_rng, is_unset,
                                 report, reports_forbidden, speed_entries)
+from minigrad.exercises.your_engine import EngineError, engine_path, load
 from minigrad.speed import breakdown
 
 WRITE_THE_COUNT = "the exercise asks you to write the count yourself"
@@ -98,29 +101,88 @@ def check_multiply_adds(multiply_adds):
 WRITE_THE_CLOCK = "the exercise asks you to time the collector yourself, with gc.callbacks"
 
 
-def _spin(seconds):
-    """Keep the processor busy for ``seconds`` without allocating tracked objects (no collection)."""
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        pass
+#: The collector's thresholds while a checker's step runs: a young collection every 200
+#: new container objects, the middle generation every 4 of them, and no full collection,
+#: whose schedule depends on everything the process holds.
+STEP_THRESHOLDS = (200, 4, 1_000_000)
+REFERENCES = 60  # each object a step makes holds this many: the collector walks them all
 
 
-def _collecting_step(rng, collections, factor):
-    """A step that spends a known part of its time in the collector: ``collections`` full
-    collections of a heap of lists (its size drawn with ``rng``), then ``factor`` times as
-    long working without allocating; returns (step, the heap to keep alive, the list of
-    the seconds each of the step's gc.collect() calls took, as the checker's clock)."""
-    heap = [[] for _ in range(int(rng.integers(20_000, 60_000)))]
-    timed = []
+def _busy(iterations):
+    """Work that allocates no tracked object (so that no collection happens meanwhile)."""
+    total = 0
+    for i in range(iterations):
+        total += i
+    return total
+
+
+def _collecting_step(rng):
+    """A step whose collections are automatic: it makes, and keeps until it ends, a number
+    of lists (drawn with ``rng``), so the collector runs every few hundred of them; then it
+    works a while without allocating (``outside``, iterations set by the checker later).
+    Returns (step, outside, calls): ``calls[0]`` counts the step's calls. The step holds no
+    time: the checker clocks the same step's collections on runs of its own."""
+    objects, outside, calls = int(rng.integers(5_000, 12_000)), [0], [0]
 
     def step():
-        start = time.perf_counter()
-        for _ in range(collections):
-            began = time.perf_counter()
-            gc.collect()
-            timed.append(time.perf_counter() - began)
-        _spin(factor * (time.perf_counter() - start))
-    return step, heap, timed
+        calls[0] += 1
+        kept = [[None] * REFERENCES for _ in range(objects)]
+        _busy(outside[0])
+        del kept
+    return step, outside, calls
+
+
+@contextmanager
+def _step_thresholds():
+    """The checker's steps' collection schedule (:data:`STEP_THRESHOLDS`), the collector
+    on and its young generations empty, put back as it was afterwards."""
+    before, enabled = gc.get_threshold(), gc.isenabled()
+    gc.collect()
+    gc.set_threshold(*STEP_THRESHOLDS)
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        if not enabled:
+            gc.disable()
+
+
+class _Clock:
+    """The checker's own gc.callbacks clock: seconds from each "start" to its "stop"."""
+
+    def __init__(self):
+        self.seconds, self.started = 0.0, None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self.started = time.perf_counter()
+        elif self.started is not None:
+            self.seconds += time.perf_counter() - self.started
+            self.started = None
+
+
+def _collector_seconds_of(step):
+    """The seconds in the collector during each of three calls of ``step``, by the checker's
+    clock, never while the reader's code runs; sorted."""
+    seconds = []
+    for _ in range(3):
+        clock = _Clock()
+        with _step_thresholds():
+            gc.callbacks.append(clock)
+            try:
+                step()
+            finally:
+                gc.callbacks.remove(clock)
+        seconds.append(clock.seconds)
+    return sorted(seconds)
+
+
+def _iterations_for(seconds):
+    """About how many iterations of :func:`_busy` take ``seconds`` on this machine now."""
+    start = time.perf_counter()
+    _busy(200_000)
+    return int(200_000 * seconds / max(time.perf_counter() - start, 1e-9))
 
 
 def _outside_factors(rng):
@@ -142,7 +204,8 @@ def _clocked_call(what, collector_seconds, step):
     behind, collector left on), the callbacks and the collector put back as they were."""
     callbacks = list(gc.callbacks)
     try:
-        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
+        with _step_thresholds(), \
+                forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
             ok, got = call_answer(what, collector_seconds, step)
     finally:
         left = [c for c in gc.callbacks if c not in callbacks]
@@ -156,21 +219,21 @@ def _clocked_call(what, collector_seconds, step):
 @reports_forbidden("seconds in the collector")
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
-    runs once, measured with ``gc.callbacks``; tried on three steps (2, 4 and 8 full
-    collections, in an order drawn per run, and 0.2 to 5 times as long outside the
-    collector: one step short, one long), and compared with the checker's own clock of
-    the same collections (it times each gc.collect() call of the step, outside
-    gc.callbacks). The callback must be removed and the collector left on."""
+    runs once, measured with ``gc.callbacks``; tried on three steps whose collections are
+    automatic (driven by the objects they make; dozens each), each working 0.2 to 5 times
+    as long outside the collector (one short, one long, in an order drawn per run), and
+    compared with the checker's own clock of the same step's collections, read on calls of
+    its own, outside the reader's function. The callback must be removed, the collector
+    left on and the step called once."""
     what = "seconds in the collector"
     rng = fresh_rng()
-    # 2, 4 and 8 collections in an order drawn per run: no one number is within the
-    # tolerance of two of them, so a number copied in fails
-    for collections, factor in zip(rng.permutation([2, 4, 8]), _outside_factors(rng)):
-        step, heap, timed = _collecting_step(rng, int(collections), factor)
+    for factor in _outside_factors(rng):
+        step, outside, calls = _collecting_step(rng)
+        # the work outside the collector: `factor` times the collector's time, in iterations
+        outside[0] = _iterations_for(factor * _collector_seconds_of(step)[1])
         for attempt in range(2):  # a second try, should the machine interrupt the first
-            timed.clear()
+            calls[0] = 0
             ok, got, left, enabled = _clocked_call(what, collector_seconds, step)
-            true = sum(timed)
             if not ok:
                 return False
             if is_unset(got):
@@ -182,12 +245,18 @@ def check_collector_seconds(collector_seconds):
             if not enabled:
                 return report(False, what, "your function leaves the collector switched off: "
                                            "measure it while it runs as usual")
+            if calls[0] != 1:
+                return report(False, what, f"your function called step() {calls[0]} times: "
+                                           "call it once, and clock the collections it makes")
             if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
                 return report(False, what, "expected a number of seconds, got "
                                            f"{type(got).__name__}")
-            # the two clocks read the same collections, but the machine may interrupt
-            # the process between the checker's clock and the reader's callbacks
-            if abs(got - true) <= 0.25 * true + 1e-3:
+            # measured after the reader's function has run, so that no part of the
+            # checker holds it meanwhile; the machine may interrupt either clock
+            # (the same collections take more or less time from call to call on a busy
+            # machine: the answer must be within the range of the checker's, widened)
+            least, true, most = _collector_seconds_of(step)
+            if 0.75 * least - 1e-3 <= got <= 1.25 * most + 1e-3:
                 break
         else:
             if got > true:
@@ -195,18 +264,38 @@ def check_collector_seconds(collector_seconds):
                        "\"start\" to its \"stop\", not the whole step")
             else:
                 how = ("less than the collector took: add up every collection during the "
-                       "step (the step may make several), from its \"start\" to its \"stop\"")
+                       "step (it makes many, on its own schedule), from its \"start\" to its "
+                       "\"stop\"")
             return report(False, what, f"for a step drawn at random your answer is {how}")
-        del heap
     return report(True, what, "your clock agrees with the checker's on 3 steps drawn at random, "
-                              "each with several collections and work outside them")
+                              "each with dozens of collections and work outside them")
 
 
 WRITE_THE_STEP = "the exercise asks you to write the step with NumPy alone, without autograd"
 
 
+def _your_engine_entries():
+    """The backward passes of the reader's own engines (``yourgrad``), imported if the
+    reader's tensor engine exists and is not yet: an autograd of one's own is autograd too."""
+    if "yourgrad.tensor" not in sys.modules and engine_path("tensor").exists():
+        try:
+            load("tensor")
+        except EngineError:
+            pass  # a file that does not import cannot be called either
+    entries = []
+    for module_name, node in (("yourgrad.tensor", "MiniTensor"), ("yourgrad.value", "Value")):
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        entries += [(getattr(module, node, None), "backward",
+                     f"your engine's {node}.backward()"),
+                    (module, "mini_backpropagate", "your engine's mini_backpropagate")]
+    return entries
+
+
 def _numpy_step_entries():
-    return autograd_entries() + speed_entries(("numpy_step", "tensor_step", "make_step"))
+    return autograd_entries() + _your_engine_entries() + speed_entries(
+        ("numpy_step", "tensor_step", "make_step"))
 
 
 _HINTS = {"W": "dL/dW is the layer's input, transposed, times dL/dz",
