@@ -202,7 +202,26 @@ def with_the_collector_off_in_a_second_call(step):
         gc.enable()
 
 
+def no_collections_no_time(step):
+    """Keeps the collector from running during the step, so that 0 seconds is right."""
+    gc.disable()
+    try:
+        step()
+    finally:
+        gc.enable()
+    return 0.0
+
+
+def clears_every_callback(step):
+    """Removes the checker's clock along with everything else in gc.callbacks."""
+    gc.callbacks.clear()
+    step()
+    return 0.0
+
+
 @pytest.mark.parametrize("answer, says", [
+    (no_collections_no_time, "the step made hardly any collections while your function ran"),
+    (clears_every_callback, "removed a callback of gc.callbacks that it did not add"),
     (clocks_gc_collect, "less than the collector took"),
     (reads_the_steps_closure, "less than the collector took"),
     (with_the_collector_off_in_a_second_call, "called step() 2 times: call it once"),
@@ -388,3 +407,51 @@ def test_numpy_step_passes_where_no_point_is_inside_the_margin(capsys, monkeypat
         return problem
     monkeypatch.setattr(speed, "make_problem", far_apart)
     assert run(capsys, ch11.check_numpy_step, solution_numpy_step)[0] is True
+
+
+FRAME_READER = """
+import sys
+def collector_seconds(step):
+    step()
+    frame = sys._getframe(1)
+    while frame is not None:  # the checker's time, on a second try, off its frame
+        for name in ("true", "most", "least", "timed"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, float):
+                return value
+        frame = frame.f_back
+    return -1.0
+"""
+
+
+def test_collector_seconds_holds_no_time_where_the_answer_can_read_it(capsys):
+    from exercise_verdicts import run_cell
+    answer = run_cell(FRAME_READER, {})["collector_seconds"]
+    for _ in range(3):  # a second try, and the next step, find no time of the checker's
+        fails_saying(capsys, ch11.check_collector_seconds, answer, "less than the collector took")
+
+
+MANUAL_RULES = YOUR_ENGINE_STEP.replace("    loss.backward()\n", """    from yourgrad.tensor import topological_order
+    order = topological_order(loss)
+    loss.grad = np.ones_like(loss.data)
+    for node in reversed(order):
+        if node._prev and node.grad is not None:
+            for parent, g in zip(node._prev, node._backward(node.grad)):
+                if g is not None:
+                    parent.grad = g if parent.grad is None else parent.grad + g
+""")
+
+
+def test_numpy_step_refuses_the_readers_own_rules(capsys, tmp_path, monkeypatch):
+    """Walking one's own engine's graph and calling its rules is autograd too."""
+    import sys
+    from exercise_verdicts import run_cell
+    from minigrad.exercises.your_engine import catch_up
+    monkeypatch.setenv("MINIGRAD_YOURGRAD", str(tmp_path / "yourgrad"))
+    for name in [name for name in sys.modules if name.split(".")[0] == "yourgrad"]:
+        monkeypatch.delitem(sys.modules, name)
+    catch_up("tensor", 11)
+    capsys.readouterr()
+    assert "loss.backward()" not in MANUAL_RULES
+    answer = run_cell(MANUAL_RULES, {})["numpy_step"]
+    fails_saying(capsys, ch11.check_numpy_step, answer, "your engine's topological_order")

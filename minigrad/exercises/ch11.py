@@ -7,7 +7,10 @@ collections, or the tensor engine's own step, never the reader's method:
 while the reader's code runs, the package's versions of what the exercise
 asks for are traps.
 """
+import functools
 import gc
+import os
+import struct
 import sys
 import time
 from contextlib import contextmanager
@@ -163,8 +166,8 @@ class _Clock:
 
 
 def _collector_seconds_of(step):
-    """The seconds in the collector during each of three calls of ``step``, by the checker's
-    clock, never while the reader's code runs; sorted."""
+    """The seconds in the collector during each of three calls of ``step``, by a clock of
+    the checker's (to plan the step's work outside the collector); sorted."""
     seconds = []
     for _ in range(3):
         clock = _Clock()
@@ -178,6 +181,17 @@ def _collector_seconds_of(step):
     return sorted(seconds)
 
 
+def _too_much(got, true):
+    """None if ``got`` seconds agree with the checker's ``true``, else whether it is more.
+    The two clocks read the same collections, but the machine may interrupt the process
+    between the checker's clock and the reader's callbacks."""
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
+        return None  # not a number: reported before this is looked at
+    if abs(got - true) <= 0.25 * true + 1e-3:
+        return None
+    return bool(got > true)
+
+
 def _iterations_for(seconds):
     """About how many iterations of :func:`_busy` take ``seconds`` on this machine now."""
     start = time.perf_counter()
@@ -187,9 +201,9 @@ def _iterations_for(seconds):
 
 def _outside_factors(rng):
     """How long, per second in the collector, each of the three steps works outside it: one
-    short (0.2-0.4), one long (3.5-5) and one anywhere between, in an order drawn per run,
+    short (0.1-0.2), one long (6-8) and one anywhere between, in an order drawn per run,
     so that no fixed share of the step's time is within the tolerance on all three."""
-    factors = [rng.uniform(0.2, 0.4), rng.uniform(3.5, 5.0), rng.uniform(0.2, 5.0)]
+    factors = [rng.uniform(0.1, 0.2), rng.uniform(6.0, 8.0), rng.uniform(0.1, 8.0)]
     return [float(factors[i]) for i in rng.permutation(3)]
 
 
@@ -199,32 +213,79 @@ def _collector_entries():
         for name in ("_CollectorClock", "_collector_clock")]
 
 
+_READING = struct.Struct("<?d")  # a "start" (True) or "stop", and time.perf_counter()
+
+
+def _write_reading(pipe, phase, info):
+    os.write(pipe, _READING.pack(phase == "start", time.perf_counter()))
+
+
+class _SealedClock:
+    """The checker's clock of the collections while the reader's function runs: a
+    gc.callbacks entry that writes each reading into a pipe, read back only once the
+    reader's function has returned, so that nothing the reader's code reaches meanwhile (the
+    callback, the step, the checker's frames) holds a time it could return."""
+
+    def __init__(self):
+        self._out, pipe = os.pipe()
+        self._in = pipe
+        self.callback = functools.partial(_write_reading, pipe)
+
+    def read(self):
+        """(seconds from each "start" to its "stop", collections); closes the pipe."""
+        os.close(self._in)
+        data = b""
+        while True:
+            chunk = os.read(self._out, 65536)
+            if not chunk:
+                break
+            data += chunk
+        os.close(self._out)
+        seconds, collections, started = 0.0, 0, None
+        for start, when in _READING.iter_unpack(data):
+            if start:
+                started = when
+            elif started is not None:
+                seconds, collections, started = seconds + when - started, collections + 1, None
+        return seconds, collections
+
+
 def _clocked_call(what, collector_seconds, step):
-    """Call the reader's function on ``step``; returns (called, answer, callbacks left
-    behind, collector left on), the callbacks and the collector put back as they were."""
+    """Call the reader's function on ``step``, the checker's clock on; returns (called,
+    answer, callbacks left behind, collector left on, checker's clock removed, (seconds,
+    collections) by the checker's clock), the callbacks and the collector put back as they
+    were."""
     callbacks = list(gc.callbacks)
+    clock = _SealedClock()
     try:
-        with _step_thresholds(), \
-                forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
-            ok, got = call_answer(what, collector_seconds, step)
+        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK), \
+                _step_thresholds():
+            gc.callbacks.append(clock.callback)
+            try:
+                ok, got = call_answer(what, collector_seconds, step)
+            finally:
+                removed = clock.callback not in gc.callbacks
+                if not removed:
+                    gc.callbacks.remove(clock.callback)
     finally:
         left = [c for c in gc.callbacks if c not in callbacks]
         for callback in left:
             gc.callbacks.remove(callback)
         enabled = gc.isenabled()
         gc.enable()
-    return ok, got, left, enabled
+        clocked = clock.read()
+    return ok, got, left, enabled, removed, clocked
 
 
 @reports_forbidden("seconds in the collector")
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
     runs once, measured with ``gc.callbacks``; tried on three steps whose collections are
-    automatic (driven by the objects they make; dozens each), each working 0.2 to 5 times
+    automatic (driven by the objects they make; dozens each), each working 0.1 to 8 times
     as long outside the collector (one short, one long, in an order drawn per run), and
-    compared with the checker's own clock of the same step's collections, read on calls of
-    its own, outside the reader's function. The callback must be removed, the collector
-    left on and the step called once."""
+    compared with the checker's own clock of the same collections (:class:`_SealedClock`,
+    read only once the reader's function has returned). The callback must be removed, the
+    collector left on and the step called once."""
     what = "seconds in the collector"
     rng = fresh_rng()
     for factor in _outside_factors(rng):
@@ -233,7 +294,12 @@ def check_collector_seconds(collector_seconds):
         outside[0] = _iterations_for(factor * _collector_seconds_of(step)[1])
         for attempt in range(2):  # a second try, should the machine interrupt the first
             calls[0] = 0
-            ok, got, left, enabled = _clocked_call(what, collector_seconds, step)
+            ok, got, left, enabled, removed, clocked = _clocked_call(
+                what, collector_seconds, step)
+            # the checker's time, judged now and then dropped: on a second try, or on the
+            # next step, no frame of the checker holds a time the reader's code could read
+            collections, too_much = clocked[1], _too_much(got, clocked[0])
+            del clocked
             if not ok:
                 return False
             if is_unset(got):
@@ -245,21 +311,23 @@ def check_collector_seconds(collector_seconds):
             if not enabled:
                 return report(False, what, "your function leaves the collector switched off: "
                                            "measure it while it runs as usual")
+            if removed:
+                return report(False, what, "your function removed a callback of gc.callbacks "
+                                           "that it did not add: remove only your own")
             if calls[0] != 1:
                 return report(False, what, f"your function called step() {calls[0]} times: "
                                            "call it once, and clock the collections it makes")
             if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
                 return report(False, what, "expected a number of seconds, got "
                                            f"{type(got).__name__}")
-            # measured after the reader's function has run, so that no part of the
-            # checker holds it meanwhile; the machine may interrupt either clock
-            # (the same collections take more or less time from call to call on a busy
-            # machine: the answer must be within the range of the checker's, widened)
-            least, true, most = _collector_seconds_of(step)
-            if 0.75 * least - 1e-3 <= got <= 1.25 * most + 1e-3:
+            if collections < 10:
+                return report(False, what, "the step made hardly any collections while your "
+                                           "function ran: leave the collector on, with its "
+                                           "thresholds, and clock it as it runs")
+            if too_much is None:
                 break
         else:
-            if got > true:
+            if too_much:
                 how = ("more than the collector took: time only from each collection's "
                        "\"start\" to its \"stop\", not the whole step")
             else:
@@ -289,7 +357,14 @@ def _your_engine_entries():
             continue
         entries += [(getattr(module, node, None), "backward",
                      f"your engine's {node}.backward()"),
-                    (module, "mini_backpropagate", "your engine's mini_backpropagate")]
+                    (module, "mini_backpropagate", "your engine's mini_backpropagate"),
+                    (module, "topological_order", "your engine's topological_order")]
+        base = getattr(module, node, None)
+        # each operation's rule, which the engine's backward pass calls
+        entries += [(klass, "_backward", f"your engine's {name}._backward")
+                    for name, klass in vars(module).items()
+                    if isinstance(klass, type) and isinstance(base, type)
+                    and issubclass(klass, base) and "_backward" in vars(klass)]
     return entries
 
 
