@@ -104,11 +104,8 @@ def check_multiply_adds(multiply_adds):
 WRITE_THE_CLOCK = "the exercise asks you to time the collector yourself, with gc.callbacks"
 
 
-#: The collector's thresholds while a checker's step runs: a young collection every 200
-#: new container objects, the middle generation every 4 of them, and no full collection,
-#: whose schedule depends on everything the process holds.
-STEP_THRESHOLDS = (200, 4, 1_000_000)
-REFERENCES = 60  # each object a step makes holds this many: the collector walks them all
+#: How many references each object a checker's step makes holds: every collection walks them.
+REFERENCES = 60
 
 
 def _busy(iterations):
@@ -121,11 +118,11 @@ def _busy(iterations):
 
 def _collecting_step(rng):
     """A step whose collections are automatic: it makes, and keeps until it ends, a number
-    of lists (drawn with ``rng``), so the collector runs every few hundred of them; then it
-    works a while without allocating (``outside``, iterations set by the checker later).
-    Returns (step, outside, calls): ``calls[0]`` counts the step's calls. The step holds no
-    time: the checker clocks the same step's collections on runs of its own."""
-    objects, outside, calls = int(rng.integers(5_000, 12_000)), [0], [0]
+    of lists (drawn with ``rng``), so that the collector runs every few hundred of them
+    (:func:`_step_thresholds`); then it works a while without allocating (``outside``,
+    iterations set by the checker later). Returns (step, outside, calls): ``calls[0]``
+    counts the step's calls. The step holds no time."""
+    objects, outside, calls = int(rng.integers(6_000, 10_000)), [0], [0]
 
     def step():
         calls[0] += 1
@@ -136,12 +133,14 @@ def _collecting_step(rng):
 
 
 @contextmanager
-def _step_thresholds():
-    """The checker's steps' collection schedule (:data:`STEP_THRESHOLDS`), the collector
-    on and its young generations empty, put back as it was afterwards."""
+def _step_thresholds(young):
+    """A collection of the youngest generation every ``young`` new container objects, of
+    the middle one every 4 of them, and no full collection (whose schedule depends on
+    everything the process holds), the collector on and its young generations empty; put
+    back as it was afterwards."""
     before, enabled = gc.get_threshold(), gc.isenabled()
     gc.collect()
-    gc.set_threshold(*STEP_THRESHOLDS)
+    gc.set_threshold(young, 4, 1_000_000)
     gc.enable()
     try:
         yield
@@ -165,13 +164,13 @@ class _Clock:
             self.started = None
 
 
-def _collector_seconds_of(step):
+def _collector_seconds_of(step, young):
     """The seconds in the collector during each of three calls of ``step``, by a clock of
     the checker's (to plan the step's work outside the collector); sorted."""
     seconds = []
     for _ in range(3):
         clock = _Clock()
-        with _step_thresholds():
+        with _step_thresholds(young):
             gc.callbacks.append(clock)
             try:
                 step()
@@ -197,6 +196,15 @@ def _iterations_for(seconds):
     start = time.perf_counter()
     _busy(200_000)
     return int(200_000 * seconds / max(time.perf_counter() - start, 1e-9))
+
+
+def _young_thresholds(rng):
+    """How many new objects, in each of the three steps, bring on a collection: few
+    (100-150), many (600-800) and any number between, in an order drawn per run. A step's
+    collector time hardly depends on it (its objects are walked about as often either way),
+    but the number of collections does, so no one time per collection is right for all."""
+    drawn = [rng.integers(100, 151), rng.integers(600, 801), rng.integers(100, 801)]
+    return [int(drawn[i]) for i in rng.permutation(3)]
 
 
 def _outside_factors(rng):
@@ -250,7 +258,7 @@ class _SealedClock:
         return seconds, collections
 
 
-def _clocked_call(what, collector_seconds, step):
+def _clocked_call(what, collector_seconds, step, young):
     """Call the reader's function on ``step``, the checker's clock on; returns (called,
     answer, callbacks left behind, collector left on, checker's clock removed, (seconds,
     collections) by the checker's clock), the callbacks and the collector put back as they
@@ -259,7 +267,7 @@ def _clocked_call(what, collector_seconds, step):
     clock = _SealedClock()
     try:
         with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK), \
-                _step_thresholds():
+                _step_thresholds(young):
             gc.callbacks.append(clock.callback)
             try:
                 ok, got = call_answer(what, collector_seconds, step)
@@ -281,21 +289,22 @@ def _clocked_call(what, collector_seconds, step):
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
     runs once, measured with ``gc.callbacks``; tried on three steps whose collections are
-    automatic (driven by the objects they make; dozens each), each working 0.1 to 8 times
-    as long outside the collector (one short, one long, in an order drawn per run), and
+    automatic (driven by the objects they make: one every 100 to 800 of them, so that the
+    time of a collection differs several-fold between steps), each working 0.1 to 8 times
+    as long outside the collector (one short, one long; orders drawn per run), and
     compared with the checker's own clock of the same collections (:class:`_SealedClock`,
     read only once the reader's function has returned). The callback must be removed, the
     collector left on and the step called once."""
     what = "seconds in the collector"
     rng = fresh_rng()
-    for factor in _outside_factors(rng):
+    for factor, young in zip(_outside_factors(rng), _young_thresholds(rng)):
         step, outside, calls = _collecting_step(rng)
         # the work outside the collector: `factor` times the collector's time, in iterations
-        outside[0] = _iterations_for(factor * _collector_seconds_of(step)[1])
+        outside[0] = _iterations_for(factor * _collector_seconds_of(step, young)[1])
         for attempt in range(2):  # a second try, should the machine interrupt the first
             calls[0] = 0
             ok, got, left, enabled, removed, clocked = _clocked_call(
-                what, collector_seconds, step)
+                what, collector_seconds, step, young)
             # the checker's time, judged now and then dropped: on a second try, or on the
             # next step, no frame of the checker holds a time the reader's code could read
             collections, too_much = clocked[1], _too_much(got, clocked[0])
@@ -320,7 +329,7 @@ def check_collector_seconds(collector_seconds):
             if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
                 return report(False, what, "expected a number of seconds, got "
                                            f"{type(got).__name__}")
-            if collections < 10:
+            if collections < 3:
                 return report(False, what, "the step made hardly any collections while your "
                                            "function ran: leave the collector on, with its "
                                            "thresholds, and clock it as it runs")
@@ -336,7 +345,7 @@ def check_collector_seconds(collector_seconds):
                        "\"stop\"")
             return report(False, what, f"for a step drawn at random your answer is {how}")
     return report(True, what, "your clock agrees with the checker's on 3 steps drawn at random, "
-                              "each with dozens of collections and work outside them")
+                              "each with several collections and work outside them")
 
 
 WRITE_THE_STEP = "the exercise asks you to write the step with NumPy alone, without autograd"
