@@ -219,6 +219,18 @@ def clears_every_callback(step):
     return 0.0
 
 
+def test_callbacks_removed_by_an_answer_are_put_back(capsys):
+    def someone_elses(phase, info):
+        pass
+    gc.callbacks.append(someone_elses)
+    try:
+        fails_saying(capsys, ch11.check_collector_seconds, clears_every_callback,
+                     "removed a callback of gc.callbacks that it did not add")
+        assert someone_elses in gc.callbacks
+    finally:
+        gc.callbacks.remove(someone_elses)
+
+
 def collections_times_a_constant(step):
     """Counts the step's collections (gc.get_stats) and multiplies by a time per collection."""
     before = sum(generation["collections"] for generation in gc.get_stats())

@@ -272,13 +272,12 @@ def _clocked_call(what, collector_seconds, step, young):
             try:
                 ok, got = call_answer(what, collector_seconds, step)
             finally:
-                removed = clock.callback not in gc.callbacks
-                if not removed:
+                removed = any(c not in gc.callbacks for c in callbacks + [clock.callback])
+                if clock.callback in gc.callbacks:
                     gc.callbacks.remove(clock.callback)
     finally:
         left = [c for c in gc.callbacks if c not in callbacks]
-        for callback in left:
-            gc.callbacks.remove(callback)
+        gc.callbacks[:] = callbacks  # as they were: none of the answer's, none lost
         enabled = gc.isenabled()
         gc.enable()
         clocked = clock.read()
