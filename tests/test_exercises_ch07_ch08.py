@@ -438,7 +438,7 @@ def test_rules_refuse_pytorchs_autograd(capsys, torch):
             return ta.grad.numpy(), tb.grad.numpy()
 
     ok, out = run(capsys, ch07._check_divide, DivWithTorch, MiniTensor)
-    assert not ok and "your answer calls PyTorch's backward()" in out, out
+    assert not ok and "your answer uses torch" in out, out
 
     class BatchMatMulWithTorch(BatchMatMul):
         def _backward(self, grad):
@@ -448,7 +448,8 @@ def test_rules_refuse_pytorchs_autograd(capsys, torch):
             return torch.autograd.grad((ta @ tb * torch.tensor(grad)).sum(), (ta, tb))
 
     ok, out = run(capsys, ch08._check_matmul, BatchMatMulWithTorch, MiniTensor)
-    assert not ok and "your answer calls PyTorch's autograd.grad" in out, out
+    assert not ok and ("your answer calls PyTorch's autograd.grad" in out
+                       or "your answer uses torch" in out), out
 
 
 def test_the_checkers_exact_gradients_are_the_slopes():

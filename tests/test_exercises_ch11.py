@@ -121,10 +121,10 @@ def collector_switched_off(step):
     (lambda step: ..., "not filled in yet"),
     (whole_step, "more than the collector took"),
     (last_collection_only, "less than the collector took"),
-    (lambda step: 0.01, "for a step drawn at random"),                 # a number copied in
+    (lambda step: 0.01, "called step() 0 times"),                      # a number copied in
     (callback_left_behind, "leaves its callback in gc.callbacks"),
     (collector_switched_off, "leaves the collector switched off"),
-    (lambda step: "fast", "expected a number of seconds"),
+    (lambda step: (step(), "fast")[1], "expected a number of seconds"),
 ])
 def test_collector_seconds_fails_wrong_answers(capsys, answer, says):
     before = list(gc.callbacks)
@@ -157,6 +157,115 @@ def test_collector_seconds_fails_session_5s_answers(capsys, source):
     answer = run_cell(source, {})["collector_seconds"]
     for _ in range(3):  # the steps are drawn afresh on each run
         assert run(capsys, ch11.check_collector_seconds, answer)[0] is False
+
+
+def clocks_gc_collect(step):
+    """Times every gc.collect() call made during the step, instead of the collections."""
+    spent, real_collect = [0.0], gc.collect
+
+    def timed_collect(*args):
+        start = time.perf_counter()
+        try:
+            return real_collect(*args)
+        finally:
+            spent[0] += time.perf_counter() - start
+    gc.collect = timed_collect
+    try:
+        step()
+    finally:
+        gc.collect = real_collect
+    return spent[0]
+
+
+def reads_the_steps_closure(step):
+    """Runs the step, then adds up whatever numbers the step's closure holds."""
+    step()
+    total = 0.0
+    for cell in step.__closure__ or ():
+        value = cell.cell_contents
+        values = value if isinstance(value, list) else [value]
+        total += sum(v for v in values if isinstance(v, float))
+    return total
+
+
+def with_the_collector_off_in_a_second_call(step):
+    """The step's time with the collector on, less its time with it off: two calls."""
+    start = time.perf_counter()
+    step()
+    on = time.perf_counter() - start
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        step()
+        return on - (time.perf_counter() - start)
+    finally:
+        gc.enable()
+
+
+def no_collections_no_time(step):
+    """Keeps the collector from running during the step, so that 0 seconds is right."""
+    gc.disable()
+    try:
+        step()
+    finally:
+        gc.enable()
+    return 0.0
+
+
+def clears_every_callback(step):
+    """Removes the checker's clock along with everything else in gc.callbacks."""
+    gc.callbacks.clear()
+    step()
+    return 0.0
+
+
+def test_callbacks_removed_by_an_answer_are_put_back(capsys):
+    def someone_elses(phase, info):
+        pass
+    gc.callbacks.append(someone_elses)
+    try:
+        fails_saying(capsys, ch11.check_collector_seconds, clears_every_callback,
+                     "removed a callback of gc.callbacks that it did not add")
+        assert someone_elses in gc.callbacks
+    finally:
+        gc.callbacks.remove(someone_elses)
+
+
+def collections_times_a_constant(step):
+    """Counts the step's collections (gc.get_stats) and multiplies by a time per collection."""
+    before = sum(generation["collections"] for generation in gc.get_stats())
+    step()
+    return (sum(generation["collections"] for generation in gc.get_stats()) - before) * 4e-4
+
+
+@pytest.mark.parametrize("answer, says", [
+    (collections_times_a_constant, "for a step drawn at random"),
+    (no_collections_no_time, "the step made hardly any collections while your function ran"),
+    (clears_every_callback, "removed a callback of gc.callbacks that it did not add"),
+    (clocks_gc_collect, "less than the collector took"),
+    (reads_the_steps_closure, "less than the collector took"),
+    (with_the_collector_off_in_a_second_call, "called step() 2 times: call it once"),
+])
+def test_collector_seconds_fails_answers_that_do_not_clock_the_collections(capsys, answer,
+                                                                             says):
+    """The checker's steps collect on their own schedule (no gc.collect() to wrap), and hold
+    no time of the checker's (nothing in their closure to read)."""
+    before = list(gc.callbacks), gc.get_threshold()
+    fails_saying(capsys, ch11.check_collector_seconds, answer, says)
+    assert (list(gc.callbacks), gc.get_threshold()) == before and gc.isenabled()
+
+
+def test_the_checkers_steps_collect_automatically():
+    import numpy as np
+    step, outside, calls = ch11._collecting_step(np.random.default_rng(0))
+    counted = []
+    with ch11._step_thresholds(600):
+        gc.callbacks.append(lambda phase, info: counted.append(phase))
+        try:
+            step()
+        finally:
+            gc.callbacks.pop()
+    assert counted.count("start") >= 5 and calls == [1]
 
 
 def test_collector_seconds_refuses_the_packages_clock(capsys):
@@ -243,6 +352,52 @@ def with_autograd(layers, X, labels, lr):
 ])
 def test_numpy_step_fails_wrong_answers(capsys, answer, says):
     fails_saying(capsys, ch11.check_numpy_step, answer, says)
+
+
+YOUR_ENGINE_STEP = """
+import numpy as np
+from yourgrad.tensor import MiniTensor, MatMul
+
+def numpy_step(layers, X, labels, lr):
+    params = [(MiniTensor(W), MiniTensor(b)) for W, b in layers]
+    h = MiniTensor(X)
+    for i, (W, b) in enumerate(params):
+        h = MatMul(h, W) + b
+        if i < len(params) - 1:
+            h = h.relu()
+    minus_margin = MiniTensor(labels) * h * MiniTensor(np.array(-1.0))
+    margins = (minus_margin + MiniTensor(np.array(1.0))).relu()
+    loss = margins.mean()
+    loss.backward()
+    for (W, b), (tW, tb) in zip(layers, params):
+        W -= lr * tW.grad
+        b -= lr * tb.grad
+    return float(loss.data)
+"""
+
+
+def test_numpy_step_refuses_the_readers_own_autograd(capsys, tmp_path, monkeypatch):
+    """The reader's engine is autograd too: its backward() is a trap, loaded from the
+    reader's file if it exists and is not imported yet."""
+    import sys
+    from exercise_verdicts import run_cell
+    from minigrad.exercises.your_engine import catch_up
+    monkeypatch.setenv("MINIGRAD_YOURGRAD", str(tmp_path / "yourgrad"))
+    for name in [name for name in sys.modules if name.split(".")[0] == "yourgrad"]:
+        monkeypatch.delitem(sys.modules, name)
+    catch_up("tensor", 11)
+    capsys.readouterr()
+    answer = run_cell(YOUR_ENGINE_STEP, {})["numpy_step"]
+    out = fails_saying(capsys, ch11.check_numpy_step, answer, "your engine's MiniTensor.backward()")
+    assert "without autograd" in out
+    # the file alone, not imported yet: the answer imports it when it runs
+    monkeypatch.delitem(sys.modules, "yourgrad.tensor")
+    importing = run_cell(YOUR_ENGINE_STEP.replace("def numpy_step(layers, X, labels, lr):",
+                                                  "def numpy_step(layers, X, labels, lr):\n"
+                                                  "    from yourgrad.tensor import MiniTensor, "
+                                                  "MatMul"), {})["numpy_step"]
+    fails_saying(capsys, ch11.check_numpy_step, importing, "your engine's MiniTensor.backward()")
+    assert run(capsys, ch11.check_numpy_step, solution_numpy_step)[0] is True
 
 
 def test_chapter_11_verdicts_read_the_same_on_every_run(capsys):
@@ -347,3 +502,52 @@ def test_numpy_step_refuses_turning_the_tracing_off(capsys):
         sys.setprofile(None)
         return solution_numpy_step(layers, X, labels, lr)
     fails_saying(capsys, ch11.check_numpy_step, untraced, "turned off or replaced the checker's")
+
+
+FRAME_READER = """
+import sys
+def collector_seconds(step):
+    step()
+    frame = sys._getframe(1)
+    while frame is not None:  # the checker's time, on a second try, off its frame
+        for name in ("true", "most", "least", "timed"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, float):
+                return value
+        frame = frame.f_back
+    return -1.0
+"""
+
+
+def test_collector_seconds_holds_no_time_where_the_answer_can_read_it(capsys):
+    from exercise_verdicts import run_cell
+    answer = run_cell(FRAME_READER, {})["collector_seconds"]
+    for _ in range(3):  # refused before it runs (and the checker's time is in a pipe besides)
+        fails_saying(capsys, ch11.check_collector_seconds, answer, "reads the checker's frames")
+
+
+MANUAL_RULES = YOUR_ENGINE_STEP.replace("    loss.backward()\n", """\
+    from yourgrad.tensor import topological_order
+    order = topological_order(loss)
+    loss.grad = np.ones_like(loss.data)
+    for node in reversed(order):
+        if node._prev and node.grad is not None:
+            for parent, g in zip(node._prev, node._backward(node.grad)):
+                if g is not None:
+                    parent.grad = g if parent.grad is None else parent.grad + g
+""")
+
+
+def test_numpy_step_refuses_the_readers_own_rules(capsys, tmp_path, monkeypatch):
+    """Walking one's own engine's graph and calling its rules is autograd too."""
+    import sys
+    from exercise_verdicts import run_cell
+    from minigrad.exercises.your_engine import catch_up
+    monkeypatch.setenv("MINIGRAD_YOURGRAD", str(tmp_path / "yourgrad"))
+    for name in [name for name in sys.modules if name.split(".")[0] == "yourgrad"]:
+        monkeypatch.delitem(sys.modules, name)
+    catch_up("tensor", 11)
+    capsys.readouterr()
+    assert "loss.backward()" not in MANUAL_RULES
+    answer = run_cell(MANUAL_RULES, {})["numpy_step"]
+    fails_saying(capsys, ch11.check_numpy_step, answer, "your engine's topological_order")

@@ -339,7 +339,7 @@ def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
             cosine.step()
         return optimizer.param_groups[0]["lr"]
     fails_saying(capsys, ch13.check_warmup_cosine, with_torch,
-                 "your answer calls PyTorch's learning-rate schedulers")
+                 "your answer uses torch")
 
 
 @pytest.mark.parametrize("answer, says", [

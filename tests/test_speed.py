@@ -97,7 +97,8 @@ def fake_clock(monkeypatch):
 def test_measure_reports_seconds_per_step_and_the_median_of_its_runs(engine, fake_clock, request):
     if engine == "torch":
         request.getfixturevalue("torch")  # skips when PyTorch is not installed
-    costs = iter([0.004, 0.001, 0.005, 0.002])  # the warm-up step's, then each run's
+    # the warm-up step's, the planning run's (3 steps: long enough), then each run's
+    costs = iter([0.004, 0.004, 0.001, 0.005, 0.002])
     fake_clock.cost = next(costs)
     real_one_run = timing._one_run
 
@@ -113,7 +114,7 @@ def test_measure_reports_seconds_per_step_and_the_median_of_its_runs(engine, fak
     assert result["steps_per_run"] == 3  # enough 0.004 s steps for a run to last min_time = 0.01 s
     assert result["runs"] == pytest.approx([0.001, 0.005, 0.002], rel=1e-9)  # seconds per step
     assert result["seconds"] == pytest.approx(0.002, rel=1e-9)  # their median
-    assert len(fake_clock.losses) == 1 + 3 * 3  # the warm-up step, then 3 runs of 3 steps
+    assert len(fake_clock.losses) == 1 + 3 + 3 * 3  # warm-up, planning run, 3 runs of 3 steps
     assert fake_clock.losses[-1] < fake_clock.losses[0]  # real training steps
     assert result["nodes"] == (None if engine == "torch" else speed.count_nodes(engine, 2, 4))
     if engine == "scalar":
@@ -128,6 +129,32 @@ def test_a_run_is_one_step_at_least_and_a_thousand_at_most(warm_up_seconds, step
     monkeypatch.setattr(timing, "_one_run", lambda runner, n, clock=None: warm_up_seconds)
     (runs, steps_per_run), = timing._time_engines([Runner()], repeats=2, min_time=0.01).values()
     assert steps_per_run == steps and runs == [warm_up_seconds] * 2
+
+
+def test_runs_are_planned_from_warmed_up_steps(fake_clock):
+    """A slow first step does not make the timed runs short: the steps per run grow until a
+    run of warmed-up steps lasts min_time."""
+    costs = iter([0.004,    # the warm-up step: 3 such steps would last 0.012 s
+                  0.0015,   # warmed up, 3 steps last 0.0045 s: too short, so 7 steps
+                  0.0014,   # 7 steps last 0.0098 s: still short, so 8
+                  0.0013,   # 8 steps last 0.0104 s: long enough
+                  0.0012, 0.0013])
+    fake_clock.cost = next(costs)
+    real_one_run = timing._one_run
+    lengths = []
+
+    def one_run(runner, steps, clock=None):
+        seconds = real_one_run(runner, steps, clock)
+        lengths.append((steps, seconds * steps))
+        fake_clock.cost = next(costs, None)
+        return seconds
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(timing, "_one_run", one_run)
+        result = speed.measure("tensor", 2, 4, repeats=2, min_time=0.01)
+    assert [steps for steps, _ in lengths] == [1, 3, 7, 8, 8, 8]
+    assert result["steps_per_run"] == 8
+    assert result["runs"] == pytest.approx([0.0012, 0.0013], rel=1e-9)
+    assert lengths[3][1] >= 0.01 > lengths[2][1]
 
 
 def test_a_blocked_import_of_pytorch_counts_as_not_installed(monkeypatch):

@@ -156,3 +156,25 @@ def test_the_milestone_wants_each_batch_stepped_after_backward(own_engine_direct
                                                    module.Batches, module.MiniTensor)
         out = capsys.readouterr().out
         assert out.startswith("FAIL: Part II milestone") and says in out, out
+
+
+def test_the_milestone_summary_says_who_wrote_each_piece(own_engine_directory, capsys,
+                                                          monkeypatch):
+    """After a catch-up every piece is the course's, and the summary says so; a piece the
+    reader kept is theirs; the epochs' seconds are those of the last passing training."""
+    monkeypatch.setattr(part2_milestone, "_last_run", {})
+    catch_up("tensor", 8)
+    capsys.readouterr()
+    part2_milestone.milestone_summary()
+    out = capsys.readouterr().out
+    assert "written by you: 0\n" in out and "course's solutions: 3\n" in out, out
+    assert "8.1 a matrix product" not in out and "has not passed in this session" in out, out
+    path = own_engine_directory / "tensor.py"
+    path.write_text(path.read_text().replace(
+        "# chapter 7, exercise 1: division, with broadcasting (the course's solution)",
+        "# chapter 7, exercise 1: division, with broadcasting"))
+    part2_milestone._last_run["seconds"] = [0.25] * 20
+    part2_milestone.milestone_summary()
+    out = capsys.readouterr().out
+    assert "written by you: 1\n  7.1 division, with broadcasting\n" in out, out
+    assert "course's solutions: 2\n" in out and out.count("0.250") == 20, out

@@ -8,8 +8,13 @@ while the reader's code runs, the package's versions of what the exercise
 asks for are traps, and running the code of an engine (minigrad's, the
 reader's ``yourgrad``, PyTorch's), traced, fails the count and the step.
 """
+import functools
 import gc
+import os
+import struct
+import sys
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -18,6 +23,7 @@ from minigrad.autograd import topological_order
 from minigrad.exercises import (autograd_entries, call_answer, forbidding, fresh_rng, is_unset,
                                 package_rule_entries, report, reports_forbidden, speed_entries)
 from minigrad.exercises.ch06 import _ENGINES, TRACING_OFF, _traced, _TracingOff
+from minigrad.exercises.your_engine import EngineError, engine_path, load
 from minigrad.speed import breakdown
 
 WRITE_THE_COUNT = "the exercise asks you to write the count yourself"
@@ -115,36 +121,114 @@ def check_multiply_adds(multiply_adds):
 WRITE_THE_CLOCK = "the exercise asks you to time the collector yourself, with gc.callbacks"
 
 
-def _spin(seconds):
-    """Keep the processor busy for ``seconds`` without allocating tracked objects (no collection)."""
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        pass
+#: How many references each object a checker's step makes holds: every collection walks them.
+REFERENCES = 60
 
 
-def _collecting_step(rng, collections, factor):
-    """A step that spends a known part of its time in the collector: ``collections`` full
-    collections of a heap of lists (its size drawn with ``rng``), then ``factor`` times as
-    long working without allocating; returns (step, the heap to keep alive, the list of
-    the seconds each of the step's gc.collect() calls took, as the checker's clock)."""
-    heap = [[] for _ in range(int(rng.integers(20_000, 60_000)))]
-    timed = []
+def _busy(iterations):
+    """Work that allocates no tracked object (so that no collection happens meanwhile)."""
+    total = 0
+    for i in range(iterations):
+        total += i
+    return total
+
+
+def _collecting_step(rng):
+    """A step whose collections are automatic: it makes, and keeps until it ends, a number
+    of lists (drawn with ``rng``), so that the collector runs every few hundred of them
+    (:func:`_step_thresholds`); then it works a while without allocating (``outside``,
+    iterations set by the checker later). Returns (step, outside, calls): ``calls[0]``
+    counts the step's calls. The step holds no time."""
+    objects, outside, calls = int(rng.integers(6_000, 10_000)), [0], [0]
 
     def step():
-        start = time.perf_counter()
-        for _ in range(collections):
-            began = time.perf_counter()
-            gc.collect()
-            timed.append(time.perf_counter() - began)
-        _spin(factor * (time.perf_counter() - start))
-    return step, heap, timed
+        calls[0] += 1
+        kept = [[None] * REFERENCES for _ in range(objects)]
+        _busy(outside[0])
+        del kept
+    return step, outside, calls
+
+
+@contextmanager
+def _step_thresholds(young):
+    """A collection of the youngest generation every ``young`` new container objects, of
+    the middle one every 4 of them, and no full collection (whose schedule depends on
+    everything the process holds), the collector on and its young generations empty; put
+    back as it was afterwards."""
+    before, enabled = gc.get_threshold(), gc.isenabled()
+    gc.collect()
+    gc.set_threshold(young, 4, 1_000_000)
+    gc.enable()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        if not enabled:
+            gc.disable()
+
+
+class _Clock:
+    """The checker's own gc.callbacks clock: seconds from each "start" to its "stop"."""
+
+    def __init__(self):
+        self.seconds, self.started = 0.0, None
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self.started = time.perf_counter()
+        elif self.started is not None:
+            self.seconds += time.perf_counter() - self.started
+            self.started = None
+
+
+def _collector_seconds_of(step, young):
+    """The seconds in the collector during each of three calls of ``step``, by a clock of
+    the checker's (to plan the step's work outside the collector); sorted."""
+    seconds = []
+    for _ in range(3):
+        clock = _Clock()
+        with _step_thresholds(young):
+            gc.callbacks.append(clock)
+            try:
+                step()
+            finally:
+                gc.callbacks.remove(clock)
+        seconds.append(clock.seconds)
+    return sorted(seconds)
+
+
+def _too_much(got, true):
+    """None if ``got`` seconds agree with the checker's ``true``, else whether it is more.
+    The two clocks read the same collections, but the machine may interrupt the process
+    between the checker's clock and the reader's callbacks."""
+    if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
+        return None  # not a number: reported before this is looked at
+    if abs(got - true) <= 0.25 * true + 1e-3:
+        return None
+    return bool(got > true)
+
+
+def _iterations_for(seconds):
+    """About how many iterations of :func:`_busy` take ``seconds`` on this machine now."""
+    start = time.perf_counter()
+    _busy(200_000)
+    return int(200_000 * seconds / max(time.perf_counter() - start, 1e-9))
+
+
+def _young_thresholds(rng):
+    """How many new objects, in each of the three steps, bring on a collection: few
+    (100-150), many (600-800) and any number between, in an order drawn per run. A step's
+    collector time hardly depends on it (its objects are walked about as often either way),
+    but the number of collections does, so no one time per collection is right for all."""
+    drawn = [rng.integers(100, 151), rng.integers(600, 801), rng.integers(100, 801)]
+    return [int(drawn[i]) for i in rng.permutation(3)]
 
 
 def _outside_factors(rng):
     """How long, per second in the collector, each of the three steps works outside it: one
-    short (0.2-0.4), one long (3.5-5) and one anywhere between, in an order drawn per run,
+    short (0.1-0.2), one long (6-8) and one anywhere between, in an order drawn per run,
     so that no fixed share of the step's time is within the tolerance on all three."""
-    factors = [rng.uniform(0.2, 0.4), rng.uniform(3.5, 5.0), rng.uniform(0.2, 5.0)]
+    factors = [rng.uniform(0.1, 0.2), rng.uniform(6.0, 8.0), rng.uniform(0.1, 8.0)]
     return [float(factors[i]) for i in rng.permutation(3)]
 
 
@@ -154,40 +238,93 @@ def _collector_entries():
         for name in ("_CollectorClock", "_collector_clock")]
 
 
-def _clocked_call(what, collector_seconds, step):
-    """Call the reader's function on ``step``; returns (called, answer, callbacks left
-    behind, collector left on), the callbacks and the collector put back as they were."""
+_READING = struct.Struct("<?d")  # a "start" (True) or "stop", and time.perf_counter()
+
+
+def _write_reading(pipe, phase, info):
+    os.write(pipe, _READING.pack(phase == "start", time.perf_counter()))
+
+
+class _SealedClock:
+    """The checker's clock of the collections while the reader's function runs: a
+    gc.callbacks entry that writes each reading into a pipe, read back only once the
+    reader's function has returned, so that nothing the reader's code reaches meanwhile (the
+    callback, the step, the checker's frames) holds a time it could return."""
+
+    def __init__(self):
+        self._out, pipe = os.pipe()
+        self._in = pipe
+        self.callback = functools.partial(_write_reading, pipe)
+
+    def read(self):
+        """(seconds from each "start" to its "stop", collections); closes the pipe."""
+        os.close(self._in)
+        data = b""
+        while True:
+            chunk = os.read(self._out, 65536)
+            if not chunk:
+                break
+            data += chunk
+        os.close(self._out)
+        seconds, collections, started = 0.0, 0, None
+        for start, when in _READING.iter_unpack(data):
+            if start:
+                started = when
+            elif started is not None:
+                seconds, collections, started = seconds + when - started, collections + 1, None
+        return seconds, collections
+
+
+def _clocked_call(what, collector_seconds, step, young):
+    """Call the reader's function on ``step``, the checker's clock on; returns (called,
+    answer, callbacks left behind, collector left on, checker's clock removed, (seconds,
+    collections) by the checker's clock), the callbacks and the collector put back as they
+    were."""
     callbacks = list(gc.callbacks)
+    clock = _SealedClock()
     try:
-        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
-            ok, got = call_answer(what, collector_seconds, step)
+        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK), \
+                _step_thresholds(young):
+            gc.callbacks.append(clock.callback)
+            try:
+                ok, got = call_answer(what, collector_seconds, step)
+            finally:
+                removed = any(c not in gc.callbacks for c in callbacks + [clock.callback])
+                if clock.callback in gc.callbacks:
+                    gc.callbacks.remove(clock.callback)
     finally:
         left = [c for c in gc.callbacks if c not in callbacks]
-        for callback in left:
-            gc.callbacks.remove(callback)
+        gc.callbacks[:] = callbacks  # as they were: none of the answer's, none lost
         enabled = gc.isenabled()
         gc.enable()
-    return ok, got, left, enabled
+        clocked = clock.read()
+    return ok, got, left, enabled, removed, clocked
 
 
 @reports_forbidden("seconds in the collector")
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
-    runs once, measured with ``gc.callbacks``; tried on three steps (2, 4 and 8 full
-    collections, in an order drawn per run, and 0.2 to 5 times as long outside the
-    collector: one step short, one long), and compared with the checker's own clock of
-    the same collections (it times each gc.collect() call of the step, outside
-    gc.callbacks). The callback must be removed and the collector left on."""
+    runs once, measured with ``gc.callbacks``; tried on three steps whose collections are
+    automatic (driven by the objects they make: one every 100 to 800 of them, so that the
+    time of a collection differs several-fold between steps), each working 0.1 to 8 times
+    as long outside the collector (one short, one long; orders drawn per run), and
+    compared with the checker's own clock of the same collections (:class:`_SealedClock`,
+    read only once the reader's function has returned). The callback must be removed, the
+    collector left on and the step called once."""
     what = "seconds in the collector"
     rng = fresh_rng()
-    # 2, 4 and 8 collections in an order drawn per run: no one number is within the
-    # tolerance of two of them, so a number copied in fails
-    for collections, factor in zip(rng.permutation([2, 4, 8]), _outside_factors(rng)):
-        step, heap, timed = _collecting_step(rng, int(collections), factor)
+    for factor, young in zip(_outside_factors(rng), _young_thresholds(rng)):
+        step, outside, calls = _collecting_step(rng)
+        # the work outside the collector: `factor` times the collector's time, in iterations
+        outside[0] = _iterations_for(factor * _collector_seconds_of(step, young)[1])
         for attempt in range(2):  # a second try, should the machine interrupt the first
-            timed.clear()
-            ok, got, left, enabled = _clocked_call(what, collector_seconds, step)
-            true = sum(timed)
+            calls[0] = 0
+            ok, got, left, enabled, removed, clocked = _clocked_call(
+                what, collector_seconds, step, young)
+            # the checker's time, judged now and then dropped: on a second try, or on the
+            # next step, no frame of the checker holds a time the reader's code could read
+            collections, too_much = clocked[1], _too_much(got, clocked[0])
+            del clocked
             if not ok:
                 return False
             if is_unset(got):
@@ -199,22 +336,30 @@ def check_collector_seconds(collector_seconds):
             if not enabled:
                 return report(False, what, "your function leaves the collector switched off: "
                                            "measure it while it runs as usual")
+            if removed:
+                return report(False, what, "your function removed a callback of gc.callbacks "
+                                           "that it did not add: remove only your own")
+            if calls[0] != 1:
+                return report(False, what, f"your function called step() {calls[0]} times: "
+                                           "call it once, and clock the collections it makes")
             if isinstance(got, bool) or not isinstance(got, (int, float, np.floating)):
                 return report(False, what, "expected a number of seconds, got "
                                            f"{type(got).__name__}")
-            # the two clocks read the same collections, but the machine may interrupt
-            # the process between the checker's clock and the reader's callbacks
-            if abs(got - true) <= 0.25 * true + 1e-3:
+            if collections < 3:
+                return report(False, what, "the step made hardly any collections while your "
+                                           "function ran: leave the collector on, with its "
+                                           "thresholds, and clock it as it runs")
+            if too_much is None:
                 break
         else:
-            if got > true:
+            if too_much:
                 how = ("more than the collector took: time only from each collection's "
                        "\"start\" to its \"stop\", not the whole step")
             else:
                 how = ("less than the collector took: add up every collection during the "
-                       "step (the step may make several), from its \"start\" to its \"stop\"")
+                       "step (it makes many, on its own schedule), from its \"start\" to its "
+                       "\"stop\"")
             return report(False, what, f"for a step drawn at random your answer is {how}")
-        del heap
     return report(True, what, "your clock agrees with the checker's on 3 steps drawn at random, "
                               "each with several collections and work outside them")
 
@@ -222,8 +367,34 @@ def check_collector_seconds(collector_seconds):
 WRITE_THE_STEP = "the exercise asks you to write the step with NumPy alone, without autograd"
 
 
+def _your_engine_entries():
+    """The backward passes of the reader's own engines (``yourgrad``), imported if the
+    reader's tensor engine exists and is not yet: an autograd of one's own is autograd too."""
+    if "yourgrad.tensor" not in sys.modules and engine_path("tensor").exists():
+        try:
+            load("tensor")
+        except EngineError:
+            pass  # a file that does not import cannot be called either
+    entries = []
+    for module_name, node in (("yourgrad.tensor", "MiniTensor"), ("yourgrad.value", "Value")):
+        module = sys.modules.get(module_name)
+        if module is None:
+            continue
+        entries += [(getattr(module, node, None), "backward",
+                     f"your engine's {node}.backward()"),
+                    (module, "mini_backpropagate", "your engine's mini_backpropagate"),
+                    (module, "topological_order", "your engine's topological_order")]
+        base = getattr(module, node, None)
+        # each operation's rule, which the engine's backward pass calls
+        entries += [(klass, "_backward", f"your engine's {name}._backward")
+                    for name, klass in vars(module).items()
+                    if isinstance(klass, type) and isinstance(base, type)
+                    and issubclass(klass, base) and "_backward" in vars(klass)]
+    return entries
+
+
 def _numpy_step_entries():
-    return autograd_entries() + package_rule_entries() + speed_entries(
+    return autograd_entries() + package_rule_entries() + _your_engine_entries() + speed_entries(
         ("numpy_step", "tensor_step", "make_step"))
 
 

@@ -144,10 +144,10 @@ def collector_share(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, freeze=T
     on, off = _ScalarRunner(problem, True), _ScalarRunner(problem, False)
     timed = _time_engines([on, off], repeats, min_time, freeze=freeze, clock=time.thread_time)
     runs_on, steps = timed[on.name]
-    # _time_engines runs a warm-up step, then `repeats` runs of `steps` steps
-    per_run = [on.runs[1 + i * steps:1 + (i + 1) * steps] for i in range(repeats)]
+    # _time_engines plans the runs with untimed steps, then makes `repeats` runs of `steps`
+    every = on.runs[-repeats * steps:]
+    per_run = [every[i * steps:(i + 1) * steps] for i in range(repeats)]
     collector = [sum(s for s, _ in run) / steps for run in per_run]
-    every = on.runs[1:]
     return {"width": problem.width, "batch": problem.batch,
             "nodes": scalar_nodes(problem.width, problem.batch), "frozen": bool(freeze),
             "seconds": statistics.median(runs_on),

@@ -1,11 +1,11 @@
 """Timing the engines' training steps fairly, and the comparison over two sweeps of sizes.
 
-* each engine's step is run a few times in a row (enough for a run to last
-  ``min_time``), and the time of a run divided by its steps is one
-  measurement; the engines take turns, ``repeats`` times at each size, so that
-  a busy moment of the machine slows them all alike; each figure is the
-  median of its repeats, and each speed-up a ratio of two medians measured
-  side by side;
+* each engine's step is run a few times in a row (after a warm-up step,
+  enough warmed-up steps for a run to last ``min_time``), and the time of a
+  run divided by its steps is one measurement; the engines take turns,
+  ``repeats`` times at each size, so that a busy moment of the machine slows
+  them all alike; each figure is the median of its repeats, and each
+  speed-up a ratio of two medians measured side by side;
 * every engine runs on one thread (NumPy's BLAS through threadpoolctl, when
   it is installed; PyTorch through its own setting), as the scalar engine does;
 * the objects that exist before a measurement are frozen out of the garbage
@@ -108,11 +108,36 @@ def _time_engines(runners, repeats, min_time, tick=None, freeze=True, clock=None
         return _time_engines_now(runners, repeats, min_time, tick, clock)
 
 
+MAX_STEPS_PER_RUN = 1000
+
+
+def _steps_for(min_time, seconds_per_step):
+    """How many steps of ``seconds_per_step`` make a run last ``min_time`` (1 to 1000)."""
+    wanted = math.ceil(min_time / max(seconds_per_step, 1e-9))
+    return max(1, min(MAX_STEPS_PER_RUN, wanted))
+
+
+def _plan_run(runner, min_time, clock=None):
+    """Steps per run: enough for a run of warmed-up steps to last ``min_time``.
+
+    One warm-up step first (it pays for what later steps do not: memory
+    mapped, caches filled, so it can be many times slower than the rest),
+    then runs that are not measurements: each run too short for ``min_time``
+    plans the next from its own, warmed, time per step, until one lasts long
+    enough (or has 1000 steps).
+    """
+    steps = _steps_for(min_time, _one_run(runner, 1, clock))
+    while True:
+        seconds = _one_run(runner, steps, clock)
+        if seconds * steps >= min_time or steps >= MAX_STEPS_PER_RUN:
+            return steps
+        steps = max(steps + 1, _steps_for(min_time, seconds))
+
+
 def _time_engines_now(runners, repeats, min_time, tick, clock=None):
     plan = {}
-    for runner in runners:  # warm-up step, which also says how many steps make a run last min_time
-        first = _one_run(runner, 1, clock)
-        plan[runner.name] = max(1, min(1000, math.ceil(min_time / max(first, 1e-9))))
+    for runner in runners:  # warm-up, then the steps that make a run last min_time
+        plan[runner.name] = _plan_run(runner, min_time, clock)
         if tick:
             tick(runner.name)
     runs = {runner.name: [] for runner in runners}
