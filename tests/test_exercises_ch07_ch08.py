@@ -568,7 +568,7 @@ def mini_backpropagate(root):
                     expected = [expected[0](*expected[1])]
                 leaf.grad = expected[0] if leaf.grad is None else leaf.grad + expected[0]
         frame = frame.f_back
-""", "your answer calls the checker's own"),
+""", "your answer reads the checker's frames"),
     "placeholder": ("""
 def mini_backpropagate(root):
     order = ...
@@ -697,14 +697,14 @@ def test_unbroadcast_fails_pytorch_routes(capsys):
     """Issue 16's cheat: PyTorch's sum_to_size does the summing, reached as the reader likes."""
     torch = pytest.importorskip("torch")
     ok, out = run(capsys, ch07.check_unbroadcast, _unbroadcast_by_torch)
-    assert not ok and ("PyTorch's" in out or "runs the code of torch" in out), out
+    assert not ok and "your answer calls PyTorch's sum_to_size" in out, out
 
     def saved(grad, shape, _sum=torch.Tensor.sum_to_size, _zeros=torch.zeros):
         if not shape:
             return np.asarray(grad).sum()
         return _sum(_zeros(1, dtype=torch.float64).new_tensor(grad), shape).numpy()
     ok, out = run(capsys, ch07.check_unbroadcast, saved)
-    assert not ok and "runs the code of torch" in out, out
+    assert not ok and "your answer uses torch" in out, out
     # the reference solution still passes, with the same text, once PyTorch is imported
     _, namespace = _chapter_7_engine()
     texts = {run(capsys, ch07.check_unbroadcast, namespace["unbroadcast"])[1] for _ in range(3)}

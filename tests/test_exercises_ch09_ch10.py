@@ -701,7 +701,7 @@ def test_adam_step_refuses_pytorchs_functional_adam(capsys):
                         beta2=beta2, lr=lr, weight_decay=0.0, eps=eps, maximize=False)
         return P.numpy(), M.numpy(), V.numpy()
     ok, out = outcome(capsys, check_adam_step, adam_step)
-    assert not ok and "runs the code of torch" in out, out
+    assert not ok and "your answer uses torch" in out, out
 
 
 def test_precision_recall_refuses_the_checkers_code_copied_out(capsys):
@@ -711,7 +711,7 @@ def test_precision_recall_refuses_the_checkers_code_copied_out(capsys):
     from minigrad.exercises import ch09
     copied = types.FunctionType(ch09._precision_recall.__code__, vars(ch09))
     ok, out = outcome(capsys, check_precision_recall, lambda C: copied(C))
-    assert not ok and "runs the code of minigrad.exercises.ch09" in out, out
+    assert not ok and "holds a copy of minigrad's _precision_recall" in out, out
 
 
 def test_adam_step_cannot_read_the_expected_step_off_the_checkers_frame(capsys):
@@ -761,7 +761,7 @@ def test_loaders_that_know_how_the_checker_rewrites_the_file_fail(capsys):
         for p, s in zip(model.parameters(), source):  # (the checker negated it, in place)
             p.data = s.data.copy()
     ok, out = outcome(capsys, check_weights_round_trip, save_weights, from_the_frame)
-    assert not ok and "differs from the saved one" in out, out
+    assert not ok and "reads the checker's frames" in out, out
 
 
 def test_restore_state_from_the_checkers_frame_fails(capsys):
@@ -777,4 +777,4 @@ def test_restore_state_from_the_checkers_frame_fails(capsys):
         for p, w in zip(model.parameters(), frame.f_locals["snapshots"][0][0]):
             p.data = w.copy()
     ok, out = outcome(capsys, check_resume, save_state, from_the_frame)
-    assert not ok and "is not what it was when saved" in out, out
+    assert not ok and "reads the checker's frames" in out, out
