@@ -697,7 +697,8 @@ def test_unbroadcast_fails_pytorch_routes(capsys):
     """Issue 16's cheat: PyTorch's sum_to_size does the summing, reached as the reader likes."""
     torch = pytest.importorskip("torch")
     ok, out = run(capsys, ch07.check_unbroadcast, _unbroadcast_by_torch)
-    assert not ok and "your answer calls PyTorch's sum_to_size" in out, out
+    # (named by the trap it springs, or refused before it runs: either way, for torch)
+    assert not ok and ("PyTorch's sum_to_size" in out or "uses torch" in out), out
 
     def saved(grad, shape, _sum=torch.Tensor.sum_to_size, _zeros=torch.zeros):
         if not shape:
