@@ -195,6 +195,8 @@ def _replace_attribute(owner, name, new):
 
 #: What a trap's code calls: a constant the trap replaces in the code's constants.
 _TRAP_SLOT = "minigrad trap"
+#: The file name of the traps' code (tracing tells it from the reader's by this).
+TRAP_FILE = "<minigrad trap>"
 
 
 @functools.lru_cache(maxsize=None)
@@ -209,7 +211,7 @@ def _trap_template(free):
     source += f"        spring = {_TRAP_SLOT!r}\n        return spring(*args, **kwargs)\n"
     source += "    return trap\n"
     scope = {}
-    exec(compile(source, "<minigrad trap>", "exec"), scope)
+    exec(compile(source, TRAP_FILE, "exec"), scope)
     return scope["outer"]().__code__
 
 
@@ -550,7 +552,7 @@ def _is_package_copy(value):
             or not value.__code__.co_filename.startswith(_PACKAGE_DIR):
         return False
     qualname = value.__code__.co_qualname
-    if "<locals>" in qualname or value.__code__.co_filename == "<minigrad trap>":
+    if "<locals>" in qualname or value.__code__.co_filename == TRAP_FILE:
         return False  # made by a function of the package's as it runs: a trap, a recorder
     found = next((module for module in list(sys.modules.values())
                   if getattr(module, "__file__", None) == value.__code__.co_filename), None)

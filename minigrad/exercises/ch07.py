@@ -20,7 +20,7 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, describe_error, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
-from minigrad.exercises.ch06 import TRACING_OFF, _traced, _TracingOff
+from minigrad.exercises.what_runs import TRACING_OFF, run_traced, TracingOff
 from minigrad.exercises.your_engine import keep
 
 RULE = "the exercise asks you to write the rule, without any autograd"
@@ -265,8 +265,8 @@ def _unbroadcast_problem(unbroadcast, rng):
         try:  # PyTorch's entries afresh: the answer may import it
             with forbidding(entries + _torch_summing_entries(), [unbroadcast],
                             "the exercise asks you to write it"):
-                got, _, library = _traced(unbroadcast, G.copy(), shape, watched=("torch",))
-        except _TracingOff:
+                got, _, library = run_traced(unbroadcast, G.copy(), shape, watched=("torch",))
+        except TracingOff:
             return f"your function {TRACING_OFF}"
         except Exception as error:  # the reader's code is under test: report, don't crash
             return f"for {described}, your function raised {describe_error(error)}"
@@ -340,8 +340,8 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         G = rng.normal(size=expected.shape)
         try:
             with forbidding(entries, [op_class], RULE):
-                local, steps, _ = _traced(node._backward, G.copy())
-        except _TracingOff:
+                local, steps, _ = run_traced(node._backward, G.copy())
+        except TracingOff:
             return report(False, what, f"{op_name}._backward: {TRACING_OFF}")
         except Exception as error:
             return report(False, what, f"{op_name}._backward raised {describe_error(error)} "

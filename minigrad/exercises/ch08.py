@@ -15,7 +15,7 @@ from minigrad import tensor
 from minigrad.exercises import (ForbiddenCall, as_gradients, as_numbers, arrays_close,
                                 autograd_entries, describe_error, forbidding, fresh_rng,
                                 is_unset, not_filled_in, report, reports_forbidden)
-from minigrad.exercises.ch06 import without_engines
+from minigrad.exercises.what_runs import without_engines
 from minigrad.exercises.ch07 import _check_op, rule_entries, rule_problem
 from minigrad.exercises.your_engine import keep
 

@@ -15,7 +15,7 @@ from minigrad.exercises.your_engine import keep
 from minigrad.exercises import (NOT_FILLED_IN_CODE as NOT_FILLED_IN, as_numbers, describe_error,
                                 forbidding, fresh_rng, is_placeholder, report, report_raised,
                                 reports_forbidden, unusable_function)
-from minigrad.exercises.ch06 import without_engines
+from minigrad.exercises.what_runs import without_engines
 
 __all__ = ["check_stratified_split", "check_precision_recall", "check_adam_step",
            "check_optimizer"]

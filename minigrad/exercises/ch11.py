@@ -22,7 +22,7 @@ from minigrad import speed
 from minigrad.autograd import topological_order
 from minigrad.exercises import (autograd_entries, call_answer, forbidding, fresh_rng, is_unset,
                                 package_rule_entries, report, reports_forbidden, speed_entries)
-from minigrad.exercises.ch06 import _ENGINES, TRACING_OFF, _traced, _TracingOff
+from minigrad.exercises.what_runs import ENGINES, TRACING_OFF, run_traced, TracingOff
 from minigrad.exercises.your_engine import EngineError, engine_path, load
 from minigrad.speed import breakdown
 
@@ -40,9 +40,9 @@ def _call_without_engines(what, function, *args):
     ``function`` ran an engine's code (``task``: what the exercise asks instead) or turned
     the tracing off."""
     try:
-        (ok, result), _, module = _traced(call_answer, what, function, *args,
-                                          watched=_ENGINES)
-    except _TracingOff:
+        (ok, result), _, module = run_traced(call_answer, what, function, *args,
+                                          watched=ENGINES)
+    except TracingOff:
         return report(False, what, f"your function: {TRACING_OFF}"), None
     if ok and module is not None:
         return report(False, what, f"your function runs the code of {module}, an engine: "

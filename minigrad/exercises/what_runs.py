@@ -1,0 +1,175 @@
+"""What an answer runs: its Python steps and the modules whose code it runs, traced.
+
+Some exercises ask for something worked out by reasoning (a count by
+formula, shapes from the rules) or for work that must not grow with the
+data (one matrix product, not a loop over rows). For those, a checker runs
+the reader's function under ``sys.settrace`` and ``sys.setprofile`` and
+learns two things no trap can tell: whether it ran the code of an engine
+(the package's, the reader's ``yourgrad``, micrograd's, PyTorch's; code
+copied out of one counts as that one's) or started a thread, where tracing
+does not follow; and how many Python steps it took. An answer that turns
+the tracing off fails. The checkers' own code, running, is not counted.
+"""
+import os
+import sys
+import types
+
+import minigrad
+from minigrad.exercises import TRAP_FILE, ForbiddenCall, _HelperTrap
+
+__all__ = ["ENGINES", "TooMuchWork", "TracingOff", "TRACING_OFF", "run_traced",
+           "without_engines"]
+
+#: Modules whose Python code an answer asked for by reasoning must not run: engines (the
+#: package's checkers excepted, whose traps say more), PyTorch, and other threads, where
+#: tracing does not follow.
+ENGINES = ("minigrad", "yourgrad", "micrograd", "torch")
+_ELSEWHERE = ("threading", "_thread", "concurrent", "multiprocessing", "asyncio")
+
+
+class TooMuchWork(BaseException):  # not caught as the answer's own error
+    """Raised by the tracer when an answer has taken more Python steps than allowed."""
+
+
+class TracingOff(BaseException):
+    """Raised when an answer turned off or replaced the checker's tracing."""
+
+
+TRACING_OFF = "it turned off or replaced the checker's tracing (sys.settrace or sys.setprofile)"
+
+
+#: The file name of the code of :func:`forbidding`'s traps.
+TRAP_FILE = "<minigrad trap>"
+
+#: Where the package's files are: code copied out of one (its ``__code__`` in a function
+#: of the reader's) is still the package's.
+_PACKAGE_HOME = os.path.dirname(os.path.abspath(minigrad.__file__)) + os.sep
+
+
+def _module_of(event, frame, arg):
+    """The module whose code a traced event runs: the frame's for a Python call (named by
+    its file when the code was copied out of the package's or the reader's engine), the C
+    function's (or, for a method, its object's type's) for a C call."""
+    if event == "c_call":
+        owner = getattr(arg, "__self__", None)
+        module = getattr(arg, "__module__", None)
+        if owner is not None and not isinstance(owner, type(sys)):
+            module = type(owner).__module__ if module is None or module == "builtins" \
+                else module
+        elif isinstance(owner, type(sys)):
+            module = owner.__name__
+        return module or ""
+    name = frame.f_globals.get("__name__", "") or ""
+    path = frame.f_code.co_filename
+    if path.startswith(_PACKAGE_HOME) and not name.startswith("minigrad"):
+        stem = os.path.splitext(path[len(_PACKAGE_HOME):])[0].replace(os.sep, ".")
+        return f"minigrad.{stem}"  # (copied out of it)
+    if os.path.basename(os.path.dirname(path)) == "yourgrad" and not name.startswith("yourgrad"):
+        return f"yourgrad.{os.path.splitext(os.path.basename(path))[0]}"
+    return name
+
+
+def _starts_a_thread(event, frame, arg):
+    """Whether the event, in a module of ``_ELSEWHERE``, starts a thread or a process (an
+    import takes ``_thread``'s locks, a generator seeded by the system reads ``threading``'s
+    state: neither is work done elsewhere)."""
+    name = arg.__name__ if event == "c_call" else frame.f_code.co_name
+    return name.startswith("start") or name in ("submit", "map", "run_in_executor")
+
+
+def _checkers_codes(module):
+    """The code objects of the checker ``module``'s functions and classes as they stand
+    (a helper trapped by :func:`forbidding` has the trap's code), and of what they define
+    inside. A helper's original code, which its trap calls for the checker, and which a
+    copy made before the check runs too, is not among them: see :func:`_checkers_own`."""
+    codes, found = [], set()
+    for value in vars(module).values():
+        functions = [value] if isinstance(value, types.FunctionType) else \
+            [getattr(v, "__func__", v) for v in vars(value).values()] \
+            if isinstance(value, type) and value.__module__ == module.__name__ else []
+        for function in functions:
+            while isinstance(function, types.FunctionType):  # a decorated one's too
+                codes.append(function.__code__)
+                function = getattr(function, "__wrapped__", None)
+    while codes:
+        code = codes.pop()
+        if code in found:
+            continue
+        found.add(code)
+        for constant in code.co_consts:
+            if isinstance(constant, types.CodeType):
+                codes.append(constant)
+            if isinstance(constant, _HelperTrap):  # what the original defines inside
+                codes += [c for c in constant._original.__code__.co_consts
+                          if isinstance(c, types.CodeType)]
+    return found
+
+
+def _checkers_own(frame, codes):
+    """Whether ``frame`` (of a checker module whose code objects are ``codes``) runs the
+    checker's code: one of ``codes``, a trap's, or a trapped helper's original called by
+    its trap for the checker (a copy of it, run by the reader's code, is not)."""
+    code = frame.f_code
+    return code in codes or code.co_filename == TRAP_FILE or \
+        frame.f_back is not None and frame.f_back.f_code is _HelperTrap.__call__.__code__
+
+
+def run_traced(function, *args, limit=None, watched=()):
+    """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
+    took (lines run and calls made, the checkers' own excepted), and the first module
+    among ``watched`` (and other threads') whose code it ran, or None. Past ``limit``
+    steps, :class:`TooMuchWork` is raised in the answer; :class:`TracingOff` if the
+    answer turned the tracing off."""
+    steps, found, checkers = [0], [], {}
+
+    def counted(event, frame, arg):
+        module = _module_of(event, frame, arg)
+        if module.startswith("minigrad.exercises") and event != "c_call":
+            if module not in checkers:
+                checkers[module] = _checkers_codes(sys.modules[module])
+            if _checkers_own(frame, checkers[module]):
+                return  # the checkers' own code, running (its traps included)
+        top = module.split(".")[0]
+        if not found and (top in watched or top in _ELSEWHERE
+                          and _starts_a_thread(event, frame, arg)):
+            found.append(module)
+        steps[0] += 1
+        if limit is not None and steps[0] > limit:
+            raise TooMuchWork(found[0] if found else None)
+
+    def tracer(frame, event, arg):
+        counted(event, frame, arg)
+        return tracer if event == "call" else None if event == "return" else tracer
+
+    def profiler(frame, event, arg):
+        if event == "c_call":
+            counted(event, frame, arg)
+
+    before = sys.gettrace(), sys.getprofile()
+    sys.settrace(tracer)
+    sys.setprofile(profiler)
+    try:
+        result = function(*args)
+        intact = sys.gettrace() is tracer and sys.getprofile() is profiler
+    finally:
+        sys.settrace(before[0])
+        sys.setprofile(before[1])
+    if not intact:
+        raise TracingOff
+    return result, steps[0], found[0] if found else None
+
+
+def without_engines(task, function, *args):
+    """``function(*args)``, traced; :class:`ForbiddenCall` (saying ``task``, what the
+    exercise asks instead) if it ran the code of another's engine (the package's, its
+    checkers' copied out, PyTorch's) or of another thread, or turned the tracing off. The
+    reader's ``yourgrad`` is theirs: a piece kept there is judged again from the file."""
+    try:
+        result, _, module = run_traced(function, *args,
+                                    watched=[e for e in ENGINES if e != "yourgrad"])
+    except TracingOff:
+        raise ForbiddenCall(f"your answer: {TRACING_OFF}") from None
+    if module is not None:
+        raise ForbiddenCall(f"your answer runs the code of {module} (an engine, or another "
+                            f"thread): {task}")
+    return result
