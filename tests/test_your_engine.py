@@ -358,3 +358,22 @@ def test_an_earlier_exercise_run_again_after_later_chapters_is_kept(engine_dir, 
     assert after.count("# chapter ") == before.count("# chapter ")
     module = your_engine.load("value")
     assert hasattr(module, "MLP") and hasattr(module, "train")  # the later pieces are kept
+
+
+def test_catch_up_counts_what_an_earlier_catch_up_filled_in_as_the_course_s(engine_dir, capsys):
+    before = [p for p in pieces("value") if p.chapter < 3]
+    catch_up("value", 3)  # a fresh clone: every piece is the course's
+    capsys.readouterr()
+    catch_up("value", 3)
+    out = capsys.readouterr().out
+    assert f"0 of the {len(before)} pieces before chapter 3 are yours" in out, out
+    assert f"the other {len(before)} are the course's solutions, filled in before" in out
+    namespace = notebook_value()
+    keep("value", 2, 2, check_operators, Value=namespace["Value"])  # one piece of the reader's
+    capsys.readouterr()
+    catch_up("value", 4)  # and the course's pieces of chapter 3 filled in now
+    out = capsys.readouterr().out
+    now = [p for p in pieces("value") if p.chapter == 3]
+    assert f"1 of the {len(before) + len(now)} pieces before chapter 4 are yours" in out, out
+    if now:
+        assert f"({len(before) - 1} filled in before, these now):" in out, out

@@ -549,7 +549,11 @@ def catch_up(engine, chapter, exercise=0):
         _ensure_package(path.parent)
         _write_atomically(path, _assemble(header, blocks))
     module = load(engine)
-    yours = len(needed) - len(filled)
+    # a piece an earlier catch-up filled in is marked as the course's, and counts as such
+    yours = sum(1 for piece in needed
+                if not blocks[piece.chapter, piece.exercise].split("\n", 1)[0]
+                .endswith(FROM_REFERENCE))
+    earlier = len(needed) - yours - len(filled)
     if not needed:
         print(f"{_shown(engine)}: nothing to catch up before {where}")
     elif fresh:
@@ -559,9 +563,15 @@ def catch_up(engine, chapter, exercise=0):
         print(f"{_shown(engine)} did not exist: made it from the course's solutions to "
               f"{chapters} ({len(filled)} pieces)")
     else:
+        if filled:
+            rest = (f", the rest from the course's solutions ({earlier} filled in before, "
+                    "these now):" if earlier else ", the rest filled in from the course's "
+                    "solutions:")
+        else:
+            rest = (f", the other {earlier} are the course's solutions, filled in before"
+                    if earlier else "")
         print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before {where} "
-              "are yours" + (", the rest filled in from the course's solutions:"
-                             if filled else ""))
+              "are yours" + rest)
         for piece in filled:
             print(f"  chapter {piece.chapter}, exercise {piece.exercise}: {piece.title}")
     return module

@@ -8,7 +8,8 @@ does the wall clock's):
 * :func:`collector_share`, the scalar step: how much of it Python's garbage
   collector takes. The collector is timed directly, from the moment it starts
   a collection to the moment it stops (``gc.callbacks``), while the step runs
-  as usual; the same step is also timed with the collector switched off, as a
+  as usual, in a loop of consecutive steps; the same step is also timed with
+  the collector switched off, as a
   check (it frees the graph by reference counting either way: the engine
   makes no reference cycles).
 * :func:`tensor_breakdown`, the tensor step, split in four by timing it
@@ -21,7 +22,6 @@ does the wall clock's):
 :func:`minigrad.speed.plots.plot_breakdown` draws both as bars of shares.
 """
 import gc
-import statistics
 import time
 from contextlib import contextmanager
 
@@ -102,7 +102,14 @@ def _collector_clock():
 
 
 class _ScalarRunner:
-    """The scalar step, either as usual (its collections timed) or with the collector off."""
+    """The scalar step, either as usual (its collections timed) or with the collector off.
+
+    Its runs follow one another with no collection forced between them
+    (``collect_first``), as a training loop's steps do: a ``gc.collect()``
+    before each run would restart the collector's count of long-lived
+    objects, and with it the schedule of its full collections."""
+
+    collect_first = False
 
     def __init__(self, problem, collector_on):
         self.name = "collector on" if collector_on else "collector off"
@@ -127,32 +134,36 @@ def collector_share(width, batch, repeats=5, min_time=DEFAULT_MIN_TIME, freeze=T
     """How much of the scalar engine's training step the garbage collector takes.
 
     Runs of the step with the collector on and off take turns, ``repeats``
-    times each. With ``freeze``, the objects that exist beforehand are frozen
-    out of the collector's sight (``gc.freeze``), as :func:`~.timing.compare`
-    does; without it, every full collection also walks all the objects the
-    process holds (modules, a notebook's variables). Times are the processor's
-    (``time.thread_time``), the step's as well as the collector's. Returns::
+    times each, with one ``gc.collect()`` before them all and none between
+    them: the steps follow one another as in a training loop, and the
+    collector keeps its own schedule across them. With ``freeze``, the
+    objects that exist beforehand are frozen out of the collector's sight
+    (``gc.freeze``), as :func:`~.timing.compare` does; without it, every full
+    collection also walks all the objects the process holds (modules, a
+    notebook's variables). Times are the processor's (``time.thread_time``),
+    the step's as well as the collector's, each a mean over all the timed
+    steps (a loop's total divided by its steps, so that the share is the
+    loop's). Returns::
 
         {"width", "batch", "nodes", "frozen",
-         "seconds": median seconds per step, collector on,
-         "collector": median seconds per step inside collections,
-         "without_collector": median seconds per step, collector off,
+         "seconds": seconds per step, collector on,
+         "collector": seconds per step inside collections,
+         "without_collector": seconds per step, collector off,
          "collections": collections per step, by generation [0, 1, 2]}
     """
     repeats = positive_int(repeats, "repeats")
     problem = make_problem(width, batch, seed)
     on, off = _ScalarRunner(problem, True), _ScalarRunner(problem, False)
+    gc.collect()  # once, before the loop: from here on the collector keeps its own schedule
     timed = _time_engines([on, off], repeats, min_time, freeze=freeze, clock=time.thread_time)
     runs_on, steps = timed[on.name]
     # _time_engines plans the runs with untimed steps, then makes `repeats` runs of `steps`
     every = on.runs[-repeats * steps:]
-    per_run = [every[i * steps:(i + 1) * steps] for i in range(repeats)]
-    collector = [sum(s for s, _ in run) / steps for run in per_run]
     return {"width": problem.width, "batch": problem.batch,
             "nodes": scalar_nodes(problem.width, problem.batch), "frozen": bool(freeze),
-            "seconds": statistics.median(runs_on),
-            "collector": statistics.median(collector),
-            "without_collector": statistics.median(timed[off.name][0]),
+            "seconds": sum(runs_on) / repeats,  # each run's seconds are per step
+            "collector": sum(s for s, _ in every) / len(every),
+            "without_collector": sum(timed[off.name][0]) / repeats,
             "collections": [sum(c[g] for _, c in every) / len(every) for g in range(3)]}
 
 
