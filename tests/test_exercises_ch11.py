@@ -132,6 +132,37 @@ def test_collector_seconds_fails_wrong_answers(capsys, answer, says):
     assert gc.callbacks == before and gc.isenabled()  # the checker cleans up after the answer
 
 
+def without_finally(step):
+    spent, started = [0.0], [0.0]
+
+    def clock(phase, info):
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[0] += time.perf_counter() - started[0]
+    gc.callbacks.append(clock)
+    step()  # an error here leaves the clock in gc.callbacks
+    gc.callbacks.remove(clock)
+    return spent[0]
+
+
+def test_collector_seconds_fails_an_answer_without_finally(capsys):
+    before = list(gc.callbacks)
+    fails_saying(capsys, ch11.check_collector_seconds, without_finally,
+                 "when the step raises an error, your function leaves its callback in "
+                 "gc.callbacks: remove it in a finally: block")
+    assert gc.callbacks == before and gc.isenabled()
+
+
+def test_collector_seconds_passes_an_answer_that_catches_the_steps_error(capsys):
+    def catching(step):
+        try:
+            return solution_collector_seconds(step)
+        except Exception:  # the step's error, swallowed once the callback is removed
+            return 0.0
+    assert run(capsys, ch11.check_collector_seconds, catching)[0] is True
+
+
 STEP_SHARE = """
 import time
 def collector_seconds(step):
@@ -352,6 +383,33 @@ def with_autograd(layers, X, labels, lr):
 ])
 def test_numpy_step_fails_wrong_answers(capsys, answer, says):
     fails_saying(capsys, ch11.check_numpy_step, answer, says)
+
+
+def updates_before_passing_back(layers, X, labels, lr):
+    """Each W updated before the gradient goes back through it: the last layer's update is
+    right, every earlier layer's wrong."""
+    inputs, h = [], X
+    for i, (W, b) in enumerate(layers):
+        inputs.append(h)
+        h = h @ W + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    margins = 1.0 - labels * h
+    grad = -labels * (margins > 0) / len(X)
+    for i in reversed(range(len(layers))):
+        W, b = layers[i]
+        a = inputs[i]
+        W -= lr * (a.T @ grad)
+        b -= lr * grad.sum(axis=0)
+        if i > 0:
+            grad = (grad @ W.T) * (a > 0)
+    return np.maximum(margins, 0.0).mean()
+
+
+def test_numpy_step_reports_the_first_wrong_gradient_backward(capsys):
+    # layers 1 and 2 are both wrong; backward computes layer 2's gradient first
+    fails_saying(capsys, ch11.check_numpy_step, updates_before_passing_back,
+                 "after step 1 layer 2's W is not what SGD gives")
 
 
 YOUR_ENGINE_STEP = """

@@ -301,6 +301,31 @@ def _clocked_call(what, collector_seconds, step, young):
     return ok, got, left, enabled, removed, clocked
 
 
+class _StepFailed(Exception):
+    """What the checker's failing step raises, on purpose."""
+
+
+def _callback_left_on_error(collector_seconds):
+    """Whether ``collector_seconds`` leaves a callback behind when the step it is given raises
+    (as one without a ``finally:`` does); gc.callbacks and the collector are put back as they
+    were either way. The error may pass through the reader's function or not."""
+    def failing_step():
+        raise _StepFailed("the checker's step fails on purpose")
+
+    callbacks, enabled = list(gc.callbacks), gc.isenabled()
+    try:
+        with forbidding(_collector_entries(), [collector_seconds], WRITE_THE_CLOCK):
+            collector_seconds(failing_step)
+    except Exception:  # the step's error, or one the reader's function raised on it
+        pass
+    finally:
+        left = [c for c in gc.callbacks if c not in callbacks]
+        gc.callbacks[:] = callbacks
+        if enabled:
+            gc.enable()
+    return bool(left)
+
+
 @reports_forbidden("seconds in the collector")
 def check_collector_seconds(collector_seconds):
     """``collector_seconds(step)``: the seconds the garbage collector takes while ``step()``
@@ -360,8 +385,14 @@ def check_collector_seconds(collector_seconds):
                        "step (it makes many, on its own schedule), from its \"start\" to its "
                        "\"stop\"")
             return report(False, what, f"for a step drawn at random your answer is {how}")
+    if _callback_left_on_error(collector_seconds):
+        return report(False, what, "when the step raises an error, your function leaves its "
+                                   "callback in gc.callbacks: remove it in a finally: block "
+                                   "(try: step() finally: gc.callbacks.remove(...)), so that it "
+                                   "is removed even then")
     return report(True, what, "your clock agrees with the checker's on 3 steps drawn at random, "
-                              "each with several collections and work outside them")
+                              "each with several collections and work outside them, and "
+                              "removes its callback even when the step raises")
 
 
 WRITE_THE_STEP = "the exercise asks you to write the step with NumPy alone, without autograd"
@@ -409,6 +440,12 @@ _HINTS = {"W": "dL/dW is the layer's input, transposed, times dL/dz",
           "b": "dL/db adds up dL/dz over the points"}
 
 
+def _last_layer_first(pairs):
+    """``enumerate(pairs)`` from the last layer back, the order in which backward computes
+    the gradients: the first wrong layer reported is then the first wrong gradient."""
+    return reversed(list(enumerate(pairs)))
+
+
 @reports_forbidden("a training step in NumPy")
 def check_numpy_step(numpy_step):
     """``numpy_step(layers, X, labels, lr)``: the tensor step's forward, hinge loss, backward
@@ -451,7 +488,7 @@ def check_numpy_step(numpy_step):
             if unchanged and moved:  # (no point inside the margin: no gradient, no move)
                 return report(False, what, "your step leaves the weights as they were: update "
                                            "each W and b in place (W -= lr * grad_W)")
-            for i, ((W, b), layer) in enumerate(zip(layers, engine.model.layers)):
+            for i, ((W, b), layer) in _last_layer_first(zip(layers, engine.model.layers)):
                 for name, got_array, true in (("W", W, layer.W.data), ("b", b, layer.b.data)):
                     if np.shape(got_array) != true.shape or not np.allclose(
                             got_array, true, rtol=1e-9, atol=1e-12):
