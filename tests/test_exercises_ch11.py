@@ -13,23 +13,41 @@ from exercise_verdicts import fails_saying, run
 
 # ----- 11.1 the multiply-adds of one step ----------------------------------------------
 
-def solution_multiply_adds(width, batch):
-    forward = batch * (2 * width + width * width + width)
-    return 2 * forward + batch * (width * width + width)
+def solution_multiply_adds(inputs, widths, batch):
+    sizes = [inputs] + list(widths)
+    total = 0
+    for i, (n, m) in enumerate(zip(sizes, sizes[1:])):
+        product = batch * n * m   # X @ W of one layer
+        total += 2 * product      # forward, and a.T @ grad for W
+        if i > 0:
+            total += product      # grad @ W.T, for every layer's input but the data
+    return total
 
 
 def test_multiply_adds_passes_the_count_and_agrees_with_the_package(capsys):
     assert run(capsys, ch11.check_multiply_adds, solution_multiply_adds)[0] is True
     for w, b in [(1, 1), (7, 3), (32, 10)]:
-        assert speed.multiply_adds(w, b) == solution_multiply_adds(w, b) == ch11.matmul_work_in_graph(w, b)
+        assert (speed.multiply_adds(w, b) == solution_multiply_adds(2, [w, w, 1], b)
+                == ch11.matmul_work_in_graph(w, b))
+
+
+def forward_only(inputs, widths, batch):
+    sizes = [inputs] + list(widths)
+    return sum(batch * n * m for n, m in zip(sizes, sizes[1:]))
+
+
+def chapters_network_only(inputs, widths, batch):
+    w = widths[0]
+    return batch * (3 * w * w + 7 * w)   # right for MLP(2, [w, w, 1]) alone
 
 
 @pytest.mark.parametrize("answer, says", [
-    (lambda w, b: ..., "not filled in yet"),
-    (lambda w, b: b * (2 * w + w * w + w), "too few"),                        # forward only
-    (lambda w, b: 3 * b * (2 * w + w * w + w), "too many"),                    # a gradient for X too
-    (lambda w, b: 2 * b * (2 * w + w * w + w) + b * w * w, "too few"),          # forgot one layer's input
-    (lambda w, b: "many", "should be a number"),
+    (lambda i, w, b: ..., "not filled in yet"),
+    (forward_only, "too few"),
+    (lambda i, w, b: 3 * forward_only(i, w, b), "too many"),          # a gradient for X too
+    (lambda i, w, b: 2 * forward_only(i, w, b), "too few"),           # no gradient for the inputs
+    (chapters_network_only, "for MLP(3, [16, 1]) on 100 points you count"),
+    (lambda i, w, b: "many", "should be a number"),
 ])
 def test_multiply_adds_fails_wrong_answers(capsys, answer, says):
     fails_saying(capsys, ch11.check_multiply_adds, answer, says)
@@ -39,25 +57,35 @@ def test_multiply_adds_refuses_the_packages_count(capsys):
     # issue 16's cheats: the function itself, wrapped in a lambda, called through the package
     # or through the module that defines it
     import minigrad
-    for answer in (speed.multiply_adds, lambda w, b: speed.multiply_adds(w, b),
-                   lambda w, b: minigrad.speed.multiply_adds(w, b) + 0,
-                   lambda w, b: speed.counts.multiply_adds(w, b)):
+    for answer in (speed.multiply_adds, lambda i, w, b: speed.multiply_adds(w[0], b),
+                   lambda i, w, b: minigrad.speed.multiply_adds(w[0], b) + 0,
+                   lambda i, w, b: speed.counts.multiply_adds(w[0], b)):
         out = fails_saying(capsys, ch11.check_multiply_adds, answer,
                            "minigrad's speed.multiply_adds")
         assert "write the count yourself" in out, out
-    assert speed.multiply_adds(4, 8) == solution_multiply_adds(4, 8)  # put back
+    assert speed.multiply_adds(4, 8) == solution_multiply_adds(2, [4, 4, 1], 8)  # put back
     assert speed.counts.multiply_adds is speed.multiply_adds
 
 
-@pytest.mark.parametrize("width, batch", [(1, 1), (2, 3), (7, 3), (32, 10), (5, 64)])
-def test_the_checkers_count_is_the_graphs(width, batch):
-    assert ch11.step_multiply_adds(width, batch) == ch11.matmul_work_in_graph(width, batch)
+@pytest.mark.parametrize("inputs, widths, batch", [
+    (2, [1, 1, 1], 1), (2, [7, 7, 1], 3), (3, [16, 1], 100), (5, [3, 7, 2, 1], 7), (1, [64], 2),
+    (64, [128, 10], 32)])
+def test_the_checkers_count_is_the_graphs(inputs, widths, batch):
+    assert ch11.mlp_multiply_adds(inputs, widths, batch) == ch11.mlp_matmul_work(inputs, widths,
+                                                                                  batch)
+
+
+def test_the_checker_draws_networks_of_every_depth():
+    depths = {len(widths) for _ in range(30)
+              for _, widths, _ in ch11._drawn_networks(np.random.default_rng())}
+    assert depths == {1, 2, 3, 4}
 
 
 def test_a_count_right_only_on_the_named_cases_fails(capsys):
-    counts = {(w, b): solution_multiply_adds(w, b) for w, b in [(1, 1), (4, 8), (16, 100), (3, 7), (64, 2)]}
-    fails_saying(capsys, ch11.check_multiply_adds, lambda w, b: counts.get((w, b), 0),
-                 "for a width and batch drawn at random you count too few, "
+    counts = {(i, tuple(w), b): solution_multiply_adds(i, w, b)
+              for i, w, b in ch11.NAMED_NETWORKS}
+    fails_saying(capsys, ch11.check_multiply_adds, lambda i, w, b: counts.get((i, tuple(w), b), 0),
+                 "for a network and batch drawn at random you count too few, "
                  "though your count is right")
 
 
@@ -489,12 +517,12 @@ def test_numpy_step_passes_where_no_point_is_inside_the_margin(capsys, monkeypat
 
 # ----- issue 16: the count and the step may run no engine ------------------------------
 
-def count_by_the_packages_graph(width, batch):
+def count_by_the_packages_graph(inputs, widths, batch):
     """Build the package's network, read the products off its graph (walked by hand)."""
     from minigrad.tensor import Tensor
     from minigrad.tensor_nn import MLP
-    model = MLP(2, [width, width, 1], seed=0)
-    loss = (model(Tensor(np.ones((batch, 2)), requires_grad=False)) * 1.0).sum()
+    model = MLP(inputs, widths, seed=0)
+    loss = (model(Tensor(np.ones((batch, inputs)), requires_grad=False)) * 1.0).sum()
     total, stack, seen = 0, [loss], set()
     while stack:
         node = stack.pop()

@@ -54,15 +54,13 @@ def _is_matmul(node):
     return type(node).__name__ == "MatMul" or getattr(node, "_op", "") == "@"
 
 
-def matmul_work_in_graph(width, batch):
-    """Multiply-adds in the matrix products of one tensor-engine step, read off its graph.
+def _matmul_work(loss):
+    """Multiply-adds of the ``@`` nodes in the graph under ``loss``, forward and backward.
 
     Every ``@`` node multiplying (m, k) by (k, n) costs m·k·n forward, and as
     many again for the gradient of each input that needs one (grad @ b.T
     for a, a.T @ grad for b).
     """
-    problem = speed.make_problem(width, batch)
-    loss = speed.make_step("tensor", problem).graph()
     total = 0
     for node in topological_order(loss):
         if _is_matmul(node):
@@ -73,49 +71,90 @@ def matmul_work_in_graph(width, batch):
     return total
 
 
-def step_multiply_adds(width, batch):
-    """Multiply-adds of one step of ``MLP(2, [w, w, 1])`` on ``batch`` points, by formula.
+def matmul_work_in_graph(width, batch):
+    """Multiply-adds in the matrix products of one tensor-engine training step of
+    ``MLP(2, [width, width, 1])`` on ``batch`` points, read off the step's graph."""
+    problem = speed.make_problem(width, batch)
+    return _matmul_work(speed.make_step("tensor", problem).graph())
 
-    Forward, the layers' products cost B·2w + B·w² + B·w = B(w² + 3w); each W
-    gets aᵀ·grad, as many again; each layer's input but the data gets grad·Wᵀ,
-    B(w² + w): in all B(3w² + 7w). The tests check it against the graph of a
-    real step (:func:`matmul_work_in_graph`).
+
+def mlp_matmul_work(inputs, widths, batch):
+    """The same, for ``MLP(inputs, widths)`` on ``batch`` points, read off the graph of its
+    scores' sum (the loss adds no matrix product)."""
+    from minigrad.tensor import Tensor
+    from minigrad.tensor_nn import MLP
+    model = MLP(inputs, list(widths), seed=0)
+    scores = model(Tensor(np.ones((batch, inputs)), requires_grad=False))
+    return _matmul_work(scores.sum())
+
+
+def mlp_multiply_adds(inputs, widths, batch):
+    """Multiply-adds of one step of ``MLP(inputs, widths)`` on ``batch`` points, by formula.
+
+    With layer sizes n₀ = inputs, n₁, ..., n_L, forward costs B·Σ nᵢ₋₁·nᵢ;
+    each W gets aᵀ·grad, as many again; each layer's input but the data gets
+    grad·Wᵀ, B·Σ over the layers after the first. The tests check it against
+    the graph (:func:`mlp_matmul_work`); for ``[w, w, 1]`` from 2 inputs it is
+    ``speed.multiply_adds``, B(3w² + 7w).
     """
-    return batch * (3 * width * width + 7 * width)
+    sizes = [inputs] + list(widths)
+    products = [batch * n * m for n, m in zip(sizes, sizes[1:])]
+    return 2 * sum(products) + sum(products[1:])
+
+
+def _network(inputs, widths):
+    return f"MLP({inputs}, {list(widths)})"
+
+
+def _drawn_networks(rng):
+    """Three networks and batches drawn at random: 1 to 20 inputs, 1 to 4 layers of 1 to
+    300 units."""
+    return [(int(rng.integers(1, 21)),
+             [int(n) for n in rng.integers(1, 301, size=int(rng.integers(1, 5)))],
+             int(rng.integers(2, 501))) for _ in range(3)]
+
+
+#: Networks and batches named in the checker's messages: the chapter's, the milestone's, and
+#: networks of one to four layers.
+NAMED_NETWORKS = [(2, [1, 1, 1], 1), (2, [4, 4, 1], 8), (3, [16, 1], 100),
+                  (5, [3, 7, 2, 1], 7), (1, [64], 2), (64, [128, 10], 32)]
 
 
 @reports_forbidden("multiply-adds of one tensor step")
 def check_multiply_adds(multiply_adds):
-    """``multiply_adds(width, batch)``: the multiply-adds of one step's matrix products, by formula,
-    at sizes named in messages and three drawn at random; the package's counts are traps while
-    it runs (passed, wrapped or called)."""
+    """``multiply_adds(inputs, widths, batch)``: the multiply-adds of the matrix products of
+    one training step of ``MLP(inputs, widths)`` on ``batch`` points, by formula, for the
+    networks named in messages and three drawn at random; the package's counts are traps
+    while it runs (passed, wrapped or called)."""
     what = "multiply-adds of one tensor step"
-    cases = [(1, 1), (4, 8), (16, 100), (3, 7), (64, 2)]
     rng = fresh_rng()
-    drawn = [(int(rng.integers(2, 300)), int(rng.integers(2, 500))) for _ in range(3)]
-    for number, (width, batch) in enumerate(cases + drawn):
-        named = number < len(cases)
+    cases = NAMED_NETWORKS + _drawn_networks(rng)
+    for number, (inputs, widths, batch) in enumerate(cases):
+        named = number < len(NAMED_NETWORKS)
         with forbidding(_speed_entries(), [multiply_adds], WRITE_THE_COUNT):
-            ok, got = _call_without_engines(what, multiply_adds, width, batch)
+            ok, got = _call_without_engines(what, multiply_adds, inputs, list(widths), batch)
         if not ok:
             return False
         if is_unset(got):
             return report(False, what, f"your function returned {got!r}: not filled in yet")
         if isinstance(got, bool) or not isinstance(got, (int, np.integer, float)):
-            return report(False, what, "multiply_adds(width, batch) should be a number, "
+            return report(False, what, "multiply_adds(inputs, widths, batch) should be a number, "
                                        f"got {type(got).__name__}" + (f" {got!r}" if named else ""))
-        true = step_multiply_adds(width, batch)
+        true = mlp_multiply_adds(inputs, widths, batch)
         if got != true:
             direction = "too few" if got < true else "too many"
             if not named:
-                return report(False, what, f"for a width and batch drawn at random you count "
-                                           f"{direction}, though your count is right at the sizes "
-                                           "named here: compute it from width and batch")
-            return report(False, what, f"for width {width}, batch {batch} you count {got:,}: {direction} "
-                                       "(count every product the forward pass makes and every one "
-                                       "backward needs, and none the data needs)")
-    return report(True, what, f"your formula matches the graph's matrix products at {len(cases)} "
-                              "sizes and 3 drawn at random")
+                return report(False, what, f"for a network and batch drawn at random you count "
+                                           f"{direction}, though your count is right for the "
+                                           "networks named here: compute it from inputs, "
+                                           "widths and batch")
+            points = "1 point" if batch == 1 else f"{batch} points"
+            return report(False, what, f"for {_network(inputs, widths)} on {points} you count "
+                                       f"{got:,}: {direction} (count every product the forward "
+                                       "pass makes and every one backward needs, and none the "
+                                       "data needs)")
+    return report(True, what, f"your formula matches the graph's matrix products for "
+                              f"{len(NAMED_NETWORKS)} networks and 3 drawn at random")
 
 
 WRITE_THE_CLOCK = "the exercise asks you to time the collector yourself, with gc.callbacks"
