@@ -376,4 +376,4 @@ def test_catch_up_counts_what_an_earlier_catch_up_filled_in_as_the_course_s(engi
     now = [p for p in pieces("value") if p.chapter == 3]
     assert f"1 of the {len(before) + len(now)} pieces before chapter 4 are yours" in out, out
     if now:
-        assert f"({len(before) - 1} filled in before, these now):" in out, out
+        assert f"({len(before) - 1} of them earlier; now these):" in out, out

@@ -564,9 +564,8 @@ def catch_up(engine, chapter, exercise=0):
               f"{chapters} ({len(filled)} pieces)")
     else:
         if filled:
-            rest = (f", the rest from the course's solutions ({earlier} filled in before, "
-                    "these now):" if earlier else ", the rest filled in from the course's "
-                    "solutions:")
+            rest = ", the rest filled in from the course's solutions" + (
+                f" ({earlier} of them earlier; now these):" if earlier else ":")
         else:
             rest = (f", the other {earlier} are the course's solutions, filled in before"
                     if earlier else "")
