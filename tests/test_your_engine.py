@@ -367,7 +367,7 @@ def test_catch_up_counts_what_an_earlier_catch_up_filled_in_as_the_course_s(engi
     catch_up("value", 3)
     out = capsys.readouterr().out
     assert f"0 of the {len(before)} pieces before chapter 3 are yours" in out, out
-    assert f"the other {len(before)} are the course's solutions, filled in before" in out
+    assert f"(the other {len(before)}: the course's solutions, filled in earlier)" in out
     namespace = notebook_value()
     keep("value", 2, 2, check_operators, Value=namespace["Value"])  # one piece of the reader's
     capsys.readouterr()

@@ -567,7 +567,7 @@ def catch_up(engine, chapter, exercise=0):
             rest = ", the rest filled in from the course's solutions" + (
                 f" ({earlier} of them earlier; now these):" if earlier else ":")
         else:
-            rest = (f", the other {earlier} are the course's solutions, filled in before"
+            rest = (f"\n  (the other {earlier}: the course's solutions, filled in earlier)"
                     if earlier else "")
         print(f"{_shown(engine)}: {yours} of the {len(needed)} pieces before {where} "
               "are yours" + rest)
