@@ -377,3 +377,10 @@ def test_catch_up_counts_what_an_earlier_catch_up_filled_in_as_the_course_s(engi
     assert f"1 of the {len(before) + len(now)} pieces before chapter 4 are yours" in out, out
     if now:
         assert f"({len(before) - 1} of them earlier; now these):" in out, out
+
+
+def test_a_quiet_catch_up_says_nothing_unless_it_fills_a_piece_in(engine_dir, capsys):
+    catch_up("value", chapter=3, exercise=5, quiet=True)
+    assert "chapter 3, exercise 3" in capsys.readouterr().out  # filled in now: named
+    module = catch_up("value", chapter=3, exercise=5, quiet=True)
+    assert capsys.readouterr().out == "" and hasattr(module, "topological_order")

@@ -533,10 +533,12 @@ def _fill_in(engine, blocks, before):
 
 # ----- catching up ----------------------------------------------------------------------
 
-def catch_up(engine, chapter, exercise=0):
+def catch_up(engine, chapter, exercise=0, quiet=False):
     """Fill in the reference's pieces of chapters before ``chapter`` (with ``exercise``: the
     pieces before that exercise of ``chapter``) that the reader's file lacks, say which, and
-    return the module imported afresh."""
+    return the module imported afresh. ``quiet``: say nothing when nothing is filled in now
+    (for a cell in the middle of a chapter, whose output should not depend on how the
+    reader came to it)."""
     path = engine_path(engine)
     before = (chapter, exercise)
     where = f"exercise {chapter}.{exercise}" if exercise else f"chapter {chapter}"
@@ -549,6 +551,8 @@ def catch_up(engine, chapter, exercise=0):
         _ensure_package(path.parent)
         _write_atomically(path, _assemble(header, blocks))
     module = load(engine)
+    if quiet and not filled:
+        return module
     # a piece an earlier catch-up filled in is marked as the course's, and counts as such
     yours = sum(1 for piece in needed
                 if not blocks[piece.chapter, piece.exercise].split("\n", 1)[0]
