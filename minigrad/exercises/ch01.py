@@ -9,11 +9,13 @@ import math
 import numbers
 import sys
 
+import numpy as np
+
 from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
                                 close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, recording_calls, report, reports_forbidden,
-                                degree, sources, traced)
+                                degree, sources, traced, same_polynomial, NOT_BY_RULE)
 
 
 def q(x):
@@ -50,7 +52,22 @@ def check_power_rule(dq):
     and the rule must be a polynomial of degree 2 in it."""
     return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0], slope=q_slope,
                             drawn=fresh_rng().uniform(-20, 20, size=6), may_call=False,
-                            max_degree=2)
+                            max_degree=2, entries=polynomial_derivative_entries())
+
+
+def polynomial_derivative_entries():
+    """:func:`forbidding`'s entries for NumPy's derivatives of polynomials: ``np.polyder``,
+    ``poly1d.deriv``, and ``deriv`` and the ``*der`` function of each of
+    ``np.polynomial``'s kinds (power series, Chebyshev, Legendre, ...)."""
+    from numpy import polynomial as kinds
+    entries = [(np, "polyder", "NumPy's polyder"), (np.poly1d, "deriv", "NumPy's poly1d.deriv"),
+               (kinds._polybase.ABCPolyBase, "deriv", "NumPy's Polynomial.deriv")]
+    for kind in ("polynomial", "chebyshev", "legendre", "laguerre", "hermite", "hermite_e"):
+        module = getattr(kinds, kind)
+        entries += [(module, name, f"NumPy's {name}") for name in vars(module)
+                    if name.endswith("der") and not name.endswith("vander")
+                    and callable(getattr(module, name))]
+    return entries
 
 
 def check_sigmoid_derivative(dsigmoid):
@@ -133,6 +150,10 @@ def _partials_problem(r_partials, a, b, label):
         return LATER, ("the checker follows how your partial derivatives are computed from a and b, "
                 "and cannot here (float(), math and NumPy lose track): write them with +, -, "
                 "* and ** on a and b")
+    rules, _ = r_slopes(traced(a, "a"), traced(b, "b"))
+    if not all(map(same_polynomial, (dr_da, dr_db), rules)):
+        return LATER, NOT_BY_RULE.format(what="dr/da or dr/db", inputs="a and b",
+                                         task=BY_HAND)
     return None
 
 
