@@ -480,7 +480,7 @@ COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be writt
 _REFUSE_COMPLEX_STEP = (None, "complex step", COMPLEX_STEP)
 
 #: Names that an answer takes a complex step with: the type, its module, its part.
-_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "complex64", "complex128", "complex256",
+_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "conjugate", "conj", "complex64", "complex128", "complex256",
                             "csingle", "cdouble", "clongdouble", "complexfloating"})
 #: The same as a dtype's name: ``astype("complex128")``.
 _COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
@@ -597,7 +597,8 @@ def _takes_complex_step(answers):
 #: checker traps the NumPy functions its exercise is about.
 LIBRARIES = frozenset({"torch", "sympy", "graphlib", "scipy", "jax", "jaxlib", "autograd",
                        "mpmath", "numdifftools", "decimal", "_decimal", "_pydecimal",
-                       "fractions", "tensorflow", "keras", "functorch"})
+                       "fractions", "tensorflow", "keras", "functorch", "micrograd",
+                       "networkx"})
 
 
 def _libraries_of(value):
@@ -680,6 +681,51 @@ def _is_package_copy(value):
         getattr(found, "__wrapped__", None)))
 
 
+def _fingerprint(code):
+    """What a code object does, whatever file it was compiled from: its bytecode, names,
+    variables and constants, those of the code it defines inside included."""
+    constants = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c), repr(c))
+                      for c in code.co_consts)
+    return code.co_code, code.co_names, code.co_varnames, constants
+
+
+#: Below this many bytes of bytecode, a function of the reader's may match one of the
+#: package's by chance (``return self.data``): only bigger ones are told apart as copies.
+_COPY_BYTES = 80
+
+
+@functools.lru_cache(maxsize=1)
+def _package_fingerprints():
+    """The fingerprints (:func:`_fingerprint`) of the package's code objects of some size,
+    with their names: compiled afresh from its files, which traps do not change."""
+    found, pending = {}, []
+    for folder, folders, files in os.walk(_PACKAGE_DIR):
+        folders[:] = sorted(f for f in folders if f not in ("reference", "__pycache__"))
+        for file in sorted(files):  # (the course's solutions are the reader's to copy)
+            if file.endswith(".py"):
+                path = os.path.join(folder, file)
+                with open(path, encoding="utf-8") as source:
+                    pending.append(compile(source.read(), path, "exec"))
+    while pending:
+        code = pending.pop()
+        pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        if len(code.co_code) >= _COPY_BYTES:
+            found[_fingerprint(code)] = code.co_name
+    return found
+
+
+def package_copy(code, _seen={}):
+    """The name of the package's function that ``code`` is a copy of (recompiled from its
+    source under any file name, or its ``__code__`` taken), or None."""
+    if code.co_filename.startswith(_PACKAGE_DIR) or len(code.co_code) < _COPY_BYTES:
+        return None
+    if code not in _seen:
+        if len(_seen) > 10000:
+            _seen.clear()
+        _seen[code] = _package_fingerprints().get(_fingerprint(code))
+    return _seen[code]
+
+
 def _going_around(answers, reach=None):
     """How the reader's ``answers`` go around the traps (a phrase), or None: reading the
     checker's frames or the garbage collector's lists, looking modules up in
@@ -697,7 +743,59 @@ def _going_around(answers, reach=None):
         if _is_package_copy(value):
             code = getattr(value, "__code__", value)
             return f"holds a copy of minigrad's {code.co_name}"
+    for code, _ in codes:
+        copied = package_copy(code)
+        if copied is not None:
+            return f"holds a copy of minigrad's {copied}"
     return None
+
+
+def _is_complex(value):
+    """Whether ``value`` is a complex number, Python's or NumPy's, or an array of them, or a
+    list or tuple holding one."""
+    if isinstance(value, (complex, np.complexfloating)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, (complex, np.complexfloating)) for v in value[:1000])
+    return False
+
+
+def _readers_code(code):
+    """Whether ``code`` is the reader's: not the package's, not installed, not a trap's."""
+    return not code.co_filename.startswith(_INSTALLED + (_PACKAGE_DIR, TRAP_FILE)) \
+        and not code.co_filename.startswith("<frozen")
+
+
+def _watching(refuse_complex, task, used):
+    """A tracer for :func:`forbidding`: as each function of the reader's returns, a complex
+    number among its variables or its result (a complex step hidden from the code's
+    names: ``float("-1") ** 0.5``) is recorded in ``used`` if ``refuse_complex``; as one is
+    called, code that is a copy of the package's (:func:`package_copy`) is. None if some
+    tracing is on already (a checker's, a debugger's): the names in the code are still
+    looked at."""
+    if sys.gettrace() is not None:
+        return None
+
+    def on_return(frame, event, arg):
+        if event == "return" and refuse_complex and not used and (
+                _is_complex(arg) or any(map(_is_complex, list(frame.f_locals.values())))):
+            used.append(COMPLEX_STEP)
+        return on_return
+
+    def on_call(frame, event, arg):
+        code = frame.f_code
+        if event != "call" or not _readers_code(code):
+            return None
+        copied = package_copy(code)
+        if copied is not None and not used:
+            used.append(f"your answer runs a copy of minigrad's {copied}: {task}")
+        if not refuse_complex:
+            return None
+        frame.f_trace_lines = False
+        return on_return
+    return on_call
 
 
 def _guarded_getframe(task, used):
@@ -773,10 +871,12 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     if library is not None and not any(library in _libraries_of(entry[0])
                                        for entry in entries if entry[0] is not None):
         raise ForbiddenCall(deferred)
-    if _REFUSE_COMPLEX_STEP in entries and _takes_complex_step(answers):
+    refuse_complex = _REFUSE_COMPLEX_STEP in entries
+    if refuse_complex and _takes_complex_step(answers):
         raise ForbiddenCall(COMPLEX_STEP)
     used = []
     undo, originals = [], {}
+    watch = _watching(refuse_complex, task, used)
     try:
         undo.append(_replace_attribute(sys, "_getframe", _guarded_getframe(task, used)))
         if libraries:
@@ -816,6 +916,8 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
         for step in reversed(undo):
             step()
         raise
+    if watch is not None:
+        sys.settrace(watch)
     try:
         yield
     except BaseException:
@@ -823,6 +925,10 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
             raise ForbiddenCall(used[0] if used else deferred) from None
         raise
     finally:
+        if watch is not None:
+            if sys.gettrace() is not watch:
+                used.insert(0, f"your answer turned off the checker's tracing: {task}")
+            sys.settrace(None)
         for step in reversed(undo):
             step()
     if used or deferred:

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from minigrad.exercises import package_rule_entries
+from minigrad.exercises import ForbiddenCall, package_rule_entries
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
                                 close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, recording_calls, report, reports_forbidden,
@@ -198,6 +198,30 @@ def best_forward_step(x=2.2, eps=1e-16):
     return math.sqrt(abs(f(x)) * eps / (0.5 * abs(6 * x)))
 
 
+#: What exercise 1.4 asks for, said when an answer gets its step another way.
+BY_PREDICTION = ("the exercise asks you to predict the step from f(x) and f''(x), where "
+                 "the two errors balance, not to measure it")
+#: More Python steps than a formula takes: trying step after step is a measurement.
+PREDICTION_STEPS = 300
+
+
+def _predicted_step(best_step, x):
+    """``best_step(x)`` with the package's functions and the checker's own a trap, and no
+    more than :data:`PREDICTION_STEPS` Python steps: trying steps one after another,
+    keeping the one whose difference is closest to the slope, measures the best step."""
+    from minigrad.exercises.what_runs import TooMuchWork, TracingOff, run_traced
+    with forbidding(autograd_entries() + package_rule_entries(), [best_step], BY_PREDICTION):
+        try:
+            return run_traced(best_step, x, limit=PREDICTION_STEPS)[0]
+        except TooMuchWork:
+            raise ForbiddenCall(f"your best_step takes more steps than a formula does, as a "
+                                f"search does: {BY_PREDICTION}") from None
+        except TracingOff:
+            raise ForbiddenCall(f"your best_step turned the checker's tracing off: "
+                                f"{BY_PREDICTION}") from None
+
+
+@reports_forbidden("the best step of the forward difference")
 def check_best_step(best_step):
     """Exercise 1.4: ``best_step(x)``, the predicted best step of the forward difference of
     f at x, within a factor of 3: at x = 2.2 and at four points drawn at random."""
@@ -214,7 +238,7 @@ def check_best_step(best_step):
     for number, x in enumerate([2.2] + drawn):
         label = "at x = 2.2" if number == 0 else "at a point x drawn at random"
         try:
-            h = best_step(x)
+            h = _predicted_step(best_step, x)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"{label} best_step raised {describe_error(error)}")
         if is_placeholder(h):
