@@ -274,6 +274,7 @@ def _checker_helpers(answers):
         return []
     return [(value, f"the checker's own {name}") for name, value in vars(checker).items()
             if isinstance(value, types.FunctionType) and value.__module__ == checker.__name__
+            and value.__code__.co_filename == checker.__file__  # not a recorder put there
             and not name.startswith("check_") and value.__code__ not in running]
 
 
@@ -689,19 +690,20 @@ def _fingerprint(code):
     return code.co_code, code.co_names, code.co_varnames, constants
 
 
-#: Below this many bytes of bytecode, a function of the reader's may match one of the
-#: package's by chance (``return self.data``): only bigger ones are told apart as copies.
-_COPY_BYTES = 80
+#: Below this many bytes of bytecode, code is too small to be worth copying.
+_COPY_BYTES = 40
 
 
 @functools.lru_cache(maxsize=1)
 def _package_fingerprints():
-    """The fingerprints (:func:`_fingerprint`) of the package's code objects of some size,
-    with their names: compiled afresh from its files, which traps do not change."""
+    """The fingerprints (:func:`_fingerprint`) of the package's functions with their names:
+    compiled afresh from its files (the checkers' excepted), which traps do not change. Only
+    functions with a docstring, which is part of the fingerprint: a function of the
+    reader's, however like the package's (the stable sigmoid), is not one by chance."""
     found, pending = {}, []
     for folder, folders, files in os.walk(_PACKAGE_DIR):
-        folders[:] = sorted(f for f in folders if f not in ("reference", "__pycache__"))
-        for file in sorted(files):  # (the course's solutions are the reader's to copy)
+        folders[:] = sorted(f for f in folders if f not in ("exercises", "__pycache__"))
+        for file in sorted(files):  # (the checkers are not the engine: their forms are free)
             if file.endswith(".py"):
                 path = os.path.join(folder, file)
                 with open(path, encoding="utf-8") as source:
@@ -709,7 +711,9 @@ def _package_fingerprints():
     while pending:
         code = pending.pop()
         pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
-        if len(code.co_code) >= _COPY_BYTES:
+        documented = code.co_consts and isinstance(code.co_consts[0], str) \
+            and code.co_flags & inspect.CO_NEWLOCALS and not code.co_name.startswith("<")
+        if documented and len(code.co_code) >= _COPY_BYTES:
             found[_fingerprint(code)] = code.co_name
     return found
 
