@@ -358,3 +358,19 @@ def test_an_earlier_exercise_run_again_after_later_chapters_is_kept(engine_dir, 
     assert after.count("# chapter ") == before.count("# chapter ")
     module = your_engine.load("value")
     assert hasattr(module, "MLP") and hasattr(module, "train")  # the later pieces are kept
+
+
+def test_pythons_own_names_are_not_missing_nor_planted():
+    # open is io's, types.FunctionType says it is builtins': both are Python's own
+    from minigrad.exercises.your_engine import _missing_names, _planted_attributes
+    source = "import types\ndef load(path):\n    with open(path) as f:\n        return f.read()\n" \
+             "kind = types.FunctionType\n"
+    import types
+    assert _missing_names(source, {"types": types}) == []
+    assert _planted_attributes(source, {"types": types}) == []
+
+
+def test_compile_reaches_outside_the_engine():
+    from minigrad.exercises.your_engine import outside_reaches
+    assert outside_reaches("def f(path):\n    return compile(open(path).read(), 'x', 'exec')\n") \
+        == ["compile"]

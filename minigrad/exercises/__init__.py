@@ -706,28 +706,31 @@ def _package_fingerprints():
         for file in sorted(files):  # (the checkers are not the engine: their forms are free)
             if file.endswith(".py"):
                 path = os.path.join(folder, file)
+                module = "minigrad." + os.path.relpath(path, _PACKAGE_DIR)[:-3].replace(
+                    os.sep, ".").removesuffix(".__init__")
                 with open(path, encoding="utf-8") as source:
-                    pending.append(compile(source.read(), path, "exec"))
+                    pending.append((module, compile(source.read(), path, "exec")))
     while pending:
-        code = pending.pop()
-        pending += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        module, code = pending.pop()
+        pending += [(module, c) for c in code.co_consts if isinstance(c, types.CodeType)]
         documented = code.co_consts and isinstance(code.co_consts[0], str) \
             and code.co_flags & inspect.CO_NEWLOCALS and not code.co_name.startswith("<")
         if documented and len(code.co_code) >= _COPY_BYTES:
-            found[_fingerprint(code)] = code.co_name
+            found[_fingerprint(code)] = (code.co_name, module)
     return found
 
 
-def package_copy(code, _seen={}):
+def package_copy(code, module=False, _seen={}):
     """The name of the package's function that ``code`` is a copy of (recompiled from its
-    source under any file name, or its ``__code__`` taken), or None."""
+    source under any file name, or its ``__code__`` taken), or None; with ``module``, the
+    name of the package's module it is in."""
     if code.co_filename.startswith(_PACKAGE_DIR) or len(code.co_code) < _COPY_BYTES:
         return None
     if code not in _seen:
         if len(_seen) > 10000:
             _seen.clear()
-        _seen[code] = _package_fingerprints().get(_fingerprint(code))
-    return _seen[code]
+        _seen[code] = _package_fingerprints().get(_fingerprint(code), (None, None))
+    return _seen[code][1 if module else 0]
 
 
 def _going_around(answers, reach=None):

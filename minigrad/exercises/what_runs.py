@@ -67,10 +67,9 @@ def _module_of(event, frame, arg):
         return f"minigrad.{stem}"  # (copied out of it)
     if os.path.basename(os.path.dirname(path)) == "yourgrad" and not name.startswith("yourgrad"):
         return f"yourgrad.{os.path.splitext(os.path.basename(path))[0]}"
-    if event == "call" and not name.startswith("minigrad") \
-            and package_copy(frame.f_code) is not None:
-        return "minigrad (its code, recompiled)"
-    return name
+    copied = package_copy(frame.f_code, module=True) if event == "call" \
+        and not name.startswith("minigrad") else None
+    return copied or name
 
 
 def _starts_a_thread(event, frame, arg):
