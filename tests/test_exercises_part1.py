@@ -1558,6 +1558,16 @@ def dq(x):
     m = il.import_module("minigrad.exercises." + "ch01")
     return getattr(m, "q_" + "slope")(x)
 '''),
+    ("ch01", "check_sigmoid_derivative", "dsigmoid", "your answer is the checker's own", '''
+import functools
+from minigrad.exercises import ch01
+dsigmoid = functools.partial(ch01.sigmoid_slope)   # called by the checker's own frame
+'''),
+    ("ch01", "check_power_rule", "dq", "your answer is a copy of minigrad's q_slope", '''
+import types
+from minigrad.exercises import ch01
+dq = types.FunctionType(ch01.q_slope.__code__, {})
+'''),
     ("ch01", "check_best_step", "best_step", "the checker's own best_forward_step", '''
 from minigrad.exercises import ch01
 def best_step(x):

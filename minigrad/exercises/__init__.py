@@ -254,6 +254,18 @@ def _copy_function(function):
     return copy
 
 
+def _underlying(answer):
+    """What ``answer`` runs: through ``functools.partial``, bound methods and decorators
+    (``__wrapped__``), whose callers the traps would take for the package's code."""
+    for _ in range(100):
+        inner = answer.func if isinstance(answer, functools.partial) else \
+            getattr(answer, "__func__", None) or getattr(answer, "__wrapped__", None)
+        if inner is None:
+            return answer
+        answer = inner
+    return answer
+
+
 def _checker_helpers(answers):
     """The functions of the checker that runs the reader's ``answers`` (the first module of
     this package's on the stack): all of its module's but its ``check_`` entry points and
@@ -869,6 +881,10 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     """
     entries = list(entries)
     around = _going_around(answers)
+    copied = next((_underlying(answer) for answer in answers
+                   if _is_package_copy(_underlying(answer))), None)
+    if around is None and copied is not None:  # the answer itself, made of the package's code
+        around = f"is a copy of minigrad's {copied.__code__.co_name}"
     if around is not None:
         raise ForbiddenCall(f"your answer {around}: {task}")
     library = library_used(answers, libraries) if libraries else None
@@ -911,8 +927,7 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
         undo.append(_swap_references(answers, originals))
         helpers = _checker_helpers(answers)
         for function, label in helpers:
-            if any(inspect.unwrap(getattr(answer, "__func__", answer)) is function
-                   for answer in answers):
+            if any(_underlying(answer) is function for answer in answers):
                 raise ForbiddenCall(f"your answer is {label} itself: {task}")
         for function, label in helpers:
             if id(function) not in originals:
