@@ -24,13 +24,18 @@ A checker judges the method as well as the numbers:
   reads the checker's frames, looks modules up in ``sys.modules``, or holds a
   copy of the package's code, which the traps would not reach;
 - a complex step, exact as no finite difference is, is refused where a
-  derivative rule is asked for;
+  derivative rule is asked for: named in the answer's code, or seen as it
+  runs (a complex number among a function's variables or its result); so is
+  code that is a copy of the package's, however it was made (its source
+  compiled again under another name is told by what it does);
 - where the function an exercise is about is a polynomial (or a straight
   line in an input), a difference of its values with big steps is exact too:
   the inputs are then handed over as :func:`traced` floats, which record what
-  each result is computed from (:func:`sources`) and its degree
-  (:func:`degree`), so that an answer computed from what a difference needs
-  fails;
+  each result is computed from (:func:`sources`), its degree (:func:`degree`)
+  and the polynomial it is (:func:`polynomial`), so that an answer computed
+  from what a difference needs fails, and so does a number worked out
+  another way and dressed up as computed from the inputs (``d + (x - x)``
+  is the constant d): its polynomial is not the rule's;
 - answers are tried on inputs drawn afresh on every run (:func:`fresh_rng`),
   so that a number copied in fails; the messages about those inputs name no
   drawn number, so a correct answer prints the same PASS on every run;
@@ -58,7 +63,8 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
 __all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources",
-           "degree", "polynomial", "same_polynomial", "NOT_BY_RULE", "reports_forbidden", "recording_calls", "fresh_rng",
+           "degree", "polynomial", "same_polynomial", "NOT_BY_RULE", "package_copy",
+           "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
@@ -493,8 +499,9 @@ COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be writt
 _REFUSE_COMPLEX_STEP = (None, "complex step", COMPLEX_STEP)
 
 #: Names that an answer takes a complex step with: the type, its module, its part.
-_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "conjugate", "conj", "complex64", "complex128", "complex256",
-                            "csingle", "cdouble", "clongdouble", "complexfloating"})
+_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "conjugate", "conj", "complex64",
+                            "complex128", "complex256", "csingle", "cdouble", "clongdouble",
+                            "complexfloating"})
 #: The same as a dtype's name: ``astype("complex128")``.
 _COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
 
