@@ -955,8 +955,9 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
         raise
     finally:
         if watch is not None:
-            if sys.gettrace() is not watch:
-                used.insert(0, f"your answer turned off the checker's tracing: {task}")
+            # None: an error in the watch (a recursion as deep as the limit) takes it off
+            if sys.gettrace() not in (watch, None):
+                used.insert(0, f"your answer replaced the checker's tracing: {task}")
             sys.settrace(None)
         for step in reversed(undo):
             step()
