@@ -6,8 +6,8 @@ import sys
 
 from minigrad import Value
 from minigrad.exercises import ch03
-from test_exercises_part1 import (assert_fails, assert_passes, backward_engine, rules,
-                                  softplus_class, stable_sigmoid, topo_iterative)
+from test_exercises_part1 import (RULES, assert_fails, assert_passes, backward_engine,
+                                  engine_piece, rules, softplus_class, stable_sigmoid, topo_iterative)
 
 NO_RECURSION = "the exercise asks for a sort without recursion"
 
@@ -251,3 +251,53 @@ def test_taking_the_watch_off_fails(capsys):
     assert_fails(capsys, ch03.check_topological_sort, unwatched, says="calls sys.setprofile")
     assert sys.getprofile() is None and sys.getrecursionlimit() == old
     assert sys.setprofile.__module__ == "sys"  # put back
+
+
+# ----- rules and backward() that go another way (round 2) ---------------------------------
+
+HIDDEN_COMPLEX_TANH = '''
+    def _backward(self, grad):
+        i = float("-1") ** 0.5           # the imaginary unit, never named
+        up = math.e ** (2 * (self._prev[0].data + 1e-30 * i))
+        down = math.e ** (2 * (self._prev[0].data - 1e-30 * i))
+        difference = (up - 1) / (up + 1) - (down - 1) / (down + 1)
+        return (grad * (difference * (-i) / 2).real / 1e-30,)
+'''
+
+
+def test_a_rule_taking_a_hidden_complex_step_fails(capsys, own_engine_directory):
+    from minigrad.exercises import COMPLEX_STEP
+    tanh_rule = ("    def _backward(self, grad):      # d(tanh a)/da = 1 - tanh² a\n"
+                 "        return (grad * (1 - self.data ** 2),)\n")
+    namespace = engine_piece(3, 4, ((tanh_rule, HIDDEN_COMPLEX_TANH),))
+    assert_fails(capsys, ch03.check_rules, *(namespace[name] for name in RULES),
+                 says=COMPLEX_STEP)
+
+
+NETWORKX_WALK = '''    import networkx
+    graph, stack, seen = networkx.DiGraph(), [self], {id(self): self}
+    graph.add_node(id(self))
+    while stack:
+        node = stack.pop()
+        for parent in node._prev:
+            graph.add_edge(id(parent), id(node))
+            if id(parent) not in seen:
+                seen[id(parent)] = parent
+                stack.append(parent)
+    order = [seen[key] for key in networkx.topological_sort(graph)]'''
+
+RECOMPILED_WALK = '''    import io, os, types, minigrad
+    path = os.path.join(os.path.dirname(minigrad.__file__), "".join(["auto", "grad"]) + ".py")
+    code = compile(io.open(path).read(), "mine", "exec")
+    walk = [c for c in code.co_consts if getattr(c, "co_name", "") == "topological_order"][0]
+    order = types.FunctionType(walk, {})(self)'''
+
+
+def test_backward_walking_with_networkx_fails(capsys, own_engine_directory):
+    assert_fails(capsys, ch03.check_backward, backward_engine((BACKWARD_SORT, NETWORKX_WALK)),
+                 says="your answer uses networkx")
+
+
+def test_backward_walking_with_the_package_compiled_again_fails(capsys, own_engine_directory):
+    assert_fails(capsys, ch03.check_backward, backward_engine((BACKWARD_SORT, RECOMPILED_WALK)),
+                 says="runs a copy of minigrad's topological_order")

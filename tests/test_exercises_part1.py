@@ -14,7 +14,7 @@ import pytest
 from minigrad import Value
 from minigrad.autograd import topological_order
 from minigrad.exercises import ch01, ch02, ch03, ch04, ch05, check_close, check_derivative, check_gradients
-from exercise_verdicts import run, run_cell
+from exercise_verdicts import fails_saying, passes_the_same_way, run, run_cell
 from minigrad.exercises.your_engine import catch_up, pieces
 
 
@@ -1468,3 +1468,221 @@ def test_ch03_power_rule_by_differences_fails_on_every_run(capsys):
     answers = [namespace[name] for name in ("Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh")]
     for _ in range(4):
         assert_fails(capsys, ch03.check_rules, *answers, says="Pow._backward")
+
+
+# ----- answers computed another way and dressed up as the rule's (round 2) ----------------
+
+#: Each: (checker's module, checker, answer's name, what the FAIL says, the cheating cell).
+DRESSED_UP = [
+    ("ch01", "check_power_rule", "dq", "your derivative does not come from x by the rule", '''
+def dq(x):
+    def g(t): return 4 * t**3 - 2 * t**2 + t - 5
+    xf = float(x)
+    d = (g(xf + 1.0) - g(xf - 1.0)) / 2 - 4.0   # the cubic's error 4h², taken away
+    return d + (x - x)
+'''),
+    ("ch01", "check_partials", "r_partials", "does not come from a and b by the rule", '''
+def r_partials(a, b):
+    g = lambda s, t: s * s * t - 3 * t
+    af, bf = float(a), float(b)
+    da = (g(af + 1, bf) - g(af - 1, bf)) / 2
+    db = g(af, bf + 1) - g(af, bf)
+    return da + (a - a) + (b - b), db + (a - a)
+'''),
+    ("ch02", "check_two_branches", "two_branches", "your dL/da does not come from a, b, c and d", '''
+def two_branches(a, b, c, d):
+    L = lambda a, b, c, d: (a + b) * (c * d)
+    v = [float(t) for t in (a, b, c, d)]
+    grads = []
+    for k in range(4):
+        up = list(v); up[k] += 1.0
+        grads.append(L(*up) - L(*v))
+    zc, zd, za, zb = c - c, d - d, a - a, b - b
+    return [grads[0] + zc + zd, grads[1] + zc + zd, grads[2] + za + zb + zd,
+            grads[3] + za + zb + zc]
+'''),
+    ("ch02", "check_two_branches", "two_branches", "a traced number is made by the checker alone", '''
+def two_branches(a, b, c, d):
+    T = type(a)
+    L = lambda a, b, c, d: (a + b) * (c * d)
+    v = [float(t) for t in (a, b, c, d)]
+    out = []
+    for k, src in enumerate([{"c", "d"}, {"c", "d"}, {"a", "b", "d"}, {"a", "b", "c"}]):
+        up = list(v); up[k] += 1e-6
+        dn = list(v); dn[k] -= 1e-6
+        out.append(T((L(*up) - L(*dn)) / 2e-6, src, 2))
+    return out
+'''),
+    ("ch02", "check_two_branches", "two_branches", "can", '''
+def two_branches(a, b, c, d):
+    forged = float.__new__(type(a), float(c) * float(d))   # no trace: nothing to follow
+    return [forged, c * d, (a + b) * d, (a + b) * c]
+'''),
+    ("ch03", "check_paths", "paths_by_hand", "your d out/dz does not come from x", '''
+def paths_by_hand(x):
+    out = lambda t: (t * t + t) * (t * t)
+    xf = float(x)
+    y = xf * xf; z = y + xf
+    D = lambda h: (out(xf + h) - out(xf - h)) / (2 * h)
+    dx = (4 * D(0.5) - D(1.0)) / 3
+    zero = x - x
+    return [y + zero, z + y + zero, dx + zero]
+'''),
+    ("ch04", "check_linear_collapse", "collapse", "your w does not come from the six parameters", '''
+def collapse(w1, b1, w2, b2, w3, b3):
+    v = [float(t) for t in (w1, b1, w2, b2, w3, b3)]
+    chain = lambda x: v[4] * (v[2] * (v[0] * x + v[1]) + v[3]) + v[5]
+    w = chain(1.0) - chain(0.0)
+    b = chain(0.0)
+    return w + (w1 - w1) + (w2 - w2) + (w3 - w3), \\
+        b + (b1 - b1) + (w2 - w2) + (b2 - b2) + (w3 - w3) + (b3 - b3)
+'''),
+    ("ch05", "check_mse_gradient", "mse_gradient", "your dL/dp0 does not come from the predictions", '''
+def mse_gradient(predictions, targets):
+    n = len(predictions)
+    out = []
+    for p, t in zip(predictions, targets):
+        pf, tf = float(p.data), float(t)
+        g = ((pf + 1 - tf) ** 2 - (pf - 1 - tf) ** 2) / 2 / n
+        out.append(g + (p.data - p.data))
+    return out
+'''),
+    # the checker's reference answers, passed or called, and NumPy's or the package's rules
+    ("ch01", "check_sigmoid_derivative", "dsigmoid", "your answer is the checker's own sigmoid_slope", '''
+from minigrad.exercises import ch01
+dsigmoid = ch01.sigmoid_slope
+'''),
+    ("ch01", "check_power_rule", "dq", "your answer calls the checker's own q_slope", '''
+import importlib as il
+def dq(x):
+    m = il.import_module("minigrad.exercises." + "ch01")
+    return getattr(m, "q_" + "slope")(x)
+'''),
+    ("ch01", "check_sigmoid_derivative", "dsigmoid", "your answer is the checker's own", '''
+import functools
+from minigrad.exercises import ch01
+dsigmoid = functools.partial(ch01.sigmoid_slope)   # called by the checker's own frame
+'''),
+    ("ch01", "check_power_rule", "dq", "your answer is a copy of minigrad's q_slope", '''
+import types
+from minigrad.exercises import ch01
+dq = types.FunctionType(ch01.q_slope.__code__, {})
+'''),
+    ("ch01", "check_best_step", "best_step", "the checker's own best_forward_step", '''
+from minigrad.exercises import ch01
+def best_step(x):
+    return ch01.best_forward_step(x)
+'''),
+    ("ch01", "check_best_step", "best_step", "takes more steps than a formula does", '''
+def best_step(x):
+    f = lambda t: t**3 - 3*t
+    exact = 3*x*x - 3
+    hs = [10 ** (-k / 20) for k in range(60, 300)]
+    return min(hs, key=lambda h: abs((f(x + h) - f(x)) / h - exact))
+'''),
+    ("ch01", "check_power_rule", "dq", "calls NumPy's polyder", '''
+import numpy as np
+def dq(x):
+    c = [float(v) for v in np.polyder([4, -2, 1, -5])]
+    return (c[0] * x + c[1]) * x + c[2]
+'''),
+    ("ch01", "check_power_rule", "dq", "calls NumPy's Polynomial.deriv", '''
+from numpy.polynomial import Polynomial
+def dq(x):
+    c = [float(v) for v in Polynomial([-5, 1, -2, 4]).deriv().coef]
+    return c[0] + c[1] * x + c[2] * x * x
+'''),
+    ("ch01", "check_power_rule", "dq", "calls minigrad's _power_slope", '''
+from minigrad.value import _power_slope
+def dq(x):
+    return 4 * _power_slope(x, 3.0) - 2 * _power_slope(x, 2.0) + 1
+'''),
+    # a complex step whose unit is never named: only running the answer shows it
+    ("ch01", "check_sigmoid_derivative", "dsigmoid", "a complex step is a numerical derivative", '''
+import math
+def dsigmoid(x):
+    i = float("-1") ** 0.5
+    h = 1e-30
+    y = 1 / (1 + math.e ** (-(x + h * i)))
+    return (y * (-i)).real / h * 0 + ((y - 1 / (1 + math.e ** (-(x - h * i)))) * (-i) / 2).real / h
+'''),
+    ("ch01", "check_power_rule", "dq", "a complex step is a numerical derivative", '''
+def dq(x):
+    i = float("-1") ** 0.5
+    z = float(x) + 1e-30 * i
+    y = 4 * z**3 - 2 * z**2 + z - 5
+    return ((y - (4 * (z - 2e-30 * i)**3 - 2 * (z - 2e-30 * i)**2 + z - 2e-30 * i - 5))
+            * (-i) / 2).real / 1e-30 + (x - x)
+'''),
+    ("ch02", "check_two_branches", "two_branches", "your answer uses micrograd", '''
+def two_branches(a, b, c, d):
+    from micrograd.engine import Value as MV
+    vs = [MV(float(t)) for t in (a, b, c, d)]
+    ((vs[0] + vs[1]) * (vs[2] * vs[3])).backward()
+    return [v.grad for v in vs]
+'''),
+    ("ch04", "check_param_count", "n_parameters", "your answer uses micrograd", '''
+def n_parameters(nin, nouts):
+    from micrograd.nn import MLP
+    return len(MLP(nin, list(nouts)).parameters())
+'''),
+]
+
+
+@pytest.mark.parametrize("module, checker, name, says, source", DRESSED_UP,
+                         ids=[f"{case[1]}-{i}" for i, case in enumerate(DRESSED_UP)])
+def test_an_answer_worked_out_another_way_fails(capsys, module, checker, name, says, source):
+    check = getattr(globals()[module], checker)
+    fails_saying(capsys, check, run_cell(source)[name], says)
+
+
+#: Honest answers written in other ways than the course's: they pass, the same on every run.
+HONEST_OTHERWISE = [
+    ("ch01", "check_power_rule", "dq", '''
+def dq(x):
+    return (12 * x - 4) * x + 1        # Horner's form
+'''),
+    ("ch01", "check_power_rule", "dq", '''
+def dq(x):
+    total = 0
+    for power, coefficient in ((3, 4), (2, -2), (1, 1)):
+        total = total + power * coefficient * x ** (power - 1)
+    return total
+'''),
+    ("ch01", "check_partials", "r_partials", '''
+def r_partials(a, b):
+    return b * a * 2, a ** 2 - 3
+'''),
+    ("ch02", "check_two_branches", "two_branches", '''
+def two_branches(a, b, c, d):
+    e = a + b
+    f = c * d
+    return [f * 1.0, f, d * e, e * c]
+'''),
+    ("ch03", "check_paths", "paths_by_hand", '''
+def paths_by_hand(x):
+    y = x ** 2
+    z = y + x
+    dz, dy = y, z
+    dy = dy + dz                 # y reaches out through z too
+    return [dz, dy, dy * 2 * x + dz]
+'''),
+    ("ch05", "check_mse_gradient", "mse_gradient", '''
+def mse_gradient(predictions, targets):
+    n = len(predictions)
+    return [(p.data - t) * (2 / n) for p, t in zip(predictions, targets)]
+'''),
+    ("ch01", "check_best_step", "best_step", '''
+import math
+def best_step(x):
+    f, f2 = x ** 3 - 3 * x, 6 * x
+    return math.sqrt(2 * 1e-16 * abs(f) / abs(f2))
+'''),
+]
+
+
+@pytest.mark.parametrize("module, checker, name, source", HONEST_OTHERWISE,
+                         ids=[f"{case[1]}-{i}" for i, case in enumerate(HONEST_OTHERWISE)])
+def test_an_honest_answer_written_otherwise_passes(capsys, module, checker, name, source):
+    check = getattr(globals()[module], checker)
+    passes_the_same_way(capsys, check, run_cell(source)[name])

@@ -6,6 +6,7 @@ whole again afterwards.
 """
 import itertools
 import linecache
+import types
 
 import pytest
 
@@ -680,3 +681,76 @@ def dq(x):
     for _ in range(3):
         ok, out = _verdict(_checker("ch01", "check_power_rule"), namespace["dq"], capsys)
         assert ok is True, out
+
+
+# ----- traced numbers: their polynomial, made by the checker alone (round 2) --------------
+
+def test_a_traced_number_keeps_its_polynomial_and_x_minus_x_is_zero():
+    from minigrad.exercises import polynomial, same_polynomial, traced
+    x, y = traced(2.0, "x"), traced(-3.0, "y")
+    assert polynomial(12 * x * x - 4 * x + 1) == {(("x", 2),): 12.0, (("x", 1),): -4.0, (): 1.0}
+    assert polynomial(x - x) == {}
+    assert polynomial(5.0 + (y - y) * x) == {(): 5.0}
+    assert polynomial((x + y) ** 2) == polynomial(x * x + 2 * x * y + y * y)
+    assert polynomial(x / 4) == {(("x", 1),): 0.25}
+    assert polynomial(x / x) is None and polynomial(x ** 0.5) is None  # lost, as float() loses it
+    assert same_polynomial(3 * 4 * x ** 2 - 2 * 2 * x + 1, 12 * x * x - 4 * x + 1)
+    assert not same_polynomial(float(12 * x * x - 4 * x + 1) + (x - x), 12 * x * x - 4 * x + 1)
+
+
+def test_a_traced_number_is_made_by_the_checker_alone():
+    from minigrad.exercises import _Traced, polynomial, sources, traced
+    x = traced(2.0, "x")
+    with pytest.raises(TypeError, match="made by the checker alone"):
+        type(x)(8.0, {"x"}, 1)
+    forged = float.__new__(_Traced, 8.0)
+    forged.sources = frozenset({"x"})  # what it says of itself is not read
+    assert sources(forged) == frozenset() and polynomial(forged) is None
+
+
+def test_a_complex_step_seen_only_as_the_answer_runs_fails(capsys):
+    from minigrad.exercises import COMPLEX_STEP, _takes_complex_step
+    namespace = run_cell('''
+import math
+def _unit():
+    return float("-1") ** 0.5
+def dsigmoid(x):
+    h = 1e-30
+    up, down = x + h * _unit(), x - h * _unit()
+    y = 1 / (1 + math.e ** -up) - 1 / (1 + math.e ** -down)
+    return (y * -_unit() / 2).real / h
+''')
+    assert not _takes_complex_step([namespace["dsigmoid"]])  # no name gives it away
+    ok, out = _verdict(_checker("ch01", "check_sigmoid_derivative"), namespace["dsigmoid"], capsys)
+    assert ok is False and COMPLEX_STEP in out, out
+
+
+def test_the_package_compiled_again_under_another_name_fails(capsys, tmp_path):
+    import minigrad.autograd
+    copy = tmp_path / "mine.py"
+    copy.write_text(open(minigrad.autograd.__file__).read())
+    namespace = run_cell(f'''
+import io, types
+def sort(root):
+    code = compile(io.open({str(copy)!r}).read(), "mine", "exec")
+    walk = [c for c in code.co_consts if getattr(c, "co_name", "") == "topological_order"][0]
+    return types.FunctionType(walk, {{}})(root)
+''')
+    ok, out = _verdict(_checker("ch03", "_check_topological_sort"), namespace["sort"], capsys)
+    assert ok is False and "runs a copy of minigrad's topological_order" in out, out
+
+
+def test_what_runs_names_the_package_compiled_again(tmp_path):
+    import minigrad.autograd
+    from minigrad import Value
+    from minigrad.exercises.what_runs import run_traced
+    code = compile(open(minigrad.autograd.__file__).read(), str(tmp_path / "mine.py"), "exec")
+    walk = [c for c in code.co_consts if getattr(c, "co_name", "") == "topological_order"][0]
+    function = types.FunctionType(walk, {})
+    _, _, module = run_traced(function, Value(1.0) * 2, watched=("minigrad",))
+    assert module == "minigrad.autograd"
+
+
+def test_micrograd_and_networkx_are_libraries_refused():
+    from minigrad.exercises import LIBRARIES
+    assert {"micrograd", "networkx"} <= LIBRARIES

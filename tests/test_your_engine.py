@@ -384,3 +384,19 @@ def test_a_quiet_catch_up_says_nothing_unless_it_fills_a_piece_in(engine_dir, ca
     assert "made it from the course's solutions" in capsys.readouterr().out  # filled: said
     module = catch_up("value", chapter=3, exercise=5, quiet=True)
     assert capsys.readouterr().out == "" and hasattr(module, "topological_order")
+
+
+def test_pythons_own_names_are_not_missing_nor_planted():
+    # open is io's, types.FunctionType says it is builtins': both are Python's own
+    from minigrad.exercises.your_engine import _missing_names, _planted_attributes
+    source = "import types\ndef load(path):\n    with open(path) as f:\n        return f.read()\n" \
+             "kind = types.FunctionType\n"
+    import types
+    assert _missing_names(source, {"types": types}) == []
+    assert _planted_attributes(source, {"types": types}) == []
+
+
+def test_compile_reaches_outside_the_engine():
+    from minigrad.exercises.your_engine import outside_reaches
+    assert outside_reaches("def f(path):\n    return compile(open(path).read(), 'x', 'exec')\n") \
+        == ["compile"]

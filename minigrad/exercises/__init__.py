@@ -24,13 +24,18 @@ A checker judges the method as well as the numbers:
   reads the checker's frames, looks modules up in ``sys.modules``, or holds a
   copy of the package's code, which the traps would not reach;
 - a complex step, exact as no finite difference is, is refused where a
-  derivative rule is asked for;
+  derivative rule is asked for: named in the answer's code, or seen as it
+  runs (a complex number among a function's variables or its result); so is
+  code that is a copy of the package's, however it was made (its source
+  compiled again under another name is told by what it does);
 - where the function an exercise is about is a polynomial (or a straight
   line in an input), a difference of its values with big steps is exact too:
   the inputs are then handed over as :func:`traced` floats, which record what
-  each result is computed from (:func:`sources`) and its degree
-  (:func:`degree`), so that an answer computed from what a difference needs
-  fails;
+  each result is computed from (:func:`sources`), its degree (:func:`degree`)
+  and the polynomial it is (:func:`polynomial`), so that an answer computed
+  from what a difference needs fails, and so does a number worked out
+  another way and dressed up as computed from the inputs (``d + (x - x)``
+  is the constant d): its polynomial is not the rule's;
 - answers are tried on inputs drawn afresh on every run (:func:`fresh_rng`),
   so that a number copied in fails; the messages about those inputs name no
   drawn number, so a correct answer prints the same PASS on every run;
@@ -50,6 +55,7 @@ import os
 import sys
 import textwrap
 import types
+import weakref
 
 import numpy as np
 
@@ -57,7 +63,8 @@ from minigrad.autograd import unbroadcast
 from minigrad.gradcheck import TOLERANCE, analytic_gradients, numerical_gradients, relative_gaps
 
 __all__ = ["ForbiddenCall", "forbidding", "LIBRARIES", "library_used", "traced", "sources",
-           "degree", "reports_forbidden", "recording_calls", "fresh_rng",
+           "degree", "polynomial", "same_polynomial", "NOT_BY_RULE", "package_copy",
+           "reports_forbidden", "recording_calls", "fresh_rng",
            "autograd_entries", "package_rule_entries", "backward_entries", "method_entries",
            "model_entries", "numerical_entries", "speed_entries", "EXACT", "COMPLEX_STEP",
            "report", "is_unset", "is_placeholder", "not_filled_in",
@@ -253,54 +260,162 @@ def _copy_function(function):
     return copy
 
 
+def _underlying(answer):
+    """What ``answer`` runs: through ``functools.partial``, bound methods and decorators
+    (``__wrapped__``), whose callers the traps would take for the package's code."""
+    for _ in range(100):
+        inner = answer.func if isinstance(answer, functools.partial) else \
+            getattr(answer, "__func__", None) or getattr(answer, "__wrapped__", None)
+        if inner is None:
+            return answer
+        answer = inner
+    return answer
+
+
 def _checker_helpers(answers):
     """The functions of the checker that runs the reader's ``answers`` (the first module of
-    this package's on the stack): all of its module's but its ``check_`` entry points,
-    those running now, and those its running code holds (the function an exercise is
-    about, ``q`` for its derivative, even wrapped to record its calls): its reference
-    answers are not the reader's to call."""
-    frame, running, held = sys._getframe(2), set(), set()
+    this package's on the stack): all of its module's but its ``check_`` entry points and
+    those running now. Its reference answers are not the reader's to call, even those the
+    checker holds (``slope``, the exact derivative it compares with): the function an
+    exercise is about (``q``, for its derivative) still runs for the package's code, which
+    calls it (the recorder of its calls, the checker itself); the reader's code reaches it
+    through the recorder."""
+    frame, running = sys._getframe(2), set()
     checker = None
     while frame is not None:
         running.add(frame.f_code)
         name = frame.f_globals.get("__name__", "")
-        if name.startswith(__name__ + ".") or checker is None and name == __name__:
-            held.update(id(value) for value in frame.f_locals.values())
-            if checker is None and name != __name__:
-                checker = sys.modules.get(name)
+        if checker is None and name.startswith(__name__ + "."):
+            checker = sys.modules.get(name)
         frame = frame.f_back
     if checker is None:
         return []
-    held.update(id(getattr(answer, "__func__", answer)) for answer in answers)
     return [(value, f"the checker's own {name}") for name, value in vars(checker).items()
             if isinstance(value, types.FunctionType) and value.__module__ == checker.__name__
-            and not name.startswith("check_") and value.__code__ not in running
-            and id(inspect.unwrap(value)) not in held]
+            and value.__code__.co_filename == checker.__file__  # not a recorder put there
+            and not name.startswith("check_") and value.__code__ not in running]
 
 
 class _Traced(float):
-    """A float that knows which of the checker's inputs it was computed from
-    (``sources``, their names) and the degree of the polynomial in them it is
-    written as (``degree``; inf once divided by an input or raised to a power
-    that is not a whole number), through ``+ - * / **``, ``-x`` and ``abs``: a
-    formula's inputs and degree can then be told from those a numerical
-    derivative needs. A product with the plain number 0 depends on nothing
-    (``b = 0`` then ``b = w b + b1``, folding a chain one neuron at a time, is
-    computed from b1 alone)."""
+    """A float that knows what it was computed from, through ``+ - * / **``,
+    ``-x`` and ``abs``, out of the checker's :func:`traced` inputs: their names
+    (:func:`sources`), the degree of the polynomial in them it is written as
+    (:func:`degree`; inf once divided by an input or raised to a power that is
+    not a whole number), and the polynomial itself (:func:`polynomial`), its
+    coefficients per monomial, in which ``x - x`` is the number 0. A formula's
+    inputs and degree can then be told from those a numerical derivative needs,
+    and a number computed another way (``d + (x - x)``) from the formula. A
+    product with the plain number 0 depends on nothing (``b = 0`` then
+    ``b = w b + b1``, folding a chain one neuron at a time, is computed from b1
+    alone). What it was computed from is kept by the checker, not on the
+    number: only the checker makes one (:func:`traced`), and its operations."""
 
-    def __new__(cls, value, sources=frozenset(), degree=0):
-        number = super().__new__(cls, value)
-        number.sources, number.degree = frozenset(sources), degree
-        return number
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("a traced number is made by the checker alone: compute with the "
+                        "numbers it hands your answer")
 
     def __reduce__(self):  # what a copy or a pickle keeps: the float alone
         return float, (float(self),)
 
 
+def _make_traces():
+    """``(make, trace_of)``: making a :class:`_Traced` with its trace ``(sources, degree,
+    polynomial)``, and reading the trace of one made so (None for any other number). The
+    traces are kept here, by the identity of numbers alive, not on the numbers."""
+    made = {}
+
+    def make(value, trace):
+        number = float.__new__(_Traced, value)
+        key = id(number)
+        made[key] = (weakref.ref(number, lambda _, key=key: made.pop(key, None)), trace)
+        return number
+
+    def trace_of(number):
+        if not isinstance(number, _Traced):
+            return None
+        entry = made.get(id(number))
+        return entry[1] if entry is not None and entry[0]() is number else None
+    return make, trace_of
+
+
+_make_traced, _trace_of = _make_traces()
+del _make_traces
+
+
 def degree(number):
     """The degree of the polynomial in the :func:`traced` inputs that ``number`` was
     written as (0 for a plain number)."""
-    return number.degree if isinstance(number, _Traced) else 0
+    trace = _trace_of(number)
+    return trace[1] if trace is not None else 0
+
+
+def polynomial(number):
+    """The polynomial in the :func:`traced` inputs that ``number`` was computed as: a dict
+    from monomials (tuples of ``(name, power)``, sorted; ``()`` for the constant) to their
+    coefficients, none of them 0; a plain number is a constant; None for a number whose
+    trace was lost (divided by an input, raised to a power that is not a whole number,
+    through ``float()``, ``math`` or NumPy)."""
+    trace = _trace_of(number)
+    if trace is not None:
+        return trace[2]
+    if isinstance(number, numbers.Real) and not isinstance(number, (bool, _Traced)) \
+            and math.isfinite(number):
+        return {(): float(number)} if number != 0 else {}
+    return None
+
+
+def _times(left, right):
+    """The product of two polynomials (see :func:`polynomial`)."""
+    product = {}
+    for monomial_l, coefficient_l in left.items():
+        for monomial_r, coefficient_r in right.items():
+            powers = dict(monomial_l)
+            for name, power in monomial_r:
+                powers[name] = powers.get(name, 0) + power
+            monomial = tuple(sorted(powers.items()))
+            product[monomial] = product.get(monomial, 0.0) + coefficient_l * coefficient_r
+    return {m: c for m, c in product.items() if c != 0}
+
+
+def _plus(left, right, sign=1.0):
+    total = dict(left)
+    for monomial, coefficient in right.items():
+        total[monomial] = total.get(monomial, 0.0) + sign * coefficient
+    return {m: c for m, c in total.items() if c != 0}
+
+
+def _result_polynomial(name, operands, value):
+    """The polynomial of ``name`` applied to ``operands`` (None once lost)."""
+    polys = [polynomial(x) for x in operands]
+    if any(p is None for p in polys):
+        return None
+    if name in ("__add__", "__radd__"):
+        return _plus(polys[0], polys[1])
+    if name == "__sub__":
+        return _plus(polys[0], polys[1], -1.0)
+    if name == "__rsub__":
+        return _plus(polys[1], polys[0], -1.0)
+    if name in ("__mul__", "__rmul__"):
+        return _times(polys[0], polys[1])
+    if name == "__pos__":
+        return polys[0]
+    if name == "__neg__" or name == "__abs__" and value != float(operands[0]):
+        return {m: -c for m, c in polys[0].items()}
+    if name == "__abs__":
+        return polys[0]
+    base, exponent = (operands[1], operands[0]) if name.startswith("__r") else operands
+    base_poly = polys[1] if name.startswith("__r") else polys[0]
+    if _trace_of(exponent) is not None and degree(exponent) > 0:
+        return None
+    if name in ("__truediv__", "__rtruediv__"):
+        return {m: c / float(exponent) for m, c in base_poly.items()} \
+            if float(exponent) != 0 else None  # (numerator, divisor)
+    if not (float(exponent).is_integer() and 0 <= exponent <= 64):
+        return None if degree(base) > 0 else {(): value} if value != 0 else {}
+    result = {(): 1.0}
+    for _ in range(int(exponent)):
+        result = _times(result, base_poly)
+    return result
 
 
 def _result_degree(name, operands):
@@ -328,9 +443,10 @@ def _traced_operator(name):
             return result
         if name in ("__mul__", "__rmul__") and any(
                 x == 0 and not isinstance(x, _Traced) for x in operands):
-            return _Traced(result)  # a product with the number 0 depends on nothing
-        return _Traced(result, frozenset().union(*(sources(x) for x in operands)),
-                       _result_degree(name, operands))
+            return _make_traced(result, (frozenset(), 0, {}))  # depends on nothing
+        return _make_traced(result, (frozenset().union(*(sources(x) for x in operands)),
+                                     _result_degree(name, operands),
+                                     _result_polynomial(name, operands, result)))
     traced_operation.__name__ = name
     return traced_operation
 
@@ -343,16 +459,36 @@ for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__
 
 def traced(number, name):
     """``number`` as a float that records that what is computed from it comes from
-    ``name`` (see :func:`sources` and :func:`degree`)."""
-    return _Traced(number, {name}, 1)
+    ``name`` (see :func:`sources`, :func:`degree` and :func:`polynomial`)."""
+    return _make_traced(number, (frozenset({name}), 1, {((name, 1),): 1.0}))
 
 
 def sources(number):
     """The names of the :func:`traced` inputs that ``number`` was computed from with
     arithmetic (empty for a number that lost the trace, through ``float()``, ``math`` or
     NumPy, or was never computed from one)."""
-    return getattr(number, "sources", frozenset()) if isinstance(number, _Traced) \
-        else frozenset()
+    trace = _trace_of(number)
+    return trace[0] if trace is not None else frozenset()
+
+
+def same_polynomial(got, expected, tol=1e-9):
+    """Whether ``got`` was computed as the same polynomial in the :func:`traced` inputs as
+    ``expected`` (the checker's formula run on them), coefficient by coefficient within
+    ``tol`` of the largest: not the same number alone, at these inputs, but the same
+    function of them (a number worked out another way, ``d + (x - x)``, is a constant)."""
+    mine, right = polynomial(got), polynomial(expected)
+    if mine is None or right is None:
+        return False
+    scale = max([1.0] + [abs(c) for c in right.values()])
+    return all(abs(mine.get(m, 0.0) - right.get(m, 0.0)) <= tol * scale
+               for m in set(mine) | set(right))
+
+
+#: An answer whose number is right but is not the polynomial the rule gives in the inputs
+#: (``{what}``: what it is; ``{inputs}``: the inputs' names).
+NOT_BY_RULE = ("your {what} does not come from {inputs} by the rule: as a function of "
+               "{inputs} it is another one, though right at these numbers (a number worked "
+               "out another way, dressed up as computed from {inputs}?); {task}")
 
 
 COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be written out"
@@ -363,8 +499,9 @@ COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be writt
 _REFUSE_COMPLEX_STEP = (None, "complex step", COMPLEX_STEP)
 
 #: Names that an answer takes a complex step with: the type, its module, its part.
-_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "complex64", "complex128", "complex256",
-                            "csingle", "cdouble", "clongdouble", "complexfloating"})
+_COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "conjugate", "conj", "complex64",
+                            "complex128", "complex256", "csingle", "cdouble", "clongdouble",
+                            "complexfloating"})
 #: The same as a dtype's name: ``astype("complex128")``.
 _COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
 
@@ -480,7 +617,8 @@ def _takes_complex_step(answers):
 #: checker traps the NumPy functions its exercise is about.
 LIBRARIES = frozenset({"torch", "sympy", "graphlib", "scipy", "jax", "jaxlib", "autograd",
                        "mpmath", "numdifftools", "decimal", "_decimal", "_pydecimal",
-                       "fractions", "tensorflow", "keras", "functorch"})
+                       "fractions", "tensorflow", "keras", "functorch", "micrograd",
+                       "networkx"})
 
 
 def _libraries_of(value):
@@ -563,6 +701,57 @@ def _is_package_copy(value):
         getattr(found, "__wrapped__", None)))
 
 
+def _fingerprint(code):
+    """What a code object does, whatever file it was compiled from: its bytecode, names,
+    variables and constants, those of the code it defines inside included."""
+    constants = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c), repr(c))
+                      for c in code.co_consts)
+    return code.co_code, code.co_names, code.co_varnames, constants
+
+
+#: Below this many bytes of bytecode, code is too small to be worth copying.
+_COPY_BYTES = 40
+
+
+@functools.lru_cache(maxsize=1)
+def _package_fingerprints():
+    """The fingerprints (:func:`_fingerprint`) of the package's functions with their names:
+    compiled afresh from its files (the checkers' excepted), which traps do not change. Only
+    functions with a docstring, which is part of the fingerprint: a function of the
+    reader's, however like the package's (the stable sigmoid), is not one by chance."""
+    found, pending = {}, []
+    for folder, folders, files in os.walk(_PACKAGE_DIR):
+        folders[:] = sorted(f for f in folders if f not in ("exercises", "__pycache__"))
+        for file in sorted(files):  # (the checkers are not the engine: their forms are free)
+            if file.endswith(".py"):
+                path = os.path.join(folder, file)
+                module = "minigrad." + os.path.relpath(path, _PACKAGE_DIR)[:-3].replace(
+                    os.sep, ".").removesuffix(".__init__")
+                with open(path, encoding="utf-8") as source:
+                    pending.append((module, compile(source.read(), path, "exec")))
+    while pending:
+        module, code = pending.pop()
+        pending += [(module, c) for c in code.co_consts if isinstance(c, types.CodeType)]
+        documented = code.co_consts and isinstance(code.co_consts[0], str) \
+            and code.co_flags & inspect.CO_NEWLOCALS and not code.co_name.startswith("<")
+        if documented and len(code.co_code) >= _COPY_BYTES:
+            found[_fingerprint(code)] = (code.co_name, module)
+    return found
+
+
+def package_copy(code, module=False, _seen={}):
+    """The name of the package's function that ``code`` is a copy of (recompiled from its
+    source under any file name, or its ``__code__`` taken), or None; with ``module``, the
+    name of the package's module it is in."""
+    if code.co_filename.startswith(_PACKAGE_DIR) or len(code.co_code) < _COPY_BYTES:
+        return None
+    if code not in _seen:
+        if len(_seen) > 10000:
+            _seen.clear()
+        _seen[code] = _package_fingerprints().get(_fingerprint(code), (None, None))
+    return _seen[code][1 if module else 0]
+
+
 def _going_around(answers, reach=None):
     """How the reader's ``answers`` go around the traps (a phrase), or None: reading the
     checker's frames or the garbage collector's lists, looking modules up in
@@ -580,7 +769,59 @@ def _going_around(answers, reach=None):
         if _is_package_copy(value):
             code = getattr(value, "__code__", value)
             return f"holds a copy of minigrad's {code.co_name}"
+    for code, _ in codes:
+        copied = package_copy(code)
+        if copied is not None:
+            return f"holds a copy of minigrad's {copied}"
     return None
+
+
+def _is_complex(value):
+    """Whether ``value`` is a complex number, Python's or NumPy's, or an array of them, or a
+    list or tuple holding one."""
+    if isinstance(value, (complex, np.complexfloating)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c"
+    if isinstance(value, (list, tuple)):
+        return any(isinstance(v, (complex, np.complexfloating)) for v in value[:1000])
+    return False
+
+
+def _readers_code(code):
+    """Whether ``code`` is the reader's: not the package's, not installed, not a trap's."""
+    return not code.co_filename.startswith(_INSTALLED + (_PACKAGE_DIR, TRAP_FILE)) \
+        and not code.co_filename.startswith("<frozen")
+
+
+def _watching(refuse_complex, task, used):
+    """A tracer for :func:`forbidding`: as each function of the reader's returns, a complex
+    number among its variables or its result (a complex step hidden from the code's
+    names: ``float("-1") ** 0.5``) is recorded in ``used`` if ``refuse_complex``; as one is
+    called, code that is a copy of the package's (:func:`package_copy`) is. None if some
+    tracing is on already (a checker's, a debugger's): the names in the code are still
+    looked at."""
+    if sys.gettrace() is not None:
+        return None
+
+    def on_return(frame, event, arg):
+        if event == "return" and refuse_complex and not used and (
+                _is_complex(arg) or any(map(_is_complex, list(frame.f_locals.values())))):
+            used.append(COMPLEX_STEP)
+        return on_return
+
+    def on_call(frame, event, arg):
+        code = frame.f_code
+        if event != "call" or not _readers_code(code):
+            return None
+        copied = package_copy(code)
+        if copied is not None and not used:
+            used.append(f"your answer runs a copy of minigrad's {copied}: {task}")
+        if not refuse_complex:
+            return None
+        frame.f_trace_lines = False
+        return on_return
+    return on_call
 
 
 def _guarded_getframe(task, used):
@@ -647,6 +888,10 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     """
     entries = list(entries)
     around = _going_around(answers)
+    copied = next((_underlying(answer) for answer in answers
+                   if _is_package_copy(_underlying(answer))), None)
+    if around is None and copied is not None:  # the answer itself, made of the package's code
+        around = f"is a copy of minigrad's {copied.__code__.co_name}"
     if around is not None:
         raise ForbiddenCall(f"your answer {around}: {task}")
     library = library_used(answers, libraries) if libraries else None
@@ -656,10 +901,12 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     if library is not None and not any(library in _libraries_of(entry[0])
                                        for entry in entries if entry[0] is not None):
         raise ForbiddenCall(deferred)
-    if _REFUSE_COMPLEX_STEP in entries and _takes_complex_step(answers):
+    refuse_complex = _REFUSE_COMPLEX_STEP in entries
+    if refuse_complex and _takes_complex_step(answers):
         raise ForbiddenCall(COMPLEX_STEP)
     used = []
     undo, originals = [], {}
+    watch = _watching(refuse_complex, task, used)
     try:
         undo.append(_replace_attribute(sys, "_getframe", _guarded_getframe(task, used)))
         if libraries:
@@ -685,7 +932,11 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
             originals[id(original)] = trap
             undo.append(_replace_attribute(owner, name, trap))
         undo.append(_swap_references(answers, originals))
-        for function, label in _checker_helpers(answers):
+        helpers = _checker_helpers(answers)
+        for function, label in helpers:
+            if any(_underlying(answer) is function for answer in answers):
+                raise ForbiddenCall(f"your answer is {label} itself: {task}")
+        for function, label in helpers:
             if id(function) not in originals:
                 trap = _HelperTrap(label, task, used, _copy_function(function))
                 undo.append(functools.partial(setattr, function, "__code__", function.__code__))
@@ -694,6 +945,8 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
         for step in reversed(undo):
             step()
         raise
+    if watch is not None:
+        sys.settrace(watch)
     try:
         yield
     except BaseException:
@@ -701,6 +954,11 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
             raise ForbiddenCall(used[0] if used else deferred) from None
         raise
     finally:
+        if watch is not None:
+            # None: an error in the watch (a recursion as deep as the limit) takes it off
+            if sys.gettrace() not in (watch, None):
+                used.insert(0, f"your answer replaced the checker's tracing: {task}")
+            sys.settrace(None)
         for step in reversed(undo):
             step()
     if used or deferred:
@@ -806,6 +1064,11 @@ def package_rule_entries():
             if isinstance(klass, type) and klass.__module__ == module.__name__ \
                     and "_backward" in vars(klass):
                 entries.append((klass, "_backward", f"minigrad's {klass.__name__}._backward"))
+        for name, function in vars(module).items():  # the rules' helpers: _power_slope, ...
+            if isinstance(function, types.FunctionType) \
+                    and function.__module__ == module.__name__ \
+                    and (name.endswith("_slope") or name.endswith("_backward")):
+                entries.append((module, name, f"minigrad's {name}"))
     return entries + [_REFUSE_COMPLEX_STEP]
 
 
@@ -1079,13 +1342,15 @@ TOO_HIGH = ("your derivative is written as a polynomial of degree {got} in x (or
             "polynomial; write the rule")
 
 
-def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_degree, later):
+def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_degree, later,
+                        entries=()):
     """What is wrong with ``df(x)`` (a sentence), or None; ``label`` names the point. What
     is wrong with how a right number was computed is added to ``later``, to be said once
     every point has its right number (a number typed in is told that it is wrong)."""
     name = getattr(f, "__name__", "f")
     with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
-            forbidding(autograd_entries() + package_rule_entries(), [df], BY_RULE):
+            forbidding(autograd_entries() + package_rule_entries() + list(entries), [df],
+                       BY_RULE):
         try:
             got = df(x if max_degree is None else traced(x, "x"))
         except Exception as error:  # the reader's code is under test: report, don't crash
@@ -1109,11 +1374,14 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_d
         later.append(UNTRACED)
     elif max_degree is not None and degree(got) > max_degree:
         later.append(TOO_HIGH.format(got=degree(got), name=name, most=max_degree))
+    elif max_degree is not None and slope is not None \
+            and not same_polynomial(got, slope(traced(x, "x"))):
+        later.append(NOT_BY_RULE.format(what="derivative", inputs="x", task="write the rule"))
     return None
 
 
 def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0,
-                     may_call=True, max_degree=None):
+                     may_call=True, max_degree=None, entries=()):
     """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
 
     Without ``slope``, ``df(x)`` is compared with the central difference
@@ -1129,7 +1397,8 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
     ``f`` a polynomial), ``df`` gets x as a :func:`traced` float and must
     return a polynomial in it of at most that degree: differences of a copy of
     ``f`` written out are of ``f``'s degree. ``drawn`` are more points,
-    drawn at random per run and never named in a message. A FAIL names the
+    drawn at random per run and never named in a message; ``entries`` are more
+    traps (:func:`forbidding`'s). A FAIL names the
     first point where ``df`` is wrong, and what it gave there, not the slope.
     """
     name = getattr(f, "__name__", "f")
@@ -1139,7 +1408,7 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
     for x, label in zip(list(points) + list(drawn), labels):
         try:
             problem = _derivative_problem(f, df, float(x), label, h, tol, slope, abs_tol,
-                                           may_call, max_degree, later)
+                                           may_call, max_degree, later, entries)
         except ForbiddenCall as forbidden:
             return report(False, what, str(forbidden))
         if problem == NOT_FILLED_IN:

@@ -9,11 +9,13 @@ import math
 import numbers
 import sys
 
-from minigrad.exercises import package_rule_entries
+import numpy as np
+
+from minigrad.exercises import ForbiddenCall, package_rule_entries
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
                                 close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, recording_calls, report, reports_forbidden,
-                                degree, sources, traced)
+                                degree, sources, traced, same_polynomial, NOT_BY_RULE)
 
 
 def q(x):
@@ -50,7 +52,22 @@ def check_power_rule(dq):
     and the rule must be a polynomial of degree 2 in it."""
     return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0], slope=q_slope,
                             drawn=fresh_rng().uniform(-20, 20, size=6), may_call=False,
-                            max_degree=2)
+                            max_degree=2, entries=polynomial_derivative_entries())
+
+
+def polynomial_derivative_entries():
+    """:func:`forbidding`'s entries for NumPy's derivatives of polynomials: ``np.polyder``,
+    ``poly1d.deriv``, and ``deriv`` and the ``*der`` function of each of
+    ``np.polynomial``'s kinds (power series, Chebyshev, Legendre, ...)."""
+    from numpy import polynomial as kinds
+    entries = [(np, "polyder", "NumPy's polyder"), (np.poly1d, "deriv", "NumPy's poly1d.deriv"),
+               (kinds._polybase.ABCPolyBase, "deriv", "NumPy's Polynomial.deriv")]
+    for kind in ("polynomial", "chebyshev", "legendre", "laguerre", "hermite", "hermite_e"):
+        module = getattr(kinds, kind)
+        entries += [(module, name, f"NumPy's {name}") for name in vars(module)
+                    if name.endswith("der") and not name.endswith("vander")
+                    and callable(getattr(module, name))]
+    return entries
 
 
 def check_sigmoid_derivative(dsigmoid):
@@ -133,6 +150,10 @@ def _partials_problem(r_partials, a, b, label):
         return LATER, ("the checker follows how your partial derivatives are computed from a and b, "
                 "and cannot here (float(), math and NumPy lose track): write them with +, -, "
                 "* and ** on a and b")
+    rules, _ = r_slopes(traced(a, "a"), traced(b, "b"))
+    if not all(map(same_polynomial, (dr_da, dr_db), rules)):
+        return LATER, NOT_BY_RULE.format(what="dr/da or dr/db", inputs="a and b",
+                                         task=BY_HAND)
     return None
 
 
@@ -177,6 +198,30 @@ def best_forward_step(x=2.2, eps=1e-16):
     return math.sqrt(abs(f(x)) * eps / (0.5 * abs(6 * x)))
 
 
+#: What exercise 1.4 asks for, said when an answer gets its step another way.
+BY_PREDICTION = ("the exercise asks you to predict the step from f(x) and f''(x), where "
+                 "the two errors balance, not to measure it")
+#: More Python steps than a formula takes: trying step after step is a measurement.
+PREDICTION_STEPS = 300
+
+
+def _predicted_step(best_step, x):
+    """``best_step(x)`` with the package's functions and the checker's own a trap, and no
+    more than :data:`PREDICTION_STEPS` Python steps: trying steps one after another,
+    keeping the one whose difference is closest to the slope, measures the best step."""
+    from minigrad.exercises.what_runs import TooMuchWork, TracingOff, run_traced
+    with forbidding(autograd_entries() + package_rule_entries(), [best_step], BY_PREDICTION):
+        try:
+            return run_traced(best_step, x, limit=PREDICTION_STEPS)[0]
+        except TooMuchWork:
+            raise ForbiddenCall(f"your best_step takes more steps than a formula does, as a "
+                                f"search does: {BY_PREDICTION}") from None
+        except TracingOff:
+            raise ForbiddenCall(f"your best_step turned the checker's tracing off: "
+                                f"{BY_PREDICTION}") from None
+
+
+@reports_forbidden("the best step of the forward difference")
 def check_best_step(best_step):
     """Exercise 1.4: ``best_step(x)``, the predicted best step of the forward difference of
     f at x, within a factor of 3: at x = 2.2 and at four points drawn at random."""
@@ -193,7 +238,7 @@ def check_best_step(best_step):
     for number, x in enumerate([2.2] + drawn):
         label = "at x = 2.2" if number == 0 else "at a point x drawn at random"
         try:
-            h = best_step(x)
+            h = _predicted_step(best_step, x)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"{label} best_step raised {describe_error(error)}")
         if is_placeholder(h):

@@ -3,6 +3,7 @@ import math
 import numbers
 
 from minigrad.exercises import package_rule_entries
+from minigrad.exercises import NOT_BY_RULE, same_polynomial
 from minigrad.exercises import (autograd_entries, backward_entries, close_detail,
                                 describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, report, reports_forbidden, sources, traced)
@@ -61,11 +62,12 @@ def check_two_branches(two_branches):
                 detail = ("not the gradients, though right with the exercise's numbers: "
                           "compute each from a, b, c and d")
             return report(False, what, f"{where}: {detail}")
-        answers.append(got)
+        answers.append((got, inputs))
     # what each is computed from, once the numbers are right everywhere: a number typed
     # in is told it is not the gradient at the drawn inputs
-    for got in answers:
-        for name, gradient, needed in zip(names, got, TWO_BRANCHES_SOURCES):
+    for got, (a, b, c, d) in answers:
+        rules = [c * d, c * d, (a + b) * d, (a + b) * c]
+        for name, gradient, needed, rule in zip(names, got, TWO_BRANCHES_SOURCES, rules):
             used = sources(gradient)
             if used - needed:
                 own = name[-1] if name[-1] in used - needed else min(used - needed)
@@ -78,6 +80,9 @@ def check_two_branches(two_branches):
                                            "computed from (float(), math and NumPy lose "
                                            "track): write each gradient with +, -, * and / "
                                            "on a, b, c and d")
+            if not same_polynomial(gradient, rule):
+                return report(False, what, NOT_BY_RULE.format(
+                    what=name, inputs="a, b, c and d", task=BY_CHAIN_RULE))
     return report(True, what, "by the chain rule, with the exercise's numbers and with "
                               "numbers drawn at random")
 

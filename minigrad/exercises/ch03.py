@@ -13,6 +13,7 @@ import threading
 
 from minigrad import autograd, tensor as tensor_module, value as value_module
 from minigrad.exercises import ForbiddenCall, package_rule_entries
+from minigrad.exercises import NOT_BY_RULE, same_polynomial
 from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close_detail,
                                 degree, describe_error, forbidding, fresh_rng, gradient_detail,
                                 is_placeholder, not_filled_in, report, reports_forbidden,
@@ -164,11 +165,13 @@ def check_paths(paths_by_hand):
         if inexact:
             at = "at x = 2" if x == 2.0 else "at an x drawn at random"
             return report(False, what, f"{at}, {', '.join(inexact)}: {EXACT}")
-        answers.append(got)
+        answers.append((got, traced(x, "x")))
     # out = x⁴ + x³ is a polynomial: differences of its values with big steps (even written
     # out) are exact, but of its degree; the chain rule's gradients have degrees 2, 2 and 3
-    for got in answers:
-        for name, gradient, most in zip(names, got, PATHS_DEGREES):
+    for got, x in answers:
+        y, z = x * x, x * x + x
+        rules = [y, z + y, 2 * x * (z + y) + y]
+        for name, gradient, most, rule in zip(names, got, PATHS_DEGREES, rules):
             if sources(gradient) != {"x"}:
                 return report(False, what, "the checker follows how your gradients are "
                                            "computed from x, and cannot here (float(), math "
@@ -181,6 +184,9 @@ def check_paths(paths_by_hand):
                                            "values, even written out, are a numerical "
                                            f"derivative, exact here because out is a "
                                            f"polynomial; {BY_HAND}")
+            if not same_polynomial(gradient, rule):
+                return report(False, what, NOT_BY_RULE.format(what=name, inputs="x",
+                                                              task=BY_HAND))
     return report(True, what, "at x = 2 and at three x drawn at random")
 
 

@@ -7,6 +7,7 @@ from minigrad import value_nn
 from minigrad.exercises import (EXACT, ForbiddenCall, describe_error, forbidding, fresh_rng,
                                 is_placeholder, model_entries, not_filled_in, report,
                                 reports_forbidden, sources, traced)
+from minigrad.exercises import NOT_BY_RULE, same_polynomial
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -86,8 +87,9 @@ def check_linear_collapse(collapse):
     answers = []
     for trial, values in enumerate(chains):
         try:
+            parameters = [traced(v, name) for name, v in zip(names, values)]
             with forbidding(model_entries(collapse), [collapse], WITHOUT_BUILDING):
-                answer = collapse(*(traced(v, name) for name, v in zip(names, values)))
+                answer = collapse(*parameters)
         except Exception as error:
             return report(False, what, f"collapse raised {describe_error(error)}")
         if is_placeholder(answer):
@@ -106,10 +108,12 @@ def check_linear_collapse(collapse):
                 "six numbers drawn at random"
             return report(False, what, f"with {given}: your {' and '.join(wrong)} "
                                        f"{'is' if len(wrong) == 1 else 'are'} not right")
-        answers.append((w_traced, b_traced))
+        w1, b1, w2, b2, w3, b3 = parameters
+        answers.append((w_traced, b_traced, w3 * w2 * w1, w3 * (w2 * b1 + b2) + b3))
     # what they are computed from, once the numbers are right everywhere
-    for w_traced, b_traced in answers:
-        for name, got, needed in (("w", w_traced, WEIGHT_SOURCES), ("b", b_traced, BIAS_SOURCES)):
+    for w_traced, b_traced, w_rule, b_rule in answers:
+        for name, got, needed, rule in (("w", w_traced, WEIGHT_SOURCES, w_rule),
+                                        ("b", b_traced, BIAS_SOURCES, b_rule)):
             used = sources(got)
             if used - needed:
                 return report(False, what, f"your {name} is computed from "
@@ -121,6 +125,10 @@ def check_linear_collapse(collapse):
                                            "computed from (float(), math and NumPy lose "
                                            "track): write w and b with +, -, * and / on the "
                                            "six parameters")
+            if not same_polynomial(got, rule):
+                return report(False, what, NOT_BY_RULE.format(
+                    what=name, inputs="the six parameters",
+                    task="expand the chain by hand instead"))
     return report(True, what, "for five chains of three neurons with non-zero biases, four of them "
                               "drawn at random")
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from minigrad import optim
 from minigrad.exercises import package_rule_entries
+from minigrad.exercises import NOT_BY_RULE, same_polynomial
 from minigrad.exercises import (EXACT, autograd_entries, close_detail, degree, describe_error,
                                 forbidding, fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden, sources, traced)
@@ -42,6 +43,8 @@ def check_mse_gradient(mse_gradient):
         predictions = [Value(p) for p in ps]
         for j, p in enumerate(predictions):
             p.data = traced(p.data, f"p{j}")
+        rules = [2 * (p.data - traced(t, f"t{j}")) / len(ps)
+                 for j, (p, t) in enumerate(zip(predictions, ts))]
         try:
             with forbidding(autograd_entries() + package_rule_entries(), [mse_gradient],
                             BY_FORMULA):
@@ -60,11 +63,11 @@ def check_mse_gradient(mse_gradient):
         # the formula is exact to rounding; nudging each prediction is about 1e-10 off
         if not all(abs(g - r) <= 1e-13 * max(1.0, abs(r)) for g, r in zip(got, right)):
             return report(False, what, f"for {len(ps)} predictions: {EXACT}")
-        answers.append(got)
+        answers.append((got, rules))
     # the loss is a parabola in each prediction, on which a difference with any step is
     # exact: but it is of degree 2, and computed from the other predictions too
-    for got in answers:
-        for j, gradient in enumerate(got):
+    for got, rules in answers:
+        for j, (gradient, rule) in enumerate(zip(got, rules)):
             if not sources(gradient) <= {f"p{j}", f"t{j}"} or degree(gradient) > 1:
                 return report(False, what, f"your dL/dp{j} is computed from the loss's "
                                            "values (from other predictions, or squares): "
@@ -75,6 +78,9 @@ def check_mse_gradient(mse_gradient):
                                            "computed from each p.data, and cannot here "
                                            "(float(), math and NumPy lose track): write them "
                                            "with +, -, * and / on p.data and the targets")
+            if not same_polynomial(gradient, rule):
+                return report(False, what, NOT_BY_RULE.format(
+                    what=f"dL/dp{j}", inputs="the predictions and targets", task=BY_FORMULA))
     return report(True, what, "for lists of 1, 3, 4 and 7 predictions")
 
 

@@ -15,7 +15,7 @@ import sys
 import types
 
 import minigrad
-from minigrad.exercises import TRAP_FILE, ForbiddenCall, _HelperTrap
+from minigrad.exercises import TRAP_FILE, ForbiddenCall, _HelperTrap, package_copy
 
 __all__ = ["ENGINES", "TooMuchWork", "TracingOff", "TRACING_OFF", "run_traced",
            "without_engines"]
@@ -48,7 +48,8 @@ _PACKAGE_HOME = os.path.dirname(os.path.abspath(minigrad.__file__)) + os.sep
 
 def _module_of(event, frame, arg):
     """The module whose code a traced event runs: the frame's for a Python call (named by
-    its file when the code was copied out of the package's or the reader's engine), the C
+    its file when the code was copied out of the package's or the reader's engine, by what
+    it does when the package's source was compiled again under another name), the C
     function's (or, for a method, its object's type's) for a C call."""
     if event == "c_call":
         owner = getattr(arg, "__self__", None)
@@ -66,7 +67,9 @@ def _module_of(event, frame, arg):
         return f"minigrad.{stem}"  # (copied out of it)
     if os.path.basename(os.path.dirname(path)) == "yourgrad" and not name.startswith("yourgrad"):
         return f"yourgrad.{os.path.splitext(os.path.basename(path))[0]}"
-    return name
+    copied = package_copy(frame.f_code, module=True) if event == "call" \
+        and not name.startswith("minigrad") else None
+    return copied or name
 
 
 def _starts_a_thread(event, frame, arg):

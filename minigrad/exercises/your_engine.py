@@ -300,7 +300,8 @@ def _global_names(code):
 
 # the builtins as Python made them: a name a notebook puts there later is not in a fresh kernel
 _BUILTIN_NAMES = frozenset(vars(builtins))
-_BUILTIN_MODULES = ("builtins", "_sitebuiltins")
+#: Where Python's own builtins are defined (``open`` is ``io``'s).
+_BUILTIN_MODULES = ("builtins", "_sitebuiltins", "io")
 
 
 def _is_builtin(name):
@@ -337,21 +338,30 @@ def _planted_attributes(source, namespace):
             continue
         found = getattr(module, node.attr, None)
         home = getattr(found, "__module__", None)
+        if home == "builtins" and _is_standard(module):
+            continue  # a type of Python's own that the module names (types.FunctionType)
         if isinstance(found, (types.FunctionType, type)) and isinstance(home, str) \
                 and home.split(".")[0] != module.__name__.split(".")[0]:
             planted.add(f"{node.value.id}.{node.attr}")
     return sorted(planted)
 
 
+def _is_standard(module):
+    """Whether ``module`` is one of Python's standard library (built in, or in its home)."""
+    path = getattr(module, "__file__", None)
+    return path is None or os.path.abspath(path).startswith(
+        os.path.join(sys.base_prefix, "lib") + os.sep) and "site-packages" not in path
+
+
 OUTSIDE_MODULES = ("minigrad", "torch", "importlib", "builtins", "__main__")
-OUTSIDE_NAMES = ("__import__", "get_ipython", "eval", "exec")
+OUTSIDE_NAMES = ("__import__", "get_ipython", "eval", "exec", "compile")
 
 
 def outside_reaches(source):
     """How ``source`` (a piece, or a whole engine file) reaches code outside the reader's
     engine, in its order: each ``import`` of minigrad, PyTorch, importlib, builtins or
     __main__ anywhere in it (inside functions too), and each use of ``__import__``,
-    ``get_ipython``, ``eval``, ``exec`` or ``sys.modules``."""
+    ``get_ipython``, ``eval``, ``exec``, ``compile`` or ``sys.modules``."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
