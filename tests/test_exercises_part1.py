@@ -1686,3 +1686,43 @@ def best_step(x):
 def test_an_honest_answer_written_otherwise_passes(capsys, module, checker, name, source):
     check = getattr(globals()[module], checker)
     passes_the_same_way(capsys, check, run_cell(source)[name])
+
+
+# ----- issue 16, third round: what the second hardening still let through -----------------
+
+COMPLEX_IN_A_DICT = '''
+import math
+def dsigmoid(x):
+    box = {}
+    box["i"] = float("-1") ** 0.5      # the imaginary unit, never named, kept in a dict
+    box["i"] = box["i"] - box["i"].real
+    h = 1e-30
+    box["y"] = 1 / (1 + math.e ** (-(x + h * box["i"])))
+    return (box["y"] * -box["i"]).real / h
+'''
+
+COMPLEX_BY_DTYPE_LETTER = '''
+import numpy as np
+def dsigmoid(x):
+    h = 1e-30
+    return float((1 / (1 + np.exp(-(np.asarray([x], "D") + h * np.emath.sqrt(-1.0)))))
+                 .view(float)[1]) / h
+'''
+
+
+@pytest.mark.parametrize("cell", [COMPLEX_IN_A_DICT, COMPLEX_BY_DTYPE_LETTER])
+def test_a_complex_step_kept_in_a_dict_or_made_by_a_dtype_letter_fails(capsys, cell):
+    answer = run_cell(cell, {})["dsigmoid"]
+    fails_saying(capsys, ch01.check_sigmoid_derivative, answer, "a complex step")
+
+
+@pytest.mark.parametrize("cell", [
+    "import functools, numpy as np\n"
+    "def logsumexp(zs):\n"
+    "    return functools.reduce(getattr(np._core.umath, 'logaddexp'), zs)\n",
+    "import numpy as np\n"
+    "def logsumexp(zs):\n"
+    "    return float(np._core.umath.logaddexp.reduce(np.asarray(zs, dtype=float)))\n"])
+def test_numpys_logaddexp_reached_through_another_module_fails(capsys, cell):
+    answer = run_cell(cell, {})["logsumexp"]
+    fails_saying(capsys, ch05.check_logsumexp, answer, "NumPy's logaddexp")

@@ -187,6 +187,24 @@ def _swap_references(answers, replacements):
     return restore
 
 
+def _other_homes(value, owner):
+    """``(module, name)`` for each loaded module other than ``owner`` that holds ``value``
+    itself (``np._core.umath.logaddexp`` is ``np.logaddexp``), looked up once per
+    object and again when modules have been loaded since."""
+    key = (id(value), len(sys.modules))
+    homes = _HOMES.get(key)
+    if homes is None:
+        homes = [(module, name) for module in list(sys.modules.values())
+                 if isinstance(module, types.ModuleType) and module is not owner
+                 for name, held in list(getattr(module, "__dict__", {}).items())
+                 if held is value]
+        _HOMES[key] = homes
+    return homes
+
+
+_HOMES = {}
+
+
 def _replace_attribute(owner, name, new):
     """Set ``owner.name = new``; return a function that undoes it exactly."""
     if isinstance(owner, type):
@@ -503,7 +521,7 @@ _COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "conjugate", "conj", "co
                             "complex128", "complex256", "csingle", "cdouble", "clongdouble",
                             "complexfloating"})
 #: The same as a dtype's name: ``astype("complex128")``.
-_COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32"}
+_COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32", "F", "D", "G", "complex_"}
 
 
 #: Where installed code lives (the standard library, site-packages): not the reader's.
@@ -778,13 +796,17 @@ def _going_around(answers, reach=None):
 
 def _is_complex(value):
     """Whether ``value`` is a complex number, Python's or NumPy's, or an array of them, or a
-    list or tuple holding one."""
+    list, tuple, set or dict (its values) holding one."""
     if isinstance(value, (complex, np.complexfloating)):
         return True
     if isinstance(value, np.ndarray):
         return value.dtype.kind == "c"
-    if isinstance(value, (list, tuple)):
-        return any(isinstance(v, (complex, np.complexfloating)) for v in value[:1000])
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set)):
+        return any(isinstance(v, (complex, np.complexfloating))
+                   or isinstance(v, np.ndarray) and v.dtype.kind == "c"
+                   for v in list(value)[:1000])
     return False
 
 
@@ -931,6 +953,9 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
                 originals[id(function)] = trap
             originals[id(original)] = trap
             undo.append(_replace_attribute(owner, name, trap))
+            if function is None:  # NumPy's ufuncs live in several modules under one identity
+                undo += [_replace_attribute(module, alias, trap)
+                         for module, alias in _other_homes(original, owner)]
         undo.append(_swap_references(answers, originals))
         helpers = _checker_helpers(answers)
         for function, label in helpers:
