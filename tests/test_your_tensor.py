@@ -178,3 +178,27 @@ def test_the_milestone_summary_says_who_wrote_each_piece(own_engine_directory, c
     out = capsys.readouterr().out
     assert "written by you: 1\n  7.1 division, with broadcasting\n" in out, out
     assert "course's solutions: 2\n" in out and out.count("0.250") == 20, out
+
+
+def test_the_course_solutions_are_text_that_no_answer_can_import():
+    # cheat round 2: `from minigrad.exercises.reference.tensor import unbroadcast` passed 7.x
+    import importlib
+    for engine in ("tensor", "value"):
+        with pytest.raises(ImportError):
+            importlib.import_module(f"minigrad.exercises.reference.{engine}")
+        assert any(p.source for p in pieces(engine))  # still read, as text
+
+
+@pytest.mark.parametrize("source", [
+    "import sys\nref = getattr(sys, 'mod' + 'ules')['minigrad.tensor']\n",
+    "import sys\nref = vars(sys)['modules']['minigrad.tensor']\n",
+    "import sys\nref = sys.__dict__['modules']\n",
+    "import sys as s\nt = s\nref = t.modules\n",
+    "from sys import modules\n",
+])
+def test_a_piece_reaching_sys_modules_any_way_is_refused(source):
+    assert your_engine.outside_reaches(source) == ["sys.modules"]
+
+
+def test_a_piece_using_sys_for_other_things_is_not_refused():
+    assert your_engine.outside_reaches("import sys\neps = sys.float_info.epsilon\n") == []

@@ -114,6 +114,12 @@ def _checkers_own(frame, codes):
         frame.f_back is not None and frame.f_back.f_code is _HelperTrap.__call__.__code__
 
 
+def _is_checker(module):
+    """Whether ``module`` is one of the checkers' modules, as imported (code from the course's
+    solutions, ``exercises/reference/``, compiled by an answer, is an engine's)."""
+    return module in sys.modules and not module.startswith("minigrad.exercises.reference")
+
+
 def run_traced(function, *args, limit=None, watched=()):
     """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
     took (lines run and calls made, the checkers' own excepted), and the first module
@@ -124,7 +130,8 @@ def run_traced(function, *args, limit=None, watched=()):
 
     def counted(event, frame, arg):
         module = _module_of(event, frame, arg)
-        if module.startswith("minigrad.exercises") and event != "c_call":
+        if module.startswith("minigrad.exercises") and event != "c_call" \
+                and _is_checker(module):
             if module not in checkers:
                 checkers[module] = _checkers_codes(sys.modules[module])
             if _checkers_own(frame, checkers[module]):
