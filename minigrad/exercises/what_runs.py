@@ -6,8 +6,8 @@ data (one matrix product, not a loop over rows). For those, a checker runs
 the reader's function under ``sys.settrace`` and ``sys.setprofile`` and
 learns two things no trap can tell: whether it ran the code of an engine
 (the package's, the reader's ``yourgrad``, micrograd's, PyTorch's; code
-copied out of one counts as that one's) or started a thread, where tracing
-does not follow; and how many Python steps it took. An answer that turns
+copied out of one counts as that one's) or started a thread or a process
+or called C through ``ctypes``, where tracing does not follow; and how many Python steps it took. An answer that turns
 the tracing off fails. The checkers' own code, running, is not counted.
 """
 import os
@@ -77,6 +77,25 @@ def _starts_a_thread(event, frame, arg):
     return name.startswith("start") or name in ("submit", "map", "run_in_executor")
 
 
+#: Modules that start processes or call C directly: work there is out of the tracing's
+#: sight. Their Python functions (an import's own top level excepted) and C functions count.
+_PROCESSES = ("subprocess", "_posixsubprocess", "ctypes", "_ctypes", "_multiprocessing", "pty")
+#: The ``os`` functions that start a process (``exec*`` and ``spawn*`` all do too).
+_OS_STARTS = ("system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp",
+              "startfile")
+
+
+def _starts_a_process(module, event, frame, arg):
+    """Whether the event starts another process or calls C code directly (``ctypes``),
+    where the tracing does not follow either."""
+    top = module.split(".")[0]
+    name = arg.__name__ if event == "c_call" else frame.f_code.co_name
+    if top in _PROCESSES:
+        return name != "<module>"
+    return top in ("os", "posix", "nt") and (
+        name in _OS_STARTS or name.startswith(("exec", "spawn")))
+
+
 def _checkers_codes(module):
     """The code objects of the checker ``module``'s functions and classes as they stand
     (a helper trapped by :func:`forbidding` has the trap's code), and of what they define
@@ -123,7 +142,8 @@ def _is_checker(module):
 def run_traced(function, *args, limit=None, watched=()):
     """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
     took (lines run and calls made, the checkers' own excepted), and the first module
-    among ``watched`` (and other threads') whose code it ran, or None. Past ``limit``
+    among ``watched`` (and those starting threads, processes, or C calls through
+    ``ctypes``) whose code it ran, or None. Past ``limit``
     steps, :class:`TooMuchWork` is raised in the answer; :class:`TracingOff` if the
     answer turned the tracing off."""
     steps, found, checkers = [0], [], {}
@@ -138,7 +158,8 @@ def run_traced(function, *args, limit=None, watched=()):
                 return  # the checkers' own code, running (its traps included)
         top = module.split(".")[0]
         if not found and (top in watched or top in _ELSEWHERE
-                          and _starts_a_thread(event, frame, arg)):
+                          and _starts_a_thread(event, frame, arg)
+                          or _starts_a_process(module, event, frame, arg)):
             found.append(module)
         steps[0] += 1
         if limit is not None and steps[0] > limit:
