@@ -10,6 +10,8 @@ copied out of one counts as that one's) or started a thread or a process
 or called C through ``ctypes``, where tracing does not follow; and how many Python steps it took. An answer that turns
 the tracing off fails. The checkers' own code, running, is not counted.
 """
+import contextlib
+import dis
 import os
 import sys
 import types
@@ -18,7 +20,7 @@ import minigrad
 from minigrad.exercises import TRAP_FILE, ForbiddenCall, _HelperTrap
 
 __all__ = ["ENGINES", "TooMuchWork", "TracingOff", "TRACING_OFF", "run_traced",
-           "without_engines"]
+           "watching", "without_engines"]
 
 #: Modules whose Python code an answer asked for by reasoning must not run: engines (the
 #: package's checkers excepted, whose traps say more), PyTorch, and other threads, where
@@ -66,7 +68,63 @@ def _module_of(event, frame, arg):
         return f"minigrad.{stem}"  # (copied out of it)
     if os.path.basename(os.path.dirname(path)) == "yourgrad" and not name.startswith("yourgrad"):
         return f"yourgrad.{os.path.splitext(os.path.basename(path))[0]}"
+    if not name.startswith("minigrad"):
+        return _copied_from(frame.f_code) or name
     return name
+
+
+#: Code objects of fewer instructions are not told apart from a reader's own (a few
+#: lines, a comprehension, may well be written as the package writes them).
+_FINGERPRINTED_SIZE = 40
+_fingerprints, _seen = {}, {}
+
+
+def _size(code):
+    """How many instructions ``code`` has (its own, not those of code it defines)."""
+    return sum(1 for _ in dis.get_instructions(code))
+
+
+def _fingerprint(code):
+    """What a code object does, whatever its file, lines, names of locals or docstring:
+    its bytecode, constants (nested code as its fingerprint) and names."""
+    consts = code.co_consts
+    if consts and (consts[0] is None or isinstance(consts[0], str)):
+        consts = consts[1:]  # a function's docstring, or where it would be
+    return (code.co_code, code.co_names,
+            tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c), repr(c))
+                  for c in consts))
+
+
+def _package_fingerprints():
+    """The package's code objects (its source files' and the course's solutions', compiled
+    as they are) by fingerprint: ``{fingerprint: module}``."""
+    if not _fingerprints:
+        for folder, _, files in os.walk(_PACKAGE_HOME):
+            for file in sorted(files):
+                if not file.endswith((".py", ".py.txt")):
+                    continue
+                path = os.path.join(folder, file)
+                stem = path[len(_PACKAGE_HOME):].split(".py")[0].replace(os.sep, ".")
+                with open(path, encoding="utf-8") as handle:
+                    codes = [compile(handle.read(), path, "exec")]
+                while codes:
+                    code = codes.pop()
+                    codes += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+                    if _size(code) >= _FINGERPRINTED_SIZE:
+                        _fingerprints.setdefault(_fingerprint(code), f"minigrad.{stem}")
+    return _fingerprints
+
+
+def _copied_from(code):
+    """The package's module whose code ``code`` is, compiled again under another file name
+    (from the package's source, or its ``__code__`` rebuilt), or None."""
+    if id(code) not in _seen:
+        found = None
+        if len(code.co_code) >= 2 * _FINGERPRINTED_SIZE and \
+                _size(code) >= _FINGERPRINTED_SIZE:
+            found = _package_fingerprints().get(_fingerprint(code))
+        _seen[id(code)] = (code, found)  # the code kept alive: its id is not reused
+    return _seen[id(code)][1]
 
 
 def _starts_a_thread(event, frame, arg):
@@ -124,13 +182,24 @@ def _checkers_codes(module):
     return found
 
 
-def _checkers_own(frame, codes):
-    """Whether ``frame`` (of a checker module whose code objects are ``codes``) runs the
-    checker's code: one of ``codes``, a trap's, or a trapped helper's original called by
-    its trap for the checker (a copy of it, run by the reader's code, is not)."""
+def _checkers_own(frame, checkers):
+    """Whether ``frame`` runs a checker's code: one of its code objects (``checkers``:
+    ``{module: codes}``, filled in as modules come), a trap's, or a trapped helper's
+    original called by its trap for the checker's own code (a copy of it, or the original
+    called through the trap by another's code, as a relay of the reader's, is not)."""
+    module = frame.f_globals.get("__name__", "") or ""
+    if not (module.startswith("minigrad.exercises") and _is_checker(module)):
+        return frame.f_code.co_filename == TRAP_FILE
+    if module not in checkers:
+        checkers[module] = _checkers_codes(sys.modules[module])
     code = frame.f_code
-    return code in codes or code.co_filename == TRAP_FILE or \
-        frame.f_back is not None and frame.f_back.f_code is _HelperTrap.__call__.__code__
+    if code in checkers[module] or code.co_filename == TRAP_FILE:
+        return True
+    trap = frame.f_back
+    if trap is None or trap.f_code is not _HelperTrap.__call__.__code__:
+        return False
+    caller = trap.f_back.f_back if trap.f_back is not None else None
+    return caller is not None and _checkers_own(caller, checkers)
 
 
 def _is_checker(module):
@@ -139,28 +208,35 @@ def _is_checker(module):
     return module in sys.modules and not module.startswith("minigrad.exercises.reference")
 
 
-def run_traced(function, *args, limit=None, watched=()):
-    """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
-    took (lines run and calls made, the checkers' own excepted), and the first module
-    among ``watched`` (and those starting threads, processes, or C calls through
-    ``ctypes``) whose code it ran, or None. Past ``limit``
-    steps, :class:`TooMuchWork` is raised in the answer; :class:`TracingOff` if the
-    answer turned the tracing off."""
+def _watched(module, watched):
+    """Whether ``module`` is one of ``watched`` or inside one (``minigrad`` holds
+    ``minigrad.tensor``)."""
+    return any(module == name or module.startswith(name + ".") for name in watched)
+
+
+def _in_a_library(frame):
+    """Whether ``frame`` runs an installed library's Python code (NumPy's): its lines are
+    not the answer's steps (its calls, one per use, are)."""
+    return f"{os.sep}site-packages{os.sep}" in frame.f_code.co_filename
+
+
+@contextlib.contextmanager
+def _tracing(limit, watched):
+    """Trace what runs inside the block; yields ``(steps, found)``, lists that the tracer
+    fills in: ``[count]`` and the modules of ``watched`` (or starting work elsewhere) run."""
     steps, found, checkers = [0], [], {}
 
     def counted(event, frame, arg):
         module = _module_of(event, frame, arg)
-        if module.startswith("minigrad.exercises") and event != "c_call" \
-                and _is_checker(module):
-            if module not in checkers:
-                checkers[module] = _checkers_codes(sys.modules[module])
-            if _checkers_own(frame, checkers[module]):
-                return  # the checkers' own code, running (its traps included)
+        if event != "c_call" and _checkers_own(frame, checkers):
+            return  # the checkers' own code, running (its traps included)
         top = module.split(".")[0]
-        if not found and (top in watched or top in _ELSEWHERE
+        if not found and (_watched(module, watched) or top in _ELSEWHERE
                           and _starts_a_thread(event, frame, arg)
                           or _starts_a_process(module, event, frame, arg)):
             found.append(module)
+        if event == "line" and _in_a_library(frame):
+            return
         steps[0] += 1
         if limit is not None and steps[0] > limit:
             raise TooMuchWork(found[0] if found else None)
@@ -177,13 +253,24 @@ def run_traced(function, *args, limit=None, watched=()):
     sys.settrace(tracer)
     sys.setprofile(profiler)
     try:
-        result = function(*args)
+        yield steps, found
         intact = sys.gettrace() is tracer and sys.getprofile() is profiler
     finally:
         sys.settrace(before[0])
         sys.setprofile(before[1])
     if not intact:
         raise TracingOff
+
+
+def run_traced(function, *args, limit=None, watched=()):
+    """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
+    took (lines run and calls made, the checkers' own and the lines of installed
+    libraries' code excepted), and the first module among ``watched`` (and those starting
+    threads, processes, or C calls through ``ctypes``) whose code it ran, or None. Past
+    ``limit`` steps, :class:`TooMuchWork` is raised in the answer; :class:`TracingOff` if
+    the answer turned the tracing off."""
+    with _tracing(limit, watched) as (steps, found):
+        result = function(*args)
     return result, steps[0], found[0] if found else None
 
 
@@ -201,3 +288,28 @@ def without_engines(task, function, *args):
         raise ForbiddenCall(f"your answer runs the code of {module} (an engine, or another "
                             f"thread): {task}")
     return result
+
+
+@contextlib.contextmanager
+def watching(task, watched):
+    """Run the block (a checker calling the reader's answer) traced: :class:`ForbiddenCall`
+    (saying ``task``) if the answer ran the code of one of ``watched`` (modules, or
+    packages' modules), code copied or compiled out of one, another thread or process, or
+    turned the tracing off. Checkers whose exercise lets part of the package run (the
+    ``Tensor`` a rule builds on) watch only the modules the exercise asks to write."""
+    try:
+        with _tracing(None, watched) as (_, found):
+            yield
+    except TracingOff:
+        raise ForbiddenCall(f"your answer: {TRACING_OFF}") from None
+    except BaseException:
+        if found:
+            raise ForbiddenCall(_runs_the_code_of(found[0], task)) from None
+        raise
+    if found:
+        raise ForbiddenCall(_runs_the_code_of(found[0], task))
+
+
+def _runs_the_code_of(module, task):
+    return (f"your answer runs the code of {module} (an engine, code the exercise asks you "
+            f"to write, or another thread or process): {task}")
