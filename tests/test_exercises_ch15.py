@@ -239,7 +239,7 @@ class Starter(Module):
     (UsesThePackage, "your answer calls minigrad's scaled_dot_product_attention"),
     (NoProjection, "the output is wrong"),
     (MissingParameters, "parameters() should return the weights and biases"),
-    (PackageLayer, "your answer calls minigrad's CausalSelfAttention"),
+    (PackageLayer, "your answer runs the code of minigrad.tensor_attention"),
     (Starter, "not filled in yet"),
     (..., "not filled in yet"),
     (causal_attention, "should be a class"),

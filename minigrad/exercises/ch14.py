@@ -8,6 +8,7 @@ written here in plain Python and NumPy, never with the package's layers;
 while the reader's code runs, the package's embedding and indexing rules,
 any autograd and PyTorch's versions (if imported) are traps.
 """
+import contextlib
 import math
 import sys
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from minigrad import tensor, tensor_embedding
 from minigrad.exercises import package_rule_entries
+from minigrad.exercises.what_runs import watching
 from minigrad.exercises import (ForbiddenCall, as_numbers, autograd_entries, describe_error,
                                 forbidding, fresh_rng, is_unset, not_filled_in, report,
                                 reports_forbidden, unusable_function)
@@ -92,6 +94,10 @@ _NGRAM_SLIPS = [
 
 COUNT_IT = "the exercise asks you to count the n-grams yourself"
 
+#: What the answers must not run (traced, which sees what traps do not: a module kept in an
+#: object, code copied or compiled out of the package or the checkers, a relay).
+_WATCHED = ("torch", "micrograd", "minigrad")
+
 
 def _ngram_entries():
     """:func:`forbidding`'s entries: this checker's own reference (the exercise's answer)."""
@@ -123,7 +129,8 @@ def check_ngram_loss(ngram_loss):
                   train, ["abd", "dd"] + _made_up_names(rng, 5, list("abc")), 1, 1.0))
     for described, train, evaluate, k, alpha in cases:
         try:
-            with forbidding(_ngram_entries(), [ngram_loss], COUNT_IT):
+            with forbidding(_ngram_entries(), [ngram_loss], COUNT_IT), \
+                    watching(COUNT_IT, _WATCHED):
                 got = ngram_loss(list(train), list(evaluate), k, alpha)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"for {described}, your function raised "
@@ -203,7 +210,8 @@ def check_embedding_grad(embedding_grad):
                 * 10.0 ** rng.uniform(-3, 3, size=width))
         described = (f"tokens of shape {shape}, a table of {vocabulary} rows of {width}"
                      if count < 4 else "shapes drawn at random")
-        with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD):
+        with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD), \
+                watching(WRITE_GRAD, _WATCHED):
             try:
                 got = embedding_grad(tokens.copy(), grad.copy(), vocabulary)
             except Exception as error:  # the reader's code is under test: report, don't crash
@@ -460,7 +468,10 @@ def check_sample_name(sample_name):
                           np.random.default_rng(seed)):
             model = _Model(np.random.default_rng(seed), k, letters)
             count = NAMES_PER_RUN if len(runs) < 2 else NAMES_PER_RUN // 10
-            with forbidding(_random_entries(), [sample_name], UNIFORM_TASK):
+            # the last, short run traced (tracing every draw would slow the check down)
+            traced = watching(UNIFORM_TASK, _WATCHED) if len(runs) == 2 else \
+                contextlib.nullcontext()
+            with forbidding(_random_entries(), [sample_name], UNIFORM_TASK), traced:
                 names, drawn, problem = _sample_problem(sample_name, model,
                                                         _UniformOnly(generator), count)
             if problem == "not filled in":

@@ -62,14 +62,25 @@ def _module_of(event, frame, arg):
             module = owner.__name__
         return module or ""
     name = frame.f_globals.get("__name__", "") or ""
-    path = frame.f_code.co_filename
+    key = id(frame.f_code), name
+    if key not in _python_modules:  # the code kept alive: its id is not reused
+        _python_modules[key] = frame.f_code, _module_of_code(frame.f_code, name)
+    return _python_modules[key][1]
+
+
+_python_modules = {}
+
+
+def _module_of_code(code, name):
+    """The module whose Python ``code`` runs, with globals of module ``name``."""
+    path = code.co_filename
     if path.startswith(_PACKAGE_HOME) and not name.startswith("minigrad"):
         stem = os.path.splitext(path[len(_PACKAGE_HOME):])[0].replace(os.sep, ".")
         return f"minigrad.{stem}"  # (copied out of it)
     if os.path.basename(os.path.dirname(path)) == "yourgrad" and not name.startswith("yourgrad"):
         return f"yourgrad.{os.path.splitext(os.path.basename(path))[0]}"
     if not name.startswith("minigrad"):
-        return _copied_from(frame.f_code) or name
+        return _copied_from(code) or name
     return name
 
 
@@ -96,15 +107,18 @@ def _fingerprint(code):
 
 
 def _package_fingerprints():
-    """The package's code objects (its source files' and the course's solutions', compiled
-    as they are) by fingerprint: ``{fingerprint: module}``."""
+    """The package's code objects (its source files', compiled as they are) by fingerprint:
+    ``{fingerprint: module}``. The checkers' and the course's solutions are not among them:
+    their answers are the course's, which a reader may well write the same way."""
     if not _fingerprints:
         for folder, _, files in os.walk(_PACKAGE_HOME):
+            if folder.startswith(os.path.join(_PACKAGE_HOME, "exercises")):
+                continue
             for file in sorted(files):
-                if not file.endswith((".py", ".py.txt")):
+                if not file.endswith(".py"):
                     continue
                 path = os.path.join(folder, file)
-                stem = path[len(_PACKAGE_HOME):].split(".py")[0].replace(os.sep, ".")
+                stem = path[len(_PACKAGE_HOME):-len(".py")].replace(os.sep, ".")
                 with open(path, encoding="utf-8") as handle:
                     codes = [compile(handle.read(), path, "exec")]
                 while codes:
@@ -143,10 +157,9 @@ _OS_STARTS = ("system", "popen", "fork", "forkpty", "posix_spawn", "posix_spawnp
               "startfile")
 
 
-def _starts_a_process(module, event, frame, arg):
-    """Whether the event starts another process or calls C code directly (``ctypes``),
-    where the tracing does not follow either."""
-    top = module.split(".")[0]
+def _starts_a_process(top, event, frame, arg):
+    """Whether the event, in a module of package ``top``, starts another process or calls C
+    code directly (``ctypes``), where the tracing does not follow either."""
     name = arg.__name__ if event == "c_call" else frame.f_code.co_name
     if top in _PROCESSES:
         return name != "<module>"
@@ -190,10 +203,11 @@ def _checkers_own(frame, checkers):
     module = frame.f_globals.get("__name__", "") or ""
     if not (module.startswith("minigrad.exercises") and _is_checker(module)):
         return frame.f_code.co_filename == TRAP_FILE
-    if module not in checkers:
-        checkers[module] = _checkers_codes(sys.modules[module])
+    if module not in checkers:  # by id (hashing a code object hashes all it holds)
+        codes = _checkers_codes(sys.modules[module])
+        checkers[module] = {id(code): code for code in codes}
     code = frame.f_code
-    if code in checkers[module] or code.co_filename == TRAP_FILE:
+    if id(code) in checkers[module] or code.co_filename == TRAP_FILE:
         return True
     trap = frame.f_back
     if trap is None or trap.f_code is not _HelperTrap.__call__.__code__:
@@ -208,16 +222,42 @@ def _is_checker(module):
     return module in sys.modules and not module.startswith("minigrad.exercises.reference")
 
 
-def _watched(module, watched):
-    """Whether ``module`` is one of ``watched`` or inside one (``minigrad`` holds
-    ``minigrad.tensor``)."""
-    return any(module == name or module.startswith(name + ".") for name in watched)
-
-
 def _in_a_library(frame):
     """Whether ``frame`` runs an installed library's Python code (NumPy's): its lines are
     not the answer's steps (its calls, one per use, are)."""
     return f"{os.sep}site-packages{os.sep}" in frame.f_code.co_filename
+
+
+def _suspect(watched):
+    """A quick test of a module's name: may running its code be what ``watched`` (and
+    work elsewhere) looks for? Then :func:`_is_found` decides."""
+    return tuple(watched) + _ELSEWHERE + _PROCESSES + ("os", "posix", "nt")
+
+
+def _is_found(module, watched, event, frame, arg):
+    """Whether running ``module``'s code in this event is what is looked for: a module of
+    ``watched`` (or inside one of them), or work started elsewhere."""
+    top = module.partition(".")[0]
+    return module in watched or module.startswith(tuple(f"{w}." for w in watched)) or \
+        top in _ELSEWHERE and _starts_a_thread(event, frame, arg) or \
+        _starts_a_process(top, event, frame, arg)
+
+
+@contextlib.contextmanager
+def _installed(tracer, profiler):
+    """Run the block with ``tracer`` and ``profiler``; :class:`TracingOff` if it replaced
+    either."""
+    before = sys.gettrace(), sys.getprofile()
+    sys.settrace(tracer)
+    sys.setprofile(profiler)
+    try:
+        yield
+        intact = sys.gettrace() is tracer and sys.getprofile() is profiler
+    finally:
+        sys.settrace(before[0])
+        sys.setprofile(before[1])
+    if not intact:
+        raise TracingOff
 
 
 @contextlib.contextmanager
@@ -225,15 +265,14 @@ def _tracing(limit, watched):
     """Trace what runs inside the block; yields ``(steps, found)``, lists that the tracer
     fills in: ``[count]`` and the modules of ``watched`` (or starting work elsewhere) run."""
     steps, found, checkers = [0], [], {}
+    suspect = _suspect(watched)
 
     def counted(event, frame, arg):
         module = _module_of(event, frame, arg)
         if event != "c_call" and _checkers_own(frame, checkers):
             return  # the checkers' own code, running (its traps included)
-        top = module.split(".")[0]
-        if not found and (_watched(module, watched) or top in _ELSEWHERE
-                          and _starts_a_thread(event, frame, arg)
-                          or _starts_a_process(module, event, frame, arg)):
+        if not found and module.startswith(suspect) and \
+                _is_found(module, watched, event, frame, arg):
             found.append(module)
         if event == "line" and _in_a_library(frame):
             return
@@ -249,17 +288,32 @@ def _tracing(limit, watched):
         if event == "c_call":
             counted(event, frame, arg)
 
-    before = sys.gettrace(), sys.getprofile()
-    sys.settrace(tracer)
-    sys.setprofile(profiler)
-    try:
+    with _installed(tracer, profiler):
         yield steps, found
-        intact = sys.gettrace() is tracer and sys.getprofile() is profiler
-    finally:
-        sys.settrace(before[0])
-        sys.setprofile(before[1])
-    if not intact:
-        raise TracingOff
+
+
+@contextlib.contextmanager
+def _watching_calls(watched):
+    """Like :func:`_tracing`, without counting: only calls are traced (faster); yields
+    ``found``."""
+    found, checkers = [], {}
+    suspect = _suspect(watched)
+
+    def tracer(frame, event, arg):  # called for calls only: it traces no frame's lines
+        if not found:
+            module = _module_of(event, frame, arg)
+            if module.startswith(suspect) and _is_found(module, watched, event, frame, arg) \
+                    and not _checkers_own(frame, checkers):
+                found.append(module)
+
+    def profiler(frame, event, arg):
+        if event == "c_call" and not found:
+            module = _module_of(event, frame, arg)
+            if module.startswith(suspect) and _is_found(module, watched, event, frame, arg):
+                found.append(module)
+
+    with _installed(tracer, profiler):
+        yield found
 
 
 def run_traced(function, *args, limit=None, watched=()):
@@ -298,7 +352,7 @@ def watching(task, watched):
     turned the tracing off. Checkers whose exercise lets part of the package run (the
     ``Tensor`` a rule builds on) watch only the modules the exercise asks to write."""
     try:
-        with _tracing(None, watched) as (_, found):
+        with _watching_calls(watched) as found:
             yield
     except TracingOff:
         raise ForbiddenCall(f"your answer: {TRACING_OFF}") from None
