@@ -222,3 +222,33 @@ def test_layers_whose_rule_hands_its_work_to_the_packages_rule_fail(own_engine_d
     assert ch08.check_layers(**answers) is False
     out = capsys.readouterr().out
     assert "minigrad's CrossEntropy._backward" in out, out
+
+
+def test_a_matmul_rule_calling_numpys_broadcast_to_when_b_is_shared_passes(own_engine_directory,
+                                                                           capsys):
+    # cheat round 2 (an honest answer failed): NumPy's own Python lines were counted as the
+    # rule's "Python work for every entry"
+    module = catch_up("tensor", 8, 1)
+    capsys.readouterr()
+    cell = run_cell('''import numpy as np
+class MatMul(MiniTensor):
+    _op = "@"
+    def __init__(self, a, b):
+        self._record(a.data @ b.data, a, b)
+    def _backward(self, grad):
+        a, b = self._prev
+        B = b.data
+        if B.ndim < a.data.ndim:
+            B = np.broadcast_to(B, a.data.shape[:-2] + B.shape[-2:])
+        ga = np.einsum("...nm,...km->...nk", grad, B)
+        gb = np.einsum("...nk,...nm->...km", a.data, grad)
+        if gb.ndim > b.data.ndim:
+            gb = gb.sum(axis=tuple(range(gb.ndim - b.data.ndim)))
+        return ga, gb
+''', {"MiniTensor": module.MiniTensor})
+    texts = set()
+    for _ in range(2):
+        assert ch08.check_matmul(cell["MatMul"], module.MiniTensor) is True, \
+            capsys.readouterr().out
+        texts.add(capsys.readouterr().out)
+    assert len(texts) == 1

@@ -223,8 +223,8 @@ def _is_checker(module):
 
 
 def _in_a_library(frame):
-    """Whether ``frame`` runs an installed library's Python code (NumPy's): its lines are
-    not the answer's steps (its calls, one per use, are)."""
+    """Whether ``frame`` runs an installed library's Python code (NumPy's): what it does is
+    not the answer's steps (the answer's call of it, one per use, is)."""
     return f"{os.sep}site-packages{os.sep}" in frame.f_code.co_filename
 
 
@@ -274,8 +274,9 @@ def _tracing(limit, watched):
         if not found and module.startswith(suspect) and \
                 _is_found(module, watched, event, frame, arg):
             found.append(module)
-        if event == "line" and _in_a_library(frame):
-            return
+        if _in_a_library(frame) and (event != "call" or frame.f_back is not None
+                                     and _in_a_library(frame.f_back)):
+            return  # a library's own work, beyond the answer's call of it
         steps[0] += 1
         if limit is not None and steps[0] > limit:
             raise TooMuchWork(found[0] if found else None)
@@ -318,8 +319,8 @@ def _watching_calls(watched):
 
 def run_traced(function, *args, limit=None, watched=()):
     """``(result, steps, module)``: what ``function(*args)`` returns, the Python steps it
-    took (lines run and calls made, the checkers' own and the lines of installed
-    libraries' code excepted), and the first module among ``watched`` (and those starting
+    took (lines run and calls made, the checkers' own and what installed libraries'
+    code does once called excepted), and the first module among ``watched`` (and those starting
     threads, processes, or C calls through ``ctypes``) whose code it ran, or None. Past
     ``limit`` steps, :class:`TooMuchWork` is raised in the answer; :class:`TracingOff` if
     the answer turned the tracing off."""
