@@ -314,11 +314,12 @@ def _sample_problem(sample_name, model, generator, count=NAMES_PER_RUN):
     """(names, draws, problem): ``count`` names drawn with ``generator`` and the
     counts of the tokens drawn from each of the model's distributions (a dict: kind -> 27
     counts), or the first thing wrong."""
-    names, draws = [], {}
+    names, draws, uniforms = [], {}, _UniformOnly()
     for _ in range(count):
         model.calls = []
         try:
-            name = sample_name(model.probabilities, model.context_size, generator)
+            uniforms.top_up(generator)
+            name = sample_name(model.probabilities, model.context_size, uniforms)
         except _NeverEnds:
             drawn = [context[-1] for context in model.calls[1:]]
             if model.context_size and _always_likeliest(model, drawn):
@@ -432,18 +433,41 @@ def _random_entries():
 
 
 class _UniformOnly:
-    """The generator handed to the reader's sampler: a NumPy generator of which only
-    ``random`` (and ``uniform``) may be used, since the exercise asks for the draw that
-    the chapter does not show."""
+    """The generator handed to the reader's sampler: only ``random`` (and ``uniform``) may
+    be used, since the exercise asks for the draw that the chapter does not show. It holds
+    no generator (which ``choice`` could be found on), only uniform numbers a generator
+    drew in advance, topped up by the checker before each name (:meth:`top_up`): the
+    numbers, in order, that the generator's own ``random()`` would give."""
 
-    __slots__ = ("random", "uniform")
+    __slots__ = ("_drawn", "_used")
 
-    def __init__(self, generator):
-        self.random = lambda *args, **kwargs: generator.random(*args, **kwargs)
-        self.uniform = lambda *args, **kwargs: generator.uniform(*args, **kwargs)
+    def __init__(self):
+        self._drawn, self._used = np.empty(0), 0
+
+    def top_up(self, generator):
+        """Have ``DRAWS_PER_NAME`` numbers ready, the ones left first, then ``generator``'s."""
+        left = self._drawn[self._used:]
+        self._drawn = np.concatenate([left, generator.random(DRAWS_PER_NAME - len(left))])
+        self._used = 0
+
+    def random(self, size=None):
+        count = 1 if size is None else int(np.prod(size))
+        if self._used + count > len(self._drawn):
+            raise RuntimeError(f"your function drew more than {DRAWS_PER_NAME} uniform "
+                               "numbers for one name")
+        numbers = self._drawn[self._used:self._used + count]
+        self._used += count
+        return float(numbers[0]) if size is None else numbers.reshape(size)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low + (high - low) * self.random(size)
 
     def __getattr__(self, name):
         raise ForbiddenCall(UNIFORM_ONLY.format(name=name))
+
+
+#: The uniform numbers ready for one name: a few for each token the model may give.
+DRAWS_PER_NAME = 8 * (MAX_CALLS + 1)
 
 
 @reports_forbidden("sample_name(next_probabilities, context_size, rng)")
@@ -473,7 +497,7 @@ def check_sample_name(sample_name):
                 contextlib.nullcontext()
             with forbidding(_random_entries(), [sample_name], UNIFORM_TASK), traced:
                 names, drawn, problem = _sample_problem(sample_name, model,
-                                                        _UniformOnly(generator), count)
+                                                        generator, count)
             if problem == "not filled in":
                 return not_filled_in(what, "sample_name")
             if problem is not None:
