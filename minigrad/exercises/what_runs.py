@@ -8,7 +8,15 @@ learns two things no trap can tell: whether it ran the code of an engine
 (the package's, the reader's ``yourgrad``, micrograd's, PyTorch's; code
 copied out of one counts as that one's) or started a thread or a process
 or called C through ``ctypes``, where tracing does not follow; and how many Python steps it took. An answer that turns
-the tracing off fails. The checkers' own code, running, is not counted.
+the tracing off fails. The checkers' own code, running, is not counted
+(a helper's original, reached through its trap, only when the checker
+called it); nor is what an installed library's code does once called.
+
+Code copied out of the package runs as the package's: by its file, or,
+compiled again under another name, by its fingerprint (bytecode, constants
+and names, whatever its file, lines or locals). Chapters 12-15, whose
+answers a trap alone cannot watch (a module kept in an object, a relay),
+run them in :func:`watching` blocks.
 """
 import contextlib
 import dis
