@@ -252,3 +252,33 @@ class MatMul(MiniTensor):
             capsys.readouterr().out
         texts.add(capsys.readouterr().out)
     assert len(texts) == 1
+
+
+@pytest.mark.parametrize("change, says", [
+    (None, None),
+    ("after", "the parameters changed after the last step()"),
+    ("between", "changed outside step()"),
+])
+def test_training_watched_refuses_weights_put_in_outside_step(own_engine_directory, capsys,
+                                                               change, says):
+    # cheat round 2: train trained a side model (lr forced to 0 on the real one) and copied
+    # its weights in when it returned
+    import numpy as np
+    from minigrad.exercises.your_engine import training_problem, watching_training
+    module = catch_up("tensor", 10)
+    capsys.readouterr()
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, 3)), rng.integers(0, 2, size=8)
+    model = module.MLP(3, [4, 2])
+    optimizer = module.Adam(model.parameters(), lr=0.01)
+    with watching_training(module.MiniTensor, module.Adam, model.parameters()) as record:
+        for step in range(3):
+            optimizer.zero_grad()
+            module.CrossEntropy(model(module.MiniTensor(X)), y).backward()
+            optimizer.step()
+            if change == "between" and step == 0:
+                model.parameters()[0].data = model.parameters()[0].data + 1.0
+        if change == "after":
+            model.parameters()[0].data = model.parameters()[0].data * 2.0
+    problem = training_problem(record, 3)
+    assert problem is None if says is None else says in problem, problem

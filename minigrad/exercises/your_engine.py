@@ -648,7 +648,8 @@ def watching_training(Node, Optimizer, parameters):
     where no backward() came since the last step(), else the value of the last backward()'s
     root, whether that root's graph reaches every parameter, and whether step() saw the
     gradients exactly as that backward() left them."""
-    record = types.SimpleNamespace(backward_calls=0, steps=[])
+    record = types.SimpleNamespace(backward_calls=0, steps=[], parameters=parameters,
+                                   stepped=None, moved_between=None)
     last = []
 
     def backward(found, root, *args, **kwargs):
@@ -665,7 +666,12 @@ def watching_training(Node, Optimizer, parameters):
             record.steps.append((data, reaches, untouched))
         else:
             record.steps.append(None)
-        return found(*args, **kwargs)
+        if record.stepped is not None and record.moved_between is None and not all(
+                _same(p.data, d) for p, d in zip(parameters, record.stepped)):
+            record.moved_between = len(record.steps) - 1
+        result = found(*args, **kwargs)
+        record.stepped = [_copied(p.data) for p in parameters]  # as step() left them
+        return result
     with wrapping(Node, "backward", backward), wrapping(Optimizer, "step", step):
         yield record
 
@@ -695,6 +701,13 @@ def training_problem(record, steps, losses=None, unit="step"):
         if not untouched:
             return (f"in {unit} {i} the gradients changed between backward() and step(): step() "
                     "must use the gradients that backward() left")
+    if record.moved_between is not None:
+        return (f"before the step() of {unit} {record.moved_between} the parameters changed "
+                "outside step(): only the optimizer's step() may change them")
+    if record.stepped is not None and not all(
+            _same(p.data, d) for p, d in zip(record.parameters, record.stepped)):
+        return ("the parameters changed after the last step(): the trained model is the one "
+                "the optimizer's steps made")
     return None
 
 
