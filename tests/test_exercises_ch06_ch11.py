@@ -333,3 +333,43 @@ def test_shapes_refuses_the_checkers_own_shapes(capsys):
         return {q: tuple(names[s] for s in shape) for q, shape in found.items()}
     assert ch06.check_shapes(from_the_checker) is False
     assert "calls the checker's own _true_shapes" in verdict(capsys, False)
+
+
+def _loop_in_a_thread(A, B):
+    import threading
+    plain, other, box = np.asarray(A), np.asarray(B), []
+    worker = threading.Thread(target=lambda: box.append(
+        np.array([[a @ b for b in other] for a in plain])))
+    worker.start()
+    worker.join()
+    return box[0]
+
+
+def _loop_in_a_process(A, B):
+    import subprocess
+    subprocess.run(["true"], check=True)  # the work done there is out of sight
+    return np.asarray(A) @ np.asarray(B).T
+
+
+def _loop_through_ctypes(A, B):
+    import ctypes
+    ctypes.CDLL(None)
+    return np.asarray(A) @ np.asarray(B).T
+
+
+@pytest.mark.parametrize("answer, says", [
+    (_loop_in_a_thread, "threading"), (_loop_in_a_process, "subprocess"),
+    (_loop_through_ctypes, "ctypes")])
+def test_dot_products_fails_work_in_another_thread_or_process(capsys, answer, says):
+    """Cheat round 2: a loop in a threading.Thread passed, its steps out of the tracing."""
+    assert ch06.check_dot_products(answer) is False
+    out = verdict(capsys, False)
+    assert f"runs the code of {says}" in out and "another thread or process" in out
+
+
+def test_run_traced_reports_process_starts_and_ctypes():
+    import os
+    from minigrad.exercises.what_runs import run_traced
+    assert run_traced(os.system, "true")[2] == "posix"
+    assert run_traced(os.getpid)[2] is None
+    assert run_traced(lambda: __import__("ctypes").CDLL(None))[2].startswith("ctypes")

@@ -262,3 +262,68 @@ def test_pool_numerical_fails_as_not_exact(capsys):
 ])
 def test_pool_wrong_answers_fail(capsys, answer, says):
     fails_saying(capsys, ch12.check_max_pool_backward, answer, says)
+
+
+# ----- cheat round 2: what traps do not see, the tracing does ---------------------------------
+
+def _torch_in_an_object():
+    import types
+    torch = pytest.importorskip("torch")
+    box = types.SimpleNamespace(t=torch)
+
+    def conv2d_loops(x, w, b, stride, padding):
+        t = box.t
+        return t.conv2d(t.tensor(x), t.tensor(w), t.tensor(b), stride=stride,
+                        padding=padding).numpy()
+    return conv2d_loops
+
+
+def _relay_through_a_fake_package_module():
+    namespace = {"__name__": "minigrad.mine"}
+    exec("def relay(f, *a):\n    return f(*a)\n", namespace)  # noqa: S102 - the cheat
+    relay = namespace["relay"]
+
+    def conv2d_loops(x, w, b, stride, padding):
+        return relay(ch12.reference_conv2d, x, w, b, stride, padding)
+    return conv2d_loops
+
+
+def _package_code_compiled_again():
+    import inspect
+    from minigrad import tensor_conv
+    namespace = dict(vars(tensor_conv))
+    exec(compile(inspect.getsource(tensor_conv), "<mine>", "exec"), namespace)  # noqa: S102
+
+    def conv2d_loops(x, w, b, stride, padding):
+        return namespace["conv2d"](Tensor(x), Tensor(w), Tensor(b), stride=stride,
+                                   padding=padding).data
+    return conv2d_loops
+
+
+@pytest.mark.parametrize("make, says", [
+    (_torch_in_an_object, "torch"),
+    (_relay_through_a_fake_package_module, "runs the code of minigrad"),
+    (_package_code_compiled_again, "runs the code of minigrad"),
+])
+def test_conv2d_loops_fails_what_runs_out_of_the_traps_sight(capsys, make, says):
+    fails_saying(capsys, ch12.check_conv2d_loops, make(), says)
+
+
+def test_conv2d_loops_passes_the_loops_traced_with_the_same_text(capsys):
+    passes_the_same_way(capsys, ch12.check_conv2d_loops, conv2d_loops)
+
+
+def test_the_packages_code_compiled_under_another_name_is_the_packages():
+    import inspect
+    from minigrad import tensor_conv
+    from minigrad.exercises.what_runs import run_traced
+    namespace = dict(vars(tensor_conv))
+    exec(compile(inspect.getsource(tensor_conv), "<mine>", "exec"), namespace)  # noqa: S102
+    rng = np.random.default_rng(0)
+    x, w, b = (Tensor(rng.normal(size=s)) for s in ((1, 1, 5, 5), (2, 1, 3, 3), (2,)))
+    assert namespace["conv2d"] is not tensor_conv.conv2d
+    found = run_traced(namespace["conv2d"], x, w, b, watched=("minigrad.tensor_conv",))[2]
+    assert found == "minigrad.tensor_conv"
+    # the reader's own loops are theirs
+    assert run_traced(conv2d_loops, x.data, w.data, b.data, 1, 0,
+                      watched=("minigrad",))[2] is None

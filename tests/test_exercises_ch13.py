@@ -355,3 +355,47 @@ def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
 ])
 def test_warmup_cosine_fails(capsys, answer, says):
     fails_saying(capsys, ch13.check_warmup_cosine, answer, says)
+
+
+# ----- cheat round 2: what traps do not see, the tracing does ---------------------------------
+
+def test_warmup_cosine_fails_the_checkers_code_copied_out(capsys):
+    import types
+    box = types.SimpleNamespace(code=ch13._warmup_cosine_reference.__code__,
+                                names=ch13.__dict__)
+
+    def schedule(step, total_steps, warmup_steps, lr_max, lr_min):
+        return types.FunctionType(box.code, box.names)(step, total_steps, warmup_steps,
+                                                       lr_max, lr_min)
+    fails_saying(capsys, ch13.check_warmup_cosine, schedule,
+                 "runs the code of minigrad.exercises.ch13")
+
+
+def test_dropout_fails_the_packages_code_kept_in_an_object(capsys):
+    import types
+    from minigrad import tensor_norm
+    box = types.SimpleNamespace(code=tensor_norm.dropout.__code__, names=tensor_norm.__dict__)
+
+    def copied(x, p, rng, training):
+        function = types.FunctionType(box.code, box.names)
+        return np.array(function(Tensor(x.copy()), p, rng, training).data)
+    fails_saying(capsys, ch13.check_dropout, copied, "runs the code of minigrad")
+
+
+def test_batch_norm_train_fails_pytorch_kept_in_an_object(capsys):
+    import types
+    torch = pytest.importorskip("torch")
+    box = types.SimpleNamespace(t=torch)
+
+    def batch_norm_train(x, gamma, beta, running_mean, running_var, momentum, eps):
+        t = box.t
+        mean, var = t.from_numpy(running_mean), t.from_numpy(running_var)
+        y = t.batch_norm(t.from_numpy(x), t.from_numpy(gamma), t.from_numpy(beta), mean, var,
+                         True, momentum, eps, False)
+        return y.numpy(), mean.numpy(), var.numpy()
+    fails_saying(capsys, ch13.check_batch_norm_train, batch_norm_train, "torch")
+
+
+def test_dropout_and_warmup_cosine_pass_traced_with_the_same_text(capsys):
+    passes_the_same_way(capsys, ch13.check_dropout, dropout)
+    passes_the_same_way(capsys, ch13.check_warmup_cosine, warmup_cosine)

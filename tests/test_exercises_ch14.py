@@ -294,3 +294,35 @@ def test_sample_name_passes(capsys):
 ])
 def test_sample_name_fails(capsys, answer, says):
     fails_saying(capsys, ch14.check_sample_name, answer, says)
+
+
+def test_ngram_loss_fails_the_checkers_code_copied_out_and_relayed(capsys):
+    import types
+    box = types.SimpleNamespace(code=ch14.reference_ngram_loss.__code__, names=ch14.__dict__,
+                                defaults=ch14.reference_ngram_loss.__defaults__)
+
+    def copied(train, evaluate, context_size, alpha):
+        function = types.FunctionType(box.code, box.names, "mine", box.defaults)
+        return function(train, evaluate, context_size, alpha)
+    fails_saying(capsys, ch14.check_ngram_loss, copied, "runs the code of minigrad")
+    namespace = {"__name__": "minigrad.mine"}
+    exec("def relay(f, *a):\n    return f(*a)\n", namespace)  # noqa: S102 - the cheat
+    box = types.SimpleNamespace(relay=namespace["relay"])
+
+    def relayed(train, evaluate, context_size, alpha):
+        return box.relay(ch14.reference_ngram_loss, train, evaluate, context_size, alpha)
+    out = fails_saying(capsys, ch14.check_ngram_loss, relayed, "your answer ")
+    assert "checker's own reference_ngram_loss" in out or "runs the code of minigrad" in out
+
+
+def test_sample_name_finds_no_generator_behind_rng(capsys):
+    # cheat round 2: rng.random.__closure__[0].cell_contents was the checker's generator
+    generator_type = type(np.random.default_rng(0)).__name__
+
+    def sample_name(next_probabilities, context_size, rng):
+        cells = getattr(rng.random, "__closure__", None) or ()
+        behind = [getattr(rng.random, "__self__", None), *(c.cell_contents for c in cells),
+                  *(object.__getattribute__(rng, name) for name in type(rng).__slots__)]
+        assert generator_type not in [type(thing).__name__ for thing in behind]
+        return sample_with()(next_probabilities, context_size, rng)
+    passes_the_same_way(capsys, ch14.check_sample_name, sample_name, runs=2)

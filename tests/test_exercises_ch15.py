@@ -239,7 +239,7 @@ class Starter(Module):
     (UsesThePackage, "your answer calls minigrad's scaled_dot_product_attention"),
     (NoProjection, "the output is wrong"),
     (MissingParameters, "parameters() should return the weights and biases"),
-    (PackageLayer, "your answer calls minigrad's CausalSelfAttention"),
+    (PackageLayer, "your answer runs the code of minigrad.tensor_attention"),
     (Starter, "not filled in yet"),
     (..., "not filled in yet"),
     (causal_attention, "should be a class"),
@@ -323,3 +323,39 @@ def test_encode_names_marks_start_end_and_padding():
     inputs, targets = ch15.encode_names(["ab", "c"], 4)
     assert inputs.tolist() == [[0, 1, 2, 0], [0, 3, 0, 0]]
     assert targets.tolist() == [[1, 2, 0, -1], [3, 0, -1, -1]]
+
+
+# ----- cheat round 2: what traps do not see, the tracing does ---------------------------------
+
+def test_causal_attention_fails_the_packages_code_copied_out(capsys):
+    import types
+    from minigrad import tensor_attention as package
+    box = types.SimpleNamespace(attend=package.scaled_dot_product_attention.__code__,
+                                weights=package.attention_weights.__code__,
+                                names=dict(vars(package)))
+
+    def copied(q, k, v):
+        names = dict(box.names)
+        names["attention_weights"] = types.FunctionType(box.weights, names, "w",
+                                                        (None, False, None))
+        attend = types.FunctionType(box.attend, names, "mine")
+        attend.__kwdefaults__ = {"attn_mask": None, "is_causal": False, "scale": None}
+        return attend(q, k, v, is_causal=True)
+    fails_saying(capsys, ch15.check_causal_attention, copied,
+                 "runs the code of minigrad.tensor_attention")
+
+
+def test_attention_backward_fails_a_relay_of_the_checkers_own(capsys):
+    import types
+    namespace = {"__name__": "minigrad.mine"}
+    exec("def relay(f, *a):\n    return f(*a)\n", namespace)  # noqa: S102 - the cheat
+    box = types.SimpleNamespace(relay=namespace["relay"])
+
+    def relayed(q, k, v, grad):
+        return box.relay(ch15._reference_gradients, q, k, v, grad)
+    fails_saying(capsys, ch15.check_attention_backward, relayed,
+                 "runs the code of minigrad.exercises.ch15")
+
+
+def test_causal_attention_passes_traced_with_the_same_text(capsys):
+    passes_the_same_way(capsys, ch15.check_causal_attention, causal_attention)

@@ -178,3 +178,107 @@ def test_the_milestone_summary_says_who_wrote_each_piece(own_engine_directory, c
     out = capsys.readouterr().out
     assert "written by you: 1\n  7.1 division, with broadcasting\n" in out, out
     assert "course's solutions: 2\n" in out and out.count("0.250") == 20, out
+
+
+def test_the_course_solutions_are_text_that_no_answer_can_import():
+    # cheat round 2: `from minigrad.exercises.reference.tensor import unbroadcast` passed 7.x
+    import importlib
+    for engine in ("tensor", "value"):
+        with pytest.raises(ImportError):
+            importlib.import_module(f"minigrad.exercises.reference.{engine}")
+        assert any(p.source for p in pieces(engine))  # still read, as text
+
+
+@pytest.mark.parametrize("source", [
+    "import sys\nref = getattr(sys, 'mod' + 'ules')['minigrad.tensor']\n",
+    "import sys\nref = vars(sys)['modules']['minigrad.tensor']\n",
+    "import sys\nref = sys.__dict__['modules']\n",
+    "import sys as s\nt = s\nref = t.modules\n",
+    "from sys import modules\n",
+])
+def test_a_piece_reaching_sys_modules_any_way_is_refused(source):
+    assert your_engine.outside_reaches(source) == ["sys.modules"]
+
+
+def test_a_piece_using_sys_for_other_things_is_not_refused():
+    assert your_engine.outside_reaches("import sys\neps = sys.float_info.epsilon\n") == []
+
+
+def test_layers_whose_rule_hands_its_work_to_the_packages_rule_fail(own_engine_directory,
+                                                                     capsys):
+    # cheat round 2: CrossEntropy._backward returning minigrad's CrossEntropy._backward passed
+    from minigrad import tensor
+    module = catch_up("tensor", 8, 3)
+    capsys.readouterr()
+    piece = your_engine._piece("tensor", 8, 3)
+    cell = run_cell("import numpy as np\n" + piece.source, dict(vars(module)))
+    answers = {name: cell[name] for name in piece.targets if "." not in name}
+    answers["MiniTensor"] = module.MiniTensor
+
+    def handed_over(self, grad, theirs=tensor.CrossEntropy._backward):
+        return theirs(self, grad)
+    answers["CrossEntropy"] = type("CrossEntropy", (cell["CrossEntropy"],),
+                                   {"_backward": handed_over})
+    assert ch08.check_layers(**answers) is False
+    out = capsys.readouterr().out
+    assert "minigrad's CrossEntropy._backward" in out, out
+
+
+def test_a_matmul_rule_calling_numpys_broadcast_to_when_b_is_shared_passes(own_engine_directory,
+                                                                           capsys):
+    # cheat round 2 (an honest answer failed): NumPy's own Python lines were counted as the
+    # rule's "Python work for every entry"
+    module = catch_up("tensor", 8, 1)
+    capsys.readouterr()
+    cell = run_cell('''import numpy as np
+class MatMul(MiniTensor):
+    _op = "@"
+    def __init__(self, a, b):
+        self._record(a.data @ b.data, a, b)
+    def _backward(self, grad):
+        a, b = self._prev
+        B = b.data
+        if B.ndim < a.data.ndim:
+            B = np.broadcast_to(B, a.data.shape[:-2] + B.shape[-2:])
+        ga = np.einsum("...nm,...km->...nk", grad, B)
+        gb = np.einsum("...nk,...nm->...km", a.data, grad)
+        if gb.ndim > b.data.ndim:
+            gb = gb.sum(axis=tuple(range(gb.ndim - b.data.ndim)))
+        return ga, gb
+''', {"MiniTensor": module.MiniTensor})
+    texts = set()
+    for _ in range(2):
+        assert ch08.check_matmul(cell["MatMul"], module.MiniTensor) is True, \
+            capsys.readouterr().out
+        texts.add(capsys.readouterr().out)
+    assert len(texts) == 1
+
+
+@pytest.mark.parametrize("change, says", [
+    (None, None),
+    ("after", "the parameters changed after the last step()"),
+    ("between", "changed outside step()"),
+])
+def test_training_watched_refuses_weights_put_in_outside_step(own_engine_directory, capsys,
+                                                               change, says):
+    # cheat round 2: train trained a side model (lr forced to 0 on the real one) and copied
+    # its weights in when it returned
+    import numpy as np
+    from minigrad.exercises.your_engine import training_problem, watching_training
+    module = catch_up("tensor", 10)
+    capsys.readouterr()
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(8, 3)), rng.integers(0, 2, size=8)
+    model = module.MLP(3, [4, 2])
+    optimizer = module.Adam(model.parameters(), lr=0.01)
+    with watching_training(module.MiniTensor, module.Adam, model.parameters()) as record:
+        for step in range(3):
+            optimizer.zero_grad()
+            module.CrossEntropy(model(module.MiniTensor(X)), y).backward()
+            optimizer.step()
+            if change == "between" and step == 0:
+                model.parameters()[0].data = model.parameters()[0].data + 1.0
+        if change == "after":
+            model.parameters()[0].data = model.parameters()[0].data * 2.0
+    problem = training_problem(record, 3)
+    assert problem is None if says is None else says in problem, problem

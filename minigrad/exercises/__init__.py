@@ -720,11 +720,16 @@ def _is_package_copy(value):
 
 
 def _fingerprint(code):
-    """What a code object does, whatever file it was compiled from: its bytecode, names,
-    variables and constants, those of the code it defines inside included."""
-    constants = tuple(_fingerprint(c) if isinstance(c, types.CodeType) else (type(c), repr(c))
-                      for c in code.co_consts)
-    return code.co_code, code.co_names, code.co_varnames, constants
+    """What a code object does, whatever file it was compiled from and whatever its
+    docstring and the names of its variables: its bytecode, the names it uses and its
+    constants, those of the code it defines inside included."""
+    constants = code.co_consts
+    if constants and (constants[0] is None or isinstance(constants[0], str)) \
+            and code.co_flags & inspect.CO_NEWLOCALS:
+        constants = constants[1:]  # where a function keeps its docstring
+    return code.co_code, code.co_names, tuple(
+        _fingerprint(c) if isinstance(c, types.CodeType) else (type(c), repr(c))
+        for c in constants)
 
 
 #: Below this many bytes of bytecode, code is too small to be worth copying.
@@ -734,9 +739,10 @@ _COPY_BYTES = 40
 @functools.lru_cache(maxsize=1)
 def _package_fingerprints():
     """The fingerprints (:func:`_fingerprint`) of the package's functions with their names:
-    compiled afresh from its files (the checkers' excepted), which traps do not change. Only
-    functions with a docstring, which is part of the fingerprint: a function of the
-    reader's, however like the package's (the stable sigmoid), is not one by chance."""
+    compiled afresh from its files (the checkers' and the course's solutions excepted, whose
+    answers a reader may well write the same way), which traps do not change. Only the
+    package's documented functions: a function of the reader's, however like a small helper
+    of the package's (the stable sigmoid), is not one by chance."""
     found, pending = {}, []
     for folder, folders, files in os.walk(_PACKAGE_DIR):
         folders[:] = sorted(f for f in folders if f not in ("exercises", "__pycache__"))

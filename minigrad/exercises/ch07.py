@@ -487,7 +487,15 @@ def _engine_entries():
                 (autograd, "unbroadcast", "minigrad's unbroadcast"),
                 (autograd, "topological_order", "minigrad's topological_order"),
                 (autograd, "accumulate", "minigrad's accumulate")]
-    return entries
+    return _with_package_rules(entries)
+
+
+def _with_package_rules(entries):
+    """``entries`` and :func:`package_rule_entries` (the package's rules: a rule of the
+    reader's handing its work to one, as ``Tanh._backward``'s, is refused), each once."""
+    there = {(id(owner), name) for owner, name, _ in entries}
+    return entries + [entry for entry in package_rule_entries()
+                      if (id(entry[0]), entry[1]) not in there]
 
 
 def _leaf_arrays(rng, shapes):

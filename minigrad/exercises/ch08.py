@@ -16,7 +16,7 @@ from minigrad.exercises import (ForbiddenCall, as_gradients, as_numbers, arrays_
                                 autograd_entries, describe_error, forbidding, fresh_rng,
                                 is_unset, not_filled_in, report, reports_forbidden)
 from minigrad.exercises.what_runs import without_engines
-from minigrad.exercises.ch07 import _check_op, rule_entries, rule_problem
+from minigrad.exercises.ch07 import _check_op, _with_package_rules, rule_entries, rule_problem
 from minigrad.exercises.your_engine import keep
 
 __all__ = ["check_matmul", "check_leaky_init", "check_layers"]
@@ -143,7 +143,7 @@ def layer_entries():
                 (tensor_nn.Linear, "__init__", "minigrad's Linear"),
                 (tensor_nn.MLP, "__init__", "minigrad's MLP"),
                 (tensor_nn, "init_std", "minigrad's init_std")]
-    return entries
+    return _with_package_rules(entries)
 
 
 def _log_sum_exp_rows(Z):

@@ -20,11 +20,16 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (as_numbers, autograd_entries, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden)
 from minigrad.exercises.ch07 import rule_problem
+from minigrad.exercises.what_runs import watching
 
 __all__ = ["check_conv2d_loops", "check_conv_weight_grad", "check_max_pool_backward"]
 
 WRITE_LOOPS = "the exercise asks you to write the convolution yourself, with loops"
 WRITE_RULE = "the exercise asks you to write the rule, without any autograd"
+
+#: What the answers must not run (traced, which sees what traps do not: a module kept in an
+#: object, code copied or compiled out of the package or the checkers, a relay).
+_WATCHED = ("torch", "micrograd", "minigrad")
 
 
 def _package_entries(*names):
@@ -88,7 +93,7 @@ def _run_answer(what, name, function, entries, task, described, *args):
     trapped: ``(array, None)``, or ``(None, verdict)`` after reporting that it
     raised, is not filled in, or returned no array of numbers."""
     try:
-        with forbidding(entries, [function], task):
+        with forbidding(entries, [function], task), watching(task, _WATCHED):
             got = function(*args)
     except Exception as error:  # the reader's code is under test: report, don't crash
         return None, report(False, what, f"for {described}, your function raised "

@@ -23,6 +23,7 @@ from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd
                                 not_filled_in, report, report_raised, reports_forbidden,
                                 unusable_function)
 from minigrad.exercises.ch07 import NOT_EXACT
+from minigrad.exercises.what_runs import watching
 from minigrad.tensor import Tensor
 
 __all__ = ["check_batch_norm_train", "check_batch_norm_rule", "check_dropout",
@@ -30,6 +31,13 @@ __all__ = ["check_batch_norm_train", "check_batch_norm_rule", "check_dropout",
 
 WRITE_IT = "the exercise asks you to write it with NumPy"
 WRITE_FORMULA = "the exercise asks you to write the schedule's formula"
+
+
+#: What the answers must not run (traced, which sees what traps do not: a module kept in an
+#: object, code copied or compiled out of the package or the checkers, a relay).
+_WATCHED = ("torch", "micrograd", "minigrad")
+#: A rule builds on the package's Tensor: its normalisation is what must not run.
+_RULE_WATCHED = ("torch", "micrograd", "minigrad.tensor_norm", "minigrad.exercises")
 
 
 def _norm_entries():
@@ -116,7 +124,8 @@ def check_batch_norm_train(batch_norm_train):
         call = f"batch_norm_train(x, ...) {described}"
         args = (x, gamma, beta, running_mean, running_var)
         try:
-            with forbidding(_norm_entries(), [batch_norm_train], WRITE_IT), np.errstate(all="ignore"):
+            with forbidding(_norm_entries(), [batch_norm_train], WRITE_IT), \
+                    watching(WRITE_IT, _WATCHED), np.errstate(all="ignore"):
                 result = batch_norm_train(*(a.copy() for a in args), momentum, eps)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report_raised(what, call, error)
@@ -188,7 +197,8 @@ def check_batch_norm_rule(op_class):
         eps = 1e-5
         a = Tensor(x.copy(), name="a")
         try:
-            with forbidding(entries, [op_class], task), np.errstate(all="ignore"):
+            with forbidding(entries, [op_class], task), watching(task, _RULE_WATCHED), \
+                    np.errstate(all="ignore"):
                 out = op_class(a, eps)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report_raised(what, f"BatchNormalize(a, eps) for {described}", error)
@@ -211,7 +221,8 @@ def check_batch_norm_rule(op_class):
         if len(prev) != 1 or prev[0] is not a:
             return report(False, what, "BatchNormalize must record its one input: self._record(result, a)")
         try:
-            with forbidding(entries, [op_class], task), np.errstate(all="ignore"):
+            with forbidding(entries, [op_class], task), watching(task, _RULE_WATCHED), \
+                    np.errstate(all="ignore"):
                 local = out._backward(grad.copy())
         except Exception as error:
             return report_raised(what, f"_backward(grad) for {described}", error)
@@ -267,7 +278,7 @@ def check_dropout(dropout):
     seed = int(rng.integers(2**31))
 
     def call(p, training, seed=seed, data=x):
-        with forbidding(_dropout_entries(), [dropout], WRITE_IT):
+        with forbidding(_dropout_entries(), [dropout], WRITE_IT), watching(WRITE_IT, _WATCHED):
             given = data.copy()
             out = dropout(given, p, np.random.default_rng(seed), training)
         if not np.array_equal(given, data):
@@ -383,7 +394,8 @@ def check_warmup_cosine(schedule):
         for step in range(total_steps):
             label = f"step {step}" if named else "a step"
             try:
-                with forbidding(_schedule_entries(), [schedule], WRITE_FORMULA):
+                with forbidding(_schedule_entries(), [schedule], WRITE_FORMULA), \
+                        watching(WRITE_FORMULA, _WATCHED):
                     got = schedule(step, total_steps, warmup, lr_max, lr_min)
             except Exception as error:
                 return report_raised(what, f"warmup_cosine at {label} {described}", error)

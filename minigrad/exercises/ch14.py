@@ -8,6 +8,7 @@ written here in plain Python and NumPy, never with the package's layers;
 while the reader's code runs, the package's embedding and indexing rules,
 any autograd and PyTorch's versions (if imported) are traps.
 """
+import contextlib
 import math
 import sys
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from minigrad import tensor, tensor_embedding
 from minigrad.exercises import package_rule_entries
+from minigrad.exercises.what_runs import watching
 from minigrad.exercises import (ForbiddenCall, as_numbers, autograd_entries, describe_error,
                                 forbidding, fresh_rng, is_unset, not_filled_in, report,
                                 reports_forbidden, unusable_function)
@@ -92,6 +94,10 @@ _NGRAM_SLIPS = [
 
 COUNT_IT = "the exercise asks you to count the n-grams yourself"
 
+#: What the answers must not run (traced, which sees what traps do not: a module kept in an
+#: object, code copied or compiled out of the package or the checkers, a relay).
+_WATCHED = ("torch", "micrograd", "minigrad")
+
 
 def _ngram_entries():
     """:func:`forbidding`'s entries: this checker's own reference (the exercise's answer)."""
@@ -123,7 +129,8 @@ def check_ngram_loss(ngram_loss):
                   train, ["abd", "dd"] + _made_up_names(rng, 5, list("abc")), 1, 1.0))
     for described, train, evaluate, k, alpha in cases:
         try:
-            with forbidding(_ngram_entries(), [ngram_loss], COUNT_IT):
+            with forbidding(_ngram_entries(), [ngram_loss], COUNT_IT), \
+                    watching(COUNT_IT, _WATCHED):
                 got = ngram_loss(list(train), list(evaluate), k, alpha)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report(False, what, f"for {described}, your function raised "
@@ -203,7 +210,8 @@ def check_embedding_grad(embedding_grad):
                 * 10.0 ** rng.uniform(-3, 3, size=width))
         described = (f"tokens of shape {shape}, a table of {vocabulary} rows of {width}"
                      if count < 4 else "shapes drawn at random")
-        with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD):
+        with forbidding(_lookup_entries(), [embedding_grad], WRITE_GRAD), \
+                watching(WRITE_GRAD, _WATCHED):
             try:
                 got = embedding_grad(tokens.copy(), grad.copy(), vocabulary)
             except Exception as error:  # the reader's code is under test: report, don't crash
@@ -306,11 +314,12 @@ def _sample_problem(sample_name, model, generator, count=NAMES_PER_RUN):
     """(names, draws, problem): ``count`` names drawn with ``generator`` and the
     counts of the tokens drawn from each of the model's distributions (a dict: kind -> 27
     counts), or the first thing wrong."""
-    names, draws = [], {}
+    names, draws, uniforms = [], {}, _UniformOnly()
     for _ in range(count):
         model.calls = []
         try:
-            name = sample_name(model.probabilities, model.context_size, generator)
+            uniforms.top_up(generator)
+            name = sample_name(model.probabilities, model.context_size, uniforms)
         except _NeverEnds:
             drawn = [context[-1] for context in model.calls[1:]]
             if model.context_size and _always_likeliest(model, drawn):
@@ -424,18 +433,41 @@ def _random_entries():
 
 
 class _UniformOnly:
-    """The generator handed to the reader's sampler: a NumPy generator of which only
-    ``random`` (and ``uniform``) may be used, since the exercise asks for the draw that
-    the chapter does not show."""
+    """The generator handed to the reader's sampler: only ``random`` (and ``uniform``) may
+    be used, since the exercise asks for the draw that the chapter does not show. It holds
+    no generator (which ``choice`` could be found on), only uniform numbers a generator
+    drew in advance, topped up by the checker before each name (:meth:`top_up`): the
+    numbers, in order, that the generator's own ``random()`` would give."""
 
-    __slots__ = ("random", "uniform")
+    __slots__ = ("_drawn", "_used")
 
-    def __init__(self, generator):
-        self.random = lambda *args, **kwargs: generator.random(*args, **kwargs)
-        self.uniform = lambda *args, **kwargs: generator.uniform(*args, **kwargs)
+    def __init__(self):
+        self._drawn, self._used = np.empty(0), 0
+
+    def top_up(self, generator):
+        """Have ``DRAWS_PER_NAME`` numbers ready, the ones left first, then ``generator``'s."""
+        left = self._drawn[self._used:]
+        self._drawn = np.concatenate([left, generator.random(DRAWS_PER_NAME - len(left))])
+        self._used = 0
+
+    def random(self, size=None):
+        count = 1 if size is None else int(np.prod(size))
+        if self._used + count > len(self._drawn):
+            raise RuntimeError(f"your function drew more than {DRAWS_PER_NAME} uniform "
+                               "numbers for one name")
+        numbers = self._drawn[self._used:self._used + count]
+        self._used += count
+        return float(numbers[0]) if size is None else numbers.reshape(size)
+
+    def uniform(self, low=0.0, high=1.0, size=None):
+        return low + (high - low) * self.random(size)
 
     def __getattr__(self, name):
         raise ForbiddenCall(UNIFORM_ONLY.format(name=name))
+
+
+#: The uniform numbers ready for one name: a few for each token the model may give.
+DRAWS_PER_NAME = 8 * (MAX_CALLS + 1)
 
 
 @reports_forbidden("sample_name(next_probabilities, context_size, rng)")
@@ -460,9 +492,12 @@ def check_sample_name(sample_name):
                           np.random.default_rng(seed)):
             model = _Model(np.random.default_rng(seed), k, letters)
             count = NAMES_PER_RUN if len(runs) < 2 else NAMES_PER_RUN // 10
-            with forbidding(_random_entries(), [sample_name], UNIFORM_TASK):
+            # the last, short run traced (tracing every draw would slow the check down)
+            traced = watching(UNIFORM_TASK, _WATCHED) if len(runs) == 2 else \
+                contextlib.nullcontext()
+            with forbidding(_random_entries(), [sample_name], UNIFORM_TASK), traced:
                 names, drawn, problem = _sample_problem(sample_name, model,
-                                                        _UniformOnly(generator), count)
+                                                        generator, count)
             if problem == "not filled in":
                 return not_filled_in(what, "sample_name")
             if problem is not None:

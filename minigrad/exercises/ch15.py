@@ -13,6 +13,7 @@ earlier positions (the previous character, a running mean) clear that bar too,
 the layer must first agree with the package's attention given its weights, as
 in exercise 15.3, before training and after it, on the model's own inputs.
 """
+import contextlib
 import math
 import sys
 
@@ -27,6 +28,7 @@ from minigrad.exercises import (NOT_FILLED_IN_CODE, arrays_close, as_gradients, 
                                 not_filled_in, report, report_raised, reports_forbidden,
                                 unusable_class, unusable_function)
 from minigrad.exercises.ch07 import NOT_EXACT
+from minigrad.exercises.what_runs import watching
 from minigrad.losses import cross_entropy_loss
 from minigrad.module import Module
 from minigrad.optim import Adam
@@ -39,6 +41,12 @@ __all__ = ["check_causal_attention", "check_attention_backward", "check_self_att
            "check_milestone", "MILESTONE_BAR"]
 
 WRITE_IT = "the exercise asks you to write attention yourself"
+
+#: What the answers must not run (traced, which sees what traps do not: a module kept in an
+#: object, code copied or compiled out of the package or the checkers, a relay).
+#: Attention builds on the package's Tensor, Linear, softmax: the package's attention
+#: is what must not run.
+_WATCHED = ("torch", "micrograd", "minigrad.tensor_attention", "minigrad.exercises")
 
 
 def _attention_entries():
@@ -131,7 +139,8 @@ def check_causal_attention(causal_attention):
         tensors = [Tensor(a.copy(), name=name) for a, name in zip((q, k, v), "qkv")]
         call = f"causal_attention(q, k, v) for {described}"
         try:
-            with forbidding(_attention_entries(), [causal_attention], WRITE_IT), np.errstate(all="ignore"):
+            with forbidding(_attention_entries(), [causal_attention], WRITE_IT), \
+                    watching(WRITE_IT, _WATCHED), np.errstate(all="ignore"):
                 out = causal_attention(*tensors)
                 if isinstance(out, Tensor):
                     (out * Tensor(grad, requires_grad=False)).sum().backward()
@@ -183,7 +192,8 @@ def check_attention_backward(attention_backward):
         grad = rng.normal(size=shape)
         call = f"attention_backward(q, k, v, grad) for {described}"
         try:
-            with forbidding(entries, [attention_backward], task), np.errstate(all="ignore"):
+            with forbidding(entries, [attention_backward], task), watching(task, _WATCHED), \
+                    np.errstate(all="ignore"):
                 result = attention_backward(q.copy(), k.copy(), v.copy(), grad.copy())
         except Exception as error:
             return report_raised(what, call, error)
@@ -240,7 +250,8 @@ def _layer_parts(layer):
 def _build(layer_class, embed_dim, num_heads, seed, what):
     """The reader's layer, or (None, a FAIL already reported)."""
     try:
-        with forbidding(_attention_entries(), [layer_class], WRITE_IT):
+        with forbidding(_attention_entries(), [layer_class], WRITE_IT), \
+                watching(WRITE_IT, _WATCHED):
             layer = layer_class(embed_dim, num_heads, seed=seed)
     except Exception as error:
         return None, report_raised(what, "SelfAttention(embed_dim, num_heads, seed=...)", error)
@@ -254,7 +265,8 @@ def _causality_problem(layer, layer_class, rng, embed_dim):
     changed = x.copy()
     cut = int(rng.integers(1, t))
     changed[:, cut:] = rng.normal(size=changed[:, cut:].shape)
-    with forbidding(_attention_entries(), [layer_class], WRITE_IT), np.errstate(all="ignore"):
+    with forbidding(_attention_entries(), [layer_class], WRITE_IT), \
+            watching(WRITE_IT, _WATCHED), np.errstate(all="ignore"):
         before = layer(Tensor(x, requires_grad=False))
         after = layer(Tensor(changed, requires_grad=False))
     if not isinstance(before, Tensor) or before.shape != x.shape:
@@ -298,7 +310,8 @@ def _agreement_problem(layer, layer_class, num_heads, x, grad, call, rng):
     x_mine = Tensor(x.copy(), name="x")
     for p in params:
         p.grad = None
-    with forbidding(_attention_entries(), [layer_class], WRITE_IT), np.errstate(all="ignore"):
+    with forbidding(_attention_entries(), [layer_class], WRITE_IT), \
+            watching(WRITE_IT, _WATCHED), np.errstate(all="ignore"):
         out = layer(x_mine)
         if isinstance(out, Tensor):
             (out * Tensor(grad, requires_grad=False)).sum().backward()
@@ -447,6 +460,11 @@ def _training_problem(calls):
     return None
 
 
+def _traced(traced):
+    """:func:`watching` the block, if ``traced``."""
+    return watching(WRITE_IT, _WATCHED) if traced else contextlib.nullcontext()
+
+
 @reports_forbidden("milestone: Part III")
 def check_milestone(layer_class):
     """Part III's milestone: a model built around the reader's ``SelfAttention`` (exercise 15.3),
@@ -504,13 +522,16 @@ def check_milestone(layer_class):
                 optimizer.lr = 0.01 * min(1.0, (step + 1) / warm_up) * 0.5 * (
                     1 + math.cos(math.pi * step / MILESTONE_STEPS))
                 batch = rng.integers(0, len(train), 32)
-                loss, _ = _mean_loss(model, x_train[batch], y_train[batch])
+                # what runs traced at the steps drawn (at every step, it would slow training)
+                with _traced(step in watched):
+                    loss, _ = _mean_loss(model, x_train[batch], y_train[batch])
                 if step in watched:
                     seen, mixed = model.last_call
                     calls.append((seen.data.copy(), np.array(getattr(mixed, "data", mixed)),
                                   [p.data.copy() for part in parts for p in part.parameters()]))
                 optimizer.zero_grad()
-                loss.backward()
+                with _traced(step in watched):
+                    loss.backward()
                 optimizer.step()
             with minigrad.no_grad():
                 total = count = 0

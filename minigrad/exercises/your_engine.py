@@ -40,7 +40,8 @@ The API, for the checkers of both Parts:
     ``(chapter, exercise, title, source, targets)``.
 
 The reference solutions are files of the same form in the package,
-``minigrad/exercises/reference/<engine>.py``: one place, which the notebooks'
+``minigrad/exercises/reference/<engine>.py.txt`` (text, not
+modules, so that no answer can import them): one place, which the notebooks'
 solution cells agree with (a test checks it), and which ``catch_up`` copies
 pieces from. Its marker lines define the pieces: each piece's *targets* are
 the names its block defines (``Neuron``) and the class attributes it sets
@@ -138,9 +139,9 @@ def _targets(block):
 
 
 def _reference_text(engine):
-    path = REFERENCE / f"{engine}.py"
+    path = REFERENCE / f"{engine}.py.txt"
     if not path.exists():
-        engines = sorted(p.stem for p in REFERENCE.glob("*.py") if p.stem != "__init__")
+        engines = sorted(p.name[:-len(".py.txt")] for p in REFERENCE.glob("*.py.txt"))
         raise ValueError(f"no engine called {engine!r}: the course has {engines}")
     return path.read_text()
 
@@ -357,23 +358,47 @@ OUTSIDE_MODULES = ("minigrad", "torch", "importlib", "builtins", "__main__")
 OUTSIDE_NAMES = ("__import__", "get_ipython", "eval", "exec", "compile")
 
 
+def _names_of_sys(tree):
+    """The names ``tree`` binds to the ``sys`` module: ``sys``, and each ``import sys as
+    name`` or ``name = sys``."""
+    names = {"sys"}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.asname for alias in node.names
+                      if alias.name == "sys" and alias.asname}
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Name) \
+                and node.value.id in names:
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names
+
+
 def outside_reaches(source):
     """How ``source`` (a piece, or a whole engine file) reaches code outside the reader's
     engine, in its order: each ``import`` of minigrad, PyTorch, importlib, builtins or
     __main__ anywhere in it (inside functions too), and each use of ``__import__``,
-    ``get_ipython``, ``eval``, ``exec``, ``compile`` or ``sys.modules``."""
+    ``get_ipython``, ``eval``, ``exec``, ``compile`` or ``sys.modules`` (written out, or reached
+    through ``getattr``, ``vars`` or ``__dict__`` of ``sys``)."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    sys_names = _names_of_sys(tree)
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found += [f"import {alias.name}" for alias in node.names
                       if alias.name.split(".")[0] in OUTSIDE_MODULES]
         elif isinstance(node, ast.ImportFrom):
             if node.level == 0 and (node.module or "").split(".")[0] in OUTSIDE_MODULES:
                 found.append(f"from {node.module} import ...")
+            elif node.module == "sys" and any(a.name in ("modules", "__dict__")
+                                              for a in node.names):
+                found.append("sys.modules")
         elif isinstance(node, ast.Name) and node.id in OUTSIDE_NAMES:
             found.append(node.id)
-        elif isinstance(node, ast.Attribute) and node.attr == "modules" \
-                and isinstance(node.value, ast.Name) and node.value.id == "sys":
+        elif isinstance(node, ast.Attribute) and node.attr in ("modules", "__dict__") \
+                and isinstance(node.value, ast.Name) and node.value.id in sys_names:
+            found.append("sys.modules")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                and node.func.id in ("getattr", "vars") and node.args \
+                and isinstance(node.args[0], ast.Name) and node.args[0].id in sys_names:
             found.append("sys.modules")
     return found
 
@@ -646,7 +671,8 @@ def watching_training(Node, Optimizer, parameters):
     where no backward() came since the last step(), else the value of the last backward()'s
     root, whether that root's graph reaches every parameter, and whether step() saw the
     gradients exactly as that backward() left them."""
-    record = types.SimpleNamespace(backward_calls=0, steps=[])
+    record = types.SimpleNamespace(backward_calls=0, steps=[], parameters=parameters,
+                                   stepped=None, moved_between=None)
     last = []
 
     def backward(found, root, *args, **kwargs):
@@ -663,7 +689,12 @@ def watching_training(Node, Optimizer, parameters):
             record.steps.append((data, reaches, untouched))
         else:
             record.steps.append(None)
-        return found(*args, **kwargs)
+        if record.stepped is not None and record.moved_between is None and not all(
+                _same(p.data, d) for p, d in zip(parameters, record.stepped)):
+            record.moved_between = len(record.steps) - 1
+        result = found(*args, **kwargs)
+        record.stepped = [_copied(p.data) for p in parameters]  # as step() left them
+        return result
     with wrapping(Node, "backward", backward), wrapping(Optimizer, "step", step):
         yield record
 
@@ -693,6 +724,13 @@ def training_problem(record, steps, losses=None, unit="step"):
         if not untouched:
             return (f"in {unit} {i} the gradients changed between backward() and step(): step() "
                     "must use the gradients that backward() left")
+    if record.moved_between is not None:
+        return (f"before the step() of {unit} {record.moved_between} the parameters changed "
+                "outside step(): only the optimizer's step() may change them")
+    if record.stepped is not None and not all(
+            _same(p.data, d) for p, d in zip(record.parameters, record.stepped)):
+        return ("the parameters changed after the last step(): the trained model is the one "
+                "the optimizer's steps made")
     return None
 
 
