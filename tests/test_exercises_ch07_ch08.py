@@ -8,7 +8,7 @@ import pytest
 
 from minigrad import Tensor, numerical_gradients
 from minigrad.exercises import ch07, ch08, summed_to_shape
-from exercise_verdicts import run
+from exercise_verdicts import run, run_cell
 
 
 # ----- a reader's MiniTensor, as chapter 7 builds it ---------------------------------
@@ -755,3 +755,20 @@ def test_a_rule_by_unit_step_differences_fails(capsys):
             return tuple(gradients)
     ok, out = run(capsys, ch08._check_matmul, MatMul, MiniTensorClass)
     assert not ok and "does Python work for every entry" in out, out
+
+
+def test_layers_fail_an_mlp_that_does_not_wrap_a_plain_array(capsys, own_engine_directory):
+    """A training loop's batches are NumPy arrays: an MLP whose forward pass only works on
+    MiniTensors passed 8.3 and broke chapters later, far from its cause."""
+    from minigrad.exercises.your_engine import catch_up, pieces
+    engine = catch_up("tensor", 8, 3)
+    capsys.readouterr()
+    source = next(p for p in pieces("tensor") if (p.chapter, p.exercise) == (8, 3)).source
+    unwrapped = source.replace("if not isinstance(x, MiniTensor):", "if False:")
+    assert unwrapped != source
+    for text, ok in ((source, True), (unwrapped, False)):
+        namespace = run_cell(text, {**vars(engine), "np": np})
+        passed, out = run(capsys, ch08.check_layers, namespace["CrossEntropy"],
+                          namespace["Linear"], namespace["MLP"], engine.MiniTensor)
+        assert passed is ok, out
+    assert "called on a NumPy array of examples" in out and "wrap" in out

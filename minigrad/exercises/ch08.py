@@ -323,6 +323,19 @@ def _mlp_problem(MLP, CrossEntropy, MiniTensor, rng):
         if not np.all(np.abs(p.grad - exact) <= 1e-11 * max(1.0, float(np.abs(exact).max()))):
             return (f"after backward() through the MLP and CrossEntropy, the gradient of {name} "
                     "is wrong")
+    # a training loop's batches are plain arrays (chapter 9's Batches): the same model, again
+    twin, on_array = models[1], "called on a NumPy array of examples, as a training loop does,"
+    try:
+        logits = twin(X.copy())
+        CrossEntropy(logits, y.copy()).backward()
+    except Exception as error:
+        return (f"{call} {on_array} raised {describe_error(error)}: does __call__ wrap an "
+                "array in a MiniTensor?")
+    if not isinstance(logits, MiniTensor) or not arrays_close(as_numbers(logits.data), Z, 1e-12):
+        return f"{call} {on_array} does not give the scores as a MiniTensor"
+    if any(p.grad is None or not arrays_close(p.grad, exact, 1e-11)
+           for p, exact in zip(params[1], (g for pair in expected for g in pair))):
+        return f"{call} {on_array} gets wrong gradients from backward()"
     return None
 
 
