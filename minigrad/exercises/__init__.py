@@ -829,8 +829,8 @@ def _watching(refuse_complex, task, used):
     called, code that is a copy of the package's (:func:`package_copy`) is. None if some
     tracing is on already (a checker's, a debugger's): the names in the code are still
     looked at."""
-    if sys.gettrace() is not None:
-        return None
+    if sys.gettrace() is not None and not getattr(sys.gettrace(), "finished", False):
+        return None  # (a watch of an earlier check, put back late, is not tracing)
 
     def on_return(frame, event, arg):
         if event == "return" and refuse_complex and not used and (
@@ -839,6 +839,9 @@ def _watching(refuse_complex, task, used):
         return on_return
 
     def on_call(frame, event, arg):
+        if on_call.finished:  # put back after its check (a traced block restoring it late)
+            sys.settrace(None)
+            return None
         code = frame.f_code
         if event != "call" or not _readers_code(code):
             return None
@@ -849,6 +852,7 @@ def _watching(refuse_complex, task, used):
             return None
         frame.f_trace_lines = False
         return on_return
+    on_call.finished = False
     return on_call
 
 
@@ -990,6 +994,7 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
             if sys.gettrace() not in (watch, None):
                 used.insert(0, f"your answer replaced the checker's tracing: {task}")
             sys.settrace(None)
+            watch.finished = True
         for step in reversed(undo):
             step()
     if used or deferred:
