@@ -237,24 +237,12 @@ def _graphs():
     d.name = "d"
     e = d * d
     e.name = "e"
-    # an intermediate node used twice, and listed in q's _prev before the node
-    # that also uses it: a sort that marks nodes when it meets them, not when
-    # it places them, puts m before t
-    a2, b2 = Value(2.0, name="a"), Value(3.0, name="b")
-    t2 = a2 * 1.0
-    t2.name = "t"
-    m = t2 * b2
-    m.name = "m"
-    q = t2 + m
-    q.name = "q"
-    # the same, with t after the node that uses it, for a sort that pushes _prev reversed
-    a3, b3 = Value(2.0, name="a"), Value(3.0, name="b")
-    t3 = a3 * 1.0
-    t3.name = "t"
-    m3 = t3 * b3
-    m3.name = "m"
-    r = m3 + t3
-    r.name = "r"
+    twice = []
+    for t_first, root_name in ((True, "q"), (False, "r")):
+        t, m, root = _t_used_twice(Value(2.0, name="a"), Value(3.0, name="b"), t_first)
+        t.name, m.name, root.name = "t", "m", root_name
+        twice.append(root)
+    q, r = twice
     rng = fresh_rng()
     drawn = []
     for operations in (6, 20, 60):
@@ -563,6 +551,16 @@ def _rule_problem(Value, cls, text, build, name, slopes, inputs, value, x, y, at
     return None
 
 
+def _t_used_twice(a, b, t_first):
+    """``(t, m, root)``: the intermediate node t = a * 1 used twice, in m = t * b and in the
+    root, t + m (t listed before the node that also uses it: a sort that marks nodes when
+    it meets them, not when it places them, puts m before t) or, with ``t_first`` false,
+    m + t (for a sort that pushes ``_prev`` reversed)."""
+    t = a * 1.0
+    m = t * b
+    return t, m, (t + m if t_first else m + t)
+
+
 def _backward_cases(Value, rng):
     """(description, build(leaves) -> root, leaves' data, exact gradients(data)) for
     exercise 3.5's graphs, where no value is used twice first."""
@@ -574,12 +572,10 @@ def _backward_cases(Value, rng):
         return [w1 * g, w2 * g, x1 * g, x2 * g, g]
 
     def shared(a, b):
-        t = a * 1.0
-        return t + t * b
+        return _t_used_twice(a, b, t_first=True)[2]
 
     def shared_last(a, b):
-        t = a * 1.0
-        return t * b + t
+        return _t_used_twice(a, b, t_first=False)[2]
 
     drawn = [float(v) for v in rng.uniform(-1.5, 1.5, size=5)]
     return [
