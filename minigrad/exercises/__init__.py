@@ -509,6 +509,25 @@ NOT_BY_RULE = ("your {what} does not come from {inputs} by the rule: as a functi
                "out another way, dressed up as computed from {inputs}?); {task}")
 
 
+def lost_track(what, inputs, ops="+, -, * and /"):
+    """The message for a traced answer that is no longer computed from all of ``inputs``."""
+    return (f"the checker follows how your {what} is computed from {inputs}, and cannot "
+            f"here (float(), math and NumPy lose track): write it with {ops} on {inputs}")
+
+
+def rule_verdict(got, rule, needed, what, inputs, task, ops="+, -, * and /"):
+    """Why ``got``, a traced answer already right in value, is not ``rule`` worked out by
+    hand, or None: it must still be computed from every name in ``needed`` (else the trace
+    was lost on the way), and be the same polynomial of them as ``rule``. What an answer
+    may not be computed from (a numerical derivative reads the function's own input) each
+    checker says first, in its own words."""
+    if needed - sources(got):
+        return lost_track(what, inputs, ops)
+    if not same_polynomial(got, rule):
+        return NOT_BY_RULE.format(what=what, inputs=inputs, task=task)
+    return None
+
+
 COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be written out"
 
 #: In :func:`forbidding`'s entries (as :func:`package_rule_entries` puts it), an entry that
@@ -1368,9 +1387,6 @@ NEEDS_NONE = ("your derivative calls {name}: the rule of a polynomial is another
               "written from the power rule without evaluating {name}")
 
 
-#: A rule of a polynomial handed a :func:`traced` x that is no longer computed from it.
-UNTRACED = ("the checker follows how your derivative is computed from x, and cannot here "
-            "(float(), math and NumPy lose track): write it with +, -, * and ** on x")
 #: A rule of a polynomial written as a polynomial of a higher degree.
 TOO_HIGH = ("your derivative is written as a polynomial of degree {got} in x (or divides by "
             "x), though the rule of {name} has degree {most}: differences of {name}'s values, "
@@ -1406,13 +1422,15 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_d
                 f"{name} there")
     if slope is not None and not abs(got - right) <= 1e-13 * abs(right) + abs_tol:
         return f"{label}, {EXACT}"
-    if max_degree is not None and sources(got) != {"x"}:
-        later.append(UNTRACED)
-    elif max_degree is not None and degree(got) > max_degree:
+    if max_degree is None:
+        return None
+    if sources(got) == {"x"} and degree(got) > max_degree:
         later.append(TOO_HIGH.format(got=degree(got), name=name, most=max_degree))
-    elif max_degree is not None and slope is not None \
-            and not same_polynomial(got, slope(traced(x, "x"))):
-        later.append(NOT_BY_RULE.format(what="derivative", inputs="x", task="write the rule"))
+    else:
+        verdict = rule_verdict(got, slope(traced(x, "x")) if slope else got, {"x"},
+                               "derivative", "x", "write the rule", ops="+, -, * and **")
+        if verdict is not None:
+            later.append(verdict)
     return None
 
 

@@ -3,7 +3,7 @@ import math
 import numbers
 
 from minigrad.exercises import package_rule_entries
-from minigrad.exercises import NOT_BY_RULE, same_polynomial
+from minigrad.exercises import rule_verdict
 from minigrad.exercises import (autograd_entries, backward_entries, close_detail,
                                 describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, report, reports_forbidden, sources, traced)
@@ -75,14 +75,10 @@ def check_two_branches(two_branches):
                                            f"is a difference of L's values as {own} changes (a "
                                            "numerical derivative, exact here because L is a "
                                            f"straight line in {own}); {BY_CHAIN_RULE}")
-            if used != needed:
-                return report(False, what, f"the checker cannot follow what your {name} is "
-                                           "computed from (float(), math and NumPy lose "
-                                           "track): write each gradient with +, -, * and / "
-                                           "on a, b, c and d")
-            if not same_polynomial(gradient, rule):
-                return report(False, what, NOT_BY_RULE.format(
-                    what=name, inputs="a, b, c and d", task=BY_CHAIN_RULE))
+            verdict = rule_verdict(gradient, rule, needed, name, "a, b, c and d",
+                                   BY_CHAIN_RULE)
+            if verdict is not None:
+                return report(False, what, verdict)
     return report(True, what, "by the chain rule, with the exercise's numbers and with "
                               "numbers drawn at random")
 

@@ -7,7 +7,7 @@ from minigrad import value_nn
 from minigrad.exercises import (EXACT, ForbiddenCall, describe_error, forbidding, fresh_rng,
                                 is_placeholder, model_entries, not_filled_in, report,
                                 reports_forbidden, sources, traced)
-from minigrad.exercises import NOT_BY_RULE, same_polynomial
+from minigrad.exercises import rule_verdict
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -120,15 +120,10 @@ def check_linear_collapse(collapse):
                                            f"{min(used - needed)} too: that is running the "
                                            "chain on numbers and reading the line off its "
                                            "outputs; expand the chain by hand instead")
-            if used != needed:
-                return report(False, what, f"the checker cannot follow what your {name} is "
-                                           "computed from (float(), math and NumPy lose "
-                                           "track): write w and b with +, -, * and / on the "
-                                           "six parameters")
-            if not same_polynomial(got, rule):
-                return report(False, what, NOT_BY_RULE.format(
-                    what=name, inputs="the six parameters",
-                    task="expand the chain by hand instead"))
+            verdict = rule_verdict(got, rule, needed, name, "the six parameters",
+                                   "expand the chain by hand instead")
+            if verdict is not None:
+                return report(False, what, verdict)
     return report(True, what, "for five chains of three neurons with non-zero biases, four of them "
                               "drawn at random")
 

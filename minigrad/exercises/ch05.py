@@ -12,7 +12,7 @@ import numpy as np
 
 from minigrad import optim
 from minigrad.exercises import package_rule_entries
-from minigrad.exercises import NOT_BY_RULE, same_polynomial
+from minigrad.exercises import rule_verdict
 from minigrad.exercises import (EXACT, autograd_entries, close_detail, degree, describe_error,
                                 forbidding, fresh_rng, is_placeholder, not_filled_in, report,
                                 reports_forbidden, sources, traced)
@@ -73,14 +73,10 @@ def check_mse_gradient(mse_gradient):
                                            "values (from other predictions, or squares): "
                                            "that is a numerical derivative, exact here "
                                            f"because the loss is a parabola; {BY_FORMULA}")
-            if f"p{j}" not in sources(gradient):
-                return report(False, what, "the checker follows how your gradients are "
-                                           "computed from each p.data, and cannot here "
-                                           "(float(), math and NumPy lose track): write them "
-                                           "with +, -, * and / on p.data and the targets")
-            if not same_polynomial(gradient, rule):
-                return report(False, what, NOT_BY_RULE.format(
-                    what=f"dL/dp{j}", inputs="the predictions and targets", task=BY_FORMULA))
+            verdict = rule_verdict(gradient, rule, {f"p{j}"}, f"dL/dp{j}",
+                                   "the predictions and targets", BY_FORMULA)
+            if verdict is not None:
+                return report(False, what, verdict)
     return report(True, what, "for lists of 1, 3, 4 and 7 predictions")
 
 
