@@ -24,7 +24,8 @@ class Value:
         return Value(self.data + other.data, (self, other), "+")
 
     def __mul__(self, other):
-        return Value(self.data * other.data, (self, other), "*")
+        product = self.data * other.data     # a line of the reader's own
+        return Value(product, (self, other), "*")
 '''
 
 OPERATORS_CELL = '''
@@ -354,7 +355,10 @@ def test_an_earlier_exercise_run_again_after_later_chapters_is_kept(engine_dir, 
     out = capsys.readouterr().out
     assert out.startswith("PASS") and "kept in yourgrad/value.py" in out, out
     after = (engine_dir / "value.py").read_text()
-    assert "(the course's solution)" not in after.split("# chapter 2, exercise 3")[0]
+    # the course's own solution, run again, is kept and stays marked as the course's
+    assert "exercise 2: a Value that records its inputs; -, ** and / (the course's solution)" \
+        in after
+    assert "counted as the course's" in out
     assert after.count("# chapter ") == before.count("# chapter ")
     module = your_engine.load("value")
     assert hasattr(module, "MLP") and hasattr(module, "train")  # the later pieces are kept
@@ -400,3 +404,23 @@ def test_compile_reaches_outside_the_engine():
     from minigrad.exercises.your_engine import outside_reaches
     assert outside_reaches("def f(path):\n    return compile(open(path).read(), 'x', 'exec')\n") \
         == ["compile"]
+
+
+def test_the_course_s_solution_handed_in_is_not_counted_as_the_reader_s(engine_dir, capsys):
+    """A reader who catches up past exercise 3.4 and hands the catch-up's classes to 3.4's
+    checker passes, but the piece stays the course's (catch-up counts it so)."""
+    from minigrad.exercises import ch03
+    module = catch_up("value", chapter=3, exercise=5)
+    capsys.readouterr()
+    answers = {name: getattr(module, name)
+               for name in ("Value", "as_value", "Add", "Mul", "Pow", "Exp", "Tanh")}
+    assert ch03.check_rules(*answers.values())
+    out = capsys.readouterr().out
+    assert "kept in yourgrad/value.py" in out and "counted as the course's" in out, out
+    text = (engine_dir / "value.py").read_text()
+    assert "exercise 4: " in text
+    marker = next(line for line in text.splitlines() if line.startswith("# chapter 3, exercise 4"))
+    assert marker.endswith("(the course's solution)"), marker
+    # a piece of the reader's own, written differently, is the reader's
+    assert not your_engine._same_code("def f(x):\n    y = x * 2\n    return y + 1\n",
+                                      "def f(x):\n    return 2 * x + 1\n")

@@ -511,7 +511,11 @@ def keep(engine, chapter, exercise, check, **answers):
     header, blocks = _split(old_text) if old_text is not None else (_header(engine), {})
     blocks = {key: block for key, (_, block) in blocks.items()}
     earlier = _fill_in(engine, blocks, (chapter, exercise))
-    blocks[(chapter, exercise)] = _block(chapter, exercise, piece.title, source)
+    # the course's solution handed in (taken from the file a catch-up filled in, or copied
+    # from the folded cell) stays marked as the course's: it is not the reader's work
+    borrowed = _same_code(source, piece.source)
+    blocks[(chapter, exercise)] = _block(chapter, exercise, piece.title, source,
+                                         from_reference=borrowed)
     text = _assemble(header, blocks)
     # Later chapters' pieces may redefine what this one defines (chapter 4 redoes
     # chapter 2's operators), so the piece is judged in the file as it stands up
@@ -548,11 +552,28 @@ def keep(engine, chapter, exercise, check, **answers):
     kept = f"kept in {_shown(engine)}"
     joined = f"{first}, {kept}" if len(first) + len(kept) <= 75 else f"{first}\n  {kept}"
     sys.stdout.write(f"{joined}\n{rest}")
+    if borrowed:
+        print("  (line for line the course's solution: kept, and counted as the course's)")
     if earlier:
         numbers = ", ".join(f"{piece.chapter}.{piece.exercise}" for piece in earlier)
         print(f"  (with the course's solutions to exercise{'s' if len(earlier) > 1 else ''} "
               f"{numbers}, which it builds on)")
     return True
+
+
+def _code_lines(source):
+    """The lines of ``source`` that hold code, stripped: what two copies of a piece share
+    however they are indented, spaced out or commented."""
+    lines = (line.split("#", 1)[0].strip() for line in source.splitlines())
+    return [line for line in lines if line]
+
+
+def _same_code(source, reference):
+    """Whether every line of code of ``source`` (three at least) is also a line of
+    ``reference`` (the checker's answers may be some of a piece's definitions, in another
+    order)."""
+    mine, theirs = _code_lines(source), set(_code_lines(reference))
+    return len(mine) >= 3 and all(line in theirs for line in mine)
 
 
 def _fill_in(engine, blocks, before):
