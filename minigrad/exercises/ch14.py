@@ -96,7 +96,7 @@ COUNT_IT = "the exercise asks you to count the n-grams yourself"
 
 #: What the answers must not run (traced, which sees what traps do not: a module kept in an
 #: object, code copied or compiled out of the package or the checkers, a relay).
-_WATCHED = ("torch", "micrograd", "minigrad")
+_WATCHED = ("torch", "micrograd", "minigrad", "yourgrad")  # the reader's own autograd too
 
 
 def _ngram_entries():

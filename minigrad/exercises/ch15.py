@@ -46,7 +46,8 @@ WRITE_IT = "the exercise asks you to write attention yourself"
 #: object, code copied or compiled out of the package or the checkers, a relay).
 #: Attention builds on the package's Tensor, Linear, softmax: the package's attention
 #: is what must not run.
-_WATCHED = ("torch", "micrograd", "minigrad.tensor_attention", "minigrad.exercises")
+_WATCHED = ("torch", "micrograd", "minigrad.tensor_attention", "minigrad.exercises",
+            "yourgrad")  # the reader's own autograd is an autograd too
 
 
 def _attention_entries():
