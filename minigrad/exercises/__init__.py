@@ -529,6 +529,10 @@ def rule_verdict(got, rule, needed, what, inputs, task, ops="+, -, * and /"):
 
 
 COMPLEX_STEP = "a complex step is a numerical derivative: the rule must be written out"
+#: Differences in extended precision (``np.longdouble``, 18 or more digits) come within
+#: float64's rounding of the slope, as no float64 difference does.
+EXTENDED_PRECISION = ("differences in extended precision (np.longdouble) are a numerical "
+                      "derivative, near enough to look exact: the rule must be written out")
 
 #: In :func:`forbidding`'s entries (as :func:`package_rule_entries` puts it), an entry that
 #: refuses an answer taking a complex step, ``f(x + ih).imag / h``: exact to the last bit
@@ -541,6 +545,9 @@ _COMPLEX_NAMES = frozenset({"complex", "cmath", "imag", "conjugate", "conj", "co
                             "complexfloating"})
 #: The same as a dtype's name: ``astype("complex128")``.
 _COMPLEX_DTYPES = _COMPLEX_NAMES | {"c8", "c16", "c32", "F", "D", "G", "complex_"}
+#: Names of NumPy's extended precision, as attributes and as dtypes.
+_EXTENDED_NAMES = frozenset({"longdouble", "float128", "float96", "longfloat"})
+_EXTENDED_DTYPES = _EXTENDED_NAMES | {"f16", "f12"}
 
 
 #: Where installed code lives (the standard library, site-packages): not the reader's.
@@ -634,18 +641,27 @@ def _reach(answers):
 
 
 def _takes_complex_step(answers):
-    """Whether the code of ``answers`` (their functions and methods, what those define
-    inside, and the functions of the reader's they call) holds a complex number or names
-    ``complex``, ``cmath`` or ``imag``."""
+    """Why the code of ``answers`` (their functions and methods, what those define inside,
+    and the functions of the reader's they call) takes an exact-looking numerical step, or
+    None: it holds a complex number or names ``complex``, ``cmath`` or ``imag``
+    (:data:`COMPLEX_STEP`), or names extended precision (:data:`EXTENDED_PRECISION`)."""
     codes, values = _reach(answers)
     for code, _ in codes:
         for constant in code.co_consts:
             if isinstance(constant, complex) or isinstance(constant, str) \
                     and constant in _COMPLEX_DTYPES:
-                return True
+                return COMPLEX_STEP
+            if isinstance(constant, str) and constant in _EXTENDED_DTYPES:
+                return EXTENDED_PRECISION
         if _COMPLEX_NAMES.intersection(code.co_names):
-            return True
-    return any(isinstance(value, complex) or value is cmath for value in values)
+            return COMPLEX_STEP
+        if _EXTENDED_NAMES.intersection(code.co_names):
+            return EXTENDED_PRECISION
+    if any(isinstance(value, complex) or value is cmath for value in values):
+        return COMPLEX_STEP
+    if any(value is np.longdouble for value in values):
+        return EXTENDED_PRECISION
+    return None
 
 
 #: The libraries that do what the exercises ask the reader to write (derivatives,
@@ -820,18 +836,29 @@ def _going_around(answers, reach=None):
 
 
 def _is_complex(value):
-    """Whether ``value`` is a complex number, Python's or NumPy's, or an array of them, or a
-    list, tuple, set or dict (its values) holding one."""
-    if isinstance(value, (complex, np.complexfloating)):
-        return True
-    if isinstance(value, np.ndarray):
-        return value.dtype.kind == "c"
+    """Whether ``value`` is a complex number, Python's or NumPy's, or a float wider than
+    float64, or an array of them, or a list, tuple, set or dict (its values) holding one."""
     if isinstance(value, dict):
         value = list(value.values())
     if isinstance(value, (list, tuple, set)):
-        return any(isinstance(v, (complex, np.complexfloating))
-                   or isinstance(v, np.ndarray) and v.dtype.kind == "c"
-                   for v in list(value)[:1000])
+        return any(_is_complex_one(v) for v in list(value)[:1000])
+    return _is_complex_one(value)
+
+
+def _holds_complex(value):
+    """Whether ``value`` (as :func:`_is_complex` looks at it) is complex, not wider."""
+    if isinstance(value, dict):
+        value = list(value.values())
+    values = list(value)[:1000] if isinstance(value, (list, tuple, set)) else [value]
+    return any(isinstance(v, (complex, np.complexfloating))
+               or isinstance(v, np.ndarray) and v.dtype.kind == "c" for v in values)
+
+
+def _is_complex_one(value):
+    if isinstance(value, (complex, np.complexfloating, np.longdouble)):
+        return True
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind == "c" or value.dtype.kind == "f" and value.dtype.itemsize > 8
     return False
 
 
@@ -854,7 +881,9 @@ def _watching(refuse_complex, task, used):
     def on_return(frame, event, arg):
         if event == "return" and refuse_complex and not used and (
                 _is_complex(arg) or any(map(_is_complex, list(frame.f_locals.values())))):
-            used.append(COMPLEX_STEP)
+            values = [arg] + list(frame.f_locals.values())
+            used.append(COMPLEX_STEP if any(map(_holds_complex, values))
+                        else EXTENDED_PRECISION)
         return on_return
 
     def on_call(frame, event, arg):
@@ -953,8 +982,9 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
                                        for entry in entries if entry[0] is not None):
         raise ForbiddenCall(deferred)
     refuse_complex = _REFUSE_COMPLEX_STEP in entries
-    if refuse_complex and _takes_complex_step(answers):
-        raise ForbiddenCall(COMPLEX_STEP)
+    exact_looking = _takes_complex_step(answers) if refuse_complex else None
+    if exact_looking is not None:
+        raise ForbiddenCall(exact_looking)
     used = []
     undo, originals = [], {}
     watch = _watching(refuse_complex, task, used)
@@ -1435,7 +1465,7 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_d
 
 
 def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_tol=0.0,
-                     may_call=True, max_degree=None, entries=()):
+                     may_call=True, max_degree=None, entries=(), judge_work=None):
     """Check a reader's derivative ``df`` of a function of one number ``f`` at ``points``.
 
     Without ``slope``, ``df(x)`` is compared with the central difference
@@ -1452,7 +1482,8 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
     return a polynomial in it of at most that degree: differences of a copy of
     ``f`` written out are of ``f``'s degree. ``drawn`` are more points,
     drawn at random per run and never named in a message; ``entries`` are more
-    traps (:func:`forbidding`'s). A FAIL names the
+    traps (:func:`forbidding`'s). ``judge_work(df, x)``, once the values are right,
+    says what is wrong with the work ``df`` does (a sentence), or None. A FAIL names the
     first point where ``df`` is wrong, and what it gave there, not the slope.
     """
     name = getattr(f, "__name__", "f")
@@ -1474,6 +1505,10 @@ def check_derivative(f, df, points, h=1e-6, tol=1e-5, slope=None, drawn=(), abs_
             return report(False, what, problem)
     if later:
         return report(False, what, later[0])
+    if judge_work is not None:
+        problem = judge_work(df, float(points[0]))  # a plain float: traced ones are slower
+        if problem is not None:
+            return report(False, what, problem)
     where = f"{len(points)} points" + (f" and {len(drawn)} drawn at random" if len(drawn) else "")
     return report(True, f"{what} at {where}" + (", exact" if slope is not None else ""))
 

@@ -12,6 +12,7 @@ import sys
 import numpy as np
 
 from minigrad.exercises import ForbiddenCall, package_rule_entries
+from minigrad.exercises.what_runs import works_like_a_table
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
                                 close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
                                 not_filled_in, recording_calls, report, reports_forbidden,
@@ -52,7 +53,8 @@ def check_power_rule(dq):
     and the rule must be a polynomial of degree 2 in it."""
     return check_derivative(q, dq, points=[-2.0, -0.5, 0.0, 1.0, 3.0, 10.0], slope=q_slope,
                             drawn=fresh_rng().uniform(-20, 20, size=6), may_call=False,
-                            max_degree=2, entries=polynomial_derivative_entries())
+                            max_degree=2, entries=polynomial_derivative_entries(),
+                            judge_work=works_like_a_table)
 
 
 def polynomial_derivative_entries():
@@ -78,7 +80,7 @@ def check_sigmoid_derivative(dsigmoid):
     else is a difference of its values, a numerical derivative at any step."""
     return check_derivative(sigmoid, dsigmoid, points=[-3.0, -0.5, 0.0, 0.7, 2.5, 6.0, 25.0, -30.0],
                             slope=sigmoid_slope, drawn=fresh_rng().uniform(-12, 12, size=6),
-                            abs_tol=1e-15)
+                            abs_tol=1e-15, judge_work=works_like_a_table)
 
 
 def r(a, b):

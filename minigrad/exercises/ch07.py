@@ -20,7 +20,8 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, describe_error, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden, summed_to_shape)
-from minigrad.exercises.what_runs import TRACING_OFF, run_traced, TracingOff
+from minigrad.exercises.what_runs import (TRACING_OFF, run_traced, TracingOff,
+                                          works_entry_by_entry)
 from minigrad.exercises.your_engine import keep
 
 RULE = "the exercise asks you to write the rule, without any autograd"
@@ -370,23 +371,12 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
             problem = rule_problem(name, summed, exact, scale, described)
             if problem:
                 return report(False, what, problem)
-    if _works_entry_by_entry(work):
+    if works_entry_by_entry(work):
         return report(False, what, f"{op_name}._backward does Python work for every entry of "
                                    "its inputs (traced, its steps grow with their sizes), as "
                                    "finite differences do, even with steps that make them "
                                    "exact: write the rule with whole-array operations")
     return report(True, what, f"exact, for {len(cases)} combinations of shapes")
-
-
-def _works_entry_by_entry(work):
-    """Whether a rule's Python steps (``work``: entries of the inputs and steps, per case)
-    grow with the inputs' sizes, by more than a step for every entry more: a loop over
-    the entries. A whole-array rule takes as many steps at every size (a few more where
-    it branches, on a stack of matrices say)."""
-    return any(more_steps >= 1.5 * more_entries
-               for entries, steps in work for others, fewer in work
-               for more_entries, more_steps in [(entries - others, steps - fewer)]
-               if more_entries >= 12)
 
 
 def _divide_gradients(G, arrays, _):

@@ -28,7 +28,8 @@ from minigrad.exercises import (NOT_FILLED_IN_CODE, arrays_close, as_gradients, 
                                 not_filled_in, report, report_raised, reports_forbidden,
                                 unusable_class, unusable_function)
 from minigrad.exercises.ch07 import NOT_EXACT
-from minigrad.exercises.what_runs import watching
+from minigrad.exercises.what_runs import (TRACING_OFF, TracingOff, _runs_the_code_of,
+                                          run_traced, watching, works_entry_by_entry)
 from minigrad.losses import cross_entropy_loss
 from minigrad.module import Module
 from minigrad.optim import Adam
@@ -228,6 +229,28 @@ def check_attention_backward(attention_backward):
                         hint = (": it goes back through the softmax as if each weight depended on its "
                                 "own score only; each depends on the whole row")
             return report(False, what, f"{call}: {name} is wrong{hint}")
+    # a difference per entry, extrapolated (Richardson) to be exact enough, loops over the
+    # entries: its Python steps grow with d at a fixed T, and the rule's do not
+    work = []
+    for d in (2, 10):
+        q, k, v, grad = (rng.normal(size=(5, d)) for _ in range(4))
+        try:
+            with forbidding(entries, [attention_backward], task), np.errstate(all="ignore"):
+                _, steps, module = run_traced(attention_backward, q, k, v, grad,
+                                              watched=_WATCHED)
+        except TracingOff:
+            return report(False, what, f"attention_backward: {TRACING_OFF}")
+        except Exception as error:
+            return report_raised(what, f"attention_backward(q, k, v, grad) for q, k, v of "
+                                       f"shape (5, {d})", error)
+        if module is not None:
+            return report(False, what, _runs_the_code_of(module, task))
+        work.append((3 * q.size, steps))
+    if works_entry_by_entry(work):
+        return report(False, what, "attention_backward does Python work for every entry of q, "
+                                   "k and v (traced, its steps grow with d), as finite "
+                                   "differences do, even extrapolated to be exact: write the "
+                                   "rule with whole-array operations")
     return report(True, what, f"dq, dk and dv exact, for {len(cases)} inputs (2 of shapes drawn at "
                               "random)")
 

@@ -280,6 +280,38 @@ def run_traced(function, *args, limit=None, watched=()):
     return result, steps[0], found[0] if found else None
 
 
+#: Python steps (lines run, calls and returns, in the reader's code) that a derivative
+#: rule of one number stays well within: a few lines, a helper or two.
+RULE_STEPS = 40
+TABLE_OF_DIFFERENCES = ("your derivative takes more Python steps than a rule does, as a "
+                        "table of differences extrapolated to look exact does (Richardson's): "
+                        "the exercise asks for the rule, worked out by hand")
+
+
+def works_like_a_table(rule, *args, limit=RULE_STEPS):
+    """:data:`TABLE_OF_DIFFERENCES` if ``rule(*args)``, run once more traced (its value
+    judged already), takes more than ``limit`` Python steps, as differences at several
+    steps combined do; else None."""
+    try:
+        run_traced(rule, *args, limit=limit)
+    except TooMuchWork:
+        return TABLE_OF_DIFFERENCES
+    except Exception:  # noqa: BLE001 - judged already: this run only counts its steps
+        return None
+    return None
+
+
+def works_entry_by_entry(work):
+    """Whether an answer's Python steps (``work``: entries of the inputs and steps, per
+    case) grow with the inputs' sizes, by more than a step for every entry more: a loop over
+    the entries, as finite differences make. A whole-array rule takes as many steps at every
+    size (a few more where it branches, on a stack of matrices say)."""
+    return any(more_steps >= 1.5 * more_entries
+               for entries, steps in work for others, fewer in work
+               for more_entries, more_steps in [(entries - others, steps - fewer)]
+               if more_entries >= 12)
+
+
 def without_engines(task, function, *args):
     """``function(*args)``, traced; :class:`ForbiddenCall` (saying ``task``, what the
     exercise asks instead) if it ran the code of another's engine (the package's, its
