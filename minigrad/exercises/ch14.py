@@ -429,6 +429,8 @@ def _random_entries():
                             "uniform", "choice", "multinomial", "permutation", "shuffle")]
     entries += [(random, name, f"Python's random.{name}")
                 for name in ("Random", "random", "uniform", "choice", "choices", "seed")]
+    # the generator behind np.random's functions, reached by its private name
+    entries += [(np.random.mtrand, "_rand", "NumPy's global generator (mtrand._rand)")]
     return entries
 
 
