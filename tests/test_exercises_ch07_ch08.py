@@ -772,3 +772,47 @@ def test_layers_fail_an_mlp_that_does_not_wrap_a_plain_array(capsys, own_engine_
                           namespace["Linear"], namespace["MLP"], engine.MiniTensor)
         assert passed is ok, out
     assert "called on a NumPy array of examples" in out and "wrap" in out
+
+
+def _layers_verdict(capsys, engine, source):
+    namespace = run_cell(source, {**vars(engine), "np": np})
+    return run(capsys, ch08.check_layers, namespace["CrossEntropy"], namespace["Linear"],
+               namespace["MLP"], engine.MiniTensor)
+
+
+@pytest.mark.parametrize("wrong, says", [
+    # the text asks for zeros, and the scale argument counts on sums centred at 0
+    (("self.b = MiniTensor(np.zeros(nout), \"b\")",
+      "self.b = MiniTensor(np.ones(nout), \"b\")"), "bias that is not zero"),
+    # He's factor 2 makes up for a ReLU's half; the last layer has none
+    (("if relu else np.sqrt(2.0 / (nin + nout))", "if relu else np.sqrt(2.0 / nin)"),
+     "He's scale, which doubles"),
+])
+def test_layers_fail_a_bias_of_ones_and_hes_scale_on_the_last_layer(capsys, own_engine_directory,
+                                                                     wrong, says):
+    """Two wrong answers to 8.3 that passed: b of ones, and He's scale where no ReLU follows."""
+    from minigrad.exercises.your_engine import catch_up, pieces
+    engine = catch_up("tensor", 8, 3)
+    capsys.readouterr()
+    source = next(p for p in pieces("tensor") if (p.chapter, p.exercise) == (8, 3)).source
+    changed = source.replace(*wrong)
+    assert changed != source
+    texts = {_layers_verdict(capsys, engine, source) for _ in range(2)}
+    assert len(texts) == 1 and texts.pop()[0]
+    ok, out = _layers_verdict(capsys, engine, changed)
+    assert not ok and says in out, out
+
+
+def test_layers_name_an_unfinished_matmul(capsys, own_engine_directory):
+    """8.3 with 8.1's template left unfilled: the failure points at MatMul, exercise 8.1."""
+    from minigrad.exercises.your_engine import catch_up, pieces
+    engine = catch_up("tensor", 8, 3)
+    capsys.readouterr()
+    source = next(p for p in pieces("tensor") if (p.chapter, p.exercise) == (8, 3)).source
+    template = ("class MatMul(MiniTensor):\n    _op = '@'\n\n    def __init__(self, a, b):\n"
+                "        ...\n\n    def _backward(self, grad):\n        ...\n\n")
+    namespace = run_cell(template, {**vars(engine), "np": np})
+    namespace = run_cell(source, namespace)
+    ok, out = run(capsys, ch08.check_layers, namespace["CrossEntropy"], namespace["Linear"],
+                  namespace["MLP"], engine.MiniTensor)
+    assert not ok and "MatMul (exercise 8.1) missing or unfinished" in out, out

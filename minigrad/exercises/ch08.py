@@ -232,6 +232,10 @@ def _linear_problem(Linear, MiniTensor, rng):
         found = _weights_of(layers[-1], MiniTensor, nin, nout, call)
         if isinstance(found, str):
             return found
+        if np.any(found[1] != 0):
+            return (f"{call} starts with a bias that is not zero: start b at zeros "
+                    "(np.zeros(nout)); the scale argument counts on every sum starting "
+                    "centred at 0, and a bias of ones shifts them all by 1")
     same, again, _, other = (layer.parameters()[0].data for layer in layers)
     if not np.array_equal(same, again):
         return "two Linear layers made with generators of the same seed differ: draw W from rng"
@@ -244,20 +248,29 @@ def _linear_problem(Linear, MiniTensor, rng):
         try:
             out = as_numbers(layer(MiniTensor(x.copy())).data)
         except Exception as error:
-            return f"calling a Linear layer on a batch raised {describe_error(error)}"
+            said = describe_error(error)
+            return (f"calling a Linear layer on a batch raised {said}" +
+                    (": is MatMul (exercise 8.1) missing or unfinished? The exercise's cell "
+                     "takes it from yourgrad/tensor.py" if "MatMul" in said else ""))
         z = x @ W + b
         expected = np.maximum(z, 0.0) if relu else z
         if out is None or out.shape != expected.shape or not arrays_close(out, expected, 1e-12):
             return ("a Linear layer's output on a batch is wrong" +
                     (" (with relu=True it is relu(x @ W + b))" if relu else
                      " (with relu=False it is x @ W + b)"))
+    # He's scale makes the factor below 1, Xavier's 2 nin / (nin + nout), about 1.14 here
+    # (1/nin, the forward pass's own wish for a layer with no ReLU, passes too: 1)
     for relu, low, high, which in ((True, 0.9, 1.1, "followed by a ReLU"),
-                                   (False, 0.4, 1.1, "giving the scores (relu=False)")):
+                                   (False, 0.9, 1.5, "giving the scores (relu=False)")):
         nin, nout = 400, 300
         W = Linear(nin, nout, np.random.default_rng(seed), relu=relu).parameters()[0].data
         # a layer multiplies the mean square of its signal by nin σ², halved by a ReLU
         factor = nin * float(np.mean(np.asarray(W) ** 2)) / (2 if relu else 1)
-        if not low <= factor <= high * (1 if relu else 2):
+        if not relu and 1.8 <= factor <= 2.2:
+            return ("the last layer (relu=False) has He's scale, which doubles the mean square "
+                    "of the scores: its factor 2 makes up for the half a ReLU zeroes, and no "
+                    "ReLU follows this layer. Use Xavier's, σ² = 2/(nin + nout)")
+        if not low <= factor <= high:
             how = "grow" if factor > 1 else "shrink"
             return (f"the initial weights of a layer {which} make the signal {how} from layer "
                     "to layer: a layer multiplies the mean square of its signal by "
