@@ -42,6 +42,7 @@ A checker judges the method as well as the numbers:
 - a derivative rule is compared with the exact derivative far more tightly
   than finite differences can reach (:func:`check_derivative`).
 """
+import ast
 import builtins
 import cmath
 import contextlib
@@ -49,6 +50,7 @@ import dis
 import functools
 import importlib
 import inspect
+import linecache
 import math
 import numbers
 import os
@@ -718,7 +720,57 @@ def library_used(answers, libraries=LIBRARIES):
         used = _libraries_of(value) & libraries
         if used:
             return min(used)
+    imported = _cell_imports(code for code, _ in codes) & libraries
+    return min(imported) if imported else None
+
+
+def _called_beside(answers, entries):
+    """The label of the first of ``entries`` that belongs to NumPy and that the cell (or
+    file) defining ``answers`` names, or None: ``np.polyder`` run beside the answer, its
+    numbers then typed into the answer as plain floats, did the answer's work."""
+    numpy_names = {name: label for owner, name, label in entries
+                   if owner is not None and _module_name(owner).startswith("numpy")}
+    if not numpy_names:
+        return None
+    codes, _ = _reach(answers)
+    for tree in _cell_trees(code for code, _ in codes):
+        for node in ast.walk(tree):
+            name = node.attr if isinstance(node, ast.Attribute) else \
+                node.id if isinstance(node, ast.Name) else None
+            if name in numpy_names:
+                return numpy_names[name]
     return None
+
+
+def _module_name(owner):
+    """The module an entry's owner (a module, or a class) belongs to."""
+    return owner.__name__ if isinstance(owner, types.ModuleType) else \
+        getattr(owner, "__module__", "") or ""
+
+
+def _cell_trees(codes):
+    """The syntax trees of the cells (or files) that hold the reader's ``codes``."""
+    trees = []
+    for filename in {code.co_filename for code in codes if _readers_code(code)}:
+        try:
+            trees.append(ast.parse("".join(linecache.getlines(filename))))
+        except (SyntaxError, ValueError):
+            continue
+    return trees
+
+
+def _cell_imports(codes):
+    """The top-level modules that the cells (or files) holding the reader's ``codes``
+    import anywhere: a number worked out by a library in the answer's cell, outside the
+    answer (``a, b, c = sympy...``), and typed into it as a plain float, is the library's."""
+    names = set()
+    for tree in _cell_trees(codes):
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.partition(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.partition(".")[0])
+    return names
 
 
 #: What the package's own code is in: no answer of the reader's holds a copy of it.
@@ -985,6 +1037,9 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
     exact_looking = _takes_complex_step(answers) if refuse_complex else None
     if exact_looking is not None:
         raise ForbiddenCall(exact_looking)
+    beside = _called_beside(answers, entries)
+    if beside is not None:
+        raise ForbiddenCall(f"your answer's cell calls {beside}, outside the answer: {task}")
     used = []
     undo, originals = [], {}
     watch = _watching(refuse_complex, task, used)
