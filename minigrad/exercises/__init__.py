@@ -725,8 +725,8 @@ def library_used(answers, libraries=LIBRARIES):
 
 
 def _called_beside(answers, entries):
-    """The label of the first of ``entries`` that belongs to NumPy and that the cell (or
-    file) defining ``answers`` names, or None: ``np.polyder`` run beside the answer, its
+    """The label of the first of ``entries`` that belongs to NumPy and that the notebook
+    cell defining ``answers`` names, or None: ``np.polyder`` run beside the answer, its
     numbers then typed into the answer as plain floats, did the answer's work."""
     numpy_names = {name: label for owner, name, label in entries
                    if owner is not None and _module_name(owner).startswith("numpy")}
@@ -749,9 +749,12 @@ def _module_name(owner):
 
 
 def _cell_trees(codes):
-    """The syntax trees of the cells (or files) that hold the reader's ``codes``."""
+    """The syntax trees of the notebook cells that hold the reader's ``codes`` (a cell's
+    name is known to linecache alone; a module's file, with the rest of a program, is not
+    one answer's work)."""
     trees = []
-    for filename in {code.co_filename for code in codes if _readers_code(code)}:
+    for filename in {code.co_filename for code in codes
+                     if _readers_code(code) and not os.path.isfile(code.co_filename)}:
         try:
             trees.append(ast.parse("".join(linecache.getlines(filename))))
         except (SyntaxError, ValueError):
@@ -760,7 +763,7 @@ def _cell_trees(codes):
 
 
 def _cell_imports(codes):
-    """The top-level modules that the cells (or files) holding the reader's ``codes``
+    """The top-level modules that the notebook cells holding the reader's ``codes``
     import anywhere: a number worked out by a library in the answer's cell, outside the
     answer (``a, b, c = sympy...``), and typed into it as a plain float, is the library's."""
     names = set()
@@ -1119,6 +1122,39 @@ def reports_forbidden(what):
 
 
 @contextlib.contextmanager
+def copies_evaluated(answer, function):
+    """Record, while the block runs, the arguments (as floats) of each call of a function
+    of the reader's, other than ``answer`` itself, that returns what ``function`` does for
+    them: a private copy of the function an exercise differentiates. Evaluated away from
+    the point asked about, its differences are a numerical derivative, exact at any step
+    where the function is a straight line (``r(a, 1) - r(a, 0)``). Yields the list."""
+    found, pending = [], {}
+    arity = function.__code__.co_argcount
+    own = {f.__code__ for f in _functions_of(answer)}
+
+    def profiler(frame, event, arg):
+        code = frame.f_code
+        if event == "call" and code.co_argcount == arity and code not in own \
+                and _readers_code(code):
+            pending[id(frame)] = [frame.f_locals.get(name)
+                                  for name in code.co_varnames[:arity]]
+        elif event == "return" and id(frame) in pending:
+            args = pending.pop(id(frame))
+            try:
+                plain = tuple(float(x) for x in args)
+                if math.isclose(float(arg), function(*plain), rel_tol=1e-12, abs_tol=1e-12):
+                    found.append(plain)
+            except Exception:  # noqa: BLE001 - not numbers, or not a copy: nothing to say
+                pass
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        yield found
+    finally:
+        sys.setprofile(previous)
+
+
+@contextlib.contextmanager
 def recording_calls(answer, names, modules=()):
     """Record the arguments of every call the reader's ``answer`` makes to the functions
     called ``names`` (found in its globals and closures, and on ``modules``); yields the list."""
@@ -1467,6 +1503,10 @@ BY_RULE = "the exercise asks for the derivative by a rule, worked out by hand"
 #: extrapolation of them) is exact on a polynomial of low enough degree.
 AWAY = ("your derivative calls {name} away from x: that is a numerical derivative "
         "(differences of {name}'s values, at any step); the exercise asks for the rule, exact")
+#: The same, for a copy of the function written into the answer.
+COPY_AWAY = ("your derivative evaluates a copy of {name} away from x: that is a numerical "
+             "derivative (differences of {name}'s values, at any step, however combined); "
+             "the exercise asks for the rule, exact")
 #: The same, for a rule that needs no value of its function at all.
 NEEDS_NONE = ("your derivative calls {name}: the rule of a polynomial is another polynomial, "
               "written from the power rule without evaluating {name}")
@@ -1485,7 +1525,8 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_d
     is wrong with how a right number was computed is added to ``later``, to be said once
     every point has its right number (a number typed in is told that it is wrong)."""
     name = getattr(f, "__name__", "f")
-    with recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
+    with copies_evaluated(df, f) as copies, \
+            recording_calls(df, [name], [sys.modules.get(getattr(f, "__module__", ""))]) as calls, \
             forbidding(autograd_entries() + package_rule_entries() + list(entries), [df],
                        BY_RULE):
         try:
@@ -1496,6 +1537,8 @@ def _derivative_problem(f, df, x, label, h, tol, slope, abs_tol, may_call, max_d
         return NOT_FILLED_IN
     if isinstance(got, bool) or not isinstance(got, numbers.Real):
         return f"{label} your derivative returned {type(got).__name__} {got!r}, not a number"
+    if any(args != (x,) for args in copies):
+        return COPY_AWAY.format(name=name)
     if calls and not may_call:
         return NEEDS_NONE.format(name=name)
     if any(len(args) != 1 or args[0] is not x and args[0] != x for args in calls):

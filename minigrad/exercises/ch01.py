@@ -14,9 +14,10 @@ import numpy as np
 from minigrad.exercises import ForbiddenCall, package_rule_entries
 from minigrad.exercises.what_runs import works_like_a_table
 from minigrad.exercises import (EXACT, NOT_FILLED_IN, autograd_entries, check_derivative,
-                                close_detail, describe_error, forbidding, fresh_rng, is_placeholder,
-                                not_filled_in, recording_calls, report, reports_forbidden,
-                                degree, sources, traced, same_polynomial, NOT_BY_RULE)
+                                close_detail, copies_evaluated, degree, describe_error,
+                                forbidding, fresh_rng, is_placeholder, not_filled_in,
+                                recording_calls, report, reports_forbidden, same_polynomial,
+                                sources, traced, NOT_BY_RULE)
 
 
 def q(x):
@@ -105,7 +106,8 @@ LATER = "later"
 def _partials_problem(r_partials, a, b, label):
     """What is wrong with ``r_partials(a, b)`` (a sentence), or None; ``label`` names the point.
     A problem with how right numbers were computed comes as ``(LATER, sentence)``."""
-    with recording_calls(r_partials, ["r"], [sys.modules[__name__]]) as calls:
+    with copies_evaluated(r_partials, r) as copies, \
+            recording_calls(r_partials, ["r"], [sys.modules[__name__]]) as calls:
         with forbidding(autograd_entries() + package_rule_entries(), [r_partials],
                         BY_HAND):
             try:
@@ -126,6 +128,10 @@ def _partials_problem(r_partials, a, b, label):
     if odd:
         return (f"your r_partials calls r on a {type(odd[0]).__name__}, not on numbers: the "
                 "exercise asks for the rule, by hand, not a derivative that a machine takes")
+    if any(args != (a, b) for args in copies):
+        return ("your r_partials evaluates a copy of r away from (a, b): differences of r's "
+                "values are a numerical derivative, exact at any step where r is a straight "
+                "line; the exercise asks for the rule, by hand")
     if any(tuple(args) != (a, b) for args in calls):
         return ("your r_partials calls r away from (a, b): that is a numerical derivative "
                 "(differences of r's values, at any step); the exercise asks for the rule, exact")

@@ -5,7 +5,8 @@ import numbers
 from minigrad.exercises import package_rule_entries
 from minigrad.exercises import rule_verdict
 from minigrad.exercises import (autograd_entries, backward_entries, close_detail,
-                                describe_error, forbidding, fresh_rng, is_placeholder,
+                                copies_evaluated, describe_error, forbidding, fresh_rng,
+                                is_placeholder,
                                 not_filled_in, report, reports_forbidden, sources, traced)
 from minigrad.exercises.your_engine import keep
 
@@ -18,6 +19,11 @@ TWO_BRANCHES = {"a": 2.5, "b": -1.0, "c": 2.0, "d": -3.0}
 #: branch, and the other factor of its own.
 TWO_BRANCHES_SOURCES = [{"c", "d"}, {"c", "d"}, {"a", "b", "d"}, {"a", "b", "c"}]
 BY_CHAIN_RULE = "the exercise asks for the gradients by the chain rule, worked out by hand"
+
+
+def two_branches_loss(a, b, c, d):
+    """The L of exercise 2.1: (a + b)(c d)."""
+    return (a + b) * (c * d)
 
 
 @reports_forbidden("dL/da, dL/db, dL/dc, dL/dd")
@@ -46,12 +52,18 @@ def check_two_branches(two_branches):
     for values, where in cases:
         inputs = [traced(v, name) for name, v in zip(TWO_BRANCHES, values)]
         entries = autograd_entries() + package_rule_entries() + backward_entries(two_branches)
-        with forbidding(entries, [two_branches], BY_CHAIN_RULE):
+        with copies_evaluated(two_branches, two_branches_loss) as copies, \
+                forbidding(entries, [two_branches], BY_CHAIN_RULE):
             try:
                 got = two_branches(*inputs)
             except Exception as error:
                 return report(False, what, f"{where}, two_branches raised "
                                            f"{describe_error(error)}")
+        if any(args != tuple(values) for args in copies):
+            return report(False, what, "your two_branches evaluates a copy of L at other "
+                                       "numbers: differences of L's values are a numerical "
+                                       "derivative, exact at any step where L is a straight "
+                                       f"line; {BY_CHAIN_RULE}")
         if is_placeholder(got):
             return not_filled_in(what)
         a, b, c, d = values
