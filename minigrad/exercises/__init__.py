@@ -1042,7 +1042,7 @@ def forbidding(entries, answers, task, libraries=LIBRARIES):
         raise ForbiddenCall(exact_looking)
     beside = _called_beside(answers, entries)
     if beside is not None:
-        raise ForbiddenCall(f"your answer's cell calls {beside}, outside the answer: {task}")
+        raise ForbiddenCall(f"your answer (or its cell) calls {beside}: {task}")
     used = []
     undo, originals = [], {}
     watch = _watching(refuse_complex, task, used)

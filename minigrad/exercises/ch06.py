@@ -152,6 +152,11 @@ class _Whole(np.ndarray):
         return result.view(np.ndarray)   # what is computed from it is a plain array
 
 
+#: What an answer of NumPy arrays has no reason to run: the engines (not this checker's
+#: arrays, whose methods NumPy calls back).
+_ENGINES_BUT_THE_CHECKERS = ("minigrad.tensor", "minigrad.autograd", "minigrad.value",
+                             "minigrad.tensor_nn", "minigrad.value_nn", "torch", "micrograd")
+
 #: Sizes (m, n, k) at which an answer's Python steps are counted: the first, then each
 #: size grown in turn; one matrix product takes as many steps at all of them.
 _GROWTH_SIZES = ((2, 2, 2), (32, 2, 2), (2, 32, 2), (2, 2, 32))
@@ -167,7 +172,8 @@ def _looping_problem(all_dots, rng):
     for m, n, k in _GROWTH_SIZES:
         A, B = rng.normal(size=(m, k)).view(_Whole), rng.normal(size=(n, k)).view(_Whole)
         try:
-            _, count, elsewhere = run_traced(all_dots, A, B, limit=4000)
+            _, count, elsewhere = run_traced(all_dots, A, B, limit=4000,
+                                             watched=_ENGINES_BUT_THE_CHECKERS)
         except (TooMuchWork, _RowByRow):
             return ROW_BY_ROW
         except TracingOff:
@@ -175,9 +181,9 @@ def _looping_problem(all_dots, rng):
         except Exception:  # its errors are reported when it is called on the named shapes
             return None
         if elsewhere is not None:
-            return (f"your function runs the code of {elsewhere} (another thread or process, "
-                    "where the checker cannot count its steps): the exercise asks for one "
-                    "matrix product, with no loop")
+            return (f"your function runs the code of {elsewhere} (an engine, or another "
+                    "thread or process, where the checker cannot count its steps): the "
+                    "exercise asks for one matrix product of NumPy arrays, with no loop")
         steps.append(count)
     if max(steps[1:]) - steps[0] >= 16:
         return ROW_BY_ROW + " (the Python steps it takes, traced, grow with the sizes)"
@@ -281,7 +287,8 @@ def check_shapes(shapes):
         return unusable
     symbols = {name: _Size(name) for name in ("n", "d", "h")}
     try:  # (forbidding: the checker's own functions are traps)
-        with forbidding([], [shapes], RUN_NOTHING):
+        # (NumPy's array type, called, makes arrays without a call the tracer sees)
+        with forbidding([(np, "ndarray", "NumPy's ndarray")], [shapes], RUN_NOTHING):
             answers, _, module = run_traced(shapes, *symbols.values(),
                                          watched=("numpy", "torch", "minigrad", "yourgrad"))
     except TracingOff:
