@@ -536,6 +536,47 @@ def test_resume_fails_a_state_kept_in_memory(capsys):
     assert not ok and "holds what was saved to the second file" in out, out
 
 
+def test_resume_fails_adams_state_kept_in_memory_and_a_token_in_the_file(capsys):
+    """Only the weights and a token go to the file; Adam's state stays on a class attribute,
+    which the next process would not have."""
+    def token_save(path, model, optimizer, loader):
+        token = int(np.random.default_rng().integers(2 ** 62))
+        memo = type(optimizer).__dict__.get("_memo") or {}
+        memo[token] = (optimizer.state_dict(), loader.epoch)
+        type(optimizer)._memo = memo
+        np.savez(path, token=np.array(token),
+                 **{f"w{i:03d}": p.data for i, p in enumerate(model.parameters())})
+
+    def token_restore(path, model, optimizer, loader):
+        with np.load(path, allow_pickle=False) as archive:
+            for i, p in enumerate(model.parameters()):
+                p.data = archive[f"w{i:03d}"].copy()
+            state, epoch = type(optimizer)._memo[int(archive["token"])]
+        optimizer.load_state_dict(state)
+        loader.epoch = epoch
+
+    ok, out = outcome(capsys, check_resume, token_save, token_restore)
+    assert not ok and "fewer than the weights and Adam's moments hold" in out, out
+
+
+def test_resume_fails_adams_moments_read_from_memory_not_the_file(capsys):
+    """Everything saved, but Adam's moments restored from what the program remembers: the
+    file the checker hands over holds other moments."""
+    remembered = {}
+
+    def save_and_remember(path, model, optimizer, loader):
+        save_state(path, model, optimizer, loader)
+        remembered.update({key: np.array(value)
+                           for key, value in optimizer.state_dict().items()})
+
+    def restore_moments_from_memory(path, model, optimizer, loader):
+        restore_state(path, model, optimizer, loader)
+        optimizer.load_state_dict(dict(remembered))
+
+    ok, out = outcome(capsys, check_resume, save_and_remember, restore_moments_from_memory)
+    assert not ok and "the optimizer is not in the state the file holds" in out, out
+
+
 def test_resume_refuses_a_pickled_checkpoint(capsys):
     def pickling_save(path, model, optimizer, loader):
         np.savez(path, state=np.array([[p.data for p in model.parameters()],

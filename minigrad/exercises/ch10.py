@@ -424,12 +424,6 @@ def _train(engine, model, optimizer, loader, epochs):
             optimizer.step()
 
 
-def _state_equal(a, b):
-    if set(a) != set(b):
-        return False
-    return all(np.array_equal(np.asarray(a[key]), np.asarray(b[key])) for key in a)
-
-
 def _snapshot(model, optimizer, loader):
     """What a checkpoint must bring back: the weights, the optimizer's state, the epoch."""
     return ([p.data.copy() for p in model.parameters()],
@@ -437,11 +431,34 @@ def _snapshot(model, optimizer, loader):
             loader.epoch)
 
 
+def _too_few_numbers(path, snapshot):
+    """A sentence if the checkpoint at ``path`` holds fewer numbers than the weights and the
+    optimizer's arrays of ``snapshot`` (a state kept somewhere else than in the file:
+    in memory, which the next process does not have), else None."""
+    weights, state, _ = snapshot
+    needed = sum(w.size for w in weights) + sum(state[key].size for key in _moments(state))
+    with np.load(path, allow_pickle=False) as archive:
+        held = sum(archive[key].size for key in archive.files)
+    if held < needed:
+        return (f"save_state wrote {held:,} numbers, fewer than the weights and Adam's "
+                f"moments hold ({needed:,}): the checkpoint must hold them all, since a new "
+                "process has nothing else")
+    return None
+
+
+def _moments(state):
+    """The keys of the arrays (Adam's moments) in an optimizer's ``state`` snapshot, in order;
+    its other entries are single numbers (the rate, the step count)."""
+    return sorted(key for key, value in state.items() if np.ndim(value) > 0)
+
+
 def _restored_problem(model, optimizer, loader, saved, digests, other):
     """What ``restore_state`` got wrong (a sentence), or None; ``saved`` is the snapshot of
     the run saved to the file restored, ``digests`` those of the weights the file holds
-    (rewritten), ``other`` the snapshot of the run saved to another file."""
+    (rewritten) and of the optimizer's arrays, by key, ``other`` the snapshot of the run
+    saved to another file."""
     _, state, epoch = saved
+    digests, moment_digests = digests
     for i, (name, p, digest) in enumerate(zip(_parameter_names(model), model.parameters(),
                                               digests)):
         if _digest(p.data) != digest:
@@ -450,9 +467,14 @@ def _restored_problem(model, optimizer, loader, saved, digests, other):
                         "not what the file given to restore_state holds: read the file, not what "
                         "your program remembers of a save")
             return f"after restore_state, {name} is not what it was when saved"
-    if not _state_equal(optimizer.state_dict(), state):
-        return ("after restore_state, the optimizer is not in the state it was in when saved "
-                "(Adam remembers more than the learning rate)")
+    restored = optimizer.state_dict()
+    if set(restored) != set(state) or any(
+            _digest(np.asarray(restored[key])) != digest
+            for key, digest in moment_digests.items()) or any(
+            not np.array_equal(np.asarray(restored[key]), state[key])
+            for key in state if key not in moment_digests):
+        return ("after restore_state, the optimizer is not in the state the file holds "
+                "(Adam remembers more than the learning rate: read all of it from the file)")
     if loader.epoch != epoch:
         return (f"after restore_state, your Batches is at epoch {loader.epoch}, not {epoch}: "
                 "the batches that follow would not be those of the uninterrupted run")
@@ -516,14 +538,17 @@ def _check_resume(save_state, restore_state):
                 return report(False, what, "save_state wrote no file at path"
                                            + (" (not filled in yet?)" if not os.listdir(directory)
                                               else ""))
-            problem = _archive_problem(path)
+            problem = _archive_problem(path) or _too_few_numbers(path, snapshots[-1])
             if problem:
                 return report(False, what, problem)
             del run  # as if the process had ended
         path = os.path.join(directory, "run.npz")
-        # a name and a file save_state never saw, the weights in it moved
-        digests = _rewritten(os.path.join(directory, "first.npz"), path, snapshots[0][0],
-                             fresh_rng())
+        # a name and a file save_state never saw, the weights and Adam's moments in it moved
+        weights, state, _ = snapshots[0]
+        moments = _moments(state)
+        digests = _rewritten(os.path.join(directory, "first.npz"), path,
+                             weights + [state[key] for key in moments], fresh_rng())
+        digests = digests[:len(weights)], dict(zip(moments, digests[len(weights):]))
         model, optimizer, loader = _resume_setup(engine, data, fresh_seed)
         try:
             with forbidding(_file_entries("resume"), [restore_state], RESUME_BY_HAND):
@@ -534,8 +559,9 @@ def _check_resume(save_state, restore_state):
                                     snapshots[1])
         if problem:
             return report(False, what, problem)
-        for p, w in zip(model.parameters(), snapshots[0][0]):
+        for p, w in zip(model.parameters(), weights):
             p.data = w.copy()  # the weights as saved, exactly, without the file's move
+        optimizer.load_state_dict({key: value.copy() for key, value in state.items()})
         _train(engine, model, optimizer, loader, epochs=3)
     for name, p, q in zip(_parameter_names(model), model.parameters(), reference[0].parameters()):
         if not np.array_equal(p.data, q.data):
