@@ -8,6 +8,7 @@ from minigrad.exercises import (autograd_entries, backward_entries, close_detail
                                 copies_evaluated, describe_error, forbidding, fresh_rng,
                                 is_placeholder,
                                 not_filled_in, report, reports_forbidden, sources, traced)
+from minigrad.exercises.what_runs import works_like_a_table
 from minigrad.exercises.your_engine import keep
 
 # the neuron of the chapter: inputs, weights and bias
@@ -207,6 +208,11 @@ def check_sigmoid_neuron(sigmoid_neuron, value_class):
                 Value=value_class)
 
 
+#: Python steps that the neuron, built and backpropagated by hand, stays well within (its
+#: forward pass runs the reader's operators: a few dozen steps; the backward, a dozen lines).
+NEURON_STEPS = 400
+
+
 @reports_forbidden("sigmoid neuron gradients")
 def _check_sigmoid_neuron(sigmoid_neuron, value_class):
     what = "sigmoid neuron gradients"
@@ -252,6 +258,12 @@ def _check_sigmoid_neuron(sigmoid_neuron, value_class):
             return report(False, what, f"{where}, {', '.join(inexact)}: close, but not "
                                        "exact, as a numerical derivative would be: set each "
                                        ".grad by the chain rule")
+    # a table of differences per leaf, extrapolated to look exact, takes hundreds of steps
+    table = works_like_a_table(sigmoid_neuron, *[value_class(x) for x in drawn],
+                               limit=NEURON_STEPS)
+    if table is not None:
+        return report(False, what, f"{table.replace('derivative', 'backward pass')} "
+                                   "(the chain rule)")
     return report(True, what, "with the chapter's numbers and with numbers drawn at random")
 
 
