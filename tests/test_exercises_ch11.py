@@ -338,6 +338,33 @@ def test_collector_seconds_refuses_the_packages_clock(capsys):
         fails_saying(capsys, ch11.check_collector_seconds, answer, "minigrad's speed.")
 
 
+def _clocked_by(make_clock):
+    def collector_seconds(step):
+        clock = make_clock()
+        gc.callbacks.append(clock)
+        try:
+            step()
+        finally:
+            gc.callbacks.remove(clock)
+        return clock.seconds
+    return collector_seconds
+
+
+def test_collector_seconds_refuses_the_checkers_own_clock(capsys):
+    """The checker's _Clock (whose seconds would agree with its own) is a trap: looked up on
+    its module, imported, or held as a default argument."""
+    from minigrad.speed import breakdown
+    from minigrad.exercises.ch11 import _Clock
+
+    def held(step, Clock=ch11._Clock):
+        return _clocked_by(Clock)(step)
+    for answer in (_clocked_by(lambda: ch11._Clock()), _clocked_by(lambda: _Clock()), held):
+        fails_saying(capsys, ch11.check_collector_seconds, answer, "the checker's own _Clock")
+    fails_saying(capsys, ch11.check_collector_seconds,
+                 _clocked_by(breakdown._CollectorClock), "speed.breakdown._CollectorClock")
+    assert run(capsys, ch11.check_collector_seconds, solution_collector_seconds)[0] is True
+
+
 # ----- 11.3 the tensor step in NumPy alone -------------------------------------------------
 
 def numpy_step_with(relu_mask=True, bias_grad=lambda grad: grad.sum(axis=0)):
@@ -438,6 +465,18 @@ def test_numpy_step_reports_the_first_wrong_gradient_backward(capsys):
     # layers 1 and 2 are both wrong; backward computes layer 2's gradient first
     fails_saying(capsys, ch11.check_numpy_step, updates_before_passing_back,
                  "after step 1 layer 2's W is not what SGD gives")
+
+
+def test_numpy_step_names_the_update_order_slip(capsys):
+    """Updating W before ``grad @ W.T`` is told apart from a wrong ReLU mask, and the hint
+    gives the rule, not the code."""
+    ok, out = run(capsys, ch11.check_numpy_step, updates_before_passing_back)
+    assert ok is False
+    assert "updates a W before the gradient passes back through it" in out
+    assert "use each W before its update" in out
+    assert "ReLU" not in out
+    ok, out = run(capsys, ch11.check_numpy_step, forgot_the_relu_mask)
+    assert ok is False and "through the ReLUs" in out and "before its update" not in out
 
 
 YOUR_ENGINE_STEP = """

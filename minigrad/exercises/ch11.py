@@ -272,9 +272,12 @@ def _outside_factors(rng):
 
 
 def _collector_entries():
+    """The package's clocks, and the checker's own (:class:`_Clock`, which the checker uses
+    outside the reader's run only), whose seconds would agree with the checker's."""
     return speed_entries(["collector_share"]) + [
         (breakdown, name, f"minigrad's speed.breakdown.{name}")
-        for name in ("_CollectorClock", "_collector_clock")]
+        for name in ("_CollectorClock", "_collector_clock")] + [
+        (sys.modules[__name__], "_Clock", "the checker's own _Clock")]
 
 
 _READING = struct.Struct("<?d")  # a "start" (True) or "stop", and time.perf_counter()
@@ -479,6 +482,31 @@ _HINTS = {"W": "dL/dW is the layer's input, transposed, times dL/dz",
           "b": "dL/db adds up dL/dz over the points"}
 
 
+def _each_w_updated_before_use(layers, X, labels, lr):
+    """The weights after one step that updates each layer's W before passing the gradient
+    back through it (``grad @ W.T`` with the new W), a common slip; ``layers`` untouched."""
+    layers = [(W.copy(), b.copy()) for W, b in layers]
+    inputs, h = [], X
+    for i, (W, b) in enumerate(layers):
+        inputs.append(h)
+        h = h @ W + b
+        if i < len(layers) - 1:
+            h = np.maximum(h, 0.0)
+    grad = -labels * (1.0 - labels * h > 0) / len(X)
+    for i in reversed(range(len(layers))):
+        W, b = layers[i]
+        W -= lr * (inputs[i].T @ grad)
+        b -= lr * grad.sum(axis=0)
+        grad = (grad @ W.T) * (inputs[i] > 0)
+    return layers
+
+
+def _same_weights(got, true):
+    return len(got) == len(true) and all(
+        np.shape(g) == t.shape and np.allclose(g, t, rtol=1e-9, atol=1e-12)
+        for pair, true_pair in zip(got, true) for g, t in zip(pair, true_pair))
+
+
 def _last_layer_first(pairs):
     """``enumerate(pairs)`` from the last layer back, the order in which backward computes
     the gradients: the first wrong layer reported is then the first wrong gradient."""
@@ -531,6 +559,14 @@ def check_numpy_step(numpy_step):
                 for name, got_array, true in (("W", W, layer.W.data), ("b", b, layer.b.data)):
                     if np.shape(got_array) != true.shape or not np.allclose(
                             got_array, true, rtol=1e-9, atol=1e-12):
+                        if _same_weights(layers, _each_w_updated_before_use(before, X, labels,
+                                                                            lr)):
+                            return report(False, what, "your loss is right, but after step "
+                                                       f"{number + 1} layer {i + 1}'s {name} "
+                                                       "is not what SGD gives: your step "
+                                                       "updates a W before the gradient "
+                                                       "passes back through it; use each W "
+                                                       "before its update")
                         return report(False, what, f"your loss is right, but after step "
                                                    f"{number + 1} layer {i + 1}'s {name} is not "
                                                    f"what SGD gives: {_HINTS[name]} (through the "
