@@ -207,6 +207,10 @@ def test_weight_grad_through_autograd_fails(capsys):
     (lambda x, G, kh, kw: conv_weight_grad(x[:1], G[:1], kh, kw),
      "add one product per position (and per image)"),
     (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw) / G[0, 0, 0, 0], "is wrong"),
+    (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw)[:, :, ::-1, ::-1],
+     "the right numbers at the wrong offsets"),
+    (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw) / G[:, 0].size,
+     "times a constant factor"),
 ])
 def test_weight_grad_wrong_answers_fail(capsys, answer, says):
     fails_saying(capsys, ch12.check_conv_weight_grad, answer, says)
