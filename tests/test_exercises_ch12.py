@@ -207,6 +207,10 @@ def test_weight_grad_through_autograd_fails(capsys):
     (lambda x, G, kh, kw: conv_weight_grad(x[:1], G[:1], kh, kw),
      "add one product per position (and per image)"),
     (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw) / G[0, 0, 0, 0], "is wrong"),
+    (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw)[:, :, ::-1, ::-1],
+     "the right numbers at the wrong offsets"),
+    (lambda x, G, kh, kw: conv_weight_grad(x, G, kh, kw) / G[:, 0].size,
+     "times a constant factor"),
 ])
 def test_weight_grad_wrong_answers_fail(capsys, answer, says):
     fails_saying(capsys, ch12.check_conv_weight_grad, answer, says)
@@ -329,3 +333,209 @@ def test_the_packages_code_compiled_under_another_name_is_the_packages():
     # the reader's own loops are theirs
     assert run_traced(conv2d_loops, x.data, w.data, b.data, 1, 0,
                       watched=("minigrad",))[2] is None
+
+
+# ----- exercise 4: col2im with np.add.at, any stride and padding -----------------------------
+
+def col2im(grad_cols, x_shape, kh, kw, stride, padding):
+    n, c, height, width = x_shape
+    padded_h, padded_w = height + 2 * padding, width + 2 * padding
+    oh, ow = (padded_h - kh) // stride + 1, (padded_w - kw) // stride + 1
+    i, j = np.divmod(np.arange(oh * ow), ow)
+    p, q = np.divmod(np.arange(kh * kw), kw)
+    rows, cols = stride * i[:, None] + p[None, :], stride * j[:, None] + q[None, :]
+    per_image = grad_cols.reshape(n, oh * ow, c, kh * kw)
+    grad = np.zeros((n, c, padded_h, padded_w))
+    np.add.at(grad, (slice(None), slice(None), rows, cols), per_image.transpose(0, 2, 1, 3))
+    return grad[:, :, padding:padding + height, padding:padding + width]
+
+
+def _out_size(x_shape, kh, kw, stride, padding):  # (the checker's own is a trap in answers)
+    return ((x_shape[2] + 2 * padding - kh) // stride + 1,
+            (x_shape[3] + 2 * padding - kw) // stride + 1)
+
+
+def _im2col(x, kh, kw, stride, padding):
+    """The chapter's im2col, any stride and padding: (N·OH·OW, C·kh·kw)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    views = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+    n, c, oh, ow = views.shape[:4]
+    return views.transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, c * kh * kw)
+
+
+def _col2im_case(rng, case):
+    x_shape, kh, kw, stride, padding = case
+    oh, ow = ch12._output_size(*case)
+    return rng.normal(size=(x_shape[0] * oh * ow, x_shape[1] * kh * kw))
+
+
+def _identity_filters(c, kh, kw):
+    """Weights (C·kh·kw, C, kh, kw) whose convolution is im2col: filter (c, p, q) picks
+    channel c's pixel at offset (p, q)."""
+    return np.eye(c * kh * kw).reshape(c * kh * kw, c, kh, kw)
+
+
+def test_exact_col2im_is_minigrads_conv2d_gradient():
+    """cols = conv2d(x, identity filters): its x-gradient, minigrad's col2im, is the closed
+    form's, for every named case (strides and paddings)."""
+    rng = np.random.default_rng(5)
+    for case in ch12._COL2IM_CASES:
+        x_shape, kh, kw, stride, padding = case
+        grad_cols = _col2im_case(rng, case)
+        x = Tensor(rng.normal(size=x_shape))
+        out = minigrad.conv2d(x, Tensor(_identity_filters(x_shape[1], kh, kw)), None,
+                              stride, padding)
+        assert np.allclose(out.data.transpose(0, 2, 3, 1).reshape(grad_cols.shape),
+                           _im2col(x.data, kh, kw, stride, padding), rtol=0, atol=1e-12)
+        G = grad_cols.reshape(out.shape[0], out.shape[2], out.shape[3], -1).transpose(0, 3, 1, 2)
+        (out * G).sum().backward()
+        assert np.allclose(ch12.exact_col2im(grad_cols, *case)[0], x.grad, rtol=0, atol=1e-12)
+        assert np.allclose(col2im(grad_cols, *case), x.grad, rtol=0, atol=1e-12)
+
+
+def test_exact_col2im_is_pytorchs_fold():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    for case in ch12._COL2IM_CASES:
+        (n, c, h, w), kh, kw, stride, padding = case
+        grad_cols = _col2im_case(rng, case)
+        blocks = torch.tensor(grad_cols).reshape(n, -1, c * kh * kw).transpose(1, 2)
+        folded = torch.nn.functional.fold(blocks, (h, w), (kh, kw), padding=padding,
+                                          stride=stride).numpy()
+        assert np.allclose(ch12.exact_col2im(grad_cols, *case)[0], folded, rtol=0, atol=1e-12)
+
+
+def test_exact_col2im_agrees_with_a_numerical_derivative():
+    rng = np.random.default_rng(7)
+    for case in ch12._COL2IM_CASES[2:4]:
+        x_shape, kh, kw, stride, padding = case
+        grad_cols, x = _col2im_case(rng, case), rng.normal(size=x_shape)
+        numerical, h = np.zeros(x_shape), 1e-5
+        for index in np.ndindex(x_shape):
+            step = np.zeros(x_shape)
+            step[index] = h
+            numerical[index] = np.sum(grad_cols * (_im2col(x + step, kh, kw, stride, padding)
+                                                   - _im2col(x - step, kh, kw, stride, padding))
+                                      ) / (2 * h)
+        assert np.allclose(ch12.exact_col2im(grad_cols, *case)[0], numerical, atol=1e-7)
+
+
+def test_col2im_solution_passes_with_the_same_text(capsys):
+    passes_the_same_way(capsys, ch12.check_col2im, col2im, runs=4)
+
+
+def test_col2im_placeholder_is_not_filled_in(capsys):
+    fails_saying(capsys, ch12.check_col2im, None, "col2im is not filled in yet")
+    fails_saying(capsys, ch12.check_col2im, lambda *args: ..., "not filled in yet")
+
+
+def _written_once(grad_cols, x_shape, kh, kw, stride, padding):  # plain += keeps one copy
+    n, c, height, width = x_shape
+    oh, ow = _out_size(x_shape, kh, kw, stride, padding)
+    i, j = np.divmod(np.arange(oh * ow), ow)
+    p, q = np.divmod(np.arange(kh * kw), kw)
+    rows, cols = stride * i[:, None] + p, stride * j[:, None] + q
+    grad = np.zeros((n, c, height + 2 * padding, width + 2 * padding))
+    grad[:, :, rows, cols] += grad_cols.reshape(n, oh * ow, c, -1).transpose(0, 2, 1, 3)
+    return grad[:, :, padding:padding + height, padding:padding + width]
+
+
+def _not_cropped(grad_cols, x_shape, kh, kw, stride, padding):
+    n, c, h, w = x_shape
+    return col2im(grad_cols, (n, c, h + 2 * padding, w + 2 * padding), kh, kw, stride, 0)
+
+
+def _stride_ignored(grad_cols, x_shape, kh, kw, stride, padding):
+    oh, ow = _out_size(x_shape, kh, kw, stride, padding)
+    n, c, h, w = x_shape  # the windows placed one pixel apart, whatever the stride
+    grad = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    g = grad_cols.reshape(n, oh, ow, c, kh, kw)
+    for i in range(oh):
+        for j in range(ow):
+            grad[:, :, i:i + kh, j:j + kw] += g[:, i, j]
+    return grad[:, :, padding:padding + h, padding:padding + w]
+
+
+def _loop_over_windows(grad_cols, x_shape, kh, kw, stride, padding):
+    n, c, h, w = x_shape
+    oh, ow = _out_size(x_shape, kh, kw, stride, padding)
+    grad = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    g = grad_cols.reshape(n, oh, ow, c, kh, kw)
+    for i in range(oh):
+        for j in range(ow):
+            grad[:, :, stride * i:stride * i + kh, stride * j:stride * j + kw] += g[:, i, j]
+    return grad[:, :, padding:padding + h, padding:padding + w]
+
+
+def _numerical(step, at_zero):
+    """dL/dx for L = Σ grad_cols · im2col(x) by central differences (the reader's own
+    im2col): at a random x, or at x = 0, where L is linear and a step of 1 is exact."""
+    def answer(grad_cols, x_shape, kh, kw, stride, padding):
+        x = np.zeros(x_shape) if at_zero else np.random.default_rng(8).normal(size=x_shape)
+        def loss(x):
+            return np.sum(grad_cols * _im2col(x, kh, kw, stride, padding))
+        grad = np.zeros(x_shape)
+        for index in np.ndindex(x_shape):
+            e = np.zeros(x_shape)
+            e[index] = step
+            grad[index] = (loss(x + e) - loss(x - e)) / (2 * step)
+        return grad
+    return answer
+
+
+@pytest.mark.parametrize("answer, says", [
+    (_written_once, "np.add.at adds them all"),
+    (_not_cropped, "crop their share off"),
+    (_stride_ignored, "(c, S·i + p, S·j + q) of the padded image"),
+    (lambda g, xs, kh, kw, s, p: col2im(g, xs, kh, kw, s, p)[:, :1], "x's shape"),
+    (_loop_over_windows, "one by one in Python"),
+    (_numerical(1e-5, False), "the rule must be exact"),
+    (_numerical(1.0, False), "the rule must be exact"),
+    (_numerical(1.0, True), "one by one in Python"),
+    (lambda *args: 1 / 0, "raised ZeroDivisionError"),
+])
+def test_col2im_wrong_answers_fail(capsys, answer, says):
+    fails_saying(capsys, ch12.check_col2im, answer, says)
+
+
+def test_col2im_calling_the_package_fails(capsys):
+    from minigrad import tensor_conv
+
+    def package(grad_cols, x_shape, kh, kw, stride, padding):
+        n, c, h, w = x_shape
+        oh, ow = _out_size(x_shape, kh, kw, stride, padding)
+        windows = grad_cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 1, 2, 4, 5, 3)
+        full = tensor_conv.col2im(windows, (n, h + 2 * padding, w + 2 * padding, c),
+                                  (stride, stride))
+        return full.transpose(0, 3, 1, 2)[:, :, padding:padding + h, padding:padding + w]
+    fails_saying(capsys, ch12.check_col2im, package, "your answer calls minigrad's col2im")
+
+    def autograd(grad_cols, x_shape, kh, kw, stride, padding):
+        x = Tensor(np.zeros(x_shape))
+        out = minigrad.conv2d(x, Tensor(_identity_filters(x_shape[1], kh, kw)), None,
+                              stride, padding)
+        n, _, oh, ow = out.shape
+        (out * grad_cols.reshape(n, oh, ow, -1).transpose(0, 3, 1, 2)).sum().backward()
+        return x.grad
+    fails_saying(capsys, ch12.check_col2im, autograd, "your answer calls minigrad's")
+
+
+def test_col2im_calling_pytorch_fails(capsys):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    def fold(grad_cols, x_shape, kh, kw, stride, padding):
+        n, c, h, w = x_shape
+        blocks = torch.tensor(grad_cols).reshape(n, -1, c * kh * kw).transpose(1, 2)
+        return F.fold(blocks, (h, w), (kh, kw), padding=padding, stride=stride).numpy()
+    fails_saying(capsys, ch12.check_col2im, fold, "PyTorch's fold")
+
+    def autograd(grad_cols, x_shape, kh, kw, stride, padding):
+        x = torch.zeros(x_shape, dtype=torch.float64, requires_grad=True)
+        cols = F.unfold(x, (kh, kw), padding=padding, stride=stride)  # (N, Ckk, L)
+        blocks = torch.tensor(grad_cols).reshape(x_shape[0], -1, cols.shape[1])
+        (cols * blocks.transpose(1, 2)).sum().backward()
+        return x.grad.numpy()
+    ok, out = run(capsys, ch12.check_col2im, autograd)
+    assert not ok and "PyTorch's" in out, out

@@ -381,6 +381,20 @@ def conv_weight_grad(x, G, kh, kw):
         grad[k] = L(w2).imag / h
     return grad
 '''),
+    ("col2im", "check_col2im", "ch12", '''
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+def col2im(grad_cols, x_shape, kh, kw, stride, padding):
+    def L(x):
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+        v = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::stride, ::stride]
+        return np.sum(grad_cols * v.transpose(0, 2, 3, 1, 4, 5).reshape(grad_cols.shape))
+    grad = np.zeros(x_shape)
+    for k in np.ndindex(x_shape):
+        z = np.zeros(x_shape, dtype=complex); z[k] += 1e-30j
+        grad[k] = L(z).imag / 1e-30
+    return grad
+'''),
     ("BatchNormalize", "check_batch_norm_rule", "ch13", '''
 import numpy as np
 from minigrad.tensor import Tensor

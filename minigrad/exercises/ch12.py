@@ -8,7 +8,9 @@ are closed forms in plain NumPy (windows read with ``sliding_window_view``
 and summed with ``einsum``), never the package's convolution; while the
 reader's code runs, the package's convolution and pooling, any autograd and
 PyTorch's versions (if imported) are traps. A gradient rule is compared with
-the exact one to about 1e-13, closer than finite differences reach.
+the exact one to about 1e-13, closer than finite differences reach. col2im's
+Python steps are counted too (traced): asked for with ``np.add.at``, they must
+not grow with the number or size of the images, as a loop over them does.
 """
 import sys
 
@@ -20,15 +22,19 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (as_numbers, autograd_entries, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden)
 from minigrad.exercises.ch07 import rule_problem
-from minigrad.exercises.what_runs import watching
+from minigrad.exercises.what_runs import (TRACING_OFF, TooMuchWork, TracingOff, run_traced,
+                                         watching)
 
-__all__ = ["check_conv2d_loops", "check_conv_weight_grad", "check_max_pool_backward"]
+__all__ = ["check_conv2d_loops", "check_conv_weight_grad", "check_max_pool_backward",
+           "check_col2im"]
 
 WRITE_LOOPS = "the exercise asks you to write the convolution yourself, with loops"
 WRITE_RULE = "the exercise asks you to write the rule, without any autograd"
+WRITE_COL2IM = "the exercise asks you to write col2im yourself, with np.add.at"
 
 #: What the answers must not run (traced, which sees what traps do not: a module kept in an
-#: object, code copied or compiled out of the package or the checkers, a relay).
+#: object, a relay, code copied or compiled again out of the package's engine). The checkers'
+#: own closed forms are not watched: an answer may well be written the same way.
 _WATCHED = ("torch", "micrograd", "minigrad")
 
 
@@ -177,6 +183,19 @@ def exact_weight_grad(x, G, kh, kw):
     return grad, scale
 
 
+def _weight_grad_hint(got, exact):
+    """What a wrong weight gradient ``got`` most likely got wrong, as the end of a sentence."""
+    if np.allclose(got, exact[:, :, ::-1, ::-1], rtol=1e-9, atol=0):
+        return (": the right numbers at the wrong offsets, as for a flipped filter: weight "
+                "(p, q) meets pixel (i + p, j + q) of the window at (i, j)")
+    ratio = got.ravel() @ exact.ravel() / (exact.ravel() @ exact.ravel())
+    if np.allclose(got, ratio * exact, rtol=1e-9, atol=0):
+        return (": it is the right one times a constant factor; add the products, one "
+                "per use, without dividing (or multiplying) the sum")
+    return (": each weight meets the pixel under it at every position of the window; "
+            "add one product per position (and per image)")
+
+
 @reports_forbidden("conv_weight_grad(x, G, kh, kw)")
 def check_conv_weight_grad(grad_fn):
     """Check ``grad_fn(x, G, kh, kw)`` = dL/dw for out = conv2d(x, w) (stride 1, no padding)
@@ -212,8 +231,7 @@ def check_conv_weight_grad(grad_fn):
         problem = rule_problem("the weight", got, exact, scale, described)
         if problem:
             if "is wrong" in problem:
-                problem += (": each weight meets the pixel under it at every position "
-                            "of the window; add one product per position (and per image)")
+                problem += _weight_grad_hint(got, exact)
             return report(False, what, problem)
     return report(True, what, f"for {len(_GRAD_CASES)} named cases and 4 drawn at random, exact")
 
@@ -286,3 +304,162 @@ def check_max_pool_backward(backward_fn):
         return report(False, what, f"for {described}, the gradient is wrong{hint}")
     return report(True, what, f"for {len(_POOL_CASES) + 1} named cases (ties included) and 4 "
                               "drawn at random, exact")
+
+
+# ----- exercise: col2im with np.add.at, for any stride and padding --------------------
+
+def _output_size(x_shape, kh, kw, stride, padding):
+    h, w = x_shape[2] + 2 * padding, x_shape[3] + 2 * padding
+    return (h - kh) // stride + 1, (w - kw) // stride + 1
+
+
+def exact_col2im(grad_cols, x_shape, kh, kw, stride, padding):
+    """dL/dx for cols = im2col(x) of the chapter (row ``(n·OH + i)·OW + j`` the window whose
+    corner is ``(s·i, s·j)`` of the padded x, columns channel, row, column of the window),
+    given ``grad_cols`` = dL/dcols: entry ``(c, p, q)`` of window ``(i, j)`` is added to
+    pixel ``(c, s·i + p, s·j + q)`` of the padded image, whose border (the padding, constants)
+    is then cropped off. Also the same sums over the sizes of their terms. One sliced sum
+    per offset (p, q): for a fixed offset, no two windows share a pixel."""
+    n, c, h, w = x_shape
+    oh, ow = _output_size(x_shape, kh, kw, stride, padding)
+    per_offset = grad_cols.reshape(n, oh, ow, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+    padded = (n, c, h + 2 * padding, w + 2 * padding)
+    grad, scale = np.zeros(padded), np.zeros(padded)
+    for p in range(kh):
+        for q in range(kw):
+            rows = slice(p, p + stride * oh, stride)
+            cols = slice(q, q + stride * ow, stride)
+            grad[:, :, rows, cols] += per_offset[:, :, p, q]
+            scale[:, :, rows, cols] += np.abs(per_offset[:, :, p, q])
+    inside = (slice(None), slice(None), slice(padding, padding + h), slice(padding, padding + w))
+    return grad[inside], scale[inside]
+
+
+def _written_once(grad_cols, x_shape, kh, kw, stride, padding):
+    """What ``grad[:, :, rows, cols] += copies`` gives instead of ``np.add.at``: a pixel in
+    several windows keeps one copy's gradient, not their sum."""
+    n, c, h, w = x_shape
+    oh, ow = _output_size(x_shape, kh, kw, stride, padding)
+    i, j = np.divmod(np.arange(oh * ow), ow)
+    p, q = np.divmod(np.arange(kh * kw), kw)
+    rows, cols = stride * i[:, None] + p, stride * j[:, None] + q
+    copies = grad_cols.reshape(n, oh * ow, c, kh * kw).transpose(0, 2, 1, 3)
+    grad = np.zeros((n, c, h + 2 * padding, w + 2 * padding))
+    grad[:, :, rows, cols] += copies
+    return grad[:, :, padding:padding + h, padding:padding + w]
+
+
+# (x's shape, kh, kw, stride, padding): named in the messages
+_COL2IM_CASES = [((1, 1, 4, 4), 3, 3, 1, 0), ((2, 3, 6, 5), 3, 2, 1, 0),
+                 ((2, 2, 6, 6), 3, 3, 1, 1), ((1, 2, 7, 7), 3, 3, 2, 1),
+                 ((2, 1, 8, 8), 2, 2, 2, 0), ((1, 2, 6, 7), 3, 2, 3, 1)]
+
+#: Sizes at which an answer's Python steps are counted: the first, then more images, then
+#: larger ones (the window, its stride and padding kept): np.add.at takes as many at all.
+_COL2IM_GROWTH = [((1, 1, 4, 4), 2, 2, 1, 0), ((16, 1, 4, 4), 2, 2, 1, 0),
+                  ((1, 1, 16, 16), 2, 2, 1, 0)]
+
+ONE_BY_ONE = ("your function goes through the images, windows or pixels one by one in "
+              "Python (its steps, traced, grow with them): the exercise asks for np.add.at, "
+              "which adds every copy in one call")
+
+
+def _drawn_col2im_case(rng):
+    n, c = (int(v) for v in rng.integers(1, 4, size=2))
+    kh, kw = (int(v) for v in rng.integers(1, 5, size=2))
+    stride, padding = int(rng.integers(1, 4)), int(rng.integers(0, min(kh, kw)))
+    h = int(rng.integers(max(kh - 2 * padding, 1), 10))
+    w = int(rng.integers(max(kw - 2 * padding, 1), 10))
+    return (n, c, h, w), kh, kw, stride, padding
+
+
+def _spread_columns(rng, rows, channels, kh, kw):
+    """dL/dcols (rows, C·kh·kw) whose channels are scaled by powers of ten from 1e-4 to 1e4
+    (see :func:`_spread_out`): a pixel's gradient adds its own channel's copies only, exact
+    to its last bits, which no difference of two losses follows."""
+    scales = 10.0 ** rng.uniform(-4, 4, size=channels)
+    return (rng.normal(size=(rows, channels, kh * kw)) * scales[:, None]).reshape(rows, -1)
+
+
+def _col2im_problem(got, case, grad_cols, described):
+    """What is wrong with the reader's col2im result ``got`` for ``case`` (a sentence), or
+    None."""
+    x_shape, kh, kw, stride, padding = case
+    if got.shape != x_shape:
+        n, c, h, w = x_shape
+        if got.shape == (n, c, h + 2 * padding, w + 2 * padding):
+            return (f"for {described}, the gradient should have x's shape (N, C, H, W): the "
+                    "padding's zeros are constants, not inputs, so crop their share off")
+        return f"for {described}, the gradient should have x's shape (N, C, H, W)"
+    exact, scale = exact_col2im(grad_cols, *case)
+    problem = rule_problem("x", got, exact, scale, described)
+    if problem is None or "is wrong" not in problem:
+        return problem
+    if np.allclose(got, _written_once(grad_cols, *case), rtol=1e-9, atol=0):
+        return problem + (": a pixel copied into several windows must collect every copy's "
+                          "gradient; grad[..., rows, cols] += d keeps only one of them, "
+                          "np.add.at adds them all")
+    return problem + (": entry (c, p, q) of the window at (i, j) is a copy of pixel "
+                      "(c, S·i + p, S·j + q) of the padded image")
+
+
+def _one_by_one(col2im_fn, rng):
+    """:data:`ONE_BY_ONE` (or why the steps cannot be counted) if ``col2im_fn``'s Python
+    steps, traced, grow with the images or their size, as a loop over them does; or None."""
+    steps = []
+    for x_shape, kh, kw, stride, padding in _COL2IM_GROWTH:
+        oh, ow = _output_size(x_shape, kh, kw, stride, padding)
+        grad_cols = rng.normal(size=(x_shape[0] * oh * ow, x_shape[1] * kh * kw))
+        try:
+            _, count, elsewhere = run_traced(col2im_fn, grad_cols, x_shape, kh, kw, stride,
+                                             padding, limit=5000)
+        except TooMuchWork:
+            return ONE_BY_ONE
+        except TracingOff:
+            return f"your function: {TRACING_OFF}"
+        except Exception:  # its errors were reported on the cases above
+            return None
+        if elsewhere is not None:
+            return (f"your function runs the code of {elsewhere} (another thread or process, "
+                    "where the checker cannot count its steps): the exercise asks for "
+                    "np.add.at")
+        steps.append(count)
+    if max(steps[1:]) - steps[0] >= 16:
+        return ONE_BY_ONE
+    return None
+
+
+@reports_forbidden("col2im(grad_cols, x_shape, kh, kw, stride, padding)")
+def check_col2im(col2im_fn):
+    """Check ``col2im_fn(grad_cols, x_shape, kh, kw, stride, padding)`` = dL/dx for
+    cols = im2col(x) of the chapter (any stride and padding), given dL/dcols: against the
+    exact sums (to about 1e-13) on the named cases and on 4 drawn at random, whose channels
+    span many orders of magnitude, which a finite difference cannot follow; then its Python
+    steps, traced, must not grow with the number or size of the images."""
+    what = "col2im(grad_cols, x_shape, kh, kw, stride, padding)"
+    if is_unset(col2im_fn):
+        return not_filled_in(what, "col2im")
+    rng = fresh_rng()
+    cases = [(case, True) for case in _COL2IM_CASES]
+    cases += [(_drawn_col2im_case(rng), False) for _ in range(4)]
+    entries = (autograd_entries() + package_rule_entries()
+               + _package_entries("conv2d", "im2col", "col2im", "windows"))
+    for case, named in cases:
+        x_shape, kh, kw, stride, padding = case
+        oh, ow = _output_size(*case)
+        grad_cols = _spread_columns(rng, x_shape[0] * oh * ow, x_shape[1], kh, kw)
+        described = (f"x of shape {x_shape}, a {kh}x{kw} window, stride {stride}, padding "
+                     f"{padding}" if named else "shapes, a stride and a padding drawn at random")
+        got, verdict = _run_answer(what, "col2im", col2im_fn, entries, WRITE_COL2IM, described,
+                                   grad_cols.copy(), x_shape, kh, kw, stride, padding)
+        if got is None:
+            return verdict
+        problem = _col2im_problem(got, case, grad_cols, described)
+        if problem is not None:
+            return report(False, what, problem)
+    problem = _one_by_one(col2im_fn, rng)
+    if problem is not None:
+        return report(False, what, problem)
+    return report(True, what, f"for {len(_COL2IM_CASES)} named cases and 4 drawn at random, "
+                              "strides and paddings included, exact, with no loop over the "
+                              "images or windows")
