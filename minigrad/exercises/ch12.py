@@ -35,7 +35,7 @@ WRITE_COL2IM = "the exercise asks you to write col2im yourself, with np.add.at"
 #: What the answers must not run (traced, which sees what traps do not: a module kept in an
 #: object, a relay, code copied or compiled again out of the package's engine). The checkers'
 #: own closed forms are not watched: an answer may well be written the same way.
-_WATCHED = ("torch", "micrograd", "minigrad")
+_WATCHED = ("torch", "micrograd", "minigrad", "yourgrad")  # the reader's autograd too
 
 
 def _package_entries(*names):
