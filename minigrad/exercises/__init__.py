@@ -1633,9 +1633,17 @@ def gradient_detail(f, inputs, tol=TOLERANCE):
     gaps = relative_gaps(analytic, numeric, value)
     for label, a, n, gap in zip(labels, analytic, numeric, gaps):
         if not gap <= tol:
-            return (f"d{name}/d{label}: backpropagation gives {np.round(a, 6)}, "
-                    f"finite differences give {np.round(n, 6)}")
+            return (f"d{name}/d{label}: backpropagation gives {_six_digits(a)}, "
+                    f"finite differences give {_six_digits(n)}")
     return None
+
+
+def _six_digits(gradient):
+    """A gradient for a message: six significant digits (a tiny one is not printed as 0)."""
+    if np.ndim(gradient) == 0:
+        value = float(gradient)
+        return f"{value:.6g}" if 0 < abs(value) < 1e-4 else str(round(value, 6))
+    return str(np.round(gradient, 6))
 
 
 def check_gradients(f, inputs, tol=TOLERANCE):
