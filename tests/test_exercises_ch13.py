@@ -68,6 +68,16 @@ def test_batch_norm_train_fails(capsys, answer, says):
     fails_saying(capsys, ch13.check_batch_norm_train, answer, says)
 
 
+def test_batch_norm_train_fails_an_update_in_place(capsys):
+    def in_place(x, gamma, beta, running_mean, running_var, momentum, eps):
+        y, new_mean, new_var = batch_norm_train(x, gamma, beta, running_mean, running_var,
+                                                momentum, eps)
+        running_mean[:] = new_mean
+        return y, running_mean, new_var
+    fails_saying(capsys, ch13.check_batch_norm_train, in_place,
+                 "changed running_mean in place: return new arrays")
+
+
 def test_batch_norm_train_refuses_the_package(capsys):
     def calls_the_package(x, gamma, beta, running_mean, running_var, momentum, eps):
         rm, rv = running_mean.copy(), running_var.copy()
@@ -208,6 +218,12 @@ class ForwardUnbiased(BatchNormalize):
         self._record(centred * self.r, a)
 
 
+class SumsForMeans(BatchNormalize):
+    def _backward(self, grad):
+        x_hat = self.data
+        return (self.r * (grad - grad.sum(axis=0) - x_hat * (grad * x_hat).sum(axis=0)),)
+
+
 def test_batch_norm_rule_passes(capsys):
     passes_the_same_way(capsys, ch13.check_batch_norm_rule, BatchNormalize, runs=4)
     passes_the_same_way(capsys, ch13.check_batch_norm_rule, StagedBatchNormalize, runs=4)
@@ -222,6 +238,7 @@ def test_batch_norm_rule_passes(capsys):
     (UsesAutograd, "your answer calls minigrad's Tensor.backward()"),
     (Placeholder, "not filled in yet"),
     (ForwardUnbiased, "normalise with the biased variance"),
+    (SumsForMeans, "how the two terms you take out grow with the batch size"),
     (None, "not filled in yet"),
 ])
 def test_batch_norm_rule_fails(capsys, answer, says):
@@ -351,6 +368,8 @@ def test_warmup_cosine_refuses_pytorchs_schedulers(capsys):
     (lambda s, T, w, hi, lo: 0.1 * (s + 1) / 10 if s < 10 else
      0.001 + 0.5 * (0.1 - 0.001) * (1 + math.cos(math.pi * (s - 10) / 90)),
      "with settings drawn at random"),
+    (lambda s, T, w, hi, lo: warmup_cosine(s, T, w, hi, 0.0),
+     "in the cosine part, the rate is too small: where should the cosine part end"),
     (lambda s, T, w, hi, lo: ..., "not filled in yet"),
 ])
 def test_warmup_cosine_fails(capsys, answer, says):
@@ -399,3 +418,109 @@ def test_batch_norm_train_fails_pytorch_kept_in_an_object(capsys):
 def test_dropout_and_warmup_cosine_pass_traced_with_the_same_text(capsys):
     passes_the_same_way(capsys, ch13.check_dropout, dropout)
     passes_the_same_way(capsys, ch13.check_warmup_cosine, warmup_cosine)
+
+
+# ----- 13.5: AdamW's step ----------------------------------------------------------------
+
+def adamw_step(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return p - lr * (m_hat / (np.sqrt(v_hat) + eps) + weight_decay * p), m, v
+
+
+def _torch_adamw_step(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    """PyTorch's AdamW, started from the state (m, v, t - 1) and stepped once."""
+    import torch
+    param = torch.nn.Parameter(torch.from_numpy(p.copy()))
+    optimizer = torch.optim.AdamW([param], lr=lr, betas=(beta1, beta2), eps=eps,
+                                  weight_decay=weight_decay, foreach=False)
+    param.grad = torch.from_numpy(g.copy())
+    optimizer.state[param] = {"step": torch.tensor(float(t - 1)),
+                              "exp_avg": torch.from_numpy(m.copy()),
+                              "exp_avg_sq": torch.from_numpy(v.copy())}
+    optimizer.step()
+    state = optimizer.state[param]
+    return (param.detach().numpy().copy(), state["exp_avg"].numpy().copy(),
+            state["exp_avg_sq"].numpy().copy())
+
+
+def test_adamw_step_passes(capsys):
+    passes_the_same_way(capsys, ch13.check_adamw_step, adamw_step, runs=4)
+
+
+def test_adamw_step_agrees_with_pytorch():
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    p, m, v = rng.normal(size=(3, 4)), np.zeros((3, 4)), np.zeros((3, 4))
+    settings = (0.05, 0.9, 0.99, 1e-8, 0.2)
+    theirs = (p.copy(), m.copy(), v.copy())
+    for t in range(1, 6):
+        g = rng.normal(size=(3, 4)) * np.exp(rng.uniform(-5, 2, size=(3, 4)))
+        p, m, v = adamw_step(p, g, m, v, t, *settings)
+        theirs = _torch_adamw_step(*theirs[:1], g, *theirs[1:], t, *settings)
+        for ours, them in zip((p, m, v), theirs):
+            assert np.allclose(ours, them, rtol=1e-12, atol=1e-15)
+
+
+def test_adamw_reference_is_not_adam_with_an_l2_penalty():
+    # the decay outside Adam's division: a parameter whose gradient is 0 shrinks by 1 - lr·λ
+    p = np.array([2.0, -3.0])
+    new_p, _, _ = ch13._adamw_reference(p, np.zeros(2), np.zeros(2), np.zeros(2), 1,
+                                        0.1, 0.9, 0.999, 1e-8, 0.5)
+    assert np.allclose(new_p, p * (1 - 0.1 * 0.5), rtol=1e-15, atol=0)
+
+
+def _adamw_with(slip):
+    def answer(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+        if slip == "coupled":
+            return adamw_step(p, g + weight_decay * p, m, v, t, lr, beta1, beta2, eps, 0.0)
+        new_p, m, v = adamw_step(p, g, m, v, t, lr, beta1, beta2, eps, 0.0)
+        if slip == "no decay":
+            return new_p, m, v
+        if slip == "no lr":
+            return new_p - weight_decay * p, m, v
+        if slip == "new p":
+            return new_p - lr * weight_decay * new_p, m, v
+        m_hat, v_hat = m / (1 - beta1 ** t), v / (1 - beta2 ** t)   # "divided"
+        return p - lr * (m_hat + weight_decay * p) / (np.sqrt(v_hat) + eps), m, v
+    return answer
+
+
+@pytest.mark.parametrize("answer, says", [
+    (_adamw_with("coupled"), "after step 1, m (the running average of the gradients) differs "
+                             "from AdamW's; it averages g + weight_decay·p"),
+    (_adamw_with("no decay"), "it is Adam's step without any decay"),
+    (_adamw_with("no lr"), "it is scaled by the learning rate"),
+    (_adamw_with("new p"), "as they were before this step"),
+    (_adamw_with("divided"), "take it out of the division"),
+    (lambda *args: ..., "not filled in yet"),
+    (lambda p, g, m, v, *rest: (p, m), "should return the three arrays (p, m, v)"),
+])
+def test_adamw_step_fails(capsys, answer, says):
+    fails_saying(capsys, ch13.check_adamw_step, answer, says)
+
+
+def test_adamw_step_refuses_the_packages_adam(capsys):
+    def with_minigrad(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+        param = Tensor(p.copy())
+        param.grad = g.copy()
+        optimizer = minigrad.Adam([param], lr=lr, betas=(beta1, beta2), eps=eps)
+        optimizer.m[0], optimizer.v[0], optimizer.t = m.copy(), v.copy(), t - 1
+        optimizer.step()
+        return param.data - lr * weight_decay * p, optimizer.m[0], optimizer.v[0]
+    fails_saying(capsys, ch13.check_adamw_step, with_minigrad, "minigrad's Adam")
+
+
+def test_adamw_step_refuses_pytorchs_adamw(capsys):
+    pytest.importorskip("torch")
+    fails_saying(capsys, ch13.check_adamw_step, _torch_adamw_step, "torch")
+
+
+def test_adamw_step_fails_the_checkers_code_copied_out(capsys):
+    import types
+    box = types.SimpleNamespace(code=ch13._adamw_reference.__code__, names=ch13.__dict__)
+
+    def copied(*args):
+        return types.FunctionType(box.code, box.names)(*args)
+    fails_saying(capsys, ch13.check_adamw_step, copied, "runs the code of minigrad.exercises")

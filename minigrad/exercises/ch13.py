@@ -4,9 +4,9 @@ Each prints PASS, or FAIL with what is wrong, without printing the expected
 answer; each also returns True or False. Shapes, values, probabilities and
 schedule settings are drawn afresh on every run, and the messages about them
 name no drawn number, so a right answer prints the same PASS every time.
-While the reader's code runs, the package's normalisation and dropout (and
-PyTorch's, and its learning-rate schedulers, if the reader imported them)
-are traps; the batch-norm rule is
+While the reader's code runs, the package's normalisation, dropout and
+optimizers (and PyTorch's, and its learning-rate schedulers, if the reader
+imported them) are traps; the batch-norm rule is
 compared with its closed form to about 1e-13, closer than finite
 differences reach.
 """
@@ -16,18 +16,19 @@ import sys
 import numpy as np
 
 import minigrad
-from minigrad import tensor_norm
+from minigrad import optim, tensor_norm
 from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (arrays_close, as_gradients, as_numbers, autograd_entries,
                                 backward_entries, forbidding, fresh_rng, is_placeholder, is_unset,
                                 not_filled_in, report, report_raised, reports_forbidden,
                                 unusable_function)
+from minigrad.exercises import ch05, ch09
 from minigrad.exercises.ch07 import NOT_EXACT
 from minigrad.exercises.what_runs import watching
 from minigrad.tensor import Tensor
 
 __all__ = ["check_batch_norm_train", "check_batch_norm_rule", "check_dropout",
-           "check_warmup_cosine"]
+           "check_warmup_cosine", "check_adamw_step"]
 
 WRITE_IT = "the exercise asks you to write it with NumPy"
 WRITE_FORMULA = "the exercise asks you to write the schedule's formula"
@@ -123,14 +124,21 @@ def check_batch_norm_train(batch_norm_train):
                      "for a batch of a shape drawn at random" + (" (2 to 5 examples)" if number == 1 else ""))
         call = f"batch_norm_train(x, ...) {described}"
         args = (x, gamma, beta, running_mean, running_var)
+        given = [a.copy() for a in args]
         try:
             with forbidding(_norm_entries(), [batch_norm_train], WRITE_IT), \
                     watching(WRITE_IT, _WATCHED), np.errstate(all="ignore"):
-                result = batch_norm_train(*(a.copy() for a in args), momentum, eps)
+                result = batch_norm_train(*given, momentum, eps)
         except Exception as error:  # the reader's code is under test: report, don't crash
             return report_raised(what, call, error)
         if is_placeholder(result):
             return not_filled_in(what)
+        changed = [name for name, before, after in zip(
+            ("x", "gamma", "beta", "running_mean", "running_var"), args, given)
+            if not np.array_equal(before, after)]
+        if changed:
+            return report(False, what, f"{call} changed {' and '.join(changed)} in place: return "
+                                       "new arrays, and leave the ones passed in as they were")
         try:
             y, new_mean, new_var = (np.asarray(part, dtype=float) for part in result)
         except (TypeError, ValueError):
@@ -247,6 +255,10 @@ def check_batch_norm_rule(op_class):
                     "example of the batch")
         elif arrays_close(got, inv_std * (grad - grad.mean(axis=0)), tol=1e-9):
             hint = ": the path through the mean is there; the path through the variance is missing"
+        elif arrays_close(got, inv_std * (grad - grad.sum(axis=0)
+                                          - x_hat * (grad * x_hat).sum(axis=0)), tol=1e-9):
+            hint = (": look at how the two terms you take out grow with the batch size, and at "
+                    "what a bar means in the formula")
         return report(False, what, f"the gradient for a is wrong (for {described}){hint}")
     return report(True, what, f"forward pass and exact gradient, for {len(cases)} batches (one of "
                               "a shape drawn at random)")
@@ -410,5 +422,123 @@ def check_warmup_cosine(schedule):
                 part = "the warm-up" if step < warmup else "the cosine part"
                 how = "too large" if got > right else "too small"
                 where = f"at {label}, in {part}," if named else f"in {part}"
-                return report(False, what, f"{described}: {where} the rate is {how}")
+                hint = ""
+                if step >= warmup and lr_min and abs(
+                        got - _warmup_cosine_reference(step, total_steps, warmup, lr_max, 0.0)
+                ) <= 1e-12 * max(1.0, abs(right)):
+                    hint = ": where should the cosine part end, and does lr_min appear in it?"
+                return report(False, what, f"{described}: {where} the rate is {how}{hint}")
     return report(True, what, "every step right, for 3 settings (2 drawn at random)")
+
+
+# ----- exercise 13.5: decoupled weight decay, AdamW's step ----------------------------
+
+def _adamw_reference(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
+    """AdamW's update number t: chapter 9's Adam step on the data's gradient ``g`` alone, and
+    the decay ``lr·weight_decay·p`` (of the weights before the step) outside Adam's division."""
+    new_p, m, v = ch09._adam_reference(p, g, m, v, t, lr, beta1, beta2, eps)
+    return new_p - lr * weight_decay * p, m, v
+
+
+def _adamw_entries():
+    """The package's optimizers and the one place they add weight decay, and PyTorch's AdamW
+    (with its SGD and Adam) if the reader imported it."""
+    entries = ch05._optimizer_entries() + [(optim.Optimizer, "_gradient",
+                                            "minigrad's weight decay (Optimizer._gradient)")]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        entries.append((torch.optim.AdamW, "__init__", "PyTorch's AdamW"))
+    return entries
+
+
+def _adamw_hint(name, got, p, g, m, v, t, settings):
+    """Why the new ``name`` (m, v or p) is wrong, when it matches a common slip, or ''."""
+    lr, beta1, beta2, eps, decay = settings
+    coupled = ch09._adam_reference(p, g + decay * p, m, v, t, lr, beta1, beta2, eps)
+    adam_p = ch09._adam_reference(p, g, m, v, t, lr, beta1, beta2, eps)[0]
+    if name != "p":
+        if arrays_close(got, coupled["mv".index(name) + 1], tol=1e-9):
+            return ("; it averages g + weight_decay·p, which is Adam with an L2 penalty (minigrad's "
+                    "and PyTorch's Adam): in AdamW, m and v see the data's gradient alone")
+        return ""
+    m_new, v_new = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+    m_hat, v_hat = m_new / (1 - beta1 ** t), v_new / (1 - beta2 ** t)
+    slips = [
+        (adam_p, "; it is Adam's step without any decay"),
+        (adam_p - decay * p, "; the decay is a step too: it is scaled by the learning rate"),
+        (adam_p - lr * decay * adam_p, "; the decay shrinks the weights as they were before this "
+                                       "step"),
+        (p - lr * (m_hat + decay * p) / (np.sqrt(v_hat) + eps),
+         "; the decay term is divided by Adam's running scale: take it out of the division"),
+    ]
+    for slip, hint in slips:
+        if arrays_close(got, slip, tol=1e-9):
+            return hint
+    return "; m and v agree, so look at the step itself"
+
+
+@reports_forbidden("adamw_step")
+def check_adamw_step(adamw_step):
+    """Exercise 13.5: ``adamw_step(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay)``
+    returns the new ``(p, m, v)`` after AdamW's update number ``t`` (from 1): chapter 9's Adam
+    step on the data's gradient ``g``, and ``p`` shrunk by ``lr·weight_decay·p`` outside it.
+
+    Six steps on each of two problems (parameters, target and gradients' sizes drawn at
+    random; the second also its shape and settings) are compared, step by step, with the
+    equations written out here; the package's optimizers and PyTorch's are traps while the
+    answer runs.
+    """
+    what = "adamw_step"
+    unusable = unusable_function(what, adamw_step, "adamw_step")
+    if unusable is not None:
+        return unusable
+    rng = fresh_rng()
+    problems = [((2, 3), (0.05, 0.9, 0.999, 1e-8, 0.1), "with lr=0.05, beta1=0.9, "
+                 "beta2=0.999, eps=1e-8, weight_decay=0.1"),
+                ((int(rng.integers(1, 5)), int(rng.integers(2, 7))),
+                 (float(rng.uniform(0.01, 0.1)), float(rng.uniform(0.5, 0.95)),
+                  float(rng.uniform(0.9, 0.999)), 1e-8, float(rng.uniform(0.05, 0.5))),
+                 "with a shape and settings drawn at random")]
+    task = "the exercise asks you to write the step"
+    for shape, settings, described in problems:
+        lr, beta1, beta2, eps, decay = settings
+        # gradients of very different sizes, some far smaller than the decay's pull
+        scales = np.exp(rng.uniform(-6.0, 3.0, size=shape))
+        target = rng.normal(size=shape)
+        p = rng.normal(size=shape)
+        m, v = np.zeros(shape), np.zeros(shape)
+        for t in range(1, 7):
+            g = 2 * scales * (p - target)  # of sum(scales * (p - target)²)
+            call = f"adamw_step(p, g, m, v, t={t}, ...) {described}"
+            try:
+                with forbidding(_adamw_entries(), [adamw_step], task), \
+                        watching(task, _WATCHED), np.errstate(all="ignore"):
+                    result = adamw_step(p.copy(), g.copy(), m.copy(), v.copy(), t, *settings)
+            except Exception as error:  # the reader's code is under test: report, don't crash
+                return report_raised(what, call, error)
+            if is_placeholder(result):
+                return not_filled_in(what)
+            try:
+                got = [np.asarray(part, dtype=float) for part in result]
+                if len(got) != 3:
+                    raise ValueError
+            except (TypeError, ValueError):
+                return report(False, what, f"{call} should return the three arrays (p, m, v)")
+            expected = _adamw_reference(p, g, m, v, t, *settings)
+            for name, new, right in zip(("p", "m", "v"), got, expected):
+                if new.shape != right.shape:
+                    return report(False, what, f"{call}: the new {name} has shape {new.shape}, "
+                                               f"not {right.shape}")
+            order = [("m", got[1], expected[1]), ("v", got[2], expected[2]),
+                     ("p", got[0], expected[0])]
+            for name, new, right in order:
+                if not np.allclose(new, right, rtol=1e-9, atol=1e-12):
+                    detail = {"m": "m (the running average of the gradients)",
+                              "v": "v (the running average of the squared gradients)",
+                              "p": "the new p"}[name]
+                    hint = _adamw_hint(name, new, p, g, m, v, t, settings)
+                    return report(False, what, f"{described}: after step {t}, {detail} differs "
+                                               f"from AdamW's{hint}")
+            p, m, v = expected
+    return report(True, what, "six steps agree with AdamW's equations, on 2 problems (one of a "
+                              "shape and settings drawn at random)")
