@@ -36,9 +36,9 @@ WRITE_FORMULA = "the exercise asks you to write the schedule's formula"
 
 #: What the answers must not run (traced, which sees what traps do not: a module kept in an
 #: object, code copied or compiled out of the package or the checkers, a relay).
-_WATCHED = ("torch", "micrograd", "minigrad")
+_WATCHED = ("torch", "micrograd", "minigrad", "yourgrad")  # the reader's autograd too
 #: A rule builds on the package's Tensor: its normalisation is what must not run.
-_RULE_WATCHED = ("torch", "micrograd", "minigrad.tensor_norm", "minigrad.exercises")
+_RULE_WATCHED = ("torch", "micrograd", "minigrad.tensor_norm", "minigrad.exercises", "yourgrad")
 
 
 def _norm_entries():
