@@ -15,11 +15,12 @@ import numpy as np
 
 from minigrad import autograd
 from minigrad.autograd import topological_order
+from minigrad.exercises import _reach
 from minigrad.exercises import (as_numbers, call_answer, describe_error,
                                 forbidding, fresh_rng, is_unset, model_entries, report,
                                 reports_forbidden, speed_entries, unusable_function)
 from minigrad.exercises.what_runs import (ENGINES, TRACING_OFF, TooMuchWork, TracingOff,
-                                          run_traced)
+                                          loop_in_python, run_traced)
 from minigrad.value import Value
 from minigrad.value_nn import ValueLayer
 
@@ -168,26 +169,14 @@ ROW_BY_ROW = ("your function goes through A or B row by row (or entry by entry) 
 def _looping_problem(all_dots, rng):
     """Why ``all_dots`` works through the arrays piece by piece (a sentence), or None: the
     Python steps it takes (traced) grow with ``m``, ``n`` or ``k``, as a loop's do."""
-    steps = []
-    for m, n, k in _GROWTH_SIZES:
-        A, B = rng.normal(size=(m, k)).view(_Whole), rng.normal(size=(n, k)).view(_Whole)
-        try:
-            _, count, elsewhere = run_traced(all_dots, A, B, limit=4000,
-                                             watched=_ENGINES_BUT_THE_CHECKERS)
-        except (TooMuchWork, _RowByRow):
-            return ROW_BY_ROW
-        except TracingOff:
-            return f"your function: {TRACING_OFF}"
-        except Exception:  # its errors are reported when it is called on the named shapes
-            return None
-        if elsewhere is not None:
-            return (f"your function runs the code of {elsewhere} (an engine, or another "
-                    "thread or process, where the checker cannot count its steps): the "
-                    "exercise asks for one matrix product of NumPy arrays, with no loop")
-        steps.append(count)
-    if max(steps[1:]) - steps[0] >= 16:
-        return ROW_BY_ROW + " (the Python steps it takes, traced, grow with the sizes)"
-    return None
+    cases = [(rng.normal(size=(m, k)).view(_Whole), rng.normal(size=(n, k)).view(_Whole))
+             for m, n, k in _GROWTH_SIZES]
+    try:
+        return loop_in_python(all_dots, cases, ROW_BY_ROW, "the exercise asks for one "
+                              "matrix product of NumPy arrays, with no loop", limit=4000,
+                              watched=_ENGINES_BUT_THE_CHECKERS)
+    except _RowByRow:
+        return ROW_BY_ROW
 
 
 def check_dot_products(all_dots):
@@ -285,10 +274,12 @@ def check_shapes(shapes):
     unusable = unusable_function(what, shapes, "shapes")
     if unusable is not None:
         return unusable
+    # NumPy's array type, called, makes arrays without a call the tracer sees
+    if any("ndarray" in code.co_names for code, _ in _reach([shapes])[0]):
+        return report(False, what, f"your shapes makes NumPy arrays (ndarray): {RUN_NOTHING}")
     symbols = {name: _Size(name) for name in ("n", "d", "h")}
     try:  # (forbidding: the checker's own functions are traps)
-        # (NumPy's array type, called, makes arrays without a call the tracer sees)
-        with forbidding([(np, "ndarray", "NumPy's ndarray")], [shapes], RUN_NOTHING):
+        with forbidding([], [shapes], RUN_NOTHING):
             answers, _, module = run_traced(shapes, *symbols.values(),
                                          watched=("numpy", "torch", "minigrad", "yourgrad"))
     except TracingOff:

@@ -22,8 +22,7 @@ from minigrad.exercises import package_rule_entries
 from minigrad.exercises import (as_numbers, autograd_entries, forbidding, fresh_rng, is_unset,
                                 not_filled_in, report, reports_forbidden)
 from minigrad.exercises.ch07 import rule_problem
-from minigrad.exercises.what_runs import (TRACING_OFF, TooMuchWork, TracingOff, run_traced,
-                                         watching)
+from minigrad.exercises.what_runs import loop_in_python, watching
 
 __all__ = ["check_conv2d_loops", "check_conv_weight_grad", "check_max_pool_backward",
            "check_col2im"]
@@ -406,27 +405,12 @@ def _col2im_problem(got, case, grad_cols, described):
 def _one_by_one(col2im_fn, rng):
     """:data:`ONE_BY_ONE` (or why the steps cannot be counted) if ``col2im_fn``'s Python
     steps, traced, grow with the images or their size, as a loop over them does; or None."""
-    steps = []
+    cases = []
     for x_shape, kh, kw, stride, padding in _COL2IM_GROWTH:
         oh, ow = _output_size(x_shape, kh, kw, stride, padding)
         grad_cols = rng.normal(size=(x_shape[0] * oh * ow, x_shape[1] * kh * kw))
-        try:
-            _, count, elsewhere = run_traced(col2im_fn, grad_cols, x_shape, kh, kw, stride,
-                                             padding, limit=5000)
-        except TooMuchWork:
-            return ONE_BY_ONE
-        except TracingOff:
-            return f"your function: {TRACING_OFF}"
-        except Exception:  # its errors were reported on the cases above
-            return None
-        if elsewhere is not None:
-            return (f"your function runs the code of {elsewhere} (another thread or process, "
-                    "where the checker cannot count its steps): the exercise asks for "
-                    "np.add.at")
-        steps.append(count)
-    if max(steps[1:]) - steps[0] >= 16:
-        return ONE_BY_ONE
-    return None
+        cases.append((grad_cols, x_shape, kh, kw, stride, padding))
+    return loop_in_python(col2im_fn, cases, ONE_BY_ONE, "the exercise asks for np.add.at")
 
 
 @reports_forbidden("col2im(grad_cols, x_shape, kh, kw, stride, padding)")

@@ -301,6 +301,32 @@ def works_like_a_table(rule, *args, limit=RULE_STEPS):
     return None
 
 
+def loop_in_python(function, argument_sets, looping, task, limit=5000, watched=()):
+    """Why ``function`` works through its arrays piece by piece in Python (a sentence), or
+    None: ``looping`` if its Python steps (traced) pass ``limit``, or grow by 16 or more
+    from the first of ``argument_sets`` (the smallest) to any other, as a loop's do; what
+    it ran of ``watched`` (or another thread or process), or that it turned the tracing
+    off, said with ``task``. An error says nothing here: the checker reports it on its
+    own cases."""
+    steps = []
+    for args in argument_sets:
+        try:
+            _, count, elsewhere = run_traced(function, *args, limit=limit, watched=watched)
+        except TooMuchWork:
+            return looping
+        except TracingOff:
+            return f"your function: {TRACING_OFF}"
+        except Exception:  # noqa: BLE001 - reported by the checker on its own cases
+            return None
+        if elsewhere is not None:
+            return (f"your function runs the code of {elsewhere} (an engine, or another "
+                    f"thread or process, where the checker cannot count its steps): {task}")
+        steps.append(count)
+    if max(steps[1:]) - steps[0] >= 16:
+        return looping
+    return None
+
+
 def works_entry_by_entry(work):
     """Whether an answer's Python steps (``work``: entries of the inputs and steps, per
     case) grow with the inputs' sizes, by more than a step for every entry more: a loop over
