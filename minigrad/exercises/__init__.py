@@ -728,17 +728,31 @@ def _called_beside(answers, entries):
     """The label of the first of ``entries`` that belongs to NumPy and that the notebook
     cell defining ``answers`` names, or None: ``np.polyder`` run beside the answer, its
     numbers then typed into the answer as plain floats, did the answer's work."""
-    numpy_names = {name: label for owner, name, label in entries
-                   if owner is not None and _module_name(owner).startswith("numpy")}
-    if not numpy_names:
+    trapped = {id(getattr(owner, name, None)): label for owner, name, label in entries
+               if owner is not None and _module_name(owner).startswith("numpy")}
+    if not trapped:
         return None
     codes, _ = _reach(answers)
+    namespaces = [function.__globals__ for answer in answers
+                  for function in _functions_of(answer)]
     for tree in _cell_trees(code for code, _ in codes):
         for node in ast.walk(tree):
-            name = node.attr if isinstance(node, ast.Attribute) else \
-                node.id if isinstance(node, ast.Name) else None
-            if name in numpy_names:
-                return numpy_names[name]
+            for namespace in namespaces:
+                found = _resolved(node, namespace)
+                if found is not None and id(found) in trapped:
+                    return trapped[id(found)]
+    return None
+
+
+def _resolved(node, namespace):
+    """The object a name or a dotted name (``np.random.random``) of the cell stands for in
+    ``namespace``, or None (another object's attribute, ``rng.random``, is not resolved)."""
+    if isinstance(node, ast.Name):
+        return namespace.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolved(node.value, namespace)
+        if isinstance(owner, (types.ModuleType, type)):
+            return getattr(owner, node.attr, None)
     return None
 
 
@@ -1402,8 +1416,23 @@ def call_answer(what, function, *args):
         return False, None
 
 
+def _readers_object(value, depth=3):
+    """Whether ``value`` is (or a list or tuple of it holds) an object of a class of the
+    reader's, not Python's, NumPy's or the package's: turning it into numbers would run the
+    reader's code (``__array__``, ``__iter__``) after the checker has stopped watching."""
+    module = getattr(type(value), "__module__", "") or ""
+    if not (module == "builtins" or module.startswith(("numpy", "minigrad"))):
+        return True
+    if depth and isinstance(value, (list, tuple)):
+        return any(_readers_object(item, depth - 1) for item in value[:1000])
+    return False
+
+
 def as_numbers(value):
-    """``value`` as an array of floats, or None if it is no (rectangular) array of numbers."""
+    """``value`` as an array of floats, or None if it is no (rectangular) array of numbers
+    (or is an object of the reader's own class, which would compute them unwatched)."""
+    if _readers_object(value):
+        return None
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -1411,11 +1440,12 @@ def as_numbers(value):
 
 
 def as_gradients(local):
-    """What a rule returned, as a tuple of gradients, or None if it is not a tuple (or list) of them.
+    """What a rule returned, as a tuple of gradients, or None if it is not a tuple (or list)
+    of them (an object of the reader's own class, iterated, would compute them unwatched).
 
     A bare array is one gradient, not a tuple: iterating it would give its rows.
     """
-    if isinstance(local, np.ndarray):
+    if isinstance(local, np.ndarray) or _readers_object(local):
         return None
     try:
         return tuple(local)

@@ -140,7 +140,10 @@ def check_batch_norm_train(batch_norm_train):
             return report(False, what, f"{call} changed {' and '.join(changed)} in place: return "
                                        "new arrays, and leave the ones passed in as they were")
         try:
-            y, new_mean, new_var = (np.asarray(part, dtype=float) for part in result)
+            parts = [as_numbers(part) for part in as_gradients(result) or ()]
+            if len(parts) != 3 or any(part is None for part in parts):
+                raise ValueError
+            y, new_mean, new_var = parts
         except (TypeError, ValueError):
             return report(False, what, f"{call} should return three arrays: "
                                        "(y, new_running_mean, new_running_var)")
@@ -443,8 +446,9 @@ def _adamw_reference(p, g, m, v, t, lr, beta1, beta2, eps, weight_decay):
 def _adamw_entries():
     """The package's optimizers and the one place they add weight decay, and PyTorch's AdamW
     (with its SGD and Adam) if the reader imported it."""
-    entries = ch05._optimizer_entries() + [(optim.Optimizer, "_gradient",
-                                            "minigrad's weight decay (Optimizer._gradient)")]
+    entries = ch05._optimizer_entries() + [
+        (optim.Optimizer, "_gradient", "minigrad's weight decay (Optimizer._gradient)"),
+        (ch09, "_adam_reference", "chapter 9's checker's own _adam_reference")]
     torch = sys.modules.get("torch")
     if torch is not None:
         entries.append((torch.optim.AdamW, "__init__", "PyTorch's AdamW"))
@@ -519,8 +523,8 @@ def check_adamw_step(adamw_step):
             if is_placeholder(result):
                 return not_filled_in(what)
             try:
-                got = [np.asarray(part, dtype=float) for part in result]
-                if len(got) != 3:
+                got = [as_numbers(part) for part in as_gradients(result) or ()]
+                if len(got) != 3 or any(part is None for part in got):
                     raise ValueError
             except (TypeError, ValueError):
                 return report(False, what, f"{call} should return the three arrays (p, m, v)")
