@@ -735,12 +735,11 @@ def _called_beside(answers, entries):
     codes, _ = _reach(answers)
     namespaces = [function.__globals__ for answer in answers
                   for function in _functions_of(answer)]
-    for tree in _cell_trees(code for code, _ in codes):
-        for node in ast.walk(tree):
-            for namespace in namespaces:
-                found = _resolved(node, namespace)
-                if found is not None and id(found) in trapped:
-                    return trapped[id(found)]
+    for node in _cell_nodes(code for code, _ in codes):
+        for namespace in namespaces:
+            found = _resolved(node, namespace)
+            if found is not None and id(found) in trapped:
+                return trapped[id(found)]
     return None
 
 
@@ -762,31 +761,39 @@ def _module_name(owner):
         getattr(owner, "__module__", "") or ""
 
 
-def _cell_trees(codes):
-    """The syntax trees of the notebook cells that hold the reader's ``codes`` (a cell's
-    name is known to linecache alone; a module's file, with the rest of a program, is not
-    one answer's work)."""
-    trees = []
+def _cell_nodes(codes):
+    """The syntax nodes of the notebook cells that hold the reader's ``codes``, up to the
+    line that called the checker (what comes after it, drawing samples with NumPy say, is
+    not the answer's work), a cell's name being known to linecache alone (a module's file,
+    with the rest of a program, is not one answer's work)."""
+    nodes = []
     for filename in {code.co_filename for code in codes
                      if _readers_code(code) and not os.path.isfile(code.co_filename)}:
         try:
-            trees.append(ast.parse("".join(linecache.getlines(filename))))
+            tree = ast.parse("".join(linecache.getlines(filename)))
         except (SyntaxError, ValueError):
             continue
-    return trees
+        frame, called_at = sys._getframe(1), None
+        while frame is not None and called_at is None:
+            if frame.f_code.co_filename == filename:
+                called_at = frame.f_lineno
+            frame = frame.f_back
+        nodes += [node for node in ast.walk(tree)
+                  if called_at is None or getattr(node, "lineno", 0) <= called_at]
+    return nodes
 
 
 def _cell_imports(codes):
     """The top-level modules that the notebook cells holding the reader's ``codes``
-    import anywhere: a number worked out by a library in the answer's cell, outside the
-    answer (``a, b, c = sympy...``), and typed into it as a plain float, is the library's."""
+    import (up to the checker's call): a number worked out by a library in the answer's
+    cell, outside the answer (``a, b, c = sympy...``), and typed into it as a plain float,
+    is the library's."""
     names = set()
-    for tree in _cell_trees(codes):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(alias.name.partition(".")[0] for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.add(node.module.partition(".")[0])
+    for node in _cell_nodes(codes):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.partition(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.partition(".")[0])
     return names
 
 
