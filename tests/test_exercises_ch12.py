@@ -141,6 +141,17 @@ def test_conv_calling_pytorch_fails(capsys):
     fails_saying(capsys, ch12.check_conv2d_loops, with_torch, "PyTorch's conv2d")
 
 
+def _corner_at_ij(x, w, b, stride, padding):  # window (i, j) placed at (i, j), stride ignored
+    x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    kh, kw = w.shape[2:]
+    oh, ow = (x.shape[2] - kh) // stride + 1, (x.shape[3] - kw) // stride + 1
+    out = np.zeros((x.shape[0], w.shape[0], oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[:, :, i, j] = np.einsum("ncpq,ocpq->no", x[:, :, i:i + kh, j:j + kw], w) + b
+    return out
+
+
 @pytest.mark.parametrize("answer, says", [
     (lambda x, w, b, s, p: conv2d_loops(x, w, b, 1, p)[:, :, ::s, ::s][:, :, :2, :2] if s > 1
      else conv2d_loops(x, w, b, 1, p), "height or width is wrong"),
@@ -150,6 +161,7 @@ def test_conv_calling_pytorch_fails(capsys):
     (lambda x, w, b, s, p: conv2d_loops(x, w[:, :, ::-1, ::-1], b, s, p), "wrong numbers"),
     (lambda x, w, b, s, p: conv2d_loops(x, w, b, s, p)[0], "shape (N, O, OH, OW)"),
     (lambda x, w, b, s, p: 1 / 0, "raised ZeroDivisionError"),
+    (_corner_at_ij, "where does window (i, j) start?"),
 ])
 def test_conv_wrong_answers_fail(capsys, answer, says):
     fails_saying(capsys, ch12.check_conv2d_loops, answer, says)
@@ -446,6 +458,12 @@ def _not_cropped(grad_cols, x_shape, kh, kw, stride, padding):
     return col2im(grad_cols, (n, c, h + 2 * padding, w + 2 * padding), kh, kw, stride, 0)
 
 
+def _cropped_top_left(grad_cols, x_shape, kh, kw, stride, padding):
+    n, c, h, w = x_shape  # the right shape, but the padding cut off the bottom and right only
+    padded = (n, c, h + 2 * padding, w + 2 * padding)
+    return col2im(grad_cols, padded, kh, kw, stride, 0)[:, :, :h, :w]
+
+
 def _stride_ignored(grad_cols, x_shape, kh, kw, stride, padding):
     oh, ow = _out_size(x_shape, kh, kw, stride, padding)
     n, c, h, w = x_shape  # the windows placed one pixel apart, whatever the stride
@@ -487,6 +505,7 @@ def _numerical(step, at_zero):
 @pytest.mark.parametrize("answer, says", [
     (_written_once, "np.add.at adds them all"),
     (_not_cropped, "crop their share off"),
+    (_cropped_top_left, "crop P from each side"),
     (_stride_ignored, "(c, S·i + p, S·j + q) of the padded image"),
     (lambda g, xs, kh, kw, s, p: col2im(g, xs, kh, kw, s, p)[:, :1], "x's shape"),
     (_loop_over_windows, "one by one in Python"),
@@ -539,3 +558,11 @@ def test_col2im_calling_pytorch_fails(capsys):
         return x.grad.numpy()
     ok, out = run(capsys, ch12.check_col2im, autograd)
     assert not ok and "PyTorch's" in out, out
+
+
+@pytest.mark.parametrize("checker, answer", [
+    (ch12.check_conv_weight_grad, lambda x, G, kh, kw: ch12.exact_weight_grad(x, G, kh, kw)[0]),
+    (ch12.check_max_pool_backward, ch12.exact_pool_grad),
+])
+def test_calling_the_checkers_own_rule_fails(capsys, checker, answer):
+    fails_saying(capsys, checker, answer, "or the course's own code")

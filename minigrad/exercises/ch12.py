@@ -28,7 +28,8 @@ __all__ = ["check_conv2d_loops", "check_conv_weight_grad", "check_max_pool_backw
            "check_col2im"]
 
 WRITE_LOOPS = "the exercise asks you to write the convolution yourself, with loops"
-WRITE_RULE = "the exercise asks you to write the rule, without any autograd"
+WRITE_RULE = ("the exercise asks you to write the rule yourself, without any autograd "
+              "or the course's own code")
 WRITE_COL2IM = "the exercise asks you to write col2im yourself, with np.add.at"
 
 #: What the answers must not run (traced, which sees what traps do not: a module kept in an
@@ -150,12 +151,22 @@ def check_conv2d_loops(conv_fn):
             hint, gap = "", got - expected
             if np.allclose(gap, -b[:, None, None]):
                 hint = ": is the bias added?"
+            elif np.allclose(got, _corner_at_ij(x, w, b, padding, got.shape)):
+                hint = (": where does window (i, j) start? With stride S its corner "
+                        "is (S·i, S·j)")
             elif np.allclose(gap, gap[:, :, :1, :1]):  # off by one number per filter
                 hint = ": is the bias added once to each output (not once per product)?"
             return report(False, what, f"for {described}, the output has the right shape but "
                                        f"wrong numbers{hint}")
     return report(True, what, f"for {len(_CONV_CASES)} named cases and 6 drawn at random, "
                               "strides and paddings included")
+
+
+def _corner_at_ij(x, w, b, padding, shape):
+    """What an answer gives whose window (i, j) starts at (i, j), whatever the stride, for
+    an output of ``shape``."""
+    every = reference_conv2d(x, w, b, 1, padding)
+    return every[:, :, :shape[2], :shape[3]]
 
 
 # ----- exercise: the weight gradient, a sum over positions ---------------------------
@@ -334,6 +345,14 @@ def exact_col2im(grad_cols, x_shape, kh, kw, stride, padding):
     return grad[inside], scale[inside]
 
 
+def _cropped_top_left(grad_cols, x_shape, kh, kw, stride, padding):
+    """The padded image's gradient cropped to x's shape from its top-left corner, instead of
+    by ``padding`` on every side."""
+    n, c, h, w = x_shape
+    padded = (n, c, h + 2 * padding, w + 2 * padding)
+    return exact_col2im(grad_cols, padded, kh, kw, stride, 0)[0][:, :, :h, :w]
+
+
 def _written_once(grad_cols, x_shape, kh, kw, stride, padding):
     """What ``grad[:, :, rows, cols] += copies`` gives instead of ``np.add.at``: a pixel in
     several windows keeps one copy's gradient, not their sum."""
@@ -394,6 +413,9 @@ def _col2im_problem(got, case, grad_cols, described):
     problem = rule_problem("x", got, exact, scale, described)
     if problem is None or "is wrong" not in problem:
         return problem
+    if padding and np.allclose(got, _cropped_top_left(grad_cols, *case), rtol=1e-9, atol=0):
+        return problem + (": the padded image has P rows and columns of zeros on every "
+                          "side: crop P from each side, not from the bottom and right only")
     if np.allclose(got, _written_once(grad_cols, *case), rtol=1e-9, atol=0):
         return problem + (": a pixel copied into several windows must collect every copy's "
                           "gradient; grad[..., rows, cols] += d keeps only one of them, "
