@@ -113,6 +113,36 @@ def test_collector_seconds_passes_a_clock_of_ones_own(capsys):
     assert gc.callbacks == before and gc.isenabled()
 
 
+def collects_first(step):
+    """The solution, after a gc.collect() of its own: it runs the checker's callback too."""
+    gc.collect()
+    return solution_collector_seconds(step)
+
+
+def test_collector_seconds_passes_a_clock_that_collects_first(capsys):
+    """The checker's callback is no trap for the reader's gc.collect(), and its clock counts
+    only the collections while the step runs."""
+    assert run(capsys, ch11.check_collector_seconds, collects_first)[0] is True
+
+
+def times_a_collect_after_a_step_without_collector(step):
+    gc.disable()
+    try:
+        step()
+    finally:
+        gc.enable()
+    start = time.perf_counter()
+    gc.collect()
+    return time.perf_counter() - start
+
+
+def test_collector_seconds_fails_a_timed_collect_for_its_time_not_a_trap(capsys):
+    report = fails_saying(capsys, ch11.check_collector_seconds,
+                          times_a_collect_after_a_step_without_collector,
+                          "the time you returned is not theirs")
+    assert "checker's own" not in report
+
+
 def whole_step(step):
     start = time.perf_counter()
     step()
