@@ -599,6 +599,16 @@ def check_numpy_step(numpy_step):
                                                        "updates a W before the gradient "
                                                        "passes back through it; use each W "
                                                        "before its update")
+                        start = before[i][0 if name == "W" else 1]
+                        if np.shape(got_array) == true.shape and np.allclose(
+                                got_array - start, batch * (true - start), rtol=1e-6,
+                                atol=1e-12):
+                            return report(False, what, "your loss is right, but after step "
+                                                       f"{number + 1} layer {i + 1}'s {name} "
+                                                       "moved B times as far as SGD moves it "
+                                                       "(B: the points in the batch): the loss "
+                                                       "is a mean, so dL/d(scores) carries its "
+                                                       "1/B, -y/B where the margin is positive")
                         return report(False, what, f"your loss is right, but after step "
                                                    f"{number + 1} layer {i + 1}'s {name} is not "
                                                    f"what SGD gives: {_HINTS[name]} (through the "
