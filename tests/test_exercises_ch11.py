@@ -113,6 +113,36 @@ def test_collector_seconds_passes_a_clock_of_ones_own(capsys):
     assert gc.callbacks == before and gc.isenabled()
 
 
+def collects_first(step):
+    """The solution, after a gc.collect() of its own: it runs the checker's callback too."""
+    gc.collect()
+    return solution_collector_seconds(step)
+
+
+def test_collector_seconds_passes_a_clock_that_collects_first(capsys):
+    """The checker's callback is no trap for the reader's gc.collect(), and its clock counts
+    only the collections while the step runs."""
+    assert run(capsys, ch11.check_collector_seconds, collects_first)[0] is True
+
+
+def times_a_collect_after_a_step_without_collector(step):
+    gc.disable()
+    try:
+        step()
+    finally:
+        gc.enable()
+    start = time.perf_counter()
+    gc.collect()
+    return time.perf_counter() - start
+
+
+def test_collector_seconds_fails_a_timed_collect_for_its_time_not_a_trap(capsys):
+    report = fails_saying(capsys, ch11.check_collector_seconds,
+                          times_a_collect_after_a_step_without_collector,
+                          "the time you returned is not theirs")
+    assert "checker's own" not in report
+
+
 def whole_step(step):
     start = time.perf_counter()
     step()
@@ -367,7 +397,7 @@ def test_collector_seconds_refuses_the_checkers_own_clock(capsys):
 
 # ----- 11.3 the tensor step in NumPy alone -------------------------------------------------
 
-def numpy_step_with(relu_mask=True, bias_grad=lambda grad: grad.sum(axis=0)):
+def numpy_step_with(relu_mask=True, bias_grad=lambda grad: grad.sum(axis=0), points=len):
     """The step in NumPy alone, with one part changed (a common slip)."""
     def numpy_step(layers, X, labels, lr):
         inputs, h = [], X
@@ -378,7 +408,7 @@ def numpy_step_with(relu_mask=True, bias_grad=lambda grad: grad.sum(axis=0)):
                 h = np.maximum(h, 0.0)
         margins = 1.0 - labels * h
         loss = np.maximum(margins, 0.0).mean()
-        grad = -labels * (margins > 0) / len(X)
+        grad = -labels * (margins > 0) / points(X)
         for i in reversed(range(len(layers))):
             W, b = layers[i]
             a = inputs[i]
@@ -394,6 +424,11 @@ def numpy_step_with(relu_mask=True, bias_grad=lambda grad: grad.sum(axis=0)):
 solution_numpy_step = numpy_step_with()
 forgot_the_relu_mask = numpy_step_with(relu_mask=False)
 bias_gradient_of_the_first_point = numpy_step_with(bias_grad=lambda grad: grad[0])
+forgot_the_one_over_b = numpy_step_with(points=lambda X: 1)
+
+
+def raises_inside(layers, X, labels, lr):
+    return layers[0][0] @ X  # (2, w) @ (B, 2): shapes that do not fit
 
 
 def test_numpy_step_passes_a_step_of_ones_own(capsys):
@@ -429,6 +464,7 @@ def with_autograd(layers, X, labels, lr):
     (forgot_the_relu_mask, "through the ReLUs"),
     (bias_gradient_of_the_first_point, "'s b is not what SGD gives: dL/db adds up"),
     (copies_the_weights, "leaves the weights as they were"),
+    (forgot_the_one_over_b, "moved B times as far as SGD moves it"),
     (sum_instead_of_mean, "check the forward pass"),
     (lambda layers, X, labels, lr: 0.5, "check the forward pass"),    # a number copied in
     (with_autograd, "the exercise asks you to write the step with NumPy alone"),
@@ -438,6 +474,13 @@ def with_autograd(layers, X, labels, lr):
 ])
 def test_numpy_step_fails_wrong_answers(capsys, answer, says):
     fails_saying(capsys, ch11.check_numpy_step, answer, says)
+
+
+def test_numpy_step_names_the_shapes_of_an_answer_that_raises(capsys):
+    """The weights are named by their shapes, not printed number by number."""
+    out = fails_saying(capsys, ch11.check_numpy_step, raises_inside,
+                       "a list of arrays of shapes [((2, ")
+    assert "array(" not in out and len(out) < 600, out
 
 
 def updates_before_passing_back(layers, X, labels, lr):

@@ -1402,8 +1402,29 @@ def describe_error(error):
     return f"{type(error).__name__}: {error}"
 
 
+def _shapes(value, depth=2):
+    """The shapes of the arrays in ``value``, nested as its lists and tuples are (the first
+    few of each), or None if it holds no array."""
+    if isinstance(value, np.ndarray):
+        return str(value.shape)
+    if not depth or not isinstance(value, (list, tuple)):
+        return None
+    shapes = [_shapes(item, depth - 1) for item in value[:6]]
+    if not any(shapes):
+        return None
+    inner = ", ".join(shape or "..." for shape in shapes) + (", ..." if len(value) > 6 else "")
+    return f"[{inner}]" if isinstance(value, list) else f"({inner})"
+
+
 def _describe_argument(value):
-    return f"an array of shape {value.shape}" if isinstance(value, np.ndarray) else repr(value)
+    """The reader's argument in a message: arrays (also in lists and tuples) by their shapes
+    only, whose numbers would fill the message."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    shapes = _shapes(value)
+    if shapes is not None:
+        return f"a {type(value).__name__} of arrays of shapes {shapes}"
+    return repr(value)
 
 
 def call_answer(what, function, *args):

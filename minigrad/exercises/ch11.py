@@ -8,7 +8,6 @@ while the reader's code runs, the package's versions of what the exercise
 asks for are traps, and running the code of an engine (minigrad's, the
 reader's ``yourgrad``, PyTorch's), traced, fails the count and the step.
 """
-import functools
 import gc
 import os
 import struct
@@ -160,6 +159,9 @@ def check_multiply_adds(multiply_adds):
 WRITE_THE_CLOCK = "the exercise asks you to time the collector yourself, with gc.callbacks"
 
 
+#: How many times the checker measures a step before it says the answer is wrong.
+ATTEMPTS = 4
+
 #: How many references each object a checker's step makes holds: every collection walks them.
 REFERENCES = 60
 
@@ -280,26 +282,49 @@ def _collector_entries():
         (sys.modules[__name__], "_Clock", "the checker's own _Clock")]
 
 
-_READING = struct.Struct("<?d")  # a "start" (True) or "stop", and time.perf_counter()
-
-
-def _write_reading(pipe, phase, info):
-    os.write(pipe, _READING.pack(phase == "start", time.perf_counter()))
+#: What the checker's clock writes: a kind of reading and time.perf_counter()
+_READING = struct.Struct("<Bd")
+_STOP, _START, _STEP_BEGINS, _STEP_ENDS = range(4)
 
 
 class _SealedClock:
     """The checker's clock of the collections while the reader's function runs: a
     gc.callbacks entry that writes each reading into a pipe, read back only once the
     reader's function has returned, so that nothing the reader's code reaches meanwhile (the
-    callback, the step, the checker's frames) holds a time it could return."""
+    callback, the step, the checker's frames) holds a time it could return. The callback is
+    a closure, not a function of this module: the reader's code may run it (a gc.collect()
+    calls every callback), and the module's functions are traps while that code runs.
+    Only the collections while the step runs count (the step marks its start and end):
+    one the reader's code makes before or after it (a gc.collect()) is not the step's."""
 
     def __init__(self):
         self._out, pipe = os.pipe()
         self._in = pipe
-        self.callback = functools.partial(_write_reading, pipe)
+
+        def write_reading(phase, info):
+            kind = _START if phase == "start" else _STOP
+            os.write(pipe, _READING.pack(kind, time.perf_counter()))
+        self.callback = write_reading
+
+        def mark(kind):
+            os.write(pipe, _READING.pack(kind, time.perf_counter()))
+        self.mark = mark
+
+    def marking(self, step):
+        """``step``, writing into the pipe when it begins and when it ends."""
+        mark = self.mark
+
+        def marked_step():
+            mark(_STEP_BEGINS)
+            try:
+                return step()
+            finally:
+                mark(_STEP_ENDS)
+        return marked_step
 
     def read(self):
-        """(seconds from each "start" to its "stop", collections); closes the pipe."""
+        """(seconds from each "start" to its "stop", collections), of the collections that
+        started while the step ran; closes the pipe."""
         os.close(self._in)
         data = b""
         while True:
@@ -308,10 +333,12 @@ class _SealedClock:
                 break
             data += chunk
         os.close(self._out)
-        seconds, collections, started = 0.0, 0, None
-        for start, when in _READING.iter_unpack(data):
-            if start:
-                started = when
+        seconds, collections, started, in_step = 0.0, 0, None, False
+        for kind, when in _READING.iter_unpack(data):
+            if kind in (_STEP_BEGINS, _STEP_ENDS):
+                in_step = kind == _STEP_BEGINS
+            elif kind == _START:
+                started = when if in_step else None
             elif started is not None:
                 seconds, collections, started = seconds + when - started, collections + 1, None
         return seconds, collections
@@ -329,7 +356,7 @@ def _clocked_call(what, collector_seconds, step, young):
                 _step_thresholds(young):
             gc.callbacks.append(clock.callback)
             try:
-                ok, got = call_answer(what, collector_seconds, step)
+                ok, got = call_answer(what, collector_seconds, clock.marking(step))
             finally:
                 removed = any(c not in gc.callbacks for c in callbacks + [clock.callback])
                 if clock.callback in gc.callbacks:
@@ -384,7 +411,9 @@ def check_collector_seconds(collector_seconds):
         step, outside, calls = _collecting_step(rng)
         # the work outside the collector: `factor` times the collector's time, in iterations
         outside[0] = _iterations_for(factor * _collector_seconds_of(step, young)[1])
-        for attempt in range(2):  # a second try, should the machine interrupt the first
+        # more tries, should the machine interrupt one: a busy machine can stop the process
+        # between a collection's end and the reader's reading of the clock
+        for attempt in range(ATTEMPTS):
             calls[0] = 0
             ok, got, left, enabled, removed, clocked = _clocked_call(
                 what, collector_seconds, step, young)
@@ -414,14 +443,17 @@ def check_collector_seconds(collector_seconds):
                                            f"{type(got).__name__}")
             if collections < 3:
                 return report(False, what, "the step made hardly any collections while your "
-                                           "function ran: leave the collector on, with its "
+                                           "function ran, so the time you returned is not "
+                                           "theirs: leave the collector on, with its "
                                            "thresholds, and clock it as it runs")
             if too_much is None:
                 break
         else:
             if too_much:
-                how = ("more than the collector took: time only from each collection's "
-                       "\"start\" to its \"stop\", not the whole step")
+                how = (f"more than the collector took, on {ATTEMPTS} tries: time only from "
+                       "each collection's \"start\" to its \"stop\", not the whole step (if "
+                       "you do, a machine busy with other work can cause this: run the cell "
+                       "again when it is quieter)")
             else:
                 how = ("less than the collector took: add up every collection during the "
                        "step (it makes many, on its own schedule), from its \"start\" to its "
@@ -567,6 +599,16 @@ def check_numpy_step(numpy_step):
                                                        "updates a W before the gradient "
                                                        "passes back through it; use each W "
                                                        "before its update")
+                        start = before[i][0 if name == "W" else 1]
+                        if np.shape(got_array) == true.shape and np.allclose(
+                                got_array - start, batch * (true - start), rtol=1e-6,
+                                atol=1e-12):
+                            return report(False, what, "your loss is right, but after step "
+                                                       f"{number + 1} layer {i + 1}'s {name} "
+                                                       "moved B times as far as SGD moves it "
+                                                       "(B: the points in the batch): the loss "
+                                                       "is a mean, so dL/d(scores) carries its "
+                                                       "1/B, -y/B where the margin is positive")
                         return report(False, what, f"your loss is right, but after step "
                                                    f"{number + 1} layer {i + 1}'s {name} is not "
                                                    f"what SGD gives: {_HINTS[name]} (through the "
