@@ -18,6 +18,7 @@ from minigrad.exercises import (EXACT, autograd_entries, backward_entries, close
                                 degree, describe_error, forbidding, fresh_rng, gradient_detail,
                                 is_placeholder, not_filled_in, report, reports_forbidden,
                                 sources, traced)
+from minigrad.exercises.what_runs import works_like_a_table
 from minigrad.exercises.your_engine import keep
 from minigrad.value import Value
 
@@ -303,9 +304,12 @@ def _refusing_recursion():
     def watch(frame, event, arg):
         if event != "call" or calling_itself or frame.f_code.co_filename.startswith(_LIBRARY):
             return
-        caller = frame.f_back
+        caller, code = frame.f_back, frame.f_code
+        # the same code, or a copy of it (``code.replace(co_name=...)`` makes a new object)
         while caller is not None:
-            if caller.f_code is frame.f_code:
+            if caller.f_code is code or (caller.f_code.co_code, caller.f_code.co_filename,
+                                         caller.f_code.co_firstlineno) == (
+                    code.co_code, code.co_filename, code.co_firstlineno):
                 calling_itself.append(frame.f_code.co_name)
                 if threading.get_ident() == owner:  # another thread is left to finish
                     raise _CallsItself(frame.f_code.co_name)
@@ -481,8 +485,57 @@ def _check_rules(Value, as_value, Add, Mul, Pow, Exp, Tanh):
                                     value, x, y, at)
             if problem is not None:
                 return False if problem is True else report(False, what, problem)
+    problem = _rules_by_differences(Value, classes)
+    if problem is not None:
+        return report(False, what, problem)
     return report(True, what, "+, *, ** n, exp and tanh, with numbers on either side: each "
                               "node of its class, each rule exact where a gradient of 3 arrives")
+
+
+def rules_by_differences(nodes, traced_nodes=None):
+    """Why the rules of ``nodes`` (name -> a node made by the reader's class) are numerical
+    derivatives (a sentence), or None: a rule taking more Python steps than a rule does (a
+    table of differences, extrapolated to look exact), or, for ``traced_nodes`` (built on
+    :func:`traced` data ``a`` and ``b``), a gradient for an input computed from that input
+    itself (a difference of a product's or a sum's values, exact at any step, since each
+    is a straight line in each input)."""
+    for name, node in nodes.items():
+        try:
+            with forbidding(autograd_entries() + package_rule_entries(), [type(node)],
+                            OWN_RULE):
+                table = works_like_a_table(node._backward, 3.0)
+        except Exception:  # noqa: BLE001 - judged already at plain numbers
+            continue
+        if table is not None:
+            return f"{name}._backward: {table.replace('your derivative', 'it')}"
+    for name, node in (traced_nodes or {}).items():
+        try:
+            with forbidding(autograd_entries() + package_rule_entries(), [type(node)],
+                            OWN_RULE):
+                local = node._backward(3.0)
+        except Exception:  # noqa: BLE001 - judged already at plain numbers
+            continue
+        for got, own in zip(local, ("a", "b")):
+            if own in sources(got):
+                return (f"{name}._backward's gradient for {own} is computed from {own} "
+                        "itself: a difference of the node's values as it changes (a "
+                        "numerical derivative, exact at any step here, since the node "
+                        f"is a straight line in {own}); {RULE}")
+    return None
+
+
+def _rules_by_differences(Value, classes):
+    """:func:`rules_by_differences` for exercise 3.4's five classes."""
+    a, b = Value(traced(0.7, "a")), Value(traced(-1.3, "b"))
+    try:
+        nodes = {"Add": classes["Add"](Value(0.7), Value(-1.3)),
+                 "Mul": classes["Mul"](Value(0.7), Value(-1.3)),
+                 "Pow": classes["Pow"](Value(1.7), 3), "Exp": classes["Exp"](Value(0.4)),
+                 "Tanh": classes["Tanh"](Value(0.4))}
+        traced_nodes = {"Add": classes["Add"](a, b), "Mul": classes["Mul"](a, b)}
+    except Exception:  # noqa: BLE001 - the classes were judged already, at plain numbers
+        return None
+    return rules_by_differences(nodes, traced_nodes)
 
 
 def _rule_problem(Value, cls, text, build, name, slopes, inputs, value, x, y, at):

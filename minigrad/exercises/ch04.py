@@ -8,6 +8,8 @@ from minigrad.exercises import (EXACT, ForbiddenCall, describe_error, forbidding
                                 is_placeholder, model_entries, not_filled_in, report,
                                 reports_forbidden, sources, traced)
 from minigrad.exercises import rule_verdict
+from minigrad.exercises.ch03 import rules_by_differences
+from minigrad.exercises.what_runs import TooMuchWork, run_traced
 from minigrad.exercises.your_engine import keep
 from minigrad.value_nn import ValueMLP
 
@@ -143,6 +145,10 @@ _RUNNING_THE_NETWORK = [(klass, "__call__", f"minigrad's {klass.__name__}")
                         for klass in (value_nn.Neuron, value_nn.ValueLayer, value_nn.ValueMLP)]
 
 
+#: Python steps that reading 8 bends off their neurons' weights stays well within.
+BENDS_STEPS = 400
+
+
 def check_bends(bends):
     """Exercise 4.3: ``bends(model)`` lists where a one-input ReLU network's hidden
     neurons switch on or off (the x where each neuron's sum is 0), in increasing order,
@@ -182,6 +188,14 @@ def check_bends(bends):
             return report(False, what, f"a network with {hidden} hidden neurons: at one of your "
                                        "bends no hidden neuron's sum is 0, so nothing switches "
                                        "there")
+    # reading the bends off takes a few steps a neuron; a search (bisection) hundreds
+    try:
+        run_traced(bends, _relu_network(seeds[0], 8), limit=BENDS_STEPS)
+    except TooMuchWork:
+        return report(False, what, "your bends takes more Python steps than reading 8 "
+                                   f"bends off their weights does, as a search does: {READ_OFF}")
+    except Exception:  # noqa: BLE001 - judged already; this run only counts its steps
+        pass
     return report(True, what, "on three random networks with non-zero biases")
 
 
@@ -277,6 +291,28 @@ def _check_more_operations(Value, Log, ReLU, Sigmoid):
                                                                   "Sigmoid": Sigmoid}[name]):
             return report(False, what, f"a.{name.lower()}() should make a {name} node, "
                                        f"got {type(node).__name__}")
+    # a difference of ReLU's values is exact away from its corner: right beside the corner
+    # only the rule is
+    for x, slope in ((1e-9, 1.0), (-1e-9, 0.0)):
+        a = Value(x)
+        try:
+            with forbidding(autograd_entries() + package_rule_entries(), answers, OWN):
+                a.relu().backward()
+        except Exception as error:
+            return report(False, what, f"relu at a = {x:g} raised {describe_error(error)}")
+        if a.grad != slope:
+            return report(False, what, f"relu's rule at a = {x:g}, right beside 0, gives "
+                                       f"{a.grad!r}: it is 1 for a > 0 and 0 otherwise, "
+                                       "however close to 0 (a difference of relu's values "
+                                       "straddles the corner there)")
+    try:
+        nodes = {"Log": Value(1.3).log(), "ReLU": Value(0.8).relu(),
+                 "Sigmoid": Value(0.4).sigmoid()}
+    except Exception:  # noqa: BLE001 - judged already
+        nodes = {}
+    problem = rules_by_differences(nodes)
+    if problem is not None:
+        return report(False, what, problem)
     for x in (1000.0, -1000.0):
         a = Value(x)
         try:
