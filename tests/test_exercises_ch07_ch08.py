@@ -830,3 +830,62 @@ def test_layers_name_an_unfinished_matmul(capsys, own_engine_directory):
     ok, out = run(capsys, ch08.check_layers, namespace["CrossEntropy"], namespace["Linear"],
                   namespace["MLP"], engine.MiniTensor)
     assert not ok and "MatMul (exercise 8.1) missing or unfinished" in out, out
+
+
+# ----- the re-review's 8.1 and 8.3: the checker's own helpers, and hints ----------------
+
+class BatchMatMulCheckersOwn(BatchMatMul):
+    def _backward(self, grad):  # chapter 8's checker's exact gradients, called by the answer
+        a, b = self._prev
+        return tuple(exact for exact, _ in ch08._batch_gradients(a.data, b.data, grad))
+
+
+class BatchMatMulIgnoringGrad(BatchMatMul):
+    def _backward(self, grad):  # the rule with a grad of ones
+        return BatchMatMul._backward(self, np.ones_like(grad))
+
+
+def test_batch_matmul_calling_the_checkers_own_gradients_fails_there(capsys):
+    """8.1 runs chapter 7's shared loop: chapter 8's own helpers are traps all the same, so
+    the verdict names them (it used to pass, and fail only when kept)."""
+    ok, out = run(capsys, ch08._check_matmul, BatchMatMulCheckersOwn, MiniTensor)
+    assert not ok and "the checker's own _batch_gradients" in out, out
+    # the checker itself still computes with them: the right rule passes after the trap
+    assert run(capsys, ch08._check_matmul, BatchMatMul, MiniTensor)[0]
+
+
+def test_batch_matmul_ignoring_grad_gets_a_hint(capsys):
+    ok, out = run(capsys, ch08._check_matmul, BatchMatMulIgnoringGrad, MiniTensor)
+    assert not ok and "is wrong" in out and "a grad of ones would give" in out, out
+
+
+@pytest.mark.parametrize("wrong, says", [
+    (("return (grad * g / len(g),)", "return (grad * g,)"), "times too large, and the logits"),
+    (("return (grad * g / len(g),)", "return (g / len(g),)"), "a grad of ones would give"),
+])
+def test_cross_entropy_wrong_gradients_get_hints(capsys, own_engine_directory, wrong, says):
+    from minigrad.exercises.your_engine import catch_up, pieces
+    engine = catch_up("tensor", 8, 3)
+    capsys.readouterr()
+    source = next(p for p in pieces("tensor") if (p.chapter, p.exercise) == (8, 3)).source
+    changed = source.replace(*wrong)
+    assert changed != source
+    ok, out = _layers_verdict(capsys, engine, changed)
+    assert not ok and "the gradient for the logits is wrong" in out and says in out, out
+    assert "/ n" not in out and "len(" not in out  # the hint does not give the rule
+
+
+def test_layers_calling_the_checkers_own_softmax_fails(capsys, own_engine_directory):
+    from minigrad.exercises.your_engine import catch_up, pieces
+    engine = catch_up("tensor", 8, 3)
+    capsys.readouterr()
+    source = next(p for p in pieces("tensor") if (p.chapter, p.exercise) == (8, 3)).source
+    changed = source.replace("g = self.softmax.copy()",
+                             "g = ch08._softmax_rows(self.logits_data)")
+    changed = changed.replace("z = logits.data\n", "z = logits.data\n        "
+                              "self.logits_data = z\n")
+    assert changed.count("ch08._softmax_rows") == 1 and "self.logits_data = z" in changed
+    namespace = run_cell(changed, {**vars(engine), "np": np, "ch08": ch08})
+    ok, out = run(capsys, ch08.check_layers, namespace["CrossEntropy"], namespace["Linear"],
+                  namespace["MLP"], engine.MiniTensor)
+    assert not ok and "the checker's own _softmax_rows" in out, out

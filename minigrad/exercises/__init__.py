@@ -294,26 +294,34 @@ def _underlying(answer):
 
 def _checker_helpers(answers):
     """The functions of the checker that runs the reader's ``answers`` (the first module of
-    this package's on the stack): all of its module's but its ``check_`` entry points and
-    those running now. Its reference answers are not the reader's to call, even those the
+    this package's on the stack, and any chapter's checker further down, as chapter 8's
+    runs chapter 7's shared loop): all of their modules' but their ``check_`` entry points
+    and those running now. Its reference answers are not the reader's to call, even those the
     checker holds (``slope``, the exact derivative it compares with): the function an
     exercise is about (``q``, for its derivative) still runs for the package's code, which
     calls it (the recorder of its calls, the checker itself); the reader's code reaches it
     through the recorder."""
     frame, running = sys._getframe(2), set()
-    checker = None
+    checkers = []
     while frame is not None:
         running.add(frame.f_code)
         name = frame.f_globals.get("__name__", "")
-        if checker is None and name.startswith(__name__ + "."):
-            checker = sys.modules.get(name)
+        module = sys.modules.get(name) if name.startswith(__name__ + ".") else None
+        if module is not None and module not in checkers and (
+                not checkers or _is_chapter_checker(name)):
+            checkers.append(module)
         frame = frame.f_back
-    if checker is None:
-        return []
-    return [(value, f"the checker's own {name}") for name, value in vars(checker).items()
+    return [(value, f"the checker's own {name}") for checker in checkers
+            for name, value in vars(checker).items()
             if isinstance(value, types.FunctionType) and value.__module__ == checker.__name__
             and value.__code__.co_filename == checker.__file__  # not a recorder put there
             and not name.startswith("check_") and value.__code__ not in running]
+
+
+def _is_chapter_checker(module_name):
+    """Whether ``module_name`` is a chapter's checker, ``minigrad.exercises.ch08``."""
+    last = module_name.rpartition(".")[2]
+    return module_name == f"{__name__}.{last}" and last[:2] == "ch" and last[2:].isdigit()
 
 
 class _Traced(float):

@@ -53,17 +53,20 @@ def rule_entries(answer, package_class):
     return entries
 
 
-def rule_problem(name, got, exact, scale, described):
+def rule_problem(name, got, exact, scale, described, hints=()):
     """What is wrong with the gradient ``got`` for input ``name`` (a sentence), or None.
 
     ``exact`` is the gradient in closed form and ``scale`` the same sum taken over the
     sizes of its terms: rounding moves a right rule by about 1e-16 of it, finite
-    differences by 1e-10 or more."""
+    differences by 1e-10 or more. ``hints`` are ``(wrong, hint)`` pairs: a gradient a
+    known mistake gives, and a sentence that points at it without giving the rule."""
     if np.all(np.abs(got - exact) <= 1e-13 * scale + 1e-300):
         return None
     if arrays_close(got, exact):
         return f"the gradient for {name} {NOT_EXACT} (for {described})"
-    return f"the gradient for {name} is wrong (for {described})"
+    hint = next((hint for wrong, hint in hints
+                 if got.shape == np.shape(wrong) and arrays_close(got, wrong)), None)
+    return f"the gradient for {name} is wrong (for {described})" + (f": {hint}" if hint else "")
 
 
 # ----- in the text: the walk, and summing a gradient back to its input's shape ---------
@@ -296,7 +299,8 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
     random, check its result and recorded inputs, call its ``_backward`` with a random
     gradient (``entries`` are traps while ``op_class``, the reader's, runs), sum each returned
     gradient back to its input's shape as the shared loop does, and compare with
-    ``gradients(G, arrays, extra)``: the exact ones, and the sizes of their terms."""
+    ``gradients(G, arrays, extra)``: the exact ones, and the sizes of their terms (and,
+    optionally, :func:`rule_problem`'s hints for each)."""
     rng = fresh_rng()
     work = []  # (entries of the inputs, Python steps of the rule) for each case
     for shapes, extra in cases:
@@ -350,7 +354,8 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
         if len(local) != len(leaves):
             return report(False, what, f"{op_name}._backward returned {len(local)} gradient(s) for "
                                        f"{len(leaves)} input(s): one per input, in order")
-        for name, g, a, (exact, scale) in zip("ab", local, arrays, gradients(G, arrays, extra)):
+        for name, g, a, (exact, scale, *hints) in zip("ab", local, arrays,
+                                                      gradients(G, arrays, extra)):
             if is_unset(g):
                 return not_filled_in(what, f"the gradient for {name} in {op_name}._backward")
             g = as_numbers(g)
@@ -361,7 +366,7 @@ def _check_op(op_name, op_class, make, forward, gradients, tensor_class, cases, 
                 return report(False, what, f"the gradient for {name} has shape {g.shape}, which "
                                            f"cannot belong to {name} of shape {a.shape} (for "
                                            f"{described})")
-            problem = rule_problem(name, summed, exact, scale, described)
+            problem = rule_problem(name, summed, exact, scale, described, *hints)
             if problem:
                 return report(False, what, problem)
     if works_entry_by_entry(work):

@@ -46,7 +46,7 @@ def _check_matmul(MatMul, MiniTensor):
     entries += [(tensor, "_matmul_backward", "minigrad's matrix product rule")]
     cases = [(shapes, None) for shapes in _BATCH_CASES]
     return _check_op("MatMul", MatMul, lambda leaves, _: MatMul(*leaves),
-                     lambda a, b, _: a @ b, lambda G, arrays, _: _batch_gradients(*arrays, G),
+                     lambda a, b, _: a @ b, _matmul_gradients,
                      MiniTensor, cases, what, entries)
 
 
@@ -61,6 +61,18 @@ def _batch_gradients(A, B, G):
         grad_b = np.einsum("...nk,...nm->...km", f(A), f(G))
         found.append((grad_a, grad_b.sum(axis=0) if grad_b.ndim > B.ndim else grad_b))
     return list(zip(*found))
+
+
+def _matmul_gradients(G, arrays, _):
+    """:func:`_batch_gradients`, each with the hint for a rule that leaves out ``grad``
+    (its gradients are those for a ``grad`` of ones)."""
+    ignored = [exact for exact, _ in _batch_gradients(*arrays, np.ones_like(G))]
+    return [(exact, scale, [(wrong, IGNORES_GRAD)])
+            for (exact, scale), wrong in zip(_batch_gradients(*arrays, G), ignored)]
+
+
+IGNORES_GRAD = ("it is what a grad of ones would give: the chain rule multiplies by the "
+                "gradient that arrives, grad")
 
 
 # ----- exercise: initialising a leaky ReLU ----------------------------------------
@@ -209,8 +221,12 @@ def _cross_entropy_problem(CrossEntropy, MiniTensor, rng):
         probabilities = _softmax_rows(Z)
         one_hot = np.eye(k)[targets]
         exact = G * (probabilities - one_hot) / n
+        hints = [(exact / G, IGNORES_GRAD),
+                 (exact * n, f"it is {n} times too large, and the logits have {n} rows")]
+        if n == 1:  # one row: a missing /n cannot show
+            hints.pop()
         problem = rule_problem("the logits", g, exact, G * (probabilities + one_hot) / n,
-                               described)
+                               described, hints)
         if problem:
             return problem
     return None
