@@ -704,7 +704,9 @@ def test_a_loader_that_never_reads_the_file_fails(capsys):
         assert not ok, out
         cell = _cell(RESUME_BY_INODE.replace("os.stat(path).st_ino", "os.path.getsize(path)"))
         ok, out = outcome(capsys, check_resume, cell["save_state"], cell["restore_state"])
-        assert not ok and "after restore_state, W of layer 0" in out, out
+        # (a file holding one number, a token, now fails before the weights are compared)
+        assert not ok and ("after restore_state, W of layer 0" in out
+                           or "fewer than the weights and Adam's moments" in out), out
     finally:
         for name in ("_cheat_mem", "_cheat_mem2"):
             vars(builtins).pop(name, None)
