@@ -815,7 +815,13 @@ _AROUND_NAMES = {"_getframe": "the checker's frames", "currentframe": "the check
                  "f_locals": "the checker's frames", "f_globals": "the checker's frames",
                  "tb_frame": "the checker's frames", "gi_frame": "the checker's frames",
                  "cr_frame": "the checker's frames", "get_referrers": "the garbage collector",
-                 "get_referents": "the garbage collector", "get_objects": "the garbage collector"}
+                 "get_referents": "the garbage collector", "get_objects": "the garbage collector",
+                 # a copy of the package's code made from its source, or the course's
+                 # solutions (text files) run as code
+                 "getsource": "the package's source, to run a copy of it",
+                 "getsourcelines": "the package's source, to run a copy of it",
+                 "run_path": "a file run as code (the course's solutions?)",
+                 "run_module": "a module run as code"}
 
 
 def _is_package_copy(value):
@@ -908,6 +914,14 @@ def _going_around(answers, reach=None):
                 return f"reads {_AROUND_NAMES[name]}"
             if name == "modules" and names_sys:
                 return "looks modules up in sys.modules"
+    for code, _ in codes:
+        if code.co_filename == "<string>":
+            return ("runs code compiled from a string (exec), which the checker cannot tell "
+                    "from a copy of the package's source")
+    for node in _cell_nodes(code for code, _ in codes):  # beside the answer, in its cell
+        name = node.attr if isinstance(node, ast.Attribute) else None
+        if name in ("getsource", "getsourcelines", "run_path", "run_module"):
+            return f"(or its cell) reads {_AROUND_NAMES[name]}"
     for value in values:
         if _is_package_copy(value):
             code = getattr(value, "__code__", value)

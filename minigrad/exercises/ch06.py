@@ -93,9 +93,10 @@ def check_layer_nodes(layer_nodes):
     package's Values, layers or models (or walking a graph) a trap."""
     what = "node count of a layer"
     rng = fresh_rng()
-    # two small, two far beyond any table a reader could have built beforehand
+    # two small, two beyond a table a reader might build beforehand (small enough for an
+    # honest loop over the points and neurons)
     drawn = [tuple(int(n) for n in rng.integers(1, 40, size=3)) for _ in range(2)]
-    drawn += [tuple(int(n) for n in rng.integers(1000, 10 ** 5, size=3)) for _ in range(2)]
+    drawn += [tuple(int(n) for n in rng.integers(41, 300, size=3)) for _ in range(2)]
     with forbidding(_graph_entries(layer_nodes), [layer_nodes], WITHOUT_COUNTING):
         problem = _counting_problem(layer_nodes) if callable(layer_nodes) else None
     if problem is not None:
