@@ -778,7 +778,7 @@ def _cell_nodes(codes):
     for filename in {code.co_filename for code in codes
                      if _readers_code(code) and not os.path.isfile(code.co_filename)}:
         try:
-            tree = ast.parse("".join(linecache.getlines(filename)))
+            cell = _cell_syntax("".join(linecache.getlines(filename)))
         except (SyntaxError, ValueError):
             continue
         frame, called_at = sys._getframe(1), None
@@ -786,9 +786,16 @@ def _cell_nodes(codes):
             if frame.f_code.co_filename == filename:
                 called_at = frame.f_lineno
             frame = frame.f_back
-        nodes += [node for node in ast.walk(tree)
+        nodes += [node for node in cell
                   if called_at is None or getattr(node, "lineno", 0) <= called_at]
     return nodes
+
+
+@functools.lru_cache(maxsize=64)
+def _cell_syntax(source):
+    """Every syntax node of a cell's ``source``, parsed once (a checker looks at the cell
+    on every call of its answer)."""
+    return tuple(ast.walk(ast.parse(source)))
 
 
 def _cell_imports(codes):
